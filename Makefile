@@ -1,0 +1,112 @@
+# cni-ovs top-level Makefile.
+#
+#   make                 install missing Debian packages, build OVS's library
+#                        once into build/ovs, then build build/bin/*
+#   make check           every test: cmocka unit tests, then system tests
+#   make check SANITIZE=1   the same, built with ASan+UBSan (build/asan/)
+#   make bench           benchmarks, results in build/bench/results.json
+#   make lint            coding-style checks (also part of 'make check')
+#   make clean           remove our objects (keeps the OVS build)
+#   make distclean       remove build/ entirely
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+
+OVS_TARBALL ?= /usr/src/openvswitch/openvswitch.tar.gz
+OVS_SRC := $(TOP)/build/ovs/src
+OVS_BLD := $(TOP)/build/ovs/build
+OVS_STAMP := $(TOP)/build/ovs/.built
+# libopenvswitch.a as built, and our copy of it with the six JSON functions
+# that jansson also defines renamed ovs_json_* (see lib/ovs-json-rename.h).
+OVS_LIB_ORIG := $(OVS_BLD)/lib/.libs/libopenvswitch.a
+OVS_LIB := $(TOP)/build/ovs/libopenvswitch-cfnet.a
+OVS_JSON_CLASH := json_array json_equal json_integer json_object json_real \
+                  json_string
+# Generated sources that must exist before the library's objects compile
+# (part of OVS's BUILT_SOURCES); the vswitch IDL is among them.
+OVS_GENERATED := include/odp-netlink.h include/odp-netlink-macros.h \
+                 lib/vswitch-idl.h lib/vswitch-idl.c \
+                 lib/ovsdb-server-idl.h lib/ovsdb-server-idl.c \
+                 ofproto/ipfix-entities.def
+
+ifeq ($(SANITIZE),1)
+  OUT := build/asan
+  SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=undefined
+else
+  OUT := build
+  SAN_FLAGS :=
+endif
+BIN := $(OUT)/bin
+OBJ := $(OUT)/obj
+
+CC ?= gcc
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
+        -Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
+        -Wformat-security -Wshadow=local
+CFLAGS ?= -O2 -g
+# OVS headers: source and build trees, as OVN includes them.
+OVS_INC := -I$(OVS_SRC)/include -I$(OVS_BLD)/include \
+           -I$(OVS_SRC)/lib -I$(OVS_BLD)/lib -I$(OVS_SRC) -I$(OVS_BLD)
+NL_INC := $(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) \
+             -I$(TOP)/lib -I$(TOP)/cni-ovs $(OVS_INC) $(NL_INC) \
+             -include $(OVS_BLD)/config.h -include $(TOP)/lib/ovs-json-rename.h
+OVS_LIBS = $(OVS_LIB) -lssl -lcrypto -lcap-ng -lm -lpthread -lrt \
+           $(shell sed -n 's/^Libs.private: *//p' $(OVS_BLD)/lib/libopenvswitch.pc 2>/dev/null)
+LIBS = $(OVS_LIBS) -ljansson -lnl-route-3 -lnl-3
+LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
+
+.PHONY: all deps ovs check check-unit check-system lint bench clean distclean
+.DEFAULT_GOAL := all
+# Keep unit-test objects (otherwise intermediate) between builds.
+.SECONDARY:
+
+all: deps ovs $(BIN)/cni-ovs $(UNIT_BINS)
+
+deps:
+	@$(TOP)/scripts/install-deps
+
+# ---- Open vSwitch's library, built once from Debian's source tarball ----
+ovs: deps
+	@if [ ! -f $(OVS_STAMP) ]; then $(MAKE) --no-print-directory $(OVS_STAMP); fi
+
+$(OVS_STAMP):
+	@echo "building libopenvswitch from $(OVS_TARBALL) (once)"
+	rm -rf $(OVS_SRC) $(OVS_BLD)
+	mkdir -p $(OVS_SRC) $(OVS_BLD)
+	tar xzf $(OVS_TARBALL) -C $(OVS_SRC) --strip-components=1
+	cd $(OVS_BLD) && $(OVS_SRC)/configure --enable-static --disable-shared \
+	    --disable-ssl-check --with-dbdir=/var/lib/openvswitch \
+	    CFLAGS="-O2 -g" > configure.log 2>&1 || { tail -30 configure.log; exit 1; }
+	$(MAKE) -C $(OVS_BLD) -j$$(nproc) $(OVS_GENERATED) \
+	    > $(OVS_BLD)/build.log 2>&1 || { tail -30 $(OVS_BLD)/build.log; exit 1; }
+	$(MAKE) -C $(OVS_BLD) -j$$(nproc) lib/libopenvswitch.la \
+	    >> $(OVS_BLD)/build.log 2>&1 || { tail -30 $(OVS_BLD)/build.log; exit 1; }
+	objcopy $(foreach s,$(OVS_JSON_CLASH),--redefine-sym $(s)=ovs_$(s)) \
+	    $(OVS_LIB_ORIG) $(OVS_LIB)
+	touch $@
+
+include $(TOP)/lib/build.mk
+include $(TOP)/cni-ovs/build.mk
+include $(TOP)/tests/build.mk
+include $(TOP)/tests/garden-sim/build.mk
+
+# ---- generic compile rule; headers tracked with -MMD ----
+$(OBJ)/%.o: %.c | ovs
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+lint:
+	@$(TOP)/scripts/lint
+
+bench: all
+	@$(TOP)/bench/run
+
+clean:
+	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests
+
+distclean:
+	rm -rf $(TOP)/build

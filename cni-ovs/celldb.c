@@ -1,0 +1,447 @@
+/*
+ * celldb: cni-ovs's session with the cell's local OVSDB.  See celldb.h.
+ */
+
+#include <config.h>
+
+#include "celldb.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "cfnet.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "smap.h"
+#include "timeval.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(celldb);
+
+/* CNI error code for "try again later". */
+#define CODE_TRY_AGAIN 11
+
+struct celldb {
+    struct ovsdb_idl *idl;
+    char *remote;
+    char *bridge;
+    char *ifname;
+    int64_t next_cfg;           /* From the last transaction, or 0. */
+};
+
+static const struct ovsrec_open_vswitch *
+cell_row(const struct celldb *db)
+{
+    return ovsrec_open_vswitch_first(db->idl);
+}
+
+static const struct ovsrec_bridge *
+find_bridge(const struct celldb *db)
+{
+    const struct ovsrec_bridge *br;
+
+    OVSREC_BRIDGE_FOR_EACH (br, db->idl) {
+        if (!strcmp(br->name, db->bridge)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+static const struct ovsrec_port *
+find_port(const struct celldb *db)
+{
+    const struct ovsrec_port *port;
+
+    OVSREC_PORT_FOR_EACH (port, db->idl) {
+        if (!strcmp(port->name, db->ifname)) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+static const struct ovsrec_interface *
+find_iface(const struct celldb *db)
+{
+    const struct ovsrec_interface *iface;
+
+    OVSREC_INTERFACE_FOR_EACH (iface, db->idl) {
+        if (!strcmp(iface->name, db->ifname)) {
+            return iface;
+        }
+    }
+    return NULL;
+}
+
+/* Registers the columns cni-ovs needs and the conditions that keep the
+ * replica down to one bridge, one port and one interface. */
+static void
+register_columns(struct celldb *db)
+{
+    struct ovsdb_idl *idl = db->idl;
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_open_vswitch);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_next_cfg);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_cur_cfg);
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_bridge);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_port);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_interfaces);
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_interface);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_error);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
+
+    /* Set before the first connection, the conditions go out with the
+     * initial monitor request, so the first contents the IDL receives
+     * already match them.  (The condition seqno counts only later
+     * condition changes, so there is nothing to wait for.) */
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+    ovsrec_bridge_add_clause_name(&cond, OVSDB_F_EQ, db->bridge);
+    ovsrec_bridge_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+
+    ovsdb_idl_condition_init(&cond);
+    ovsrec_port_add_clause_name(&cond, OVSDB_F_EQ, db->ifname);
+    ovsrec_port_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+
+    ovsdb_idl_condition_init(&cond);
+    ovsrec_interface_add_clause_name(&cond, OVSDB_F_EQ, db->ifname);
+    ovsrec_interface_set_condition(idl, &cond);
+    ovsdb_idl_condition_destroy(&cond);
+}
+
+/* Blocks until the IDL has something new or 'deadline' passes.  The caller
+ * runs the IDL (ovsdb_idl_run()) and checks its condition before calling
+ * this, so that no update is consumed without being looked at.  Returns
+ * true if 'deadline' has passed. */
+static bool
+block_until(struct celldb *db, long long int deadline)
+{
+    if (time_msec() >= deadline) {
+        return true;
+    }
+    ovsdb_idl_wait(db->idl);
+    poll_timer_wait_until(deadline);
+    poll_block();
+    return false;
+}
+
+static bool
+replica_ready(const struct celldb *db)
+{
+    return (ovsdb_idl_has_ever_connected(db->idl)
+            && ovsdb_idl_is_connected(db->idl)
+            && cell_row(db) != NULL);
+}
+
+static char *
+unreachable_error(const struct celldb *db, int *code)
+{
+    int error = ovsdb_idl_get_last_error(db->idl);
+
+    *code = CODE_TRY_AGAIN;
+    return xasprintf("ovsdb %s: cannot read the cell's database%s%s",
+                     db->remote, error ? ": " : " (timed out)",
+                     error ? ovs_retval_to_string(error) : "");
+}
+
+char *
+celldb_open(const char *remote, const char *bridge, const char *ifname,
+            long long int deadline, struct celldb **dbp, int *code)
+{
+    struct celldb *db = xzalloc(sizeof *db);
+
+    db->remote = xstrdup(remote);
+    db->bridge = xstrdup(bridge);
+    db->ifname = xstrdup(ifname);
+    db->idl = ovsdb_idl_create(remote, &ovsrec_idl_class, false, true);
+    /* A CNI command lives for seconds: no keepalive probes needed. */
+    ovsdb_idl_set_probe_interval(db->idl, 0);
+    register_columns(db);
+
+    for (;;) {
+        ovsdb_idl_run(db->idl);
+        if (replica_ready(db)) {
+            *dbp = db;
+            return NULL;
+        }
+        if (block_until(db, deadline)) {
+            char *error = unreachable_error(db, code);
+            celldb_close(db);
+            return error;
+        }
+    }
+}
+
+void
+celldb_close(struct celldb *db)
+{
+    if (db) {
+        ovsdb_idl_destroy(db->idl);
+        free(db->remote);
+        free(db->bridge);
+        free(db->ifname);
+        free(db);
+    }
+}
+
+const char *
+celldb_get_cell_key(const struct celldb *db, const char *key)
+{
+    const struct ovsrec_open_vswitch *ovs = cell_row(db);
+    return ovs ? smap_get(&ovs->external_ids, key) : NULL;
+}
+
+bool
+celldb_has_bridge(const struct celldb *db)
+{
+    return find_bridge(db) != NULL;
+}
+
+const struct smap *
+celldb_get_iface_ids(const struct celldb *db)
+{
+    const struct ovsrec_interface *iface = find_iface(db);
+    return iface ? &iface->external_ids : NULL;
+}
+
+/* Commits 'txn', running the IDL until the server answers or 'deadline'.
+ * Returns the final status; TXN_INCOMPLETE means the deadline passed. */
+static enum ovsdb_idl_txn_status
+commit_until(struct celldb *db, struct ovsdb_idl_txn *txn,
+             long long int deadline)
+{
+    for (;;) {
+        enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(txn);
+        if (status != TXN_INCOMPLETE) {
+            return status;
+        }
+        ovsdb_idl_run(db->idl);
+        if (time_msec() >= deadline) {
+            return TXN_INCOMPLETE;
+        }
+        ovsdb_idl_txn_wait(txn);
+        block_until(db, deadline);
+    }
+}
+
+/* Runs one transaction built by 'build' (which returns an error message,
+ * e.g. "no bridge", or NULL once it has filled the transaction), retrying on
+ * TXN_TRY_AGAIN.  'what' describes the change for error messages. */
+static char *
+transact(struct celldb *db, char *(*build)(struct celldb *, const void *),
+         const void *aux, const char *what, bool bump_cfg,
+         long long int deadline, int *code)
+{
+    for (;;) {
+        /* Bring the replica up to date before building on it. */
+        for (ovsdb_idl_run(db->idl); !replica_ready(db);
+             ovsdb_idl_run(db->idl)) {
+            if (block_until(db, deadline)) {
+                return unreachable_error(db, code);
+            }
+        }
+
+        struct ovsdb_idl_txn *txn = ovsdb_idl_txn_create(db->idl);
+        ovsdb_idl_txn_add_comment(txn, "cni-ovs: %s %s", what, db->ifname);
+        char *error = build(db, aux);
+        if (!error && bump_cfg) {
+            /* Ask ovs-vswitchd to report when it has applied this change
+             * (Open_vSwitch cur_cfg reaching the new next_cfg), as
+             * ovs-vsctl does. */
+            ovsdb_idl_txn_increment(txn, &cell_row(db)->header_,
+                                    &ovsrec_open_vswitch_col_next_cfg, false);
+        }
+        if (error) {
+            ovsdb_idl_txn_abort(txn);
+            ovsdb_idl_txn_destroy(txn);
+            *code = CODE_TRY_AGAIN;
+            return error;
+        }
+
+        enum ovsdb_idl_txn_status status = commit_until(db, txn, deadline);
+        char *msg = NULL;
+        switch (status) {
+        case TXN_SUCCESS:
+        case TXN_UNCHANGED:
+            db->next_cfg = (bump_cfg && status == TXN_SUCCESS
+                            ? ovsdb_idl_txn_get_increment_new_value(txn)
+                            : 0);
+            ovsdb_idl_txn_destroy(txn);
+            return NULL;
+        case TXN_TRY_AGAIN:
+            ovsdb_idl_txn_destroy(txn);
+            continue;
+        case TXN_INCOMPLETE:
+            msg = xasprintf("ovsdb %s: %s port %s: timed out", db->remote,
+                            what, db->ifname);
+            break;
+        case TXN_UNCOMMITTED:
+        case TXN_ABORTED:
+        case TXN_ERROR:
+        case TXN_NOT_LOCKED:
+        default:
+            msg = xasprintf("ovsdb %s: %s port %s: %s%s%s", db->remote,
+                            what, db->ifname,
+                            ovsdb_idl_txn_status_to_string(status),
+                            ovsdb_idl_txn_get_error(txn) ? ": " : "",
+                            ovsdb_idl_txn_get_error(txn)
+                            ? ovsdb_idl_txn_get_error(txn) : "");
+            break;
+        }
+        ovsdb_idl_txn_destroy(txn);
+        *code = CODE_TRY_AGAIN;
+        return msg;
+    }
+}
+
+static char *
+build_add(struct celldb *db, const void *external_ids_)
+{
+    const struct smap *external_ids = external_ids_;
+    const struct ovsrec_bridge *br = find_bridge(db);
+
+    if (!br) {
+        return xasprintf("bridge %s does not exist (flowctl creates it)",
+                         db->bridge);
+    }
+
+    struct ovsrec_interface *iface = ovsrec_interface_insert(
+        ovsdb_idl_txn_get(&br->header_));
+    ovsrec_interface_set_name(iface, db->ifname);
+    ovsrec_interface_set_external_ids(iface, external_ids);
+
+    struct ovsrec_port *port = ovsrec_port_insert(
+        ovsdb_idl_txn_get(&br->header_));
+    ovsrec_port_set_name(port, db->ifname);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+
+    /* A mutation: concurrent ADDs on the cell do not conflict. */
+    ovsrec_bridge_update_ports_addvalue(br, port);
+    return NULL;
+}
+
+char *
+celldb_add_port(struct celldb *db, const struct smap *external_ids,
+                long long int deadline, int *code)
+{
+    char *error = transact(db, build_add, external_ids, "adding", false,
+                           deadline, code);
+    if (error) {
+        return error;
+    }
+
+    /* Wait for ovs-vswitchd to open the device and number the port. */
+    for (;;) {
+        ovsdb_idl_run(db->idl);
+        const struct ovsrec_interface *iface = find_iface(db);
+        if (iface && iface->n_ofport && iface->ofport[0] > 0) {
+            VLOG_DBG("%s: ofport %"PRId64, db->ifname, iface->ofport[0]);
+            return NULL;
+        }
+        if (iface && iface->n_ofport && iface->ofport[0] == -1) {
+            *code = CODE_TRY_AGAIN;
+            return xasprintf("ovs-vswitchd could not add port %s: %s",
+                             db->ifname,
+                             iface->error ? iface->error : "unknown error");
+        }
+        if (block_until(db, deadline)) {
+            *code = CODE_TRY_AGAIN;
+            return xasprintf("ovs-vswitchd did not add port %s in time "
+                             "(is it running?)", db->ifname);
+        }
+    }
+}
+
+char *
+celldb_wait_installed(struct celldb *db, long long int deadline, int *code)
+{
+    for (;;) {
+        ovsdb_idl_run(db->idl);
+        const struct ovsrec_interface *iface = find_iface(db);
+        if (!iface) {
+            *code = CODE_TRY_AGAIN;
+            return xasprintf("port %s disappeared while waiting for its "
+                             "flows", db->ifname);
+        }
+        if (smap_get_bool(&iface->external_ids, CFNET_KEY_INSTALLED,
+                          false)) {
+            return NULL;
+        }
+        if (block_until(db, deadline)) {
+            *code = CODE_TRY_AGAIN;
+            return xasprintf("flows for port %s were not installed in time "
+                             "(%s=true not set; is flowctl running?)",
+                             db->ifname, CFNET_KEY_INSTALLED);
+        }
+    }
+}
+
+static char *
+build_del(struct celldb *db, const void *handle_)
+{
+    const char *handle = handle_;
+    const struct ovsrec_port *port = find_port(db);
+    const struct ovsrec_interface *iface = find_iface(db);
+
+    if (handle && iface) {
+        const char *owner = smap_get(&iface->external_ids, CFNET_KEY_HANDLE);
+        if (owner && strcmp(owner, handle)) {
+            VLOG_INFO("%s belongs to container %s, not %s: leaving it",
+                      db->ifname, owner, handle);
+            return NULL;
+        }
+    }
+    if (port) {
+        const struct ovsrec_bridge *br = find_bridge(db);
+        if (br) {
+            ovsrec_bridge_update_ports_delvalue(br, port);
+        }
+        ovsrec_port_delete(port);
+    }
+    if (iface) {
+        ovsrec_interface_delete(iface);
+    }
+    return NULL;
+}
+
+char *
+celldb_del_port(struct celldb *db, const char *handle,
+                long long int deadline, int *code)
+{
+    if (!find_port(db) && !find_iface(db)) {
+        return NULL;
+    }
+    char *error = transact(db, build_del, handle, "deleting", true, deadline,
+                           code);
+    if (error || !db->next_cfg) {
+        return error;
+    }
+
+    /* Wait until ovs-vswitchd has let go of the device, so that the caller
+     * can delete it without vswitchd tripping over a vanished device. */
+    for (;;) {
+        ovsdb_idl_run(db->idl);
+        const struct ovsrec_open_vswitch *ovs = cell_row(db);
+        if (ovs && ovs->cur_cfg >= db->next_cfg) {
+            return NULL;
+        }
+        if (block_until(db, deadline)) {
+            *code = CODE_TRY_AGAIN;
+            return xasprintf("ovs-vswitchd did not remove port %s in time "
+                             "(is it running?)", db->ifname);
+        }
+    }
+}

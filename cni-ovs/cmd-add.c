@@ -1,0 +1,292 @@
+/*
+ * cmd-add: CNI ADD.
+ *
+ * In order, each step undone in reverse if a later one fails:
+ *
+ *   1. read the cell's subnet and MTU from the local OVSDB (cf-subnet,
+ *      cf-mtu, written by flowctl; an explicit "mtu" in the config wins);
+ *   2. ask the IPAM plugin for an address in that subnet;
+ *   3. make the veth pair and configure the container side (plumb.c);
+ *   4. add the host end to the bridge, with the container record in the
+ *      Interface's external_ids, in one OVSDB transaction, and wait for
+ *      ovs-vswitchd to give it an OpenFlow port;
+ *   5. with install_timeout > 0, wait for flowctl's cf-installed=true;
+ *   6. print the CNI result.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "celldb.h"
+#include "cfnet.h"
+#include "cmd.h"
+#include "ipam.h"
+#include "netconf.h"
+#include "openvswitch/vlog.h"
+#include "plumb.h"
+#include "result.h"
+#include "smap.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(cmd_add);
+
+#define CODE_INVALID_CONFIG 7
+#define CODE_TRY_AGAIN 11
+#define CODE_ALREADY_EXISTS 100
+
+/* Reads the cell's subnet (malloc'd, into '*subnetp') and container MTU
+ * from the OVSDB replica in 'db' (the config's "mtu" wins when nonzero). */
+char *
+cmd_read_cell(const struct celldb *db, const struct netconf *nc,
+          char **subnetp, unsigned int *mtu, int *code)
+{
+    const char *subnet = celldb_get_cell_key(db, CFNET_KEY_SUBNET);
+    uint32_t net;
+    unsigned int plen;
+
+    if (!subnet) {
+        *code = CODE_TRY_AGAIN;
+        return xasprintf("this cell has no subnet yet (Open_vSwitch "
+                         "external_ids:%s is not set; flowctl writes it once "
+                         "it has a lease)", CFNET_KEY_SUBNET);
+    }
+    if (!cfnet_parse_cidr(subnet, &net, &plen) || plen > 30) {
+        *code = CODE_TRY_AGAIN;
+        return xasprintf("Open_vSwitch external_ids:%s: \"%s\" is not an "
+                         "IPv4 subnet of /30 or larger", CFNET_KEY_SUBNET,
+                         subnet);
+    }
+    *subnetp = xstrdup(subnet);
+
+    if (nc->mtu) {
+        *mtu = nc->mtu;
+        return NULL;
+    }
+    const char *s = celldb_get_cell_key(db, CFNET_KEY_MTU);
+    if (!s) {
+        *code = CODE_TRY_AGAIN;
+        return xasprintf("this cell has no container MTU yet (Open_vSwitch "
+                         "external_ids:%s is not set and the config has no "
+                         "\"mtu\")", CFNET_KEY_MTU);
+    }
+    int value;
+    if (!str_to_int(s, 10, &value) || value < 68 || value > 65535) {
+        *code = CODE_TRY_AGAIN;
+        return xasprintf("Open_vSwitch external_ids:%s: \"%s\" is not an "
+                         "MTU (68..65535)", CFNET_KEY_MTU, s);
+    }
+    *mtu = value;
+    return NULL;
+}
+
+static void
+smap_add_if(struct smap *smap, const char *key, const char *value)
+{
+    if (value) {
+        smap_add(smap, key, value);
+    }
+}
+
+/* The container record: everything flowctl needs, in Interface
+ * external_ids (docs/architecture.md lists the keys). */
+static void
+build_record(const struct cni_env *env, const struct netconf *nc,
+             uint32_t ip, const uint8_t mac[6], struct smap *ids)
+{
+    const struct cf_metadata *md = &nc->metadata;
+    char ip_s[16], mac_s[18];
+
+    cf_ip_format(ip, ip_s);
+    cfnet_mac_format(mac, mac_s);
+
+    smap_add(ids, CFNET_KEY_HANDLE, env->container_id);
+    smap_add(ids, CFNET_KEY_IP, ip_s);
+    smap_add(ids, CFNET_KEY_MAC, mac_s);
+    smap_add_if(ids, CFNET_KEY_APP_ID, md->app_id);
+    smap_add_if(ids, CFNET_KEY_SPACE_ID, md->space_id);
+    smap_add_if(ids, CFNET_KEY_ORG_ID, md->org_id);
+    smap_add_if(ids, CFNET_KEY_POLICY_GROUP_ID, md->policy_group_id);
+    smap_add_if(ids, CFNET_KEY_WORKLOAD, md->container_workload);
+    smap_add_if(ids, CFNET_KEY_PORTS, md->ports);
+    smap_add_if(ids, CFNET_KEY_LOG_CONFIG, md->log_config);
+    smap_add_nocopy(ids, xstrdup(CFNET_KEY_PORT_MAPPINGS),
+                    cf_port_mappings_to_json(&nc->runtime));
+    smap_add_nocopy(ids, xstrdup(CFNET_KEY_NETOUT_RULES),
+                    cf_netout_rules_to_json(&nc->runtime));
+}
+
+void
+cmd_plumb_spec(const struct cni_env *env, const struct netconf *nc,
+               const char *host_ifname, uint32_t ip, unsigned int mtu,
+               struct plumb_spec *spec)
+{
+    static const uint8_t gw_mac[6] = CFNET_GATEWAY_MAC;
+
+    memset(spec, 0, sizeof *spec);
+    spec->netns_path = env->netns;
+    spec->container_ifname = env->ifname;
+    spec->host_ifname = host_ifname;
+    spec->alias = env->container_id;
+    cfnet_host_mac(ip, spec->host_mac);
+    cfnet_container_mac(ip, spec->container_mac);
+    spec->mtu = mtu;
+    spec->ip = ip;
+    spec->gateway = CFNET_GATEWAY_IP;
+    memcpy(spec->gateway_mac, gw_mac, sizeof gw_mac);
+    spec->tx_csum_off = nc->netdev;
+}
+
+/* Gives back the address that IPAM handed out for this container. */
+static void
+undo_ipam(const struct cni_env *env, const struct netconf *nc,
+          const char *subnet)
+{
+    json_t *config = ipam_config(nc, subnet);
+    int code;
+    char *error = ipam_exec(nc, env->path, "DEL", config, NULL, &code);
+    if (error) {
+        VLOG_WARN("%s: undoing the address reservation: %s",
+                  env->container_id, error);
+        free(error);
+    }
+    json_decref(config);
+}
+
+char *
+cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
+        int *code)
+{
+    long long int deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
+    char host_ifname[CFNET_IFNAME_LEN + 1];
+    struct celldb *db = NULL;
+    char *subnet = NULL;
+    bool reserved = false, plumbed = false, ported = false;
+    char *error;
+
+    *out = NULL;
+    cfnet_host_ifname(env->container_id, host_ifname);
+
+    /* 1. The cell. */
+    error = celldb_open(nc->ovsdb, nc->bridge, host_ifname, deadline, &db,
+                        code);
+    if (error) {
+        return error;
+    }
+    unsigned int mtu;
+    error = cmd_read_cell(db, nc, &subnet, &mtu, code);
+    if (error) {
+        goto out;
+    }
+    if (!celldb_has_bridge(db)) {
+        *code = CODE_TRY_AGAIN;
+        error = xasprintf("bridge %s does not exist yet (flowctl creates it)",
+                          nc->bridge);
+        goto out;
+    }
+    const struct smap *old = celldb_get_iface_ids(db);
+    if (old || plumb_link_exists(host_ifname)) {
+        const char *owner = old ? smap_get(old, CFNET_KEY_HANDLE) : NULL;
+        *code = CODE_ALREADY_EXISTS;
+        error = xasprintf("container %s already has interface %s%s%s "
+                          "(ADD twice without DEL?)", env->container_id,
+                          host_ifname, owner ? " owned by " : "",
+                          owner ? owner : "");
+        goto out;
+    }
+
+    /* 2. The address. */
+    json_t *ipam_conf = ipam_config(nc, subnet);
+    json_t *ipam_result = NULL;
+    error = ipam_exec(nc, env->path, "ADD", ipam_conf, &ipam_result, code);
+    json_decref(ipam_conf);
+    if (error) {
+        goto out;
+    }
+    reserved = true;
+    uint32_t ip;
+    error = ipam_result_ipv4(ipam_result, &ip);
+    json_decref(ipam_result);
+    if (error) {
+        *code = CODE_INVALID_CONFIG;
+        goto out;
+    }
+
+    /* 3. The veth pair and the container side. */
+    struct plumb_spec spec;
+    cmd_plumb_spec(env, nc, host_ifname, ip, mtu, &spec);
+    error = plumb_add(&spec);
+    if (error) {
+        *code = CODE_TRY_AGAIN;
+        goto out;
+    }
+    plumbed = true;
+
+    /* 4. The port, with the container record. */
+    struct smap ids = SMAP_INITIALIZER(&ids);
+    build_record(env, nc, ip, spec.container_mac, &ids);
+    error = celldb_add_port(db, &ids, deadline, code);
+    smap_destroy(&ids);
+    ported = true;              /* Even on error: it may have committed. */
+    if (error) {
+        goto out;
+    }
+
+    /* 5. The flows. */
+    if (nc->install_timeout) {
+        long long int installed_deadline
+            = time_msec() + nc->install_timeout * 1000LL;
+        error = celldb_wait_installed(db, installed_deadline, code);
+        if (error) {
+            goto out;
+        }
+    }
+
+    /* 6. The result. */
+    struct cni_result result = {
+        .version = nc->version,
+        .host_ifname = host_ifname,
+        .container_ifname = env->ifname,
+        .sandbox = env->netns,
+        .ip = ip,
+        .gateway = CFNET_GATEWAY_IP,
+        .dns_servers = nc->dns_servers,
+        .n_dns_servers = nc->n_dns_servers,
+    };
+    memcpy(result.host_mac, spec.host_mac, 6);
+    memcpy(result.container_mac, spec.container_mac, 6);
+    *out = cni_result_to_json(&result);
+
+out:
+    if (error) {
+        /* Undo in reverse order; the first error is the one reported. */
+        if (ported) {
+            int ignored;
+            long long int undo_deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
+            char *e = celldb_del_port(db, env->container_id, undo_deadline,
+                                      &ignored);
+            if (e) {
+                VLOG_WARN("%s: undoing port %s: %s", env->container_id,
+                          host_ifname, e);
+                free(e);
+            }
+        }
+        if (plumbed) {
+            char *e = plumb_del_host(host_ifname, env->container_id);
+            if (e) {
+                VLOG_WARN("%s: undoing veth %s: %s", env->container_id,
+                          host_ifname, e);
+                free(e);
+            }
+        }
+        if (reserved) {
+            undo_ipam(env, nc, subnet);
+        }
+    }
+    celldb_close(db);
+    free(subnet);
+    return error;
+}

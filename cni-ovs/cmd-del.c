@@ -1,0 +1,97 @@
+/*
+ * cmd-del: CNI DEL.
+ *
+ * Removes, each step tolerating "already gone": the OVS port (only if its
+ * container record names this container), the veth (by its name, derived
+ * from the container id, and only if its ifalias is this container's; and
+ * CNI_IFNAME inside the namespace if that still exists), and the IPAM
+ * reservation.  So DEL succeeds when the namespace is gone, when the
+ * container never existed, when it is called twice, and after an ADD that
+ * died half-way.
+ *
+ * When the OVSDB cannot be reached, the rest is still cleaned up and DEL
+ * then fails with code 11, so that the caller retries the port.
+ */
+
+#include <config.h>
+
+#include <string.h>
+
+#include "celldb.h"
+#include "cfnet.h"
+#include "cmd.h"
+#include "ipam.h"
+#include "netconf.h"
+#include "openvswitch/vlog.h"
+#include "plumb.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(cmd_del);
+
+#define CODE_TRY_AGAIN 11
+
+/* host-local releases by container id; any valid range will do when the
+ * cell's subnet cannot be read. */
+#define ANY_SUBNET "0.0.0.0/0"
+
+/* Keeps the first error in '*first' (and its code), logs later ones. */
+static void
+keep_error(char **first, int *first_code, char *error, int code)
+{
+    if (!error) {
+        return;
+    }
+    if (!*first) {
+        *first = error;
+        *first_code = code;
+    } else {
+        VLOG_WARN("%s", error);
+        free(error);
+    }
+}
+
+char *
+cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
+        int *code)
+{
+    long long int deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
+    char host_ifname[CFNET_IFNAME_LEN + 1];
+    struct celldb *db = NULL;
+    char *subnet = NULL;
+    char *first = NULL;
+    int first_code = 0;
+    int c = 0;
+
+    *out = NULL;
+    cfnet_host_ifname(env->container_id, host_ifname);
+
+    /* The port. */
+    char *error = celldb_open(nc->ovsdb, nc->bridge, host_ifname, deadline,
+                              &db, &c);
+    if (!error) {
+        const char *s = celldb_get_cell_key(db, CFNET_KEY_SUBNET);
+        subnet = s ? xstrdup(s) : NULL;
+        error = celldb_del_port(db, env->container_id, deadline, &c);
+    }
+    keep_error(&first, &first_code, error, c);
+
+    /* The veth: the host end by name and owner, the container end by its
+     * namespace (covers an ADD that died before naming the host end). */
+    keep_error(&first, &first_code,
+               plumb_del_host(host_ifname, env->container_id),
+               CODE_TRY_AGAIN);
+    keep_error(&first, &first_code,
+               plumb_del_container(env->netns, env->ifname), CODE_TRY_AGAIN);
+
+    /* The address. */
+    json_t *config = ipam_config(nc, subnet ? subnet : ANY_SUBNET);
+    keep_error(&first, &first_code,
+               ipam_exec(nc, env->path, "DEL", config, NULL, &c), c);
+    json_decref(config);
+
+    celldb_close(db);
+    free(subnet);
+    *code = first_code;
+    return first;
+}

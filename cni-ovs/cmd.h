@@ -1,0 +1,56 @@
+/*
+ * cmd: the CNI commands of cni-ovs (ADD, DEL, CHECK).
+ *
+ * main.c reads the environment and the network config and calls one of
+ * these.  Each returns NULL on success, storing the CNI result (malloc'd
+ * JSON text, or NULL when the command prints nothing) in '*out'; on failure
+ * it returns a malloc'd message and stores the CNI error code in '*code'.
+ * A failed ADD leaves nothing behind. */
+
+#ifndef CNI_OVS_CMD_H
+#define CNI_OVS_CMD_H 1
+
+#include "compiler.h"
+
+#include <stdint.h>
+
+struct celldb;
+struct netconf;
+struct plumb_spec;
+
+/* The CNI_* environment variables (pointers into the environment). */
+struct cni_env {
+    const char *command;        /* CNI_COMMAND. */
+    const char *container_id;   /* CNI_CONTAINERID. */
+    const char *netns;          /* CNI_NETNS (may be NULL for DEL). */
+    const char *ifname;         /* CNI_IFNAME. */
+    const char *path;           /* CNI_PATH (may be NULL for DEL). */
+};
+
+/* How long cni-ovs waits for the cell's OVSDB and for ovs-vswitchd to add a
+ * port, in milliseconds.  'install_timeout' comes on top of it. */
+#define CNI_OVSDB_TIMEOUT_MS 20000
+
+char *cmd_add(const struct cni_env *, const struct netconf *, char **out,
+              int *code) OVS_WARN_UNUSED_RESULT;
+char *cmd_del(const struct cni_env *, const struct netconf *, char **out,
+              int *code) OVS_WARN_UNUSED_RESULT;
+char *cmd_check(const struct cni_env *, const struct netconf *, char **out,
+                int *code) OVS_WARN_UNUSED_RESULT;
+
+/* Fills 'spec' with how the container 'env' with address 'ip' (host order)
+ * and MTU 'mtu' is plumbed through host veth 'host_ifname'.  Shared by ADD
+ * and CHECK so that CHECK verifies exactly what ADD made. */
+void cmd_plumb_spec(const struct cni_env *, const struct netconf *,
+                    const char *host_ifname, uint32_t ip, unsigned int mtu,
+                    struct plumb_spec *);
+
+/* Reads the cell's subnet (Open_vSwitch external_ids:cf-subnet, malloc'd
+ * into '*subnetp') and the container MTU (the config's "mtu" if nonzero,
+ * else external_ids:cf-mtu) from 'db'.  Fails with code 11 while flowctl
+ * has not written them. */
+char *cmd_read_cell(const struct celldb *, const struct netconf *,
+                    char **subnetp, unsigned int *mtu, int *code)
+    OVS_WARN_UNUSED_RESULT;
+
+#endif /* cmd.h */

@@ -1,0 +1,603 @@
+/*
+ * ipam: delegation of address management to a CNI IPAM plugin.
+ *
+ * See ipam.h.  The plugin runs as a child process with the config on its
+ * stdin; its stdout and stderr are read through pipes with poll(), so
+ * neither side can block the other whatever the sizes.  SIGPIPE is blocked
+ * while we write (a plugin may exit without reading its input) and any
+ * SIGPIPE that raises is consumed before the mask is restored. */
+
+#include "ipam.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ipam);
+
+extern char **environ;
+
+/* The most of a plugin's stdout we accept, and of its stderr we keep for
+ * error messages. */
+#define IPAM_MAX_STDOUT (1024 * 1024)
+#define IPAM_MAX_STDERR 4096
+
+/* How much of the plugin's text an error message quotes. */
+#define IPAM_MAX_QUOTE 512
+
+/* Returns 'json', aborting if it is NULL (jansson ran out of memory). */
+static json_t *
+xjson(json_t *json)
+{
+    if (!json) {
+        out_of_memory();
+    }
+    return json;
+}
+
+/* Returns the document to send to the IPAM plugin for 'nc' and cell subnet
+ * 'subnet' (NULL to add none): {"cniVersion", "name", "ipam"}, where "ipam"
+ * is a copy of the operator's object (or {"type":"host-local"}) with
+ * "ranges":[[{"subnet":SUBNET}]] added unless it has "ranges" or "subnet"
+ * already.  The caller json_decref()s the result. */
+json_t *
+ipam_config(const struct netconf *nc, const char *subnet)
+{
+    json_t *ipam = xjson(json_is_object(nc->ipam)
+                         ? json_deep_copy(nc->ipam)
+                         : json_object());
+    if (!json_object_get(ipam, "type")) {
+        json_object_set_new(ipam, "type",
+                            xjson(json_string(nc->ipam_type
+                                              ? nc->ipam_type
+                                              : NETCONF_DEFAULT_IPAM)));
+    }
+    if (subnet
+        && !json_object_get(ipam, "ranges")
+        && !json_object_get(ipam, "subnet")) {
+        json_object_set_new(ipam, "ranges",
+                            xjson(json_pack("[[{s:s}]]", "subnet", subnet)));
+    }
+
+    json_t *config = xjson(json_object());
+    if (nc->version_string) {
+        json_object_set_new(config, "cniVersion",
+                            xjson(json_string(nc->version_string)));
+    }
+    if (nc->name) {
+        json_object_set_new(config, "name", xjson(json_string(nc->name)));
+    }
+    json_object_set_new(config, "ipam", ipam);
+    return config;
+}
+
+/* Looks for an executable regular file named 'type' in the ':'-separated
+ * directories of 'cni_path'.  On success stores its malloc'd path in
+ * '*programp' and returns NULL; otherwise returns an error and sets
+ * '*code'. */
+static char *
+find_plugin(const char *type, const char *cni_path, char **programp,
+            int *code)
+{
+    *programp = NULL;
+    if (!type[0] || strchr(type, '/')
+        || !strcmp(type, ".") || !strcmp(type, "..")) {
+        *code = 7;
+        return xasprintf("ipam: invalid plugin type \"%s\"", type);
+    }
+    if (!cni_path || !cni_path[0]) {
+        *code = 4;
+        return xasprintf("ipam: cannot find plugin \"%s\": CNI_PATH is not "
+                         "set", type);
+    }
+
+    char *dirs = xstrdup(cni_path);
+    char *save_ptr = NULL;
+    for (char *dir = strtok_r(dirs, ":", &save_ptr); dir;
+         dir = strtok_r(NULL, ":", &save_ptr)) {
+        char *program = xasprintf("%s/%s", dir, type);
+        struct stat st;
+        if (!stat(program, &st) && S_ISREG(st.st_mode)
+            && !access(program, X_OK)) {
+            free(dirs);
+            *programp = program;
+            return NULL;
+        }
+        free(program);
+    }
+    free(dirs);
+
+    *code = 7;
+    return xasprintf("ipam: plugin \"%s\" not found in CNI_PATH "
+                     "(searched %s)", type, cni_path);
+}
+
+/* Returns a new environment for the plugin: ours with CNI_COMMAND replaced
+ * by 'command'.  Free with free_env(). */
+static char **
+make_env(const char *command)
+{
+    size_t n = 0;
+    while (environ && environ[n]) {
+        n++;
+    }
+
+    char **env = xmalloc((n + 2) * sizeof *env);
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "CNI_COMMAND=", 12)) {
+            env[j++] = xstrdup(environ[i]);
+        }
+    }
+    env[j++] = xasprintf("CNI_COMMAND=%s", command);
+    env[j] = NULL;
+    return env;
+}
+
+static void
+free_env(char **env)
+{
+    for (char **p = env; *p; p++) {
+        free(*p);
+    }
+    free(env);
+}
+
+/* In the child: writes 's' to stderr.  Async-signal-safe. */
+static void
+child_say(const char *s)
+{
+    ssize_t retval OVS_UNUSED = write(STDERR_FILENO, s, strlen(s));
+}
+
+/* In the child, after fork(): makes 'fds' (stdin, stdout, stderr pipe
+ * ends) the standard descriptors, restores 'mask' and the default SIGPIPE
+ * action, and execs 'program'.  Never returns. */
+static void OVS_NO_RETURN
+child_exec(const char *program, const char *argv0, char **env,
+           const int fds[3], const sigset_t *mask)
+{
+    /* Move the pipe ends above 2 first so that no dup2() below can clobber
+     * one of them; the copies are close-on-exec. */
+    int high[3];
+    for (int i = 0; i < 3; i++) {
+        high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
+        if (high[i] < 0) {
+            _exit(127);
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(high[i], i) < 0) {
+            _exit(127);
+        }
+    }
+
+    signal(SIGPIPE, SIG_DFL);
+    pthread_sigmask(SIG_SETMASK, mask, NULL);
+
+    char *argv[] = { CONST_CAST(char *, argv0), NULL };
+    execve(program, argv, env);
+
+    int error = errno;
+    child_say("exec ");
+    child_say(program);
+    child_say(": ");
+    child_say(ovs_strerror(error));
+    child_say("\n");
+    _exit(127);
+}
+
+/* One of the plugin's output pipes. */
+struct reader {
+    int fd;                     /* -1 once at end of file. */
+    struct ds text;             /* What was read, up to 'limit' bytes. */
+    size_t limit;
+    bool truncated;             /* More than 'limit' bytes were sent. */
+};
+
+/* Reads what is available from 'r'.  Closes it at end of file or on an
+ * error other than EINTR or EAGAIN. */
+static void
+reader_run(struct reader *r)
+{
+    char buf[4096];
+    ssize_t n = read(r->fd, buf, sizeof buf);
+    if (n > 0) {
+        size_t room = r->limit - MIN(r->limit, r->text.length);
+        if (n > room) {
+            r->truncated = true;
+        }
+        ds_put_buffer(&r->text, buf, MIN(n, room));
+    } else if (!n || (errno != EINTR && errno != EAGAIN)) {
+        if (n < 0) {
+            VLOG_DBG("reading from IPAM plugin: %s", ovs_strerror(errno));
+        }
+        close(r->fd);
+        r->fd = -1;
+    }
+}
+
+/* Runs 'program' (argv[0] 'argv0') with 'env', writes 'input' to its stdin
+ * and collects its stdout into 'out' and stderr into 'err'; stores its wait
+ * status in '*statusp'.  Returns NULL or an error saying why the plugin
+ * could not be run.  The caller ds_destroy()s 'out->text' and 'err->text'
+ * in any case. */
+static char *
+run_plugin(const char *program, const char *argv0, char **env,
+           const char *input, struct reader *out, struct reader *err,
+           int *statusp)
+{
+    int in_pipe[2], out_pipe[2], err_pipe[2];
+
+    ds_init(&out->text);
+    out->limit = IPAM_MAX_STDOUT;
+    out->truncated = false;
+    ds_init(&err->text);
+    err->limit = IPAM_MAX_STDERR;
+    err->truncated = false;
+
+    if (pipe2(in_pipe, O_CLOEXEC)) {
+        return xasprintf("pipe: %s", ovs_strerror(errno));
+    }
+    if (pipe2(out_pipe, O_CLOEXEC)) {
+        int error = errno;
+        close(in_pipe[0]);
+        close(in_pipe[1]);
+        return xasprintf("pipe: %s", ovs_strerror(error));
+    }
+    if (pipe2(err_pipe, O_CLOEXEC)) {
+        int error = errno;
+        close(in_pipe[0]);
+        close(in_pipe[1]);
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        return xasprintf("pipe: %s", ovs_strerror(error));
+    }
+
+    /* Block SIGPIPE for the duration, remembering whether one was already
+     * pending so that we only consume our own. */
+    sigset_t sigpipe, old_mask, pending;
+    sigemptyset(&sigpipe);
+    sigaddset(&sigpipe, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe, &old_mask);
+    sigpending(&pending);
+    bool was_pending = sigismember(&pending, SIGPIPE);
+
+    pid_t pid = fork();
+    if (!pid) {
+        int fds[3] = { in_pipe[0], out_pipe[1], err_pipe[1] };
+        child_exec(program, argv0, env, fds, &old_mask);
+    }
+    int fork_error = pid < 0 ? errno : 0;
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (pid < 0) {
+        close(in_pipe[1]);
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+        return xasprintf("fork: %s", ovs_strerror(fork_error));
+    }
+    VLOG_DBG("started %s (pid %ld)", program, (long int) pid);
+
+    int in_fd = in_pipe[1];
+    size_t in_len = strlen(input);
+    size_t in_ofs = 0;
+    out->fd = out_pipe[0];
+    err->fd = err_pipe[0];
+    for (int i = 0; i < 3; i++) {
+        int fd = i == 0 ? in_fd : i == 1 ? out->fd : err->fd;
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+    if (!in_len) {
+        close(in_fd);
+        in_fd = -1;
+    }
+
+    char *error = NULL;
+    while (in_fd >= 0 || out->fd >= 0 || err->fd >= 0) {
+        struct pollfd pfds[3];
+        int n = 0;
+        int in_idx = -1, out_idx = -1, err_idx = -1;
+        if (in_fd >= 0) {
+            in_idx = n;
+            pfds[n++] = (struct pollfd) { .fd = in_fd, .events = POLLOUT };
+        }
+        if (out->fd >= 0) {
+            out_idx = n;
+            pfds[n++] = (struct pollfd) { .fd = out->fd, .events = POLLIN };
+        }
+        if (err->fd >= 0) {
+            err_idx = n;
+            pfds[n++] = (struct pollfd) { .fd = err->fd, .events = POLLIN };
+        }
+
+        if (poll(pfds, n, -1) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            error = xasprintf("poll: %s", ovs_strerror(errno));
+            kill(pid, SIGKILL);
+            break;
+        }
+
+        if (in_idx >= 0 && pfds[in_idx].revents) {
+            ssize_t retval = write(in_fd, input + in_ofs, in_len - in_ofs);
+            if (retval > 0) {
+                in_ofs += retval;
+            }
+            if (in_ofs >= in_len
+                || (retval < 0 && errno != EINTR && errno != EAGAIN)) {
+                if (retval < 0) {
+                    /* EPIPE: the plugin exited or closed stdin without
+                     * reading it all.  Its exit status will tell. */
+                    VLOG_DBG("writing to %s: %s",
+                             program, ovs_strerror(errno));
+                }
+                close(in_fd);
+                in_fd = -1;
+            }
+        }
+        if (out_idx >= 0 && pfds[out_idx].revents) {
+            reader_run(out);
+        }
+        if (err_idx >= 0 && pfds[err_idx].revents) {
+            reader_run(err);
+        }
+    }
+    if (in_fd >= 0) {
+        close(in_fd);
+    }
+    if (out->fd >= 0) {
+        close(out->fd);
+        out->fd = -1;
+    }
+    if (err->fd >= 0) {
+        close(err->fd);
+        err->fd = -1;
+    }
+
+    int status = 0;
+    pid_t retval;
+    do {
+        retval = waitpid(pid, &status, 0);
+    } while (retval < 0 && errno == EINTR);
+    if (retval < 0 && !error) {
+        error = xasprintf("waitpid: %s", ovs_strerror(errno));
+    }
+    *statusp = status;
+
+    /* Consume a SIGPIPE that our writes raised, then unblock. */
+    if (!was_pending) {
+        sigpending(&pending);
+        if (sigismember(&pending, SIGPIPE)) {
+            struct timespec zero = { 0, 0 };
+            while (sigtimedwait(&sigpipe, NULL, &zero) < 0
+                   && errno == EINTR) {
+                continue;
+            }
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    return error;
+}
+
+/* Returns 's' without leading and trailing white space, cut to
+ * IPAM_MAX_QUOTE bytes (plus "..."), as a malloc'd string. */
+static char *
+quote_text(const char *s, bool truncated)
+{
+    while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') {
+        s++;
+    }
+    size_t len = strlen(s);
+    while (len && strchr(" \n\t\r", s[len - 1])) {
+        len--;
+    }
+    if (len > IPAM_MAX_QUOTE) {
+        len = IPAM_MAX_QUOTE;
+        truncated = true;
+    }
+    return xasprintf("%.*s%s", (int) len, s, truncated ? "..." : "");
+}
+
+/* Turns the failed run of plugin 'type' (wait status 'status', output
+ * 'out' and 'err') into an error message and CNI code. */
+static char *
+plugin_failure(const char *type, int status, struct reader *out,
+               struct reader *err, int *code)
+{
+    /* A CNI error object on stdout. */
+    json_t *doc = json_loadb(out->text.string ? out->text.string : "",
+                             out->text.length, 0, NULL);
+    json_t *code_json = json_object_get(doc, "code");
+    if (json_is_integer(code_json) && json_integer_value(code_json) > 0
+        && json_integer_value(code_json) <= INT_MAX) {
+        const char *msg = json_string_value(json_object_get(doc, "msg"));
+        const char *details = json_string_value(json_object_get(doc,
+                                                                "details"));
+        char *error = (details && details[0]
+                       ? xasprintf("ipam (%s): %s: %s", type,
+                                   msg ? msg : "", details)
+                       : xasprintf("ipam (%s): %s", type, msg ? msg : ""));
+        *code = json_integer_value(code_json);
+        json_decref(doc);
+        return error;
+    }
+    json_decref(doc);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "ipam (%s): ", type);
+    if (WIFEXITED(status)) {
+        ds_put_format(&s, "exited with status %d", WEXITSTATUS(status));
+    } else if (WIFSIGNALED(status)) {
+        ds_put_format(&s, "killed by signal %d", WTERMSIG(status));
+    } else {
+        ds_put_format(&s, "wait status %#x", status);
+    }
+
+    struct reader *text = err->text.length ? err : out;
+    char *quote = quote_text(ds_cstr(&text->text), text->truncated);
+    if (quote[0]) {
+        ds_put_format(&s, ": %s", quote);
+    }
+    free(quote);
+
+    *code = 5;
+    return ds_steal_cstr(&s);
+}
+
+/* Runs IPAM plugin 'nc->ipam_type' from 'cni_path' as described in ipam.h.
+ * Returns NULL or an error with '*code' set: 4 if 'cni_path' is empty, 7 if
+ * the plugin is not in it or the type is not a plain file name, the
+ * plugin's code if it printed a CNI error, otherwise 5. */
+char *
+ipam_exec(const struct netconf *nc, const char *cni_path,
+          const char *command, const json_t *config, json_t **result,
+          int *code)
+{
+    const char *type = nc->ipam_type ? nc->ipam_type : NETCONF_DEFAULT_IPAM;
+    int dummy_code;
+    if (!code) {
+        code = &dummy_code;
+    }
+    *code = 0;
+    if (result) {
+        *result = NULL;
+    }
+
+    char *program;
+    char *error = find_plugin(type, cni_path, &program, code);
+    if (error) {
+        return error;
+    }
+
+    char *input = json_dumps(config, JSON_COMPACT);
+    if (!input) {
+        free(program);
+        *code = 5;
+        return xasprintf("ipam (%s): cannot encode config", type);
+    }
+    char **env = make_env(command);
+    struct reader out, err;
+    int status = 0;
+    char *run_error = run_plugin(program, type, env, input, &out, &err,
+                                 &status);
+    free_env(env);
+    free(input);
+
+    if (run_error) {
+        error = xasprintf("ipam (%s): running %s: %s",
+                          type, program, run_error);
+        free(run_error);
+        *code = 5;
+    } else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        error = plugin_failure(type, status, &out, &err, code);
+    } else if (result && !strcmp(command, "ADD")) {
+        json_error_t jerror;
+        json_t *doc = NULL;
+        if (!out.truncated) {
+            doc = json_loadb(out.text.string ? out.text.string : "",
+                             out.text.length, 0, &jerror);
+        }
+        if (!json_is_object(doc)) {
+            char *quote = quote_text(ds_cstr(&out.text), out.truncated);
+            error = xasprintf("ipam (%s): invalid result: %s",
+                              type, quote[0] ? quote : "(empty)");
+            free(quote);
+            json_decref(doc);
+            *code = 5;
+        } else {
+            *result = doc;
+        }
+    }
+    VLOG_DBG("%s %s: %s", program, command, error ? error : "success");
+
+    ds_destroy(&out.text);
+    ds_destroy(&err.text);
+    free(program);
+    return error;
+}
+
+/* Parses 'address' ("A.B.C.D" or "A.B.C.D/N") into '*ip' (host order).
+ * Returns true if successful. */
+static bool
+parse_ipv4(const char *address, uint32_t *ip)
+{
+    char buf[INET_ADDRSTRLEN];
+    size_t len = strcspn(address, "/");
+    if (len >= sizeof buf) {
+        return false;
+    }
+    memcpy(buf, address, len);
+    buf[len] = '\0';
+
+    struct in_addr in;
+    if (inet_pton(AF_INET, buf, &in) != 1) {
+        return false;
+    }
+    *ip = ntohl(in.s_addr);
+    return true;
+}
+
+/* Stores the first IPv4 address of IPAM result 'result' in '*ip' (host
+ * order).  Understands 0.3.x/0.4.0 ("ips" entries with "version"), 1.0.0
+ * (no "version"; IPv4 told by the address) and 0.2.0 ("ip4.ip").  Returns
+ * NULL or an error. */
+char *
+ipam_result_ipv4(const json_t *result, uint32_t *ip)
+{
+    *ip = 0;
+    if (!json_is_object(result)) {
+        return xstrdup("ipam result: not a JSON object");
+    }
+
+    const json_t *ips = json_object_get(result, "ips");
+    if (json_is_array(ips)) {
+        for (size_t i = 0; i < json_array_size(ips); i++) {
+            const json_t *entry = json_array_get(ips, i);
+            const char *address = json_string_value(
+                json_object_get(entry, "address"));
+            const char *version = json_string_value(
+                json_object_get(entry, "version"));
+            if (!address
+                || (version && strcmp(version, "4"))
+                || (!version && strchr(address, ':'))) {
+                continue;
+            }
+            if (!parse_ipv4(address, ip)) {
+                return xasprintf("ipam result: ips[%"PRIuSIZE"].address: "
+                                 "invalid IPv4 address \"%s\"", i, address);
+            }
+            return NULL;
+        }
+    }
+
+    const char *address = json_string_value(
+        json_object_get(json_object_get(result, "ip4"), "ip"));
+    if (address) {
+        if (!parse_ipv4(address, ip)) {
+            return xasprintf("ipam result: ip4.ip: invalid IPv4 address "
+                             "\"%s\"", address);
+        }
+        return NULL;
+    }
+    return xstrdup("ipam result has no IPv4 address");
+}

@@ -1,0 +1,46 @@
+/*
+ * ipam: delegation of address management to a CNI IPAM plugin.
+ *
+ * cni-ovs asks the plugin named by the config's "ipam.type" (default
+ * host-local), found in CNI_PATH, for the container's address, exactly as
+ * CNI's delegation convention says: same environment (CNI_COMMAND,
+ * CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_PATH), the network config on
+ * stdin with the "ipam" object, and the result on stdout.  The cell's subnet
+ * (Open_vSwitch external_ids:cf-subnet) is filled in as
+ * "ranges":[[{"subnet":SUBNET}]] unless the operator's ipam object already
+ * has "ranges" or "subnet". */
+
+#ifndef CNI_OVS_IPAM_H
+#define CNI_OVS_IPAM_H 1
+
+#include "cfjson.h"
+#include <stdint.h>
+
+#include "compiler.h"
+#include "netconf.h"
+
+/* Returns the document to send to the IPAM plugin for network config 'nc'
+ * and cell subnet 'subnet' (e.g. "10.255.7.0/24"; for DEL, when the subnet
+ * is unknown, "0.0.0.0/0" works with host-local, which releases by
+ * container id).  The caller frees the result with json_decref(). */
+json_t *ipam_config(const struct netconf *nc, const char *subnet);
+
+/* Runs the IPAM plugin 'nc->ipam_type' from 'cni_path' with CNI_COMMAND
+ * 'command' ("ADD", "DEL" or "CHECK") and 'config' on stdin, the rest of
+ * the environment inherited.  For ADD stores the plugin's result in
+ * '*result' (caller json_decref()s it); 'result' may be NULL otherwise.
+ *
+ * Returns NULL on success.  On failure returns a malloc'd message and sets
+ * '*code' to a CNI error code: the plugin's own code when it printed a CNI
+ * error, 5 (I/O) when it could not be run or printed something else. */
+char *ipam_exec(const struct netconf *nc, const char *cni_path,
+                const char *command, const json_t *config, json_t **result,
+                int *code)
+    OVS_WARN_UNUSED_RESULT;
+
+/* Finds the first IPv4 address in IPAM result 'result' (any CNI version)
+ * and stores it in '*ip' (host order).  Returns NULL or an error. */
+char *ipam_result_ipv4(const json_t *result, uint32_t *ip)
+    OVS_WARN_UNUSED_RESULT;
+
+#endif /* ipam.h */

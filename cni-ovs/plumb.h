@@ -1,0 +1,74 @@
+/*
+ * plumb: the container's veth, set up with libnl (no shelling out to 'ip').
+ *
+ * plumb_add() makes a veth pair in the current (cell) network namespace:
+ * the host end 'host_ifname' (what OVS gets as a port) and a peer that is
+ * moved into the container's namespace and renamed 'container_ifname'.
+ * Inside the container:
+ *
+ *     <ip>/32 on the interface, MAC derived from the IP, MTU 'mtu', up;
+ *     a permanent neighbour entry  169.254.0.1 -> CFNET_GATEWAY_MAC, so the
+ *         container never needs ARP for its gateway;
+ *     a link route to 169.254.0.1 and "default via 169.254.0.1 src <ip>";
+ *     with 'tx_csum_off', transmit checksum offload off (userspace datapath).
+ *
+ * The host end gets its MAC, the same MTU, IFLA_IFALIAS = 'alias' (the CNI
+ * container id, so that DEL can tell the link is this container's) and is
+ * set up.  Loopback in the container namespace is brought up too.
+ *
+ * Every function is idempotent at its edges: deleting what is already gone
+ * is success.  Errors are malloc'd messages that quote the kernel's reason
+ * (and netlink's extended ack when there is one); the caller frees them.
+ *
+ * Thread-safety: the functions use setns() on the calling thread and restore
+ * its namespace before returning; call them from one thread. */
+
+#ifndef CNI_OVS_PLUMB_H
+#define CNI_OVS_PLUMB_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+struct plumb_spec {
+    const char *netns_path;         /* CNI_NETNS, e.g. /var/run/netns/x. */
+    const char *container_ifname;   /* CNI_IFNAME, e.g. "eth0". */
+    const char *host_ifname;        /* <= 15 characters. */
+    const char *alias;              /* Set as the host end's ifalias. */
+    uint8_t host_mac[6];
+    uint8_t container_mac[6];
+    unsigned int mtu;               /* Both ends. */
+    uint32_t ip;                    /* Container address, host order. */
+    uint32_t gateway;               /* 169.254.0.1, host order. */
+    uint8_t gateway_mac[6];
+    bool tx_csum_off;               /* For datapath_type=netdev. */
+};
+
+/* Creates and configures everything described above.  On failure removes
+ * whatever it created (the host end and, with it, the peer) and returns the
+ * error. */
+char *plumb_add(const struct plumb_spec *) OVS_WARN_UNUSED_RESULT;
+
+/* Deletes the host-side link 'host_ifname' (deleting a veth end deletes its
+ * peer) if it exists and, when 'alias' is nonnull, only if its ifalias
+ * equals 'alias'.  A missing link, or one that belongs to someone else, is
+ * success. */
+char *plumb_del_host(const char *host_ifname, const char *alias)
+    OVS_WARN_UNUSED_RESULT;
+
+/* Deletes 'ifname' inside the namespace at 'netns_path'.  A missing or empty
+ * 'netns_path', a namespace that is gone, or a missing link is success. */
+char *plumb_del_container(const char *netns_path, const char *ifname)
+    OVS_WARN_UNUSED_RESULT;
+
+/* Verifies (for CNI CHECK) that the container side matches 'spec': the
+ * interface exists in the namespace, is up, has the MAC, MTU, address and
+ * the default route via the gateway.  Returns NULL if so, else what
+ * differs. */
+char *plumb_check(const struct plumb_spec *) OVS_WARN_UNUSED_RESULT;
+
+/* Returns true if 'ifname' exists in the current namespace. */
+bool plumb_link_exists(const char *ifname);
+
+#endif /* plumb.h */

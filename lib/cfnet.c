@@ -1,0 +1,109 @@
+/*
+ * cfnet: names and addresses derived from a container's handle and IPv4
+ * address, shared by cni-ovs and flowctl (see cfnet.h).  Pure: no I/O. */
+
+#include "cfnet.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sha1.h"
+
+static void mac_from_ip(uint8_t prefix, uint32_t ip, uint8_t mac[6]);
+
+/* Stores the MAC of the container whose address is 'ip' (host byte order)
+ * in 'mac': ee:ee followed by the address's four bytes. */
+void
+cfnet_container_mac(uint32_t ip, uint8_t mac[6])
+{
+    mac_from_ip(0xee, ip, mac);
+}
+
+/* Stores the MAC of the host side of the veth of the container whose
+ * address is 'ip' (host byte order) in 'mac': aa:aa followed by the
+ * address's four bytes. */
+void
+cfnet_host_mac(uint32_t ip, uint8_t mac[6])
+{
+    mac_from_ip(0xaa, ip, mac);
+}
+
+/* Formats 'mac' into 'buf' as six lowercase, colon-separated hex pairs. */
+void
+cfnet_mac_format(const uint8_t mac[6], char buf[18])
+{
+    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+             mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* Stores the name of the host side of the veth of the container with id
+ * 'handle' in 'name': "cf" followed by the first 12 lowercase hex digits of
+ * the SHA-1 of 'handle' (without its null terminator). */
+void
+cfnet_host_ifname(const char *handle, char name[CFNET_IFNAME_LEN + 1])
+{
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    sha1_bytes(handle, strlen(handle), digest);
+
+    /* 2 + 2 * 6 = CFNET_IFNAME_LEN characters. */
+    snprintf(name, CFNET_IFNAME_LEN + 1, "cf%02x%02x%02x%02x%02x%02x",
+             digest[0], digest[1], digest[2], digest[3], digest[4],
+             digest[5]);
+}
+
+/* Parses 's', which must be exactly "a.b.c.d/len" with 'len' a decimal
+ * number 0..32 without leading zeros, into '*net' (host byte order) and
+ * '*plen'.  Returns false, storing nothing, if 's' is malformed or if the
+ * address has bits set outside the prefix (e.g. "10.0.0.1/24"). */
+bool
+cfnet_parse_cidr(const char *s, uint32_t *net, unsigned int *plen)
+{
+    const char *slash = strchr(s, '/');
+    if (!slash || slash - s > 15) {
+        return false;
+    }
+
+    char addr_text[16];
+    memcpy(addr_text, s, slash - s);
+    addr_text[slash - s] = '\0';
+    struct in_addr in;
+    if (inet_pton(AF_INET, addr_text, &in) != 1) {
+        return false;
+    }
+    uint32_t addr = ntohl(in.s_addr);
+
+    /* One or two digits, no sign, space or leading zero. */
+    const char *p = slash + 1;
+    size_t len = strlen(p);
+    if (len < 1 || len > 2
+        || strspn(p, "0123456789") != len
+        || (len == 2 && p[0] == '0')) {
+        return false;
+    }
+    unsigned int prefix = (len == 1
+                           ? p[0] - '0'
+                           : (p[0] - '0') * 10 + (p[1] - '0'));
+    if (prefix > 32) {
+        return false;
+    }
+
+    uint32_t mask = prefix ? UINT32_MAX << (32 - prefix) : 0;
+    if (addr & ~mask) {
+        return false;
+    }
+    *net = addr;
+    *plen = prefix;
+    return true;
+}
+
+static void
+mac_from_ip(uint8_t prefix, uint32_t ip, uint8_t mac[6])
+{
+    mac[0] = prefix;
+    mac[1] = prefix;
+    mac[2] = ip >> 24;
+    mac[3] = ip >> 16;
+    mac[4] = ip >> 8;
+    mac[5] = ip;
+}

@@ -1,0 +1,406 @@
+# System tests of cni-ovs: Garden's ADD/DEL/CHECK contract on a real OVS
+# bridge (ovsdb-server + ovs-vswitchd, userspace datapath) with real
+# network namespaces and veths.  Run by tests/system/run-file; each test_*
+# function gets a fresh sandbox from lib.sh.
+
+# ADD puts the container on the bridge: container side, OVS port and record.
+test_add_plumbs_container_and_records_it() {
+    local ns handle=app-0001
+    ns=$(sb_netns c1)
+    cni ADD "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "exit code of ADD (stderr: $ERR)"
+
+    # The result, as libcni reads it.
+    local ip
+    ip=$(jq -r '.ips[0].address' <<<"$OUT")
+    expect_eq "${ip#*/}" 32 "prefix length"
+    ip=${ip%/*}
+    check "address $ip inside $CELL_SUBNET" grep -q '^10\.255\.7\.' <<<"$ip"
+    expect_eq "$(jq -r '.ips[0].gateway' <<<"$OUT")" 169.254.0.1 gateway
+    expect_eq "$(jq -r '.ips[0].interface' <<<"$OUT")" 1 "ips[0].interface"
+    expect_eq "$(jq -r '.interfaces[1].name' <<<"$OUT")" eth0 "ifname"
+    expect_eq "$(jq -r '.interfaces[1].sandbox' <<<"$OUT")" "$ns" sandbox
+    expect_eq "$(jq -c '.routes' <<<"$OUT")" \
+        '[{"dst":"0.0.0.0/0","gw":"169.254.0.1"}]' routes
+    expect_eq "$(jq -c '.dns.nameservers' <<<"$OUT")" '["169.254.0.2"]' dns
+    check "no version member in 1.0.0" \
+        test "$(jq '.ips[0] | has("version")' <<<"$OUT")" = false
+
+    # The container side, as the kernel has it.
+    local mac o1 o2 o3 o4
+    IFS=. read -r o1 o2 o3 o4 <<<"$ip"
+    mac=$(printf 'ee:ee:%02x:%02x:%02x:%02x' "$o1" "$o2" "$o3" "$o4")
+    local link
+    link=$(ip -n "${ns##*/}" -j link show eth0)
+    expect_eq "$(jq -r '.[0].address' <<<"$link")" "$mac" "container MAC"
+    expect_eq "$(jq -r '.[0].mtu' <<<"$link")" "$CELL_MTU" "container MTU"
+    check "eth0 up" jq -e '.[0].flags | index("UP")' <<<"$link"
+    expect_eq "$(ip -n "${ns##*/}" -j addr show eth0 \
+                 | jq -r '.[0].addr_info[] | select(.family=="inet")
+                          | "\(.local)/\(.prefixlen)"')" "$ip/32" address
+    expect_eq "$(ip -n "${ns##*/}" -j route show default \
+                 | jq -r '.[0] | "\(.gateway) \(.dev) \(.prefsrc)"')" \
+        "169.254.0.1 eth0 $ip" "default route"
+    expect_eq "$(ip -n "${ns##*/}" -j neigh show 169.254.0.1 dev eth0 \
+                 | jq -r '.[0] | "\(.lladdr) \(.state[0])"')" \
+        "aa:aa:a9:fe:00:01 PERMANENT" "gateway neighbour"
+    check "tx checksum offload off (netdev datapath)" \
+        sh -c "ip netns exec ${ns##*/} ethtool -k eth0 \
+               | grep -q '^tx-checksumming: off'"
+
+    # The host side.
+    local ifname
+    ifname=$(host_ifname "$handle")
+    expect_eq "$(jq -r '.interfaces[0].name' <<<"$OUT")" "$ifname" "host if"
+    link=$(sb_cell ip -j -d link show "$ifname")
+    expect_eq "$(jq -r '.[0].ifalias' <<<"$link")" "$handle" "host ifalias"
+    expect_eq "$(jq -r '.[0].mtu' <<<"$link")" "$CELL_MTU" "host MTU"
+    expect_eq "$(jq -r '.[0].linkinfo.info_kind' <<<"$link")" veth kind
+
+    # The OVS port and the container record.
+    expect_eq "$(vsctl port-to-br "$ifname")" br-cf "bridge of $ifname"
+    check "ofport assigned" \
+        test "$(vsctl get interface "$ifname" ofport)" -gt 0
+    local ids
+    ids=$(vsctl --format=json --columns=external_ids list interface "$ifname" \
+          | jq -c '.data[0][0][1] | map({(.[0]): .[1]}) | add')
+    expect_eq "$(jq -r '."cf-handle"' <<<"$ids")" "$handle" cf-handle
+    expect_eq "$(jq -r '."cf-ip"' <<<"$ids")" "$ip" cf-ip
+    expect_eq "$(jq -r '."cf-mac"' <<<"$ids")" "$mac" cf-mac
+    expect_eq "$(jq -r '."cf-app-id"' <<<"$ids")" d5bbc5eb-app cf-app-id
+    expect_eq "$(jq -r '."cf-space-id"' <<<"$ids")" f0c6-space cf-space-id
+    expect_eq "$(jq -r '."cf-org-id"' <<<"$ids")" 9e1a-org cf-org-id
+    expect_eq "$(jq -r '."cf-policy-group-id"' <<<"$ids")" d5bbc5eb-app \
+        cf-policy-group-id
+    expect_eq "$(jq -r '."cf-workload"' <<<"$ids")" app cf-workload
+    expect_eq "$(jq -r '."cf-ports"' <<<"$ids")" 8080 cf-ports
+    expect_eq "$(jq -r '."cf-log-config" | fromjson | .guid' <<<"$ids")" \
+        d5bbc5eb-app cf-log-config
+    expect_eq "$(jq -c '."cf-port-mappings" | fromjson' <<<"$ids")" \
+        '[{"host_port":61000,"container_port":8080}]' cf-port-mappings
+    expect_eq "$(jq -c '."cf-netout-rules" | fromjson | map(.protocol)' \
+                 <<<"$ids")" '[1,3]' "cf-netout-rules protocols"
+    expect_eq "$(jq -c '."cf-netout-rules" | fromjson | .[0].ports' \
+                 <<<"$ids")" '[{"start":80,"end":443}]' \
+        "cf-netout-rules ports"
+    expect_eq "$(jq -c '."cf-netout-rules" | fromjson | .[1].icmps' \
+                 <<<"$ids")" '{"type":8,"code":0}' "cf-netout-rules icmps"
+
+    # And the address is really reserved with IPAM.
+    check "IPAM reservation for $ip" test -f "$SB/ipam/cf-net/$ip"
+}
+
+# The result of each CNI version, and CHECK after ADD.
+test_versions_and_check() {
+    local v ns n=0
+    for v in 0.3.1 0.4.0 1.0.0; do
+        n=$((n + 1))
+        ns=$(sb_netns "v$n")
+        cni ADD "ver-$n" "$ns" "$(sb_conf ".cniVersion = \"$v\"")"
+        expect_eq "$RC" 0 "ADD with cniVersion $v (stderr: $ERR)"
+        expect_eq "$(jq -r .cniVersion <<<"$OUT")" "$v" "result cniVersion"
+        if [ "$v" = 1.0.0 ]; then
+            expect_eq "$(jq -r '.ips[0].version' <<<"$OUT")" null "version"
+        else
+            expect_eq "$(jq -r '.ips[0].version' <<<"$OUT")" 4 "version"
+        fi
+
+        local prev=$OUT
+        cni CHECK "ver-$n" "$ns" \
+            "$(sb_conf ".cniVersion = \"$v\" | .prevResult = $prev")"
+        if [ "$v" = 0.3.1 ]; then
+            expect_eq "$RC" 1 "CHECK with 0.3.1 is not supported"
+            expect_eq "$(jq -r .code <<<"$OUT")" 1 "CHECK 0.3.1 code"
+        else
+            expect_eq "$RC" 0 "CHECK with $v (out: $OUT)"
+            expect_eq "$OUT" "" "CHECK prints nothing"
+        fi
+    done
+
+    # CHECK notices a container whose address was taken away.
+    ip -n "${ns##*/}" addr flush dev eth0
+    cni CHECK ver-3 "$ns" "$(sb_conf ".prevResult = $prev")"
+    expect_eq "$RC" 1 "CHECK after the address was removed"
+    check "CHECK names the address ($OUT)" \
+        grep -q 'address' <<<"$(jq -r .msg <<<"$OUT")"
+}
+
+# VERSION answers with what we support and echoes the requested version.
+test_version_command() {
+    cni VERSION x /nonexistent '{"cniVersion":"0.4.0"}'
+    expect_eq "$RC" 0 "VERSION exit code"
+    expect_eq "$(jq -r .cniVersion <<<"$OUT")" 0.4.0 "VERSION cniVersion"
+    expect_eq "$(jq -c .supportedVersions <<<"$OUT")" \
+        '["0.3.0","0.3.1","0.4.0","1.0.0"]' supportedVersions
+}
+
+# An explicit "mtu" in the config wins over the cell's cf-mtu.
+test_mtu_override() {
+    local ns
+    ns=$(sb_netns c1)
+    cni ADD mtu-1 "$ns" "$(sb_conf '.mtu = 1300')"
+    expect_eq "$RC" 0 "ADD (stderr: $ERR)"
+    expect_eq "$(ip -n "${ns##*/}" -j link show eth0 | jq -r '.[0].mtu')" \
+        1300 "container MTU"
+    expect_eq "$(sb_cell ip -j link show "$(host_ifname mtu-1)" \
+                 | jq -r '.[0].mtu')" 1300 "host MTU"
+}
+
+# Without cf-subnet (flowctl has no lease yet): code 11, nothing made.
+test_no_subnet_is_try_again() {
+    local ns
+    ns=$(sb_netns c1)
+    vsctl remove open_vswitch . external_ids cf-subnet
+    cni ADD early-1 "$ns" "$(sb_conf)"
+    expect_eq "$RC" 1 "exit code"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
+    check "message says there is no subnet: $OUT" \
+        grep -q 'cf-subnet' <<<"$(jq -r .msg <<<"$OUT")"
+    expect_nothing_left early-1
+    check "container namespace untouched" \
+        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+}
+
+# Bad input gets CNI error JSON naming the field, and leaves nothing.
+test_bad_input_names_field_and_leaves_nothing() {
+    local ns
+    ns=$(sb_netns c1)
+
+    cni ADD bad-1 "$ns" "$(sb_conf '.runtimeConfig.portMappings =
+        [{"host_port":61000,"container_port":8080},
+         {"host_port":0,"container_port":8080}]')"
+    expect_eq "$RC" 1 "exit code"
+    expect_eq "$(jq -r .code <<<"$OUT")" 7 "error code"
+    expect_eq "$(jq -r .msg <<<"$OUT")" \
+        "runtimeConfig.portMappings[1].host_port: must be 1..65535" message
+
+    cni ADD bad-1 "$ns" "$(sb_conf '.runtimeConfig.netOutRules[0].networks[0].end = "10.0.0"')"
+    expect_eq "$(jq -r .code <<<"$OUT")" 7 "error code (networks)"
+    check "names networks[0].end: $OUT" grep -q \
+        'runtimeConfig.netOutRules\[0\].networks\[0\].end' \
+        <<<"$(jq -r .msg <<<"$OUT")"
+
+    cni ADD bad-1 "$ns" "$(sb_conf '.datapath_type = "kernel"')"
+    expect_eq "$(jq -r .code <<<"$OUT")" 7 "error code (datapath_type)"
+    check "names datapath_type: $OUT" grep -q '^datapath_type' \
+        <<<"$(jq -r .msg <<<"$OUT")"
+
+    cni ADD bad-1 "$ns" '{"cniVersion": "1.0.0", "name": '
+    expect_eq "$(jq -r .code <<<"$OUT")" 6 "error code (not JSON)"
+
+    cni ADD bad-1 "$ns" "$(sb_conf '.cniVersion = "0.2.0"')"
+    expect_eq "$(jq -r .code <<<"$OUT")" 1 "error code (version)"
+
+    cni ADD bad-1 "$ns" "$(sb_conf '.ipam.type = "no-such-ipam"')"
+    expect_eq "$RC" 1 "exit code (ipam type)"
+    check "names the IPAM plugin: $OUT" grep -q 'no-such-ipam' \
+        <<<"$(jq -r .msg <<<"$OUT")"
+
+    # A bad environment is code 4.
+    cni ADD "-bad" "$ns" "$(sb_conf)"
+    expect_eq "$(jq -r .code <<<"$OUT")" 4 "error code (CNI_CONTAINERID)"
+    check "names CNI_CONTAINERID: $OUT" grep -q '^CNI_CONTAINERID' \
+        <<<"$(jq -r .msg <<<"$OUT")"
+    cni ADD bad-1 "" "$(sb_conf)"
+    expect_eq "$(jq -r .msg <<<"$OUT")" "CNI_NETNS: required" "CNI_NETNS"
+
+    # A namespace that does not exist fails after IPAM: all undone.
+    cni ADD bad-1 /var/run/netns/${PFX}missing "$(sb_conf)"
+    expect_eq "$RC" 1 "exit code (missing netns)"
+    expect_nothing_left bad-1
+    check "container namespace untouched" \
+        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+}
+
+# An unreachable OVSDB is "try again later".
+test_unreachable_ovsdb_is_try_again() {
+    local ns
+    ns=$(sb_netns c1)
+    cni ADD nodb-1 "$ns" "$(sb_conf ".ovsdb = \"unix:$SB/nothing.sock\"")"
+    expect_eq "$RC" 1 "exit code"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
+    expect_nothing_left nodb-1
+}
+
+# install_timeout: ADD waits for flowctl's cf-installed=true and undoes
+# everything when it does not come.
+test_install_timeout() {
+    local ns1 ns2
+    ns1=$(sb_netns c1)
+    ns2=$(sb_netns c2)
+
+    cni ADD inst-1 "$ns1" "$(sb_conf '.install_timeout = 1')"
+    expect_eq "$RC" 1 "exit code without flowctl"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
+    check "message names cf-installed: $OUT" grep -q cf-installed \
+        <<<"$(jq -r .msg <<<"$OUT")"
+    expect_nothing_left inst-1
+
+    # Stand in for flowctl: mark the interface installed once it appears.
+    local ifname
+    ifname=$(host_ifname inst-2)
+    ( vsctl --timeout=20 wait-until interface "$ifname" \
+          external_ids:cf-handle=inst-2 \
+      && vsctl set interface "$ifname" external_ids:cf-installed=true ) &
+    local marker=$!
+    cni ADD inst-2 "$ns2" "$(sb_conf '.install_timeout = 20')"
+    wait "$marker"
+    expect_eq "$RC" 0 "ADD with the installed mark (stderr: $ERR)"
+}
+
+# DEL removes everything, twice is fine, a gone namespace is fine, and a
+# container that never existed is fine.
+test_del_idempotent() {
+    local ns handle=del-1
+    ns=$(sb_netns c1)
+    cni ADD "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "ADD (stderr: $ERR)"
+
+    cni DEL "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "DEL (out: $OUT)"
+    expect_eq "$OUT" "" "DEL prints nothing"
+    expect_nothing_left "$handle"
+    check "eth0 gone from the container" \
+        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+
+    cni DEL "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "second DEL (out: $OUT)"
+
+    # Namespace gone before DEL (Garden destroyed the container).
+    local ns2
+    ns2=$(sb_netns c2)
+    cni ADD del-2 "$ns2" "$(sb_conf)"
+    expect_eq "$RC" 0 "ADD del-2 (stderr: $ERR)"
+    ip netns del "${ns2##*/}"
+    # The kernel takes the veth with the namespace; vswitchd notices the
+    # device vanish before DEL removes the port.
+    SB_LOG_IGNORE="(on|from) (network device )?$(host_ifname del-2)"
+    cni DEL del-2 "$ns2" "$(sb_conf)"
+    expect_eq "$RC" 0 "DEL with the namespace gone (out: $OUT)"
+    expect_nothing_left del-2
+
+    # Never existed; no CNI_NETNS at all.
+    cni DEL never-1 "" "$(sb_conf)"
+    expect_eq "$RC" 0 "DEL of a container that never existed (out: $OUT)"
+}
+
+# DEL cleans up what an ADD that died half-way left: a veth with the
+# container's name and alias but no OVS port.
+test_del_after_partial_add() {
+    local ns handle=partial-1 ifname
+    ns=$(sb_netns c1)
+    ifname=$(host_ifname "$handle")
+    sb_cell ip link add "$ifname" type veth peer name tmp-peer
+    sb_cell ip link set "$ifname" alias "$handle"
+    sb_cell ip link set tmp-peer netns "${ns##*/}"
+    ip -n "${ns##*/}" link set tmp-peer name eth0
+
+    cni DEL "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "DEL (out: $OUT)"
+    expect_nothing_left "$handle"
+
+    # A link of the same name that belongs to someone else stays.
+    sb_cell ip link add "$ifname" type veth peer name tmp-peer2
+    sb_cell ip link set "$ifname" alias someone-else
+    cni DEL "$handle" "" "$(sb_conf)"
+    expect_eq "$RC" 0 "DEL (out: $OUT)"
+    check "someone else's link kept" sb_cell ip link show "$ifname"
+}
+
+# ADD twice for one container is refused and does not disturb the first.
+test_add_twice_refused() {
+    local ns
+    ns=$(sb_netns c1)
+    cni ADD twice-1 "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "first ADD (stderr: $ERR)"
+    local first_ip
+    first_ip=$(jq -r '.ips[0].address' <<<"$OUT")
+    cni ADD twice-1 "$ns" "$(sb_conf)"
+    expect_eq "$RC" 1 "second ADD"
+    check "says already: $OUT" grep -q already <<<"$(jq -r .msg <<<"$OUT")"
+    expect_eq "$(vsctl get interface "$(host_ifname twice-1)" \
+                 external_ids:cf-ip)" "\"${first_ip%/*}\"" "record kept"
+}
+
+# 50 ADDs in parallel: all succeed, distinct addresses and names; then 50
+# DELs in parallel leave nothing.
+test_parallel_50() {
+    local i pids=() dir=$SB/par
+    mkdir -p "$dir"
+    for i in $(seq 1 50); do
+        sb_netns "p$i" > /dev/null
+    done
+    local conf
+    conf=$(sb_conf)
+    for i in $(seq 1 50); do
+        ( cni ADD "par-$i" "/var/run/netns/${PFX}p$i" "$conf"
+          echo "$RC" > "$dir/$i.rc"; echo "$OUT" > "$dir/$i.out"
+          echo "$ERR" > "$dir/$i.err" ) &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for i in $(seq 1 50); do
+        expect_eq "$(cat "$dir/$i.rc")" 0 \
+            "ADD par-$i ($(cat "$dir/$i.out") $(cat "$dir/$i.err"))"
+    done
+    expect_eq "$(cat "$dir"/*.out | jq -r '.ips[0].address' | sort -u \
+                 | wc -l)" 50 "distinct addresses"
+    expect_eq "$(cat "$dir"/*.out | jq -r '.interfaces[0].name' | sort -u \
+                 | wc -l)" 50 "distinct host interfaces"
+    expect_eq "$(vsctl list-ports br-cf | wc -l)" 50 "ports on br-cf"
+
+    pids=()
+    for i in $(seq 1 50); do
+        ( cni DEL "par-$i" "/var/run/netns/${PFX}p$i" "$conf"
+          echo "$RC $OUT" > "$dir/$i.del" ) &
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    for i in $(seq 1 50); do
+        expect_eq "$(cat "$dir/$i.del")" "0 " "DEL par-$i"
+    done
+    expect_eq "$(vsctl list-ports br-cf | wc -l)" 0 "ports left on br-cf"
+    expect_eq "$(sb_cell ip -j link show type veth | jq length)" 0 \
+        "veths left in the cell"
+    expect_eq "$(find "$SB/ipam" -type f -name '10.*' | wc -l)" 0 \
+        "IPAM reservations left"
+}
+
+# garden-external-networker's way, through the real libcni: a conflist in
+# a config dir, metadata and runtimeConfig injected, result down-converted
+# to 0.4.0, the first IPv4 address taken.
+test_libcni_garden_contract() {
+    local ns dir=$SB/garden
+    ns=$(sb_netns c1)
+    mkdir -p "$dir/conf" "$dir/cache"
+    sb_conf 'del(.metadata, .runtimeConfig) | {name: "cni-ovs",
+        cniVersion: "1.0.0", disableCheck: true,
+        plugins: [del(.name, .cniVersion)]}' > "$dir/conf/10-cni-ovs.conflist"
+    local garden_sim=${CFNET_OUT:-$SB_TOP/build}/bin/garden-sim
+    [ -x "$garden_sim" ] || garden_sim=$SB_TOP/build/bin/garden-sim
+    local props='{"Pid":0,"Properties":{"policy_group_id":"pg-1","app_id":"pg-1","space_id":"s-1","org_id":"o-1","ports":"8080","container_workload":"task","log_config":"{\"guid\":\"pg-1\",\"index\":0}"},"netout_rules":[{"protocol":2,"networks":[{"start":"169.254.0.2","end":"169.254.0.2"}],"ports":[{"start":53,"end":53}]}],"netin":[{"host_port":0,"container_port":8080}]}'
+    local out
+    out=$(sb_cell "$garden_sim" --action up --handle garden-1 \
+            --cni-config-dir "$dir/conf" --cni-plugin-dir "$SB/cni-bin" \
+            --netns "$ns" --cache-dir "$dir/cache" \
+            --state-file "$dir/ports.json" <<<"$props")
+    local ip
+    ip=$(jq -r '.properties."garden.network.container-ip"' <<<"$out")
+    check "container ip $ip in the cell subnet" \
+        grep -q '^10\.255\.7\.' <<<"$ip"
+    expect_eq "$(jq -r '.properties."garden.network.interface"' <<<"$out")" \
+        eth0 interface
+    expect_eq "$(jq -c .dns_servers <<<"$out")" '["169.254.0.2"]' dns_servers
+    local ifname
+    ifname=$(host_ifname garden-1)
+    expect_eq "$(vsctl get interface "$ifname" external_ids:cf-workload)" \
+        task "metadata reached the record"
+    expect_eq "$(vsctl get interface "$ifname" external_ids:cf-port-mappings)" \
+        '"[{\"host_port\":61000,\"container_port\":8080}]"' \
+        "allocated port mapping reached the record"
+
+    sb_cell "$garden_sim" --action down --handle garden-1 \
+        --cni-config-dir "$dir/conf" --cni-plugin-dir "$SB/cni-bin" \
+        --netns "$ns" --cache-dir "$dir/cache" --state-file "$dir/ports.json"
+    expect_nothing_left garden-1
+}

@@ -197,6 +197,13 @@ cni() {
     set -e
     OUT=$(cat "$o") ERR=$(cat "$e")
     rm -f "$o" "$e"
+    # Under SANITIZE=1 a sanitizer report fails the test, whatever the
+    # exit code the test expected.
+    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$ERR"; then
+        echo "sanitizer report from cni-ovs $cmd $handle:"
+        echo "$ERR"
+        return 1
+    fi
 }
 
 # Host-side veth name cni-ovs derives from a container id.

@@ -50,7 +50,7 @@ OVS_INC := -I$(OVS_SRC)/include -I$(OVS_BLD)/include \
            -I$(OVS_SRC)/lib -I$(OVS_BLD)/lib -I$(OVS_SRC) -I$(OVS_BLD)
 NL_INC := $(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) \
-             -I$(TOP)/lib -I$(TOP)/cni-ovs $(OVS_INC) $(NL_INC) \
+             -I$(TOP)/lib -I$(TOP)/cni-ovs -I$(TOP)/flowctl $(OVS_INC) $(NL_INC) \
              -include $(OVS_BLD)/config.h -include $(TOP)/lib/ovs-json-rename.h
 OVS_LIBS = $(OVS_LIB) -lssl -lcrypto -lcap-ng -lm -lpthread -lrt \
            $(shell sed -n 's/^Libs.private: *//p' $(OVS_BLD)/lib/libopenvswitch.pc 2>/dev/null)
@@ -89,6 +89,7 @@ $(OVS_STAMP):
 
 include $(TOP)/lib/build.mk
 include $(TOP)/cni-ovs/build.mk
+include $(TOP)/flowctl/build.mk
 include $(TOP)/tests/build.mk
 include $(TOP)/tests/garden-sim/build.mk
 

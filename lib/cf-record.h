@@ -29,68 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cf-types.h"
 #include "compiler.h"
 #include "jparse.h"
-
-/* Garden's NetOutRule protocol numbers. */
-enum cf_proto {
-    CF_PROTO_ALL = 0,
-    CF_PROTO_TCP = 1,
-    CF_PROTO_UDP = 2,
-    CF_PROTO_ICMP = 3,
-};
-
-/* Inclusive IPv4 range, host byte order ('start' <= 'end'). */
-struct cf_ip_range {
-    uint32_t start;
-    uint32_t end;
-};
-
-/* Inclusive port range, 'start' <= 'end', both 1..65535... but Garden also
- * sends 0 as a start in some ASGs, so 0..65535 is accepted. */
-struct cf_port_range {
-    uint16_t start;
-    uint16_t end;
-};
-
-/* ICMP type/code; 255 means "any" (Cloud Controller's -1 cast to uint8). */
-#define CF_ICMP_ANY 255
-
-struct cf_netout_rule {
-    enum cf_proto protocol;
-    struct cf_ip_range *networks;       /* Never empty after parsing. */
-    size_t n_networks;
-    struct cf_port_range *ports;        /* TCP/UDP only; may be empty. */
-    size_t n_ports;
-    bool has_icmp;                      /* ICMP only. */
-    uint8_t icmp_type;
-    uint8_t icmp_code;
-    bool log;
-};
-
-struct cf_port_mapping {
-    uint16_t host_port;                 /* 1..65535. */
-    uint16_t container_port;            /* 1..65535. */
-};
-
-/* Garden container metadata; every member may be NULL (absent).
- * All strings are malloc'd and owned by the struct. */
-struct cf_metadata {
-    char *policy_group_id;
-    char *app_id;
-    char *space_id;
-    char *org_id;
-    char *ports;                        /* "8080,2222" as Garden sends it. */
-    char *container_workload;           /* "app", "task" or "staging". */
-    char *log_config;                   /* A JSON document, kept as text. */
-};
-
-struct cf_runtime {
-    struct cf_port_mapping *port_mappings;
-    size_t n_port_mappings;
-    struct cf_netout_rule *netout_rules;
-    size_t n_netout_rules;
-};
 
 /* Parses 'metadata' (a JSON object, or NULL for "absent") into 'md', which
  * must be zero-initialized.  'path' names 'metadata' in errors ("metadata").
@@ -132,9 +73,5 @@ void cf_netout_rules_parse(struct jparse *, const json_t *array,
  *                 (only for icmp), "log"). */
 char *cf_port_mappings_to_json(const struct cf_runtime *);
 char *cf_netout_rules_to_json(const struct cf_runtime *);
-
-/* Helpers for IPv4 text <-> host-order integer. */
-bool cf_ip_parse(const char *s, uint32_t *ip);
-void cf_ip_format(uint32_t ip, char buf[16]);
 
 #endif /* cf-record.h */

@@ -4,15 +4,34 @@ UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
 
 $(OUT)/tests/test-%: $(OBJ)/tests/unit/test-%.o $(CNI_CORE_OBJS) \
-                     $(LIBCFNET) $(OVS_LIB)
+                     $(FLOWCTL_CORE_OBJS) $(LIBCFNET) $(OVS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS) -lcmocka
 
-check: all $(UNIT_BINS) $(BIN)/cni-ovs $(BIN)/garden-sim lint
+# ofctrl-driver: flowctl's ofctrl against a real switch, for
+# tests/system/test-ofctrl.sh.  It links only the two modules it tests.
+OFCTRL_DRIVER := $(OUT)/tests/ofctrl-driver
+$(OFCTRL_DRIVER): $(OBJ)/tests/system/ofctrl-driver.o $(OBJ)/flowctl/ofctrl.o \
+                  $(OBJ)/flowctl/flow-table.o $(LIBCFNET) $(OVS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
+# pinctrl-driver: flowctl's pinctrl against a real switch, for
+# tests/system/test-pinctrl.sh.  It links only the two modules it tests.
+PINCTRL_DRIVER := $(OUT)/tests/pinctrl-driver
+$(PINCTRL_DRIVER): $(OBJ)/tests/system/pinctrl-driver.o \
+                   $(OBJ)/flowctl/pinctrl.o $(OBJ)/flowctl/reject.o \
+                   $(LIBCFNET) $(OVS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
+check: all $(UNIT_BINS) $(BIN)/cni-ovs $(BIN)/garden-sim $(OFCTRL_DRIVER) \
+       $(PINCTRL_DRIVER) lint
 	@$(TOP)/tests/run-all $(OUT)
 
 check-unit: all $(UNIT_BINS)
 	@$(TOP)/tests/run-all --unit-only $(OUT)
 
-check-system: all $(BIN)/cni-ovs $(BIN)/garden-sim
+check-system: all $(BIN)/cni-ovs $(BIN)/garden-sim $(OFCTRL_DRIVER) \
+              $(PINCTRL_DRIVER)
 	@$(TOP)/tests/run-all --system-only $(OUT)

@@ -1,0 +1,18 @@
+# flowctl/: the flow controller -> $(BIN)/flowctl
+# FLOWCTL_CORE_SRCS are pure (no I/O) and linked into unit tests too.
+FLOWCTL_CORE_SRCS := flowctl/flow-table.c flowctl/model.c flowctl/ranges.c \
+                     flowctl/pipeline.c flowctl/settings.c \
+                     flowctl/reject.c
+FLOWCTL_IO_SRCS := flowctl/ofctrl.c flowctl/cell.c flowctl/hostnet.c \
+                   flowctl/pinctrl.c
+FLOWCTL_CORE_OBJS := $(FLOWCTL_CORE_SRCS:%.c=$(OBJ)/%.o)
+FLOWCTL_IO_OBJS := $(FLOWCTL_IO_SRCS:%.c=$(OBJ)/%.o)
+
+# The daemon itself arrives with flowctl/flowctl.c.
+ifneq ($(wildcard flowctl/flowctl.c),)
+all: $(BIN)/flowctl
+$(BIN)/flowctl: $(OBJ)/flowctl/flowctl.o $(FLOWCTL_IO_OBJS) \
+                $(FLOWCTL_CORE_OBJS) $(LIBCFNET) $(OVS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
+endif

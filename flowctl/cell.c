@@ -1,0 +1,425 @@
+/*
+ * cell: see cell.h.
+ */
+
+#include <config.h>
+
+#include "cell.h"
+
+#include <string.h>
+
+#include "cf-types.h"
+#include "cfnet.h"
+#include "settings.h"
+#include "hash.h"
+#include "model.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "packets.h"
+#include "pipeline.h"
+#include "smap.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(cell);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+/* Per container: which put carried its flows, and whether the installed
+ * mark is written. */
+struct installed {
+    struct hmap_node node;              /* By hash of 'handle'. */
+    char *handle;
+    uint64_t seqno;                     /* 0 = not yet in a put. */
+};
+
+struct cell {
+    struct ovsdb_idl *idl;
+    const struct flowctl_config *cfg;
+    unsigned int mtu;
+    char subnet[32];                    /* "a.b.c.d/n" */
+    char mtu_s[16];
+    uint8_t gw_mac[6];
+    uint32_t gw_ofport;
+    unsigned int last_seqno;            /* IDL seqno of the last rebuild. */
+    struct hmap installed;              /* "struct installed"s. */
+};
+
+void
+cell_register_idl(struct ovsdb_idl *idl)
+{
+    ovsdb_idl_add_table(idl, &ovsrec_table_open_vswitch);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_bridges);
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_bridge);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_ports);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_datapath_type);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_fail_mode);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_protocols);
+    ovsdb_idl_add_column(idl, &ovsrec_bridge_col_flow_tables);
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_flow_table);
+    ovsdb_idl_add_column(idl, &ovsrec_flow_table_col_name);
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_port);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_port_col_interfaces);
+
+    ovsdb_idl_add_table(idl, &ovsrec_table_interface);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_name);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_type);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_ofport);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_mac);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_mtu_request);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
+}
+
+struct cell *
+cell_create(struct ovsdb_idl *idl, const struct flowctl_config *cfg,
+            unsigned int mtu)
+{
+    struct cell *cell = xzalloc(sizeof *cell);
+    const struct model_cell *mc = &cfg->cell;
+
+    cell->idl = idl;
+    cell->cfg = cfg;
+    cell->mtu = mtu;
+    snprintf(cell->subnet, sizeof cell->subnet, IP_FMT"/%u",
+             IP_ARGS(htonl(mc->subnet.addr)), mc->subnet.plen);
+    snprintf(cell->mtu_s, sizeof cell->mtu_s, "%u", mtu);
+    cfnet_host_mac(mc->subnet.addr + 1, cell->gw_mac);
+    hmap_init(&cell->installed);
+    return cell;
+}
+
+void
+cell_destroy(struct cell *cell)
+{
+    if (cell) {
+        struct installed *in;
+        HMAP_FOR_EACH_POP (in, node, &cell->installed) {
+            free(in->handle);
+            free(in);
+        }
+        hmap_destroy(&cell->installed);
+        free(cell);
+    }
+}
+
+static const struct ovsrec_bridge *
+find_bridge(const struct cell *cell)
+{
+    const struct ovsrec_bridge *br;
+
+    OVSREC_BRIDGE_FOR_EACH (br, cell->idl) {
+        if (!strcmp(br->name, cell->cfg->bridge)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+static struct installed *
+find_installed(const struct cell *cell, const char *handle)
+{
+    struct installed *in;
+
+    HMAP_FOR_EACH_WITH_HASH (in, node, hash_string(handle, 0),
+                             &cell->installed) {
+        if (!strcmp(in->handle, handle)) {
+            return in;
+        }
+    }
+    return NULL;
+}
+
+/* Creates the bridge with its gateway port. */
+static void
+create_bridge(struct cell *cell, struct ovsdb_idl_txn *txn,
+              const struct ovsrec_open_vswitch *ovs)
+{
+    char mac[18];
+    int64_t mtu = cell->mtu;
+
+    cfnet_mac_format(cell->gw_mac, mac);
+
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    ovsrec_interface_set_name(iface, CELL_GW_PORT);
+    ovsrec_interface_set_type(iface, "internal");
+    ovsrec_interface_set_mac(iface, mac);
+    ovsrec_interface_set_mtu_request(iface, &mtu, 1);
+
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+    ovsrec_port_set_name(port, CELL_GW_PORT);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+
+    struct ovsrec_bridge *br = ovsrec_bridge_insert(txn);
+    ovsrec_bridge_set_name(br, cell->cfg->bridge);
+    ovsrec_bridge_set_datapath_type(br, cell->cfg->netdev ? "netdev"
+                                                          : "system");
+    ovsrec_bridge_set_fail_mode(br, "secure");
+    const char *protocols[] = { "OpenFlow13", "OpenFlow14", "OpenFlow15" };
+    ovsrec_bridge_set_protocols(br, protocols, ARRAY_SIZE(protocols));
+    ovsrec_bridge_set_ports(br, &port, 1);
+
+    ovsrec_open_vswitch_update_bridges_addvalue(ovs, br);
+    VLOG_INFO("creating bridge %s with gateway port %s (%s)",
+              cell->cfg->bridge, CELL_GW_PORT, mac);
+}
+
+/* Names the bridge's OpenFlow tables after the pipeline's. */
+static void
+name_tables(struct cell *cell, struct ovsdb_idl_txn *txn,
+            const struct ovsrec_bridge *br)
+{
+    for (int t = 0; t < PIPELINE_N_TABLES; t++) {
+        const char *name = pipeline_table_name(t);
+        const struct ovsrec_flow_table *ft = NULL;
+
+        for (size_t i = 0; i < br->n_flow_tables; i++) {
+            if (br->key_flow_tables[i] == t) {
+                ft = br->value_flow_tables[i];
+            }
+        }
+        if (ft && ft->name && !strcmp(ft->name, name)) {
+            continue;
+        }
+        if (!ft) {
+            struct ovsrec_flow_table *nft = ovsrec_flow_table_insert(txn);
+            ovsrec_flow_table_set_name(nft, name);
+            ovsrec_bridge_update_flow_tables_setkey(br, t, nft);
+        } else {
+            ovsrec_flow_table_set_name(ft, name);
+        }
+    }
+}
+
+static void
+ensure_setup(struct cell *cell, struct ovsdb_idl_txn *txn)
+{
+    const struct ovsrec_open_vswitch *ovs
+        = ovsrec_open_vswitch_first(cell->idl);
+    if (!ovs) {
+        return;
+    }
+
+    if (!smap_get(&ovs->external_ids, CFNET_KEY_SUBNET)
+        || strcmp(smap_get(&ovs->external_ids, CFNET_KEY_SUBNET),
+                  cell->subnet)) {
+        ovsrec_open_vswitch_update_external_ids_setkey(ovs, CFNET_KEY_SUBNET,
+                                                       cell->subnet);
+    }
+    const char *mtu = smap_get(&ovs->external_ids, CFNET_KEY_MTU);
+    if (!mtu || strcmp(mtu, cell->mtu_s)) {
+        ovsrec_open_vswitch_update_external_ids_setkey(ovs, CFNET_KEY_MTU,
+                                                       cell->mtu_s);
+    }
+
+    const struct ovsrec_bridge *br = find_bridge(cell);
+    if (!br) {
+        create_bridge(cell, txn, ovs);
+        return;
+    }
+    name_tables(cell, txn, br);
+}
+
+/* Fills 'c' from interface 'iface', or returns false (logging why) if its
+ * record is unusable. */
+static bool
+fill_container(struct model *model, struct model_container *c,
+               const struct ovsrec_interface *iface)
+{
+    const struct smap *ids = &iface->external_ids;
+    const char *ip = smap_get(ids, CFNET_KEY_IP);
+    const char *mac = smap_get(ids, CFNET_KEY_MAC);
+    const char *workload = smap_get(ids, CFNET_KEY_WORKLOAD);
+    const char *rules = smap_get_def(ids, CFNET_KEY_NETOUT_RULES, "[]");
+    const char *mappings = smap_get_def(ids, CFNET_KEY_PORT_MAPPINGS, "[]");
+    struct eth_addr ea;
+    char *error = NULL;
+
+    if (!ip || !cf_ip_parse(ip, &c->ip)) {
+        error = xasprintf("%s: missing or bad %s", iface->name,
+                          CFNET_KEY_IP);
+    } else if (!mac || !eth_addr_from_string(mac, &ea)) {
+        error = xasprintf("%s: missing or bad %s", iface->name,
+                          CFNET_KEY_MAC);
+    } else {
+        memcpy(c->mac, ea.ea, 6);
+        c->staging = workload && !strcmp(workload, "staging");
+        c->netout = model_intern_rules(model, rules, &error);
+    }
+    if (!error) {
+        error = model_parse_port_mappings(c, mappings);
+    }
+    if (error) {
+        VLOG_WARN_RL(&rl, "ignoring container interface: %s", error);
+        free(error);
+        return false;
+    }
+    return true;
+}
+
+/* Rebuilds the model's containers from the bridge's interfaces. */
+static void
+rebuild_model(struct cell *cell, struct model *model)
+{
+    const struct ovsrec_bridge *br = find_bridge(cell);
+
+    struct model_container *c;
+    HMAP_FOR_EACH_SAFE (c, node, &model->containers) {
+        model_remove_container(model, c);
+    }
+    cell->gw_ofport = 0;
+    if (!br) {
+        model_gc_rules(model);
+        return;
+    }
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
+            if (ofport <= 0 || ofport >= 0xff00) {
+                continue;
+            }
+            if (!strcmp(iface->name, CELL_GW_PORT)) {
+                cell->gw_ofport = ofport;
+                continue;
+            }
+            const char *handle = smap_get(&iface->external_ids,
+                                          CFNET_KEY_HANDLE);
+            if (!handle) {
+                continue;
+            }
+            c = model_add_container(model, handle, ofport);
+            if (!fill_container(model, c, iface)) {
+                model_remove_container(model, c);
+            }
+        }
+    }
+    model_gc_rules(model);
+    model->cell.gateway_ofport = cell->gw_ofport;
+}
+
+bool
+cell_run(struct cell *cell, struct ovsdb_idl_txn *txn, struct model *model)
+{
+    if (txn) {
+        ensure_setup(cell, txn);
+    }
+
+    unsigned int seqno = ovsdb_idl_get_seqno(cell->idl);
+    if (seqno == cell->last_seqno) {
+        return false;
+    }
+    cell->last_seqno = seqno;
+    rebuild_model(cell, model);
+    return true;
+}
+
+uint32_t
+cell_gateway_ofport(const struct cell *cell)
+{
+    return cell->gw_ofport;
+}
+
+void
+cell_note_put(struct cell *cell, const struct model *model, uint64_t seqno)
+{
+    const struct model_container *c;
+
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        struct installed *in = find_installed(cell, c->handle);
+        if (!in) {
+            in = xzalloc(sizeof *in);
+            in->handle = xstrdup(c->handle);
+            hmap_insert(&cell->installed, &in->node,
+                        hash_string(c->handle, 0));
+        }
+        if (!in->seqno) {
+            in->seqno = seqno;
+        }
+    }
+}
+
+void
+cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
+                    uint64_t acked_seqno)
+{
+    const struct ovsrec_bridge *br = find_bridge(cell);
+    if (!br || !txn) {
+        return;
+    }
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            const char *handle = smap_get(&iface->external_ids,
+                                          CFNET_KEY_HANDLE);
+            if (!handle || smap_get_bool(&iface->external_ids,
+                                         CFNET_KEY_INSTALLED, false)) {
+                continue;
+            }
+            const struct installed *in = find_installed(cell, handle);
+            if (in && in->seqno && in->seqno <= acked_seqno) {
+                ovsrec_interface_update_external_ids_setkey(
+                    iface, CFNET_KEY_INSTALLED, "true");
+                VLOG_DBG("%s (%s): flows installed", handle, iface->name);
+            }
+        }
+    }
+
+    /* Forget containers that are gone. */
+    struct installed *in;
+    HMAP_FOR_EACH_SAFE (in, node, &cell->installed) {
+        bool present = false;
+        for (size_t i = 0; i < br->n_ports && !present; i++) {
+            const struct ovsrec_port *port = br->ports[i];
+            for (size_t j = 0; j < port->n_interfaces; j++) {
+                const char *h = smap_get(&port->interfaces[j]->external_ids,
+                                         CFNET_KEY_HANDLE);
+                if (h && !strcmp(h, in->handle)) {
+                    present = true;
+                    break;
+                }
+            }
+        }
+        if (!present && in->seqno && in->seqno <= acked_seqno) {
+            hmap_remove(&cell->installed, &in->node);
+            free(in->handle);
+            free(in);
+        }
+    }
+}
+
+void
+cell_format(const struct cell *cell, const struct model *model,
+            struct ds *ds)
+{
+    ds_put_format(ds, "cell: subnet %s, container MTU %s, gateway port %s "
+                  "(ofport %"PRIu32")\n", cell->subnet, cell->mtu_s,
+                  CELL_GW_PORT, cell->gw_ofport);
+    ds_put_format(ds, "containers: %"PRIuSIZE"\n",
+                  hmap_count(&model->containers));
+
+    const struct model_container *c;
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        struct pipeline_ruleset_info info;
+        pipeline_container_ruleset(model, c->ofport, &info);
+        const struct installed *in = find_installed(cell, c->handle);
+        ds_put_format(ds, "  %s ofport %"PRIu32" ip "IP_FMT" ruleset %"PRIu32
+                      " (%"PRIuSIZE" rules%s) port mappings %"PRIuSIZE
+                      " put %"PRIu64"\n", c->handle, c->ofport,
+                      IP_ARGS(htonl(c->ip)), info.ruleset,
+                      c->netout ? c->netout->parsed.n_netout_rules : 0,
+                      c->staging ? ", staging" : "", c->n_port_mappings,
+                      in ? in->seqno : 0);
+    }
+}

@@ -1,0 +1,61 @@
+/*
+ * cell: flowctl's adapter to the cell's local OVSDB.
+ *
+ * Each run, inside the caller's IDL transaction:
+ *
+ *   - ensures the bridge (datapath type, fail-mode secure, OpenFlow 1.3-1.5,
+ *     Flow_Table names from pipeline.h) and its gateway port "cf-gw" (an
+ *     internal port with a fixed MAC and the container MTU);
+ *   - publishes the cell's settings in Open_vSwitch external_ids: cf-subnet
+ *     and cf-mtu, which cni-ovs reads;
+ *   - rebuilds the model's containers from the Interface rows that cni-ovs
+ *     wrote (only those with an OpenFlow port), parsing each distinct
+ *     cf-netout-rules text once;
+ *   - writes external_ids:cf-installed=true on every container interface
+ *     whose flows OVS has acknowledged (cell_mark_installed()).
+ *
+ * Not thread-safe. */
+
+#ifndef FLOWCTL_CELL_H
+#define FLOWCTL_CELL_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ds;
+struct flowctl_config;
+struct model;
+struct ovsdb_idl;
+struct ovsdb_idl_txn;
+
+/* The gateway port's name. */
+#define CELL_GW_PORT "cf-gw"
+
+struct cell *cell_create(struct ovsdb_idl *, const struct flowctl_config *,
+                         unsigned int mtu);
+void cell_destroy(struct cell *);
+
+/* Registers the tables and columns flowctl needs with 'idl' (before the
+ * first ovsdb_idl_run()). */
+void cell_register_idl(struct ovsdb_idl *);
+
+/* Does the work above.  'txn' may be NULL (a transaction is in flight):
+ * then only the model is rebuilt.  Returns true if the model changed. */
+bool cell_run(struct cell *, struct ovsdb_idl_txn *txn, struct model *);
+
+/* The gateway port's OpenFlow port number, or 0 until vswitchd has one. */
+uint32_t cell_gateway_ofport(const struct cell *);
+
+/* Records that the put with sequence number 'seqno' carried the flows of
+ * every container currently in 'model' that has none recorded yet. */
+void cell_note_put(struct cell *, const struct model *, uint64_t seqno);
+
+/* Marks installed, in 'txn', every container whose put OVS has
+ * acknowledged ('acked_seqno'). */
+void cell_mark_installed(struct cell *, struct ovsdb_idl_txn *txn,
+                         uint64_t acked_seqno);
+
+/* Appends the containers and their state to 'ds' (for flowctl/show). */
+void cell_format(const struct cell *, const struct model *, struct ds *);
+
+#endif /* cell.h */

@@ -1,0 +1,514 @@
+/*
+ * flow-table: sets of OpenFlow flows and the difference between two of
+ * them.  See flow-table.h.
+ */
+
+#include <config.h>
+
+#include "flow-table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "byte-order.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/util.h"
+#include "packets.h"
+#include "util.h"
+
+/* The hash of a flow's key. */
+static uint32_t
+flow_key_hash(uint8_t table_id, uint16_t priority,
+              const struct minimatch *match)
+{
+    return minimatch_hash(match, hash_2words(table_id, priority));
+}
+
+static struct flow_entry *
+flow_table_find__(const struct flow_table *table, uint8_t table_id,
+                  uint16_t priority, const struct minimatch *match,
+                  uint32_t hash)
+{
+    struct flow_entry *f;
+
+    HMAP_FOR_EACH_WITH_HASH (f, node, hash, &table->flows) {
+        if (f->table_id == table_id && f->priority == priority
+            && minimatch_equal(&f->match, match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Returns true if 'match' matches on a field that exists only in Ethernet
+ * packets without saying so with packet_type, the way a match built with
+ * match_set_dl_type() and the like does.  (Every valid match on an L3 or L4
+ * field also matches on dl_type.) */
+static bool
+needs_default_packet_type(const struct match *match)
+{
+    const struct flow_wildcards *wc = &match->wc;
+
+    return (!wc->masks.packet_type
+            && (wc->masks.dl_type
+                || !eth_addr_is_zero(wc->masks.dl_src)
+                || !eth_addr_is_zero(wc->masks.dl_dst)
+                || wc->masks.vlans[0].qtag));
+}
+
+/* Initializes 'mm' from 'match', with the implied packet_type=Ethernet
+ * made explicit, as OVS's parser and decoders do: so a flow built with
+ * match_set_*() and the same flow parsed from ovs-ofctl syntax have the
+ * same key.  (The encoded match is the same either way.) */
+static void
+normalized_minimatch_init(struct minimatch *mm, const struct match *match)
+{
+    if (needs_default_packet_type(match)) {
+        struct match copy = *match;
+
+        match_set_default_packet_type(&copy);
+        minimatch_init(mm, &copy);
+    } else {
+        minimatch_init(mm, match);
+    }
+}
+
+static void
+flow_entry_destroy(struct flow_entry *f)
+{
+    minimatch_destroy(&f->match);
+    free(f->ofpacts);
+    free(f);
+}
+
+/* Zeroes the padding after the value and after the mask of every
+ * set_field action in the 'len' bytes of 'ofpacts', nested ones (in ct(),
+ * clone()...) included.  OVS 3.1's ofpact_put_set_field() leaves those
+ * bytes uninitialized, and ofpacts_equal() is a memcmp(): without this,
+ * equal actions could differ and every put send a spurious modify. */
+static void
+zero_set_field_padding(struct ofpact *ofpacts, size_t len)
+{
+    struct ofpact *a;
+
+    OFPACT_FOR_EACH_FLATTENED (a, ofpacts, len) {
+        if (a->type == OFPACT_SET_FIELD) {
+            struct ofpact_set_field *sf = ofpact_get_SET_FIELD(a);
+            size_t n = sf->field->n_bytes;
+            size_t pad = ROUND_UP(n, OFPACT_ALIGNTO) - n;
+
+            memset((uint8_t *) sf->value + n, 0, pad);
+            memset((uint8_t *) ofpact_set_field_mask(sf) + n, 0, pad);
+        }
+    }
+}
+
+/* Returns true if the 'len' bytes of 'ofpacts' are one or more
+ * conjunction() actions and nothing else. */
+static bool
+is_conjunctive(const struct ofpact *ofpacts, size_t len)
+{
+    const struct ofpact *a;
+
+    if (!len) {
+        return false;
+    }
+    OFPACT_FOR_EACH (a, ofpacts, len) {
+        if (a->type != OFPACT_CONJUNCTION) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+compare_conjunctions(const void *a_, const void *b_)
+{
+    const struct ofpact_conjunction *a = a_;
+    const struct ofpact_conjunction *b = b_;
+
+    if (a->id != b->id) {
+        return a->id < b->id ? -1 : 1;
+    }
+    if (a->clause != b->clause) {
+        return a->clause < b->clause ? -1 : 1;
+    }
+    if (a->n_clauses != b->n_clauses) {
+        return a->n_clauses < b->n_clauses ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Appends to 'conjs' (an array of '*n' elements with room for as many as
+ * there are in the 'len' bytes of 'ofpacts') the conjunction() actions in
+ * 'ofpacts'. */
+static void
+collect_conjunctions(const struct ofpact *ofpacts, size_t len,
+                     struct ofpact_conjunction *conjs, size_t *n)
+{
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, ofpacts, len) {
+        conjs[(*n)++] = *ofpact_get_CONJUNCTION(a);
+    }
+}
+
+/* Replaces the actions of 'f' (only conjunction() actions) by the union of
+ * them and the conjunction() actions in the 'len' bytes of 'ofpacts',
+ * sorted and without repeats. */
+static void
+merge_conjunctions(struct flow_entry *f, const struct ofpact *ofpacts,
+                   size_t len)
+{
+    /* Each conjunction() takes at least sizeof(struct ofpact_conjunction)
+     * bytes, so this bounds their number. */
+    size_t max = (f->ofpacts_len + len) / sizeof(struct ofpact_conjunction);
+    struct ofpact_conjunction *conjs = xmalloc(max * sizeof *conjs);
+    size_t n = 0;
+
+    collect_conjunctions(f->ofpacts, f->ofpacts_len, conjs, &n);
+    collect_conjunctions(ofpacts, len, conjs, &n);
+    qsort(conjs, n, sizeof *conjs, compare_conjunctions);
+
+    struct ofpbuf buf;
+    ofpbuf_init(&buf, f->ofpacts_len + len);
+    for (size_t i = 0; i < n; i++) {
+        if (i && !compare_conjunctions(&conjs[i - 1], &conjs[i])) {
+            continue;
+        }
+        struct ofpact_conjunction *c = ofpact_put_CONJUNCTION(&buf);
+        c->id = conjs[i].id;
+        c->clause = conjs[i].clause;
+        c->n_clauses = conjs[i].n_clauses;
+    }
+    free(conjs);
+
+    free(f->ofpacts);
+    f->ofpacts_len = buf.size;
+    f->ofpacts = ofpbuf_steal_data(&buf);
+}
+
+/* Returns true if 'f' has the 'len' bytes of actions in 'ofpacts'. */
+static bool
+same_actions(const struct flow_entry *f, const struct ofpact *ofpacts,
+             size_t len)
+{
+    if (f->ofpacts_len != len) {
+        return false;
+    }
+
+    struct ofpact *copy = len ? xmemdup(ofpacts, len) : NULL;
+    zero_set_field_padding(copy, len);
+    bool same = ofpacts_equal(f->ofpacts, f->ofpacts_len, copy, len);
+    free(copy);
+    return same;
+}
+
+void
+flow_table_init(struct flow_table *table)
+{
+    hmap_init(&table->flows);
+    table->n_conflicts = 0;
+}
+
+void
+flow_table_destroy(struct flow_table *table)
+{
+    if (table) {
+        flow_table_clear(table);
+        hmap_destroy(&table->flows);
+    }
+}
+
+/* Removes every flow from 'table' and resets its conflict count. */
+void
+flow_table_clear(struct flow_table *table)
+{
+    struct flow_entry *f;
+
+    HMAP_FOR_EACH_POP (f, node, &table->flows) {
+        flow_entry_destroy(f);
+    }
+    table->n_conflicts = 0;
+}
+
+size_t
+flow_table_count(const struct flow_table *table)
+{
+    return hmap_count(&table->flows);
+}
+
+size_t
+flow_table_n_conflicts(const struct flow_table *table)
+{
+    return table->n_conflicts;
+}
+
+/* Adds a flow with the given key and value to 'table', merging a
+ * conjunctive flow into an existing one with the same key (see
+ * flow-table.h). */
+void
+flow_table_add(struct flow_table *table, uint8_t table_id, uint16_t priority,
+               uint64_t cookie, const struct match *match,
+               const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct flow_entry *f = xmalloc(sizeof *f);
+
+    normalized_minimatch_init(&f->match, match);
+    uint32_t hash = flow_key_hash(table_id, priority, &f->match);
+
+    struct flow_entry *old = flow_table_find__(table, table_id, priority,
+                                               &f->match, hash);
+    if (old) {
+        minimatch_destroy(&f->match);
+        free(f);
+
+        if (is_conjunctive(old->ofpacts, old->ofpacts_len)
+            && is_conjunctive(ofpacts, ofpacts_len)) {
+            merge_conjunctions(old, ofpacts, ofpacts_len);
+        } else if (!same_actions(old, ofpacts, ofpacts_len)) {
+            table->n_conflicts++;
+        }
+        return;
+    }
+
+    f->table_id = table_id;
+    f->priority = priority;
+    f->cookie = cookie;
+    f->ofpacts = ofpacts_len ? xmemdup(ofpacts, ofpacts_len) : NULL;
+    f->ofpacts_len = ofpacts_len;
+    zero_set_field_padding(f->ofpacts, f->ofpacts_len);
+    if (is_conjunctive(f->ofpacts, f->ofpacts_len)) {
+        /* Sorts the actions and removes repeats, so that the flow does not
+         * depend on the order of the rules that made it. */
+        merge_conjunctions(f, NULL, 0);
+    }
+    hmap_insert(&table->flows, &f->node, hash);
+}
+
+struct flow_entry *
+flow_table_find(const struct flow_table *table, uint8_t table_id,
+                uint16_t priority, const struct minimatch *match)
+{
+    struct minimatch normalized;
+    struct match m;
+
+    minimatch_expand(match, &m);
+    if (needs_default_packet_type(&m)) {
+        normalized_minimatch_init(&normalized, &m);
+        struct flow_entry *f = flow_table_find__(
+            table, table_id, priority, &normalized,
+            flow_key_hash(table_id, priority, &normalized));
+        minimatch_destroy(&normalized);
+        return f;
+    }
+    return flow_table_find__(table, table_id, priority, match,
+                             flow_key_hash(table_id, priority, match));
+}
+
+void
+flow_entry_format(const struct flow_entry *f, struct ds *s)
+{
+    ds_put_format(s, "table=%"PRIu8", priority=%"PRIu16", "
+                  "cookie=0x%"PRIx64", ", f->table_id, f->priority, f->cookie);
+    minimatch_format(&f->match, NULL, NULL, s, OFP_DEFAULT_PRIORITY);
+    if (s->length && s->string[s->length - 1] != ' ') {
+        ds_put_char(s, ' ');
+    }
+    ds_put_cstr(s, "actions=");
+    if (f->ofpacts_len) {
+        struct ofpact_format_params fp = { .s = s };
+        ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+    } else {
+        ds_put_cstr(s, "drop");
+    }
+}
+
+/* Inserts into 'table' a copy of 'src' and returns it (no merging or
+ * conflict checks: the caller knows the key is not in 'table'). */
+static struct flow_entry *
+flow_table_insert_copy(struct flow_table *table, const struct flow_entry *src)
+{
+    struct flow_entry *f = xmalloc(sizeof *f);
+
+    f->table_id = src->table_id;
+    f->priority = src->priority;
+    minimatch_clone(&f->match, &src->match);
+    f->cookie = src->cookie;
+    f->ofpacts = (src->ofpacts_len
+                  ? xmemdup(src->ofpacts, src->ofpacts_len)
+                  : NULL);
+    f->ofpacts_len = src->ofpacts_len;
+    hmap_insert(&table->flows, &f->node, src->node.hash);
+    return f;
+}
+
+void
+flow_table_copy(struct flow_table *dst, const struct flow_table *src)
+{
+    const struct flow_entry *sf;
+
+    flow_table_clear(dst);
+    hmap_reserve(&dst->flows, hmap_count(&src->flows));
+    HMAP_FOR_EACH (sf, node, &src->flows) {
+        flow_table_insert_copy(dst, sf);
+    }
+    dst->n_conflicts = src->n_conflicts;
+}
+
+void
+flow_table_swap(struct flow_table *a, struct flow_table *b)
+{
+    hmap_swap(&a->flows, &b->flows);
+
+    size_t n = a->n_conflicts;
+    a->n_conflicts = b->n_conflicts;
+    b->n_conflicts = n;
+}
+
+static void
+add_change(struct ovs_list *changes, enum ofp_flow_mod_command command,
+           const struct flow_entry *flow, const struct flow_entry *old)
+{
+    struct flow_change *c = xmalloc(sizeof *c);
+
+    c->command = command;
+    c->flow = flow;
+    c->old = old;
+    ovs_list_push_back(changes, &c->list_node);
+}
+
+void
+flow_table_diff(const struct flow_table *desired,
+                const struct flow_table *installed,
+                struct ovs_list *changes)
+{
+    const struct flow_entry *d, *i;
+
+    HMAP_FOR_EACH (i, node, &installed->flows) {
+        if (!flow_table_find__(desired, i->table_id, i->priority, &i->match,
+                               i->node.hash)) {
+            add_change(changes, OFPFC_DELETE_STRICT, i, NULL);
+        }
+    }
+    HMAP_FOR_EACH (d, node, &desired->flows) {
+        i = flow_table_find__(installed, d->table_id, d->priority, &d->match,
+                              d->node.hash);
+        if (!i) {
+            add_change(changes, OFPFC_ADD, d, NULL);
+        } else if (i->cookie != d->cookie
+                   || !ofpacts_equal(i->ofpacts, i->ofpacts_len,
+                                     d->ofpacts, d->ofpacts_len)) {
+            add_change(changes, OFPFC_MODIFY_STRICT, d, i);
+        }
+    }
+}
+
+void
+flow_changes_destroy(struct ovs_list *changes)
+{
+    struct flow_change *c;
+
+    LIST_FOR_EACH_POP (c, list_node, changes) {
+        free(c);
+    }
+}
+
+void
+flow_changes_detach(struct ovs_list *changes, struct flow_table *store)
+{
+    struct flow_change *c;
+
+    LIST_FOR_EACH (c, list_node, changes) {
+        if (c->command != OFPFC_DELETE_STRICT) {
+            c->flow = flow_table_insert_copy(store, c->flow);
+        }
+    }
+}
+
+void
+flow_table_apply(struct flow_table *installed, struct flow_table *store,
+                 struct ovs_list *changes)
+{
+    struct flow_change *c;
+
+    LIST_FOR_EACH_POP (c, list_node, changes) {
+        struct flow_entry *f = CONST_CAST(struct flow_entry *, c->flow);
+
+        switch ((int) c->command) {
+        case OFPFC_DELETE_STRICT:
+            hmap_remove(&installed->flows, &f->node);
+            flow_entry_destroy(f);
+            break;
+
+        case OFPFC_ADD:
+            hmap_remove(&store->flows, &f->node);
+            hmap_insert(&installed->flows, &f->node, f->node.hash);
+            break;
+
+        case OFPFC_MODIFY_STRICT: {
+            struct flow_entry *old = CONST_CAST(struct flow_entry *, c->old);
+            struct ofpact *ofpacts = old->ofpacts;
+
+            old->cookie = f->cookie;
+            old->ofpacts = f->ofpacts;
+            old->ofpacts_len = f->ofpacts_len;
+            f->ofpacts = ofpacts;   /* Freed with 'store'. */
+            break;
+        }
+
+        default:
+            OVS_NOT_REACHED();
+        }
+        free(c);
+    }
+    flow_table_clear(store);
+}
+
+void
+flow_change_to_flow_mod(const struct flow_change *change,
+                        struct ofputil_flow_mod *fm)
+{
+    const struct flow_entry *f = change->flow;
+
+    *fm = (struct ofputil_flow_mod) {
+        .match = f->match,
+        .priority = f->priority,
+        .cookie = htonll(0),
+        .cookie_mask = htonll(0),
+        .new_cookie = OVS_BE64_MAX,
+        .modify_cookie = false,
+        .table_id = f->table_id,
+        .command = change->command,
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .flags = 0,
+    };
+
+    switch (change->command) {
+    case OFPFC_ADD:
+    case OFPFC_MODIFY_STRICT:
+        fm->new_cookie = htonll(f->cookie);
+        fm->ofpacts = CONST_CAST(struct ofpact *, f->ofpacts);
+        fm->ofpacts_len = f->ofpacts_len;
+        if (change->command == OFPFC_MODIFY_STRICT) {
+            fm->modify_cookie = true;
+            if (change->old && change->old->cookie != f->cookie) {
+                /* Only an add can change the cookie (see flow-table.h). */
+                fm->command = OFPFC_ADD;
+            }
+        }
+        break;
+
+    case OFPFC_DELETE_STRICT:
+        break;
+
+    case OFPFC_MODIFY:
+    case OFPFC_DELETE:
+    default:
+        OVS_NOT_REACHED();
+    }
+}

@@ -1,0 +1,371 @@
+/*
+ * flowctl: the per-cell flow controller.
+ *
+ * One poll loop: the local OVSDB through the IDL (cell.c), the bridge's
+ * flows through ofctrl.c, rejects through pinctrl.c, operators through
+ * unixctl.  Each iteration: read the database into the model, recompute the
+ * desired flow table if the model changed (pipeline.c, pure), put it when
+ * the switch can take it, and mark the containers whose flows OVS has
+ * acknowledged.  docs/architecture.md tells the whole story.
+ */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cell.h"
+#include "cfnet.h"
+#include "command-line.h"
+#include "settings.h"
+#include "daemon.h"
+#include "dirs.h"
+#include "fatal-signal.h"
+#include "flow-table.h"
+#include "hostnet.h"
+#include "model.h"
+#include "ofctrl.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "pinctrl.h"
+#include "pipeline.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+#include "vswitch-idl.h"
+
+VLOG_DEFINE_THIS_MODULE(flowctl);
+
+/* Geneve over IPv4 (50 bytes) plus our one 4-byte option (8 bytes). */
+#define TUNNEL_OVERHEAD 58
+
+struct flowctl {
+    struct flowctl_config cfg;
+    struct model model;
+    struct cell *cell;
+    struct ofctrl *ofctrl;
+    struct pinctrl *pinctrl;
+    struct flow_table desired;
+    bool recompute;             /* Model changed or recompute requested. */
+    bool put_pending;           /* 'desired' not yet put. */
+    bool hostnet_done;
+    long long int hostnet_retry;
+    long long int last_recompute_ms;
+    bool exiting;
+};
+
+static char *config_file;
+
+static void
+usage(void)
+{
+    printf("%s: the cni-ovs flow controller\n"
+           "usage: %s [OPTIONS] --config FILE\n"
+           "\nOptions:\n"
+           "  --config FILE           flowctl's JSON configuration\n",
+           program_name, program_name);
+    daemon_usage();
+    vlog_usage();
+    printf("  -h, --help              display this help message\n");
+    exit(EXIT_SUCCESS);
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_CONFIG = UCHAR_MAX + 1,
+        VLOG_OPTION_ENUMS,
+        DAEMON_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"help", no_argument, NULL, 'h'},
+        VLOG_LONG_OPTIONS,
+        DAEMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(
+        long_options);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_CONFIG:
+            config_file = optarg;
+            break;
+        case 'h':
+            usage();
+            OVS_NOT_REACHED();
+        VLOG_OPTION_HANDLERS
+        DAEMON_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            OVS_NOT_REACHED();
+        }
+    }
+    free(short_options);
+    if (!config_file) {
+        ovs_fatal(0, "--config FILE is required (try --help)");
+    }
+}
+
+static char *
+read_file(const char *name)
+{
+    FILE *f = fopen(name, "r");
+    if (!f) {
+        ovs_fatal(errno, "%s: cannot open", name);
+    }
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ds_put_buffer(&s, buf, n);
+    }
+    fclose(f);
+    return ds_steal_cstr(&s);
+}
+
+/* The container MTU: the configured one, else the underlay's minus the
+ * tunnel overhead.  Refuses an override the underlay cannot carry. */
+static unsigned int
+container_mtu(const struct flowctl_config *cfg)
+{
+    int underlay = 0;
+    int error = hostnet_get_mtu(cfg->underlay_interface, &underlay);
+    if (error) {
+        ovs_fatal(error, "underlay_interface %s: cannot read its MTU",
+                  cfg->underlay_interface);
+    }
+    if (!cfg->mtu) {
+        return underlay - TUNNEL_OVERHEAD;
+    }
+    if (cfg->mtu > underlay - TUNNEL_OVERHEAD) {
+        ovs_fatal(0, "mtu: %u is more than %s (MTU %d) can carry with the "
+                  "%d-byte tunnel overhead (at most %d)", cfg->mtu,
+                  cfg->underlay_interface, underlay, TUNNEL_OVERHEAD,
+                  underlay - TUNNEL_OVERHEAD);
+    }
+    return cfg->mtu;
+}
+
+/* ---- unixctl ---- */
+
+static void
+flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
+             const char *argv[] OVS_UNUSED, void *fc_)
+{
+    struct flowctl *fc = fc_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    cell_format(fc->cell, &fc->model, &s);
+    ds_put_format(&s, "desired flows: %"PRIuSIZE", last recompute %lld ms\n",
+                  flow_table_count(&fc->desired), fc->last_recompute_ms);
+    if (fc->ofctrl) {
+        ofctrl_format(fc->ofctrl, &s);
+        pinctrl_format(fc->pinctrl, &s);
+    } else {
+        ds_put_cstr(&s, "OpenFlow: waiting for the bridge\n");
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static void
+flowctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                  const char *argv[] OVS_UNUSED, void *fc_)
+{
+    struct flowctl *fc = fc_;
+
+    fc->recompute = true;
+    poll_immediate_wake();
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+flowctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+             const char *argv[] OVS_UNUSED, void *fc_)
+{
+    struct flowctl *fc = fc_;
+
+    fc->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+/* ---- the loop ---- */
+
+static void
+run_hostnet(struct flowctl *fc)
+{
+    if (fc->hostnet_done || !cell_gateway_ofport(fc->cell)
+        || time_msec() < fc->hostnet_retry) {
+        return;
+    }
+    const struct model_cell *mc = &fc->cfg.cell;
+    struct hostnet_spec spec = {
+        .gw_ifname = CELL_GW_PORT,
+        .gw_ip = mc->subnet.addr + 1,
+        .overlay_addr = mc->overlay.addr,
+        .overlay_plen = mc->overlay.plen,
+        .instance_address = mc->instance_address,
+        .underlay_interface = fc->cfg.underlay_interface,
+        .netin_port_min = fc->cfg.netin_port_min,
+        .netin_port_max = fc->cfg.netin_port_max,
+    };
+    char *error = hostnet_apply(&spec);
+    if (error) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "host setup: %s (retrying)", error);
+        free(error);
+        fc->hostnet_retry = time_msec() + 1000;
+    } else {
+        VLOG_INFO("host setup done: %s has the overlay gateway",
+                  CELL_GW_PORT);
+        fc->hostnet_done = true;
+    }
+}
+
+static void
+run_flows(struct flowctl *fc)
+{
+    if (fc->recompute && fc->model.cell.gateway_ofport) {
+        long long int start = time_msec();
+        pipeline_compute(&fc->model, &fc->desired);
+        fc->last_recompute_ms = time_msec() - start;
+        fc->recompute = false;
+        fc->put_pending = true;
+        VLOG_DBG("recomputed %"PRIuSIZE" flows in %lld ms",
+                 flow_table_count(&fc->desired), fc->last_recompute_ms);
+    }
+    if (ofctrl_needs_put(fc->ofctrl) && fc->model.cell.gateway_ofport
+        && !fc->put_pending) {
+        fc->put_pending = true;
+    }
+    if (fc->put_pending && ofctrl_can_put(fc->ofctrl)) {
+        uint64_t seqno = ofctrl_put(fc->ofctrl, &fc->desired);
+        cell_note_put(fc->cell, &fc->model, seqno);
+        fc->put_pending = false;
+    }
+}
+
+/* Connects flow installation and packet-in handling to the bridge. */
+static void
+start_openflow(struct flowctl *fc)
+{
+    char *target = fc->cfg.openflow
+                   ? xstrdup(fc->cfg.openflow)
+                   : xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
+                               fc->cfg.bridge);
+    struct ofctrl_meter meter = {
+        .meter_id = PIPELINE_REJECT_METER,
+        .rate_pps = fc->cfg.reject_rate,
+        .burst = fc->cfg.reject_rate,
+    };
+
+    fc->ofctrl = ofctrl_create(target);
+    ofctrl_set_meters(fc->ofctrl, &meter, 1);
+    fc->pinctrl = pinctrl_create(target);
+    VLOG_INFO("OpenFlow: %s", target);
+    free(target);
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct flowctl fc;
+    struct unixctl_server *unixctl;
+
+    set_program_name(argv[0]);
+    service_start(&argc, &argv);
+    parse_options(argc, argv);
+    fatal_ignore_sigpipe();
+
+    memset(&fc, 0, sizeof fc);
+    char *text = read_file(config_file);
+    char *error = flowctl_config_parse(text, &fc.cfg);
+    free(text);
+    if (error) {
+        ovs_fatal(0, "%s: %s", config_file, error);
+    }
+    unsigned int mtu = container_mtu(&fc.cfg);
+
+    daemonize_start(false);
+    int retval = unixctl_server_create(NULL, &unixctl);
+    if (retval) {
+        exit(EXIT_FAILURE);
+    }
+    unixctl_command_register("flowctl/show", "", 0, 0, flowctl_show, &fc);
+    unixctl_command_register("flowctl/recompute", "", 0, 0,
+                             flowctl_recompute, &fc);
+    unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
+
+    struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
+        ovsdb_idl_create(fc.cfg.ovsdb, &ovsrec_idl_class, false, true));
+    cell_register_idl(loop.idl);
+    fc.cell = cell_create(loop.idl, &fc.cfg, mtu);
+
+    model_init(&fc.model);
+    flowctl_config_copy_cell(&fc.cfg, &fc.model.cell);
+    fc.model.cell.gateway_host_ip = fc.cfg.cell.subnet.addr + 1;
+    cfnet_host_mac(fc.model.cell.gateway_host_ip,
+                   fc.model.cell.gateway_host_mac);
+    flow_table_init(&fc.desired);
+
+    fc.recompute = true;
+
+    daemonize_complete();
+    VLOG_INFO("flowctl starting: bridge %s, container MTU %u",
+              fc.cfg.bridge, mtu);
+
+    while (!fc.exiting) {
+        struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&loop);
+        unixctl_server_run(unixctl);
+
+        if (cell_run(fc.cell, txn, &fc.model)) {
+            fc.recompute = true;
+        }
+        run_hostnet(&fc);
+        if (!fc.ofctrl && cell_gateway_ofport(fc.cell)) {
+            /* The bridge exists: connect to it. */
+            start_openflow(&fc);
+        }
+        if (fc.ofctrl) {
+            ofctrl_run(fc.ofctrl);
+            run_flows(&fc);
+            cell_mark_installed(fc.cell, txn,
+                                ofctrl_acked_seqno(fc.ofctrl));
+            pinctrl_run(fc.pinctrl);
+        }
+
+        ovsdb_idl_loop_commit_and_wait(&loop);
+        if (fc.ofctrl) {
+            ofctrl_wait(fc.ofctrl);
+            pinctrl_wait(fc.pinctrl);
+        }
+        unixctl_server_wait(unixctl);
+        if (!fc.hostnet_done && fc.hostnet_retry) {
+            poll_timer_wait_until(fc.hostnet_retry);
+        }
+        poll_block();
+    }
+
+    unixctl_server_destroy(unixctl);
+    pinctrl_destroy(fc.pinctrl);
+    ofctrl_destroy(fc.ofctrl);
+    flow_table_destroy(&fc.desired);
+    cell_destroy(fc.cell);
+    model_destroy(&fc.model);
+    ovsdb_idl_loop_destroy(&loop);
+    flowctl_config_destroy(&fc.cfg);
+    service_stop();
+    return 0;
+}

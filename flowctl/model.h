@@ -1,0 +1,112 @@
+/*
+ * model: everything flowctl's pipeline needs to know about one cell, as
+ * plain data.  Built by the OVSDB adapter (cell.c) from the Interface rows
+ * that cni-ovs wrote and from flowctl's configuration; consumed by the pure
+ * pipeline (pipeline.c), which turns it into the desired flow table.
+ *
+ * Nothing here does I/O; tests build models by hand. */
+
+#ifndef FLOWCTL_MODEL_H
+#define FLOWCTL_MODEL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cf-types.h"
+#include "openvswitch/hmap.h"
+
+/* A CIDR, host byte order. */
+struct model_cidr {
+    uint32_t addr;
+    unsigned int plen;
+};
+
+/* "ip:port" of a host service containers may reach. */
+struct model_service {
+    uint32_t ip;
+    uint16_t port;
+};
+
+/* The cell: flowctl's configuration as the pipeline sees it. */
+struct model_cell {
+    uint32_t instance_address;          /* The cell's underlay IP. */
+    struct model_cidr overlay;          /* All cells' containers. */
+    struct model_cidr subnet;           /* This cell's containers. */
+    uint32_t *dns_servers;              /* Reachable on 53/udp+tcp. */
+    size_t n_dns_servers;
+    struct model_service *tcp_services;
+    size_t n_tcp_services;
+    struct model_service *udp_services;
+    size_t n_udp_services;
+    struct model_cidr *deny_always;     /* Egress denied to everyone. */
+    size_t n_deny_always;
+    struct model_cidr *deny_running;    /* ... to app and task. */
+    size_t n_deny_running;
+    struct model_cidr *deny_staging;    /* ... to staging. */
+    size_t n_deny_staging;
+    uint32_t gateway_ofport;            /* The host gateway port. */
+    uint32_t netin_ip;                  /* Where the host sends NetIn. */
+    uint32_t gateway_host_ip;           /* The host's address on the
+                                         * gateway port. */
+    uint8_t gateway_host_mac[6];        /* The host's MAC there. */
+};
+
+/* A list of NetOut rules, parsed once and shared by every container whose
+ * cf-netout-rules text is the same (in CF, the containers of one space). */
+struct model_rules {
+    struct hmap_node node;              /* In model's 'rules', by 'json'. */
+    char *json;                         /* Canonical text (cni-ovs wrote). */
+    struct cf_runtime parsed;           /* Only the netout_rules part. */
+};
+
+/* One container on the cell. */
+struct model_container {
+    struct hmap_node node;              /* In .containers., by ofport. */
+    char *handle;
+    uint32_t ofport;
+    uint32_t ip;                        /* Host byte order. */
+    uint8_t mac[6];
+    bool staging;                       /* container_workload "staging". */
+    const struct model_rules *netout;   /* Owned by the model. */
+    struct cf_port_mapping *port_mappings;
+    size_t n_port_mappings;
+};
+
+struct model {
+    struct model_cell cell;
+    struct hmap containers;             /* "struct model_container"s. */
+    struct hmap rules;                  /* "struct model_rules"s. */
+};
+
+void model_init(struct model *);
+void model_destroy(struct model *);
+
+/* Returns the shared rule list for canonical JSON text 'json', parsing it
+ * the first time.  On a parse error returns NULL and a malloc'd message in
+ * '*errorp'. */
+const struct model_rules *model_intern_rules(struct model *,
+                                             const char *json,
+                                             char **errorp);
+
+/* Adds a new container with the given identity and returns it; the caller
+ * fills in the rest ('netout' from model_intern_rules(), 'port_mappings'
+ * xmalloc'd).  Replaces any container with the same ofport. */
+struct model_container *model_add_container(struct model *,
+                                            const char *handle,
+                                            uint32_t ofport);
+void model_remove_container(struct model *, struct model_container *);
+struct model_container *model_find_container(const struct model *,
+                                             uint32_t ofport);
+
+/* Parses canonical cf-port-mappings text 'json' into 'c''s port
+ * mappings.  Returns NULL or a malloc'd error. */
+char *model_parse_port_mappings(struct model_container *c, const char *json);
+
+/* Frees the model's rule lists that no container uses any more. */
+void model_gc_rules(struct model *);
+
+/* Frees every member of 'cell' (not 'cell' itself). */
+void model_cell_destroy(struct model_cell *);
+
+#endif /* model.h */

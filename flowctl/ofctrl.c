@@ -1,0 +1,790 @@
+/*
+ * ofctrl: flowctl's OpenFlow connection to ovs-vswitchd.  See ofctrl.h.
+ *
+ * A put goes through two round trips:
+ *
+ *   1. OPEN, one ADD_MESSAGE per flow_mod, BARRIER.  OVS decodes and checks
+ *      every flow_mod as it arrives and answers a bad one with an error
+ *      (same xid) while leaving it out of the bundle; the barrier reply
+ *      says that every error there was has arrived.
+ *   2. With no error: COMMIT, BARRIER.  The barrier reply acknowledges the
+ *      put.  With an error: DISCARD, and the put has failed.
+ *
+ * The flow_mods of a bundle get consecutive xids, so that an error can be
+ * traced back to its flow (for the log) with a subtraction.
+ */
+
+#include <config.h>
+
+#include "ofctrl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byte-order.h"
+#include "coverage.h"
+#include "flow-table.h"
+#include "openflow/openflow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-meter.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/rconn.h"
+#include "openvswitch/vlog.h"
+#include "socket-util.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ofctrl);
+
+COVERAGE_DEFINE(ofctrl_put);
+COVERAGE_DEFINE(ofctrl_put_unchanged);
+COVERAGE_DEFINE(ofctrl_bundle);
+COVERAGE_DEFINE(ofctrl_bundle_failed);
+COVERAGE_DEFINE(ofctrl_flow_mod);
+COVERAGE_DEFINE(ofctrl_meter_mod);
+COVERAGE_DEFINE(ofctrl_error);
+
+/* Only one OpenFlow version: the encoders need not care about others. */
+#define OFCTRL_VERSION OFP15_VERSION
+
+/* The switch is on the same host and its socket local: no inactivity
+ * probes (a busy ovs-vswitchd committing a large bundle must not be taken
+ * for a dead one) and a short reconnection backoff, in seconds. */
+#define OFCTRL_PROBE_INTERVAL 0
+#define OFCTRL_MAX_BACKOFF 1
+
+/* Messages handled per ofctrl_run(), so that a flood of them cannot starve
+ * the rest of the main loop. */
+#define OFCTRL_MAX_RECV 50
+
+#define OFCTRL_BUNDLE_FLAGS (OFPBF_ORDERED | OFPBF_ATOMIC)
+
+/* Backoff after a failed bundle (see ofctrl_needs_put()), in ms. */
+#define OFCTRL_RETRY_MIN 500
+#define OFCTRL_RETRY_MAX 16000
+
+#define OFCTRL_STATES                           \
+    OFCTRL_STATE(S_DISCONNECTED)                \
+    OFCTRL_STATE(S_NEW)                         \
+    OFCTRL_STATE(S_IDLE)                        \
+    OFCTRL_STATE(S_BUNDLE)
+
+enum ofctrl_state {
+#define OFCTRL_STATE(NAME) NAME,
+    OFCTRL_STATES
+#undef OFCTRL_STATE
+};
+
+static const char *
+ofctrl_state_to_string(enum ofctrl_state state)
+{
+    switch (state) {
+#define OFCTRL_STATE(NAME) case NAME: return #NAME;
+        OFCTRL_STATES
+#undef OFCTRL_STATE
+    }
+    return "<unknown>";
+}
+
+/* Where the bundle in flight is (see the top of this file). */
+enum bundle_phase {
+    PHASE_ADD,                  /* Waiting for the barrier after the adds. */
+    PHASE_COMMIT,               /* Waiting for the barrier after commit. */
+};
+
+/* The bundle in flight (in S_BUNDLE). */
+struct ofctrl_bundle {
+    uint64_t seqno;             /* The put it carries. */
+    uint32_t id;                /* Bundle id. */
+    enum bundle_phase phase;
+    bool replace;               /* Starts with "delete all flows"? */
+    bool failed;                /* An error arrived for it? */
+    struct ovs_list changes;    /* The "struct flow_change"s it carries. */
+
+    /* xids of its messages, host byte order.  The 'n_msgs' flow_mods have
+     * xids 'first_xid' + i; msgs[i] is the change the i-th one carries, or
+     * NULL for "delete all flows". */
+    uint32_t open_xid;
+    uint32_t first_xid;
+    size_t n_msgs;
+    const struct flow_change **msgs;
+    uint32_t commit_xid;        /* In PHASE_COMMIT. */
+    uint32_t barrier_xid;       /* Of the barrier the phase waits for. */
+};
+
+/* A meter and the add that (re)creates it after a connection. */
+struct ofctrl_meter_state {
+    struct ofctrl_meter meter;
+    bool add_pending;           /* An add is in flight, with 'add_xid'. */
+    uint32_t add_xid;
+};
+
+struct ofctrl {
+    struct rconn *rconn;
+    unsigned int conn_seqno;    /* rconn_get_connection_seqno() last seen. */
+    enum ofctrl_state state;
+
+    /* What OVS has (S_IDLE, S_BUNDLE); empty when unknown (S_NEW). */
+    struct flow_table installed;
+    /* In S_BUNDLE: copies of the flows the bundle adds or modifies. */
+    struct flow_table pending;
+    struct ofctrl_bundle bundle;
+    uint32_t next_bundle_id;
+
+    struct ofctrl_meter_state *meters;
+    size_t n_meters;
+
+    /* After a failed bundle: ofctrl_needs_put() is false until
+     * 'retry_at'; 'retry_backoff' is the delay that set it. */
+    long long int retry_at;
+    int retry_backoff;
+
+    uint64_t put_seqno;         /* Of the last put that sent a bundle. */
+    uint64_t acked_seqno;       /* Of the last bundle committed. */
+    struct ofctrl_stats stats;
+};
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+static void ofctrl_reset(struct ofctrl *);
+static void send_meters(struct ofctrl *);
+
+/* Creates an ofctrl that connects to the OpenFlow switch at 'target'
+ * ("unix:/var/run/openvswitch/br-cf.mgmt"), in the background: see
+ * ofctrl_run(). */
+struct ofctrl *
+ofctrl_create(const char *target)
+{
+    struct ofctrl *of = xzalloc(sizeof *of);
+
+    of->rconn = rconn_create(OFCTRL_PROBE_INTERVAL, OFCTRL_MAX_BACKOFF,
+                             DSCP_DEFAULT, 1u << OFCTRL_VERSION);
+    rconn_connect(of->rconn, target, target);
+    of->conn_seqno = rconn_get_connection_seqno(of->rconn);
+    of->state = S_DISCONNECTED;
+    flow_table_init(&of->installed);
+    flow_table_init(&of->pending);
+    ovs_list_init(&of->bundle.changes);
+    of->next_bundle_id = 1;
+    of->retry_at = LLONG_MIN;
+    return of;
+}
+
+void
+ofctrl_destroy(struct ofctrl *of)
+{
+    if (of) {
+        ofctrl_reset(of);
+        rconn_destroy(of->rconn);
+        flow_table_destroy(&of->installed);
+        flow_table_destroy(&of->pending);
+        free(of->meters);
+        free(of);
+    }
+}
+
+/* Sends 'msg' (and takes it), returning its xid in host byte order. */
+static uint32_t
+ofctrl_send(struct ofctrl *of, struct ofpbuf *msg)
+{
+    const struct ofp_header *oh = msg->data;
+    uint32_t xid = ntohl(oh->xid);
+
+    /* Some encoders (bundle control) leave the length to vconn_send(); set
+     * it now for the debug log. */
+    ofpmsg_update_length(msg);
+    if (VLOG_IS_DBG_ENABLED()) {
+        char *s = ofp_to_string(msg->data, msg->size, NULL, NULL, 1);
+        VLOG_DBG("%s: sending %s", rconn_get_name(of->rconn), s);
+        free(s);
+    }
+    rconn_send(of->rconn, msg, NULL);
+    return xid;
+}
+
+void
+ofctrl_set_meters(struct ofctrl *of, const struct ofctrl_meter *meters,
+                  size_t n)
+{
+    bool same = n == of->n_meters;
+    for (size_t i = 0; same && i < n; i++) {
+        same = !memcmp(&meters[i], &of->meters[i].meter, sizeof *meters);
+    }
+    if (same) {
+        return;
+    }
+
+    free(of->meters);
+    of->meters = xcalloc(n ? n : 1, sizeof *of->meters);
+    for (size_t i = 0; i < n; i++) {
+        of->meters[i].meter = meters[i];
+    }
+    of->n_meters = n;
+
+    if (of->state != S_DISCONNECTED) {
+        send_meters(of);
+    }
+}
+
+/* Sends a meter_mod with 'command' for 'm' and returns its xid. */
+static uint32_t
+send_meter_mod(struct ofctrl *of, const struct ofctrl_meter *m,
+               uint16_t command)
+{
+    struct ofputil_meter_band band = {
+        .type = OFPMBT13_DROP,
+        .rate = m->rate_pps,
+        .burst_size = m->burst,
+    };
+    struct ofputil_meter_mod mm = {
+        .command = command,
+        .meter = {
+            .meter_id = m->meter_id,
+            .flags = OFPMF13_PKTPS | OFPMF13_BURST,
+            .n_bands = 1,
+            .bands = &band,
+        },
+    };
+
+    of->stats.n_meter_mods++;
+    COVERAGE_INC(ofctrl_meter_mod);
+    return ofctrl_send(of, ofputil_encode_meter_mod(OFCTRL_VERSION, &mm));
+}
+
+/* Adds every meter; handle_error() turns an add that finds the meter
+ * already there into a modify. */
+static void
+send_meters(struct ofctrl *of)
+{
+    for (size_t i = 0; i < of->n_meters; i++) {
+        struct ofctrl_meter_state *ms = &of->meters[i];
+
+        ms->add_xid = send_meter_mod(of, &ms->meter, OFPMC13_ADD);
+        ms->add_pending = true;
+    }
+}
+
+/* Forgets the bundle in flight, if any, without touching the installed
+ * table. */
+static void
+bundle_forget(struct ofctrl *of)
+{
+    struct ofctrl_bundle *b = &of->bundle;
+
+    flow_changes_destroy(&b->changes);
+    flow_table_clear(&of->pending);
+    free(b->msgs);
+    b->msgs = NULL;
+    b->n_msgs = 0;
+}
+
+/* Forgets everything about the switch: the installed table, the bundle in
+ * flight (its put will never be acknowledged) and the meter adds in
+ * flight. */
+static void
+ofctrl_reset(struct ofctrl *of)
+{
+    if (of->state == S_BUNDLE) {
+        VLOG_INFO("%s: abandoning bundle %"PRIu32" (put %"PRIu64")"
+                  " in flight", rconn_get_name(of->rconn), of->bundle.id,
+                  of->bundle.seqno);
+        bundle_forget(of);
+    }
+    flow_table_clear(&of->installed);
+    for (size_t i = 0; i < of->n_meters; i++) {
+        of->meters[i].add_pending = false;
+    }
+    of->state = S_DISCONNECTED;
+}
+
+/* Returns true if 'xid' is that of a message of the bundle in flight.  If
+ * it is one of its flow_mods, sets '*is_flow_mod' and stores in '*change'
+ * the change it carries (NULL for "delete all flows"). */
+static bool
+bundle_owns_xid(const struct ofctrl *of, uint32_t xid,
+                const struct flow_change **change, bool *is_flow_mod)
+{
+    const struct ofctrl_bundle *b = &of->bundle;
+
+    *change = NULL;
+    *is_flow_mod = false;
+    if (of->state != S_BUNDLE) {
+        return false;
+    }
+    if (xid - b->first_xid < b->n_msgs) {
+        *change = b->msgs[xid - b->first_xid];
+        *is_flow_mod = true;
+        return true;
+    }
+    return (xid == b->open_xid || xid == b->barrier_xid
+            || (b->phase == PHASE_COMMIT && xid == b->commit_xid));
+}
+
+static const char *
+flow_mod_command_name(enum ofp_flow_mod_command command)
+{
+    switch (command) {
+    case OFPFC_ADD:
+        return "add";
+    case OFPFC_MODIFY:
+        return "modify";
+    case OFPFC_MODIFY_STRICT:
+        return "modify_strict";
+    case OFPFC_DELETE:
+        return "delete";
+    case OFPFC_DELETE_STRICT:
+        return "delete_strict";
+    }
+    return "<unknown>";
+}
+
+/* If 'xid' is that of a meter add in flight, handles 'error' for it and
+ * returns true; otherwise returns false. */
+static bool
+handle_meter_error(struct ofctrl *of, uint32_t xid, enum ofperr error)
+{
+    for (size_t i = 0; i < of->n_meters; i++) {
+        struct ofctrl_meter_state *ms = &of->meters[i];
+
+        if (ms->add_pending && ms->add_xid == xid) {
+            ms->add_pending = false;
+            if (error == OFPERR_OFPMMFC_METER_EXISTS) {
+                /* Expected after a reconnection: modify it instead. */
+                VLOG_DBG("%s: meter %"PRIu32" exists, modifying it",
+                         rconn_get_name(of->rconn), ms->meter.meter_id);
+                send_meter_mod(of, &ms->meter, OFPMC13_MODIFY);
+            } else {
+                of->stats.n_errors++;
+                COVERAGE_INC(ofctrl_error);
+                VLOG_WARN_RL(&rl, "%s: adding meter %"PRIu32" failed: %s",
+                             rconn_get_name(of->rconn), ms->meter.meter_id,
+                             ofperr_to_string(error));
+            }
+            return true;
+        }
+    }
+    return false;
+}
+
+/* If 'xid' is that of a message of the bundle in flight, marks the bundle
+ * failed, logs 'error' with the flow it is about and returns true;
+ * otherwise returns false. */
+static bool
+handle_bundle_error(struct ofctrl *of, uint32_t xid, enum ofperr error)
+{
+    const struct ofctrl_bundle *b = &of->bundle;
+    const struct flow_change *change;
+    bool is_flow_mod;
+
+    if (!bundle_owns_xid(of, xid, &change, &is_flow_mod)) {
+        return false;
+    }
+
+    of->bundle.failed = true;
+    of->stats.n_errors++;
+    COVERAGE_INC(ofctrl_error);
+    if (VLOG_DROP_WARN(&rl)) {
+        return true;
+    }
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "%s: bundle %"PRIu32" (put %"PRIu64"): %s: ",
+                  rconn_get_name(of->rconn), b->id, b->seqno,
+                  ofperr_to_string(error));
+    if (change) {
+        ds_put_format(&s, "%s ", flow_mod_command_name(change->command));
+        flow_entry_format(change->flow, &s);
+    } else if (is_flow_mod) {
+        ds_put_cstr(&s, "delete all flows");
+    } else if (xid == b->open_xid) {
+        ds_put_cstr(&s, "open");
+    } else if (xid == b->barrier_xid) {
+        ds_put_cstr(&s, "barrier");
+    } else {
+        /* OVS follows the error for a flow that fails in the commit with
+         * OFPBFC_MSG_FAILED for the commit itself. */
+        ds_put_cstr(&s, "commit");
+    }
+    VLOG_WARN("%s", ds_cstr(&s));
+    ds_destroy(&s);
+    return true;
+}
+
+static void
+handle_error(struct ofctrl *of, const struct ofp_header *oh)
+{
+    uint32_t xid = ntohl(oh->xid);
+    struct ofpbuf payload;
+    enum ofperr error = ofperr_decode_msg(oh, &payload);
+
+    if (!error) {
+        of->stats.n_errors++;
+        COVERAGE_INC(ofctrl_error);
+        VLOG_WARN_RL(&rl, "%s: undecodable error message",
+                     rconn_get_name(of->rconn));
+    } else if (!handle_meter_error(of, xid, error)
+               && !handle_bundle_error(of, xid, error)) {
+        of->stats.n_errors++;
+        COVERAGE_INC(ofctrl_error);
+        if (!VLOG_DROP_WARN(&rl)) {
+            char *msg = ofp_to_string(payload.data, payload.size, NULL, NULL,
+                                      1);
+            VLOG_WARN("%s: error %s for request %s",
+                      rconn_get_name(of->rconn), ofperr_to_string(error),
+                      msg);
+            free(msg);
+        }
+    }
+    ofpbuf_uninit(&payload);
+}
+
+/* Ends the bundle in flight: 'ok' if it committed. */
+static void
+bundle_finish(struct ofctrl *of, bool ok)
+{
+    struct ofctrl_bundle *b = &of->bundle;
+
+    if (ok) {
+        flow_table_apply(&of->installed, &of->pending, &b->changes);
+        free(b->msgs);
+        b->msgs = NULL;
+        b->n_msgs = 0;
+        of->acked_seqno = b->seqno;
+        of->stats.n_commits++;
+        of->state = S_IDLE;
+        of->retry_backoff = 0;
+        VLOG_DBG("%s: bundle %"PRIu32" (put %"PRIu64") committed, "
+                 "%"PRIuSIZE" flows installed", rconn_get_name(of->rconn),
+                 b->id, b->seqno, flow_table_count(&of->installed));
+    } else {
+        /* The switch still has what it had, but the next put replaces
+         * everything anyway, as ofctrl.h promises. */
+        bundle_forget(of);
+        flow_table_clear(&of->installed);
+        of->stats.n_failed++;
+        COVERAGE_INC(ofctrl_bundle_failed);
+        of->state = S_NEW;
+        of->retry_backoff = (of->retry_backoff
+                             ? MIN(2 * of->retry_backoff, OFCTRL_RETRY_MAX)
+                             : OFCTRL_RETRY_MIN);
+        of->retry_at = time_msec() + of->retry_backoff;
+        VLOG_WARN_RL(&rl, "%s: bundle %"PRIu32" (put %"PRIu64") rejected "
+                     "and discarded; the next put replaces all flows",
+                     rconn_get_name(of->rconn), b->id, b->seqno);
+    }
+}
+
+static void
+send_bundle_ctrl(struct ofctrl *of, uint16_t type, uint32_t *xidp)
+{
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = of->bundle.id,
+        .type = type,
+        .flags = OFCTRL_BUNDLE_FLAGS,
+    };
+    uint32_t xid = ofctrl_send(
+        of, ofputil_encode_bundle_ctrl_request(OFCTRL_VERSION, &bc));
+    if (xidp) {
+        *xidp = xid;
+    }
+}
+
+static void
+handle_barrier_reply(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofctrl_bundle *b = &of->bundle;
+
+    if (of->state != S_BUNDLE || ntohl(oh->xid) != b->barrier_xid) {
+        return;
+    }
+
+    if (b->phase == PHASE_ADD) {
+        if (b->failed) {
+            send_bundle_ctrl(of, OFPBCT_DISCARD_REQUEST, NULL);
+            bundle_finish(of, false);
+        } else {
+            send_bundle_ctrl(of, OFPBCT_COMMIT_REQUEST, &b->commit_xid);
+            b->barrier_xid = ofctrl_send(
+                of, ofputil_encode_barrier_request(OFCTRL_VERSION));
+            b->phase = PHASE_COMMIT;
+        }
+    } else {
+        bundle_finish(of, !b->failed);
+    }
+}
+
+static void
+handle_msg(struct ofctrl *of, const struct ofp_header *oh)
+{
+    enum ofptype type;
+
+    if (ofptype_decode(&type, oh)) {
+        VLOG_WARN_RL(&rl, "%s: undecodable message",
+                     rconn_get_name(of->rconn));
+        return;
+    }
+
+    switch (type) {
+    case OFPTYPE_ECHO_REQUEST:
+        ofctrl_send(of, ofputil_encode_echo_reply(oh));
+        break;
+
+    case OFPTYPE_ERROR:
+        handle_error(of, oh);
+        break;
+
+    case OFPTYPE_BARRIER_REPLY:
+        handle_barrier_reply(of, oh);
+        break;
+
+    case OFPTYPE_BUNDLE_CONTROL:
+    case OFPTYPE_ECHO_REPLY:
+        /* Bundle open and commit replies: the barriers say it all. */
+        break;
+
+    default:
+        if (VLOG_IS_DBG_ENABLED()) {
+            char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 1);
+            VLOG_DBG("%s: ignoring %s", rconn_get_name(of->rconn), s);
+            free(s);
+        }
+        break;
+    }
+}
+
+/* Connects, reconnects and handles what the switch sends. */
+void
+ofctrl_run(struct ofctrl *of)
+{
+    rconn_run(of->rconn);
+
+    unsigned int seqno = rconn_get_connection_seqno(of->rconn);
+    if (seqno != of->conn_seqno) {
+        of->conn_seqno = seqno;
+        ofctrl_reset(of);
+        if (rconn_is_connected(of->rconn)) {
+            VLOG_INFO("%s: connected", rconn_get_name(of->rconn));
+            of->stats.n_connections++;
+            of->state = S_NEW;
+            of->retry_at = LLONG_MIN;
+            send_meters(of);
+        }
+    }
+    if (!rconn_is_connected(of->rconn)) {
+        return;
+    }
+
+    for (int i = 0; i < OFCTRL_MAX_RECV; i++) {
+        struct ofpbuf *msg = rconn_recv(of->rconn);
+        if (!msg) {
+            return;
+        }
+        handle_msg(of, msg->data);
+        ofpbuf_delete(msg);
+    }
+    /* There may be more to read. */
+    poll_immediate_wake();
+}
+
+void
+ofctrl_wait(struct ofctrl *of)
+{
+    rconn_run_wait(of->rconn);
+    rconn_recv_wait(of->rconn);
+    if (of->state == S_NEW && of->retry_at > time_msec()) {
+        poll_timer_wait_until(of->retry_at);
+    }
+}
+
+bool
+ofctrl_can_put(const struct ofctrl *of)
+{
+    return of->state == S_NEW || of->state == S_IDLE;
+}
+
+bool
+ofctrl_needs_put(const struct ofctrl *of)
+{
+    return of->state == S_NEW && time_msec() >= of->retry_at;
+}
+
+/* Adds 'msg', a flow_mod that carries 'change' (NULL for "delete all"), to
+ * the bundle in flight as its next message. */
+static void
+bundle_add_flow_mod(struct ofctrl *of, struct ofpbuf *msg,
+                    const struct flow_change *change)
+{
+    struct ofctrl_bundle *b = &of->bundle;
+    struct ofp_header *oh = msg->data;
+
+    if (!b->n_msgs) {
+        b->first_xid = ntohl(oh->xid);
+    } else {
+        /* Consecutive xids (they normally are already). */
+        oh->xid = htonl(b->first_xid + b->n_msgs);
+    }
+    b->msgs[b->n_msgs++] = change;
+
+    struct ofputil_bundle_add_msg bam = {
+        .bundle_id = b->id,
+        .flags = OFCTRL_BUNDLE_FLAGS,
+        .msg = oh,
+    };
+    ofctrl_send(of, ofputil_encode_bundle_add(OFCTRL_VERSION, &bam));
+    ofpbuf_delete(msg);
+
+    of->stats.n_flow_mods++;
+    COVERAGE_INC(ofctrl_flow_mod);
+}
+
+/* Sends 'changes' (detached into 'of->pending') as a new bundle for a new
+ * put, preceded by "delete all flows" if 'replace'. */
+static void
+send_bundle(struct ofctrl *of, struct ovs_list *changes, bool replace)
+{
+    struct ofctrl_bundle *b = &of->bundle;
+    enum ofputil_protocol protocol
+        = ofputil_protocol_from_ofp_version(OFCTRL_VERSION);
+
+    b->seqno = ++of->put_seqno;
+    b->id = of->next_bundle_id++;
+    b->phase = PHASE_ADD;
+    b->replace = replace;
+    b->failed = false;
+    ovs_list_move(&b->changes, changes);
+    b->n_msgs = 0;
+    b->msgs = xmalloc((ovs_list_size(&b->changes) + replace)
+                      * sizeof *b->msgs);
+
+    send_bundle_ctrl(of, OFPBCT_OPEN_REQUEST, &b->open_xid);
+    if (replace) {
+        struct ofputil_flow_mod fm = {
+            .priority = 0,
+            .new_cookie = OVS_BE64_MAX,
+            .table_id = OFPTT_ALL,
+            .command = OFPFC_DELETE,
+            .buffer_id = UINT32_MAX,
+            .out_port = OFPP_ANY,
+            .out_group = OFPG_ANY,
+        };
+        minimatch_init_catchall(&fm.match);
+        bundle_add_flow_mod(of, ofputil_encode_flow_mod(&fm, protocol), NULL);
+        minimatch_destroy(&fm.match);
+    }
+
+    struct flow_change *c;
+    LIST_FOR_EACH (c, list_node, &b->changes) {
+        struct ofputil_flow_mod fm;
+
+        flow_change_to_flow_mod(c, &fm);
+        bundle_add_flow_mod(of, ofputil_encode_flow_mod(&fm, protocol), c);
+    }
+    b->barrier_xid = ofctrl_send(
+        of, ofputil_encode_barrier_request(OFCTRL_VERSION));
+
+    of->state = S_BUNDLE;
+    of->stats.n_bundles++;
+    of->stats.n_replaces += replace;
+    COVERAGE_INC(ofctrl_bundle);
+    VLOG_DBG("%s: bundle %"PRIu32" (put %"PRIu64"): %s%"PRIuSIZE" changes",
+             rconn_get_name(of->rconn), b->id, b->seqno,
+             replace ? "delete all, " : "", ovs_list_size(&b->changes));
+}
+
+uint64_t
+ofctrl_put(struct ofctrl *of, const struct flow_table *desired)
+{
+    struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
+
+    ovs_assert(ofctrl_can_put(of));
+    of->stats.n_puts++;
+    COVERAGE_INC(ofctrl_put);
+
+    /* In S_NEW the installed table is empty: the diff adds everything. */
+    flow_table_diff(desired, &of->installed, &changes);
+    bool replace = of->state == S_NEW;
+    if (!replace && ovs_list_is_empty(&changes)) {
+        of->stats.n_unchanged++;
+        COVERAGE_INC(ofctrl_put_unchanged);
+        return of->put_seqno;
+    }
+
+    flow_changes_detach(&changes, &of->pending);
+    send_bundle(of, &changes, replace);
+    return of->put_seqno;
+}
+
+uint64_t
+ofctrl_acked_seqno(const struct ofctrl *of)
+{
+    return of->acked_seqno;
+}
+
+const struct flow_table *
+ofctrl_installed(const struct ofctrl *of)
+{
+    return &of->installed;
+}
+
+bool
+ofctrl_is_connected(const struct ofctrl *of)
+{
+    return rconn_is_connected(of->rconn);
+}
+
+void
+ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *stats)
+{
+    *stats = of->stats;
+}
+
+void
+ofctrl_format(const struct ofctrl *of, struct ds *s)
+{
+    const struct ofctrl_stats *st = &of->stats;
+
+    ds_put_format(s, "state: %s\n", ofctrl_state_to_string(of->state));
+    ds_put_format(s, "connection: %s (%s)\n", rconn_get_target(of->rconn),
+                  rconn_is_connected(of->rconn) ? "connected"
+                  : "not connected");
+    if (of->state == S_NEW || of->state == S_DISCONNECTED) {
+        ds_put_cstr(s, "installed flows: unknown\n");
+    } else {
+        ds_put_format(s, "installed flows: %"PRIuSIZE"\n",
+                      flow_table_count(&of->installed));
+    }
+    if (of->state == S_NEW) {
+        long long int now = time_msec();
+        ds_put_format(s, "needs put: %s\n",
+                      of->retry_at <= now ? "yes" : "after a backoff");
+    }
+    ds_put_format(s, "put seqno: %"PRIu64"\n", of->put_seqno);
+    ds_put_format(s, "acked seqno: %"PRIu64"\n", of->acked_seqno);
+    if (of->state == S_BUNDLE) {
+        ds_put_format(s, "bundle in flight: id %"PRIu32", %s%"PRIuSIZE
+                      " flow_mods, waiting for %s\n", of->bundle.id,
+                      of->bundle.replace ? "replacing, " : "",
+                      of->bundle.n_msgs,
+                      of->bundle.phase == PHASE_ADD ? "adds" : "commit");
+    }
+    ds_put_format(s, "meters: %"PRIuSIZE"\n", of->n_meters);
+    ds_put_format(s, "connections: %"PRIu64"\n", st->n_connections);
+    ds_put_format(s, "puts: %"PRIu64" (%"PRIu64" unchanged)\n",
+                  st->n_puts, st->n_unchanged);
+    ds_put_format(s, "bundles: %"PRIu64" (%"PRIu64" replacing, %"PRIu64
+                  " committed, %"PRIu64" failed)\n", st->n_bundles,
+                  st->n_replaces, st->n_commits, st->n_failed);
+    ds_put_format(s, "flow_mods sent: %"PRIu64"\n", st->n_flow_mods);
+    ds_put_format(s, "meter_mods sent: %"PRIu64"\n", st->n_meter_mods);
+    ds_put_format(s, "errors: %"PRIu64"\n", st->n_errors);
+}

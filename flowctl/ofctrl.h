@@ -1,0 +1,123 @@
+/*
+ * ofctrl: keeps the flows in ovs-vswitchd in step with flowctl's desired
+ * flow table, without ever leaving a gap.
+ *
+ * Modelled on OVN's controller/ofctrl.c, with its state in a struct:
+ *
+ *   - one rconn to the bridge's management socket (unix:RUNDIR/BR.mgmt),
+ *     OpenFlow 1.5;
+ *   - an installed table: what OVS has, as far as flowctl has told it;
+ *   - ofctrl_put() diffs a desired table against the installed one and
+ *     sends the difference as ONE ordered, atomic bundle (OFPBF_ORDERED |
+ *     OFPBF_ATOMIC: open, adds, commit), then a barrier.  The barrier reply
+ *     acknowledges the put's sequence number; ofctrl_acked_seqno() reports
+ *     the latest one, which the caller maps to the containers whose flows
+ *     that put carried (to write cf-installed=true);
+ *   - the commit waits for a first barrier after the adds: OVS decodes and
+ *     checks each flow_mod when it is added to the bundle (some checks,
+ *     such as whether a group or meter exists, wait for the commit), and a
+ *     flow_mod that fails there is left out of the bundle with an error
+ *     while the rest would still commit.  So: open, adds, barrier; if any
+ *     of them drew an error, discard the bundle, otherwise commit, barrier
+ *     (as ovs-ofctl --bundle does);
+ *   - nothing is sent while a bundle is outstanding (ofctrl_can_put() is
+ *     false), so puts never pile up in the rconn queue;
+ *   - on every (re)connection, the installed table is unknown: the first put
+ *     after it deletes all flows (in tables flowctl owns) and adds the whole
+ *     desired table *inside the same bundle*, so a flowctl restart or a
+ *     reconnection loses no packet.  Before that put nothing is cleared;
+ *   - meters (which OpenFlow does not allow in bundles) are (re)added with a
+ *     plain meter_mod on each connection, before the first bundle (an add,
+ *     then a modify if the meter exists: deleting a meter would delete the
+ *     flows that use it);
+ *   - an error from the switch for a bundle (a bad flow) is logged
+ *     (rate-limited) and the installed table is marked unknown, so that the
+ *     next put replaces everything again.
+ *
+ * States (ofctrl/show prints them):
+ *   S_DISCONNECTED  no OpenFlow connection.
+ *   S_NEW           connected; meters sent; waiting for the first put,
+ *                   which replaces all flows (also after a failed
+ *                   bundle).
+ *   S_IDLE          in sync as far as we know; puts send diffs.
+ *   S_BUNDLE        a bundle and barrier are in flight.
+ *
+ * Not thread-safe; one instance per bridge. */
+
+#ifndef FLOWCTL_OFCTRL_H
+#define FLOWCTL_OFCTRL_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ds;
+struct flow_table;
+
+/* A meter flowctl needs (OpenFlow 1.3 meters, packets per second). */
+struct ofctrl_meter {
+    uint32_t meter_id;
+    uint32_t rate_pps;
+    uint32_t burst;
+};
+
+struct ofctrl *ofctrl_create(const char *target);
+void ofctrl_destroy(struct ofctrl *);
+
+/* The meters to ensure on every connection (replacing any earlier list);
+ * if connected, ensures a changed list right away.  Meters dropped from
+ * the list are left in the switch. */
+void ofctrl_set_meters(struct ofctrl *, const struct ofctrl_meter *,
+                       size_t n);
+
+void ofctrl_run(struct ofctrl *);
+void ofctrl_wait(struct ofctrl *);
+
+/* True if connected and no bundle is outstanding. */
+bool ofctrl_can_put(const struct ofctrl *);
+
+/* True if the switch's flows are unknown (S_NEW: after a (re)connection, or
+ * after a bundle failed), so that the caller must put its desired table
+ * even if it has not changed.  After a failed bundle this becomes true only
+ * after a backoff (0.5 s, doubling up to 16 s until a put succeeds), so
+ * that a desired table the switch rejects is not resent in a tight loop;
+ * ofctrl_wait() wakes the caller when it does. */
+bool ofctrl_needs_put(const struct ofctrl *);
+
+/* Sends what turns the installed table into 'desired' (everything, in one
+ * replacing bundle, after a (re)connection), and returns the sequence
+ * number that ofctrl_acked_seqno() will report once OVS has committed it.
+ * Sends nothing, and returns the last sequence number, if nothing differs.
+ * Requires ofctrl_can_put(). */
+uint64_t ofctrl_put(struct ofctrl *, const struct flow_table *desired);
+
+/* The highest sequence number whose bundle OVS has committed. */
+uint64_t ofctrl_acked_seqno(const struct ofctrl *);
+
+/* The installed table (valid in S_IDLE and S_BUNDLE). */
+const struct flow_table *ofctrl_installed(const struct ofctrl *);
+
+/* Is there an OpenFlow connection? */
+bool ofctrl_is_connected(const struct ofctrl *);
+
+/* Appends a human-readable state summary to 'ds' (for unixctl). */
+void ofctrl_format(const struct ofctrl *, struct ds *);
+
+/* Counters since ofctrl_create(). */
+struct ofctrl_stats {
+    uint64_t n_connections;     /* OpenFlow connections made. */
+    uint64_t n_puts;            /* ofctrl_put() calls... */
+    uint64_t n_unchanged;       /* ...of which sent nothing. */
+    uint64_t n_bundles;         /* Bundles sent. */
+    uint64_t n_replaces;        /* Bundles that replaced all flows. */
+    uint64_t n_commits;         /* Bundles committed and acknowledged. */
+    uint64_t n_failed;          /* Bundles the switch rejected. */
+    uint64_t n_flow_mods;       /* Flow mods sent inside bundles. */
+    uint64_t n_meter_mods;      /* Meter mods sent. */
+    uint64_t n_errors;          /* OFPT_ERROR messages received (except a
+                                 * meter add's "meter exists"). */
+};
+
+void ofctrl_get_stats(const struct ofctrl *, struct ofctrl_stats *);
+
+#endif /* ofctrl.h */

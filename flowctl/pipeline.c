@@ -1,0 +1,713 @@
+/*
+ * pipeline: the cell model as OpenFlow flows.  See pipeline.h and
+ * docs/architecture.md ("The flow pipeline").
+ *
+ * Most flows are written in ovs-ofctl syntax and parsed with OVS's own
+ * parser, so that this file reads like the `dump-flows` output an operator
+ * sees.  The ASG flows, the only ones whose number grows with rules, are
+ * built directly with the match and ofpact APIs.
+ *
+ * Growth: per container a fixed handful of flows; per distinct rule list
+ * (ruleset) one conjunction per rule with one flow per destination prefix
+ * and per port prefix, shared by every container of the ruleset.  So the
+ * table grows as containers + rules, never containers x rules.
+ */
+
+#include <config.h>
+
+#include "pipeline.h"
+
+#include <string.h>
+
+#include "bitmap.h"
+#include "cfnet.h"
+#include "flow-table.h"
+#include "hash.h"
+#include "model.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofpbuf.h"
+#include "packets.h"
+#include "ranges.h"
+#include "util.h"
+
+static const char *const table_names[] = {
+#define PT(ENUM, ID, NAME) [ID] = NAME,
+    PIPELINE_TABLES
+#undef PT
+};
+BUILD_ASSERT_DECL(ARRAY_SIZE(table_names) == PIPELINE_N_TABLES);
+
+const char *
+pipeline_table_name(enum pipeline_table t)
+{
+    return t < PIPELINE_N_TABLES ? table_names[t] : "unknown";
+}
+
+/* Priorities within 'egress' (higher wins). */
+enum {
+    PRIO_EGRESS_HOST_ALLOW = 1000,      /* DNS and host services. */
+    PRIO_EGRESS_FORBIDDEN = 900,        /* Overlay (c2c) and the cell. */
+    PRIO_EGRESS_DENY = 800,             /* deny_networks. */
+    PRIO_EGRESS_ASG = 500,              /* ASG conjunctions. */
+};
+
+/* ct_mark values: egress epochs have the top bit clear, NetIn marks set;
+ * 0 never appears (an uncommitted connection has mark 0). */
+#define NETIN_MARK_BIT 0x80000000u
+
+/* A ruleset: the containers sharing one NetOut rule list and workload. */
+struct ruleset {
+    struct hmap_node node;              /* By hash of (rules, staging). */
+    const struct model_rules *rules;
+    bool staging;
+    uint32_t id;                        /* 1..65535, unique. */
+    uint32_t epoch;                     /* ct_mark of its connections. */
+};
+
+struct ctx {
+    const struct model *model;
+    struct flow_table *table;
+    struct hmap rulesets;               /* "struct ruleset"s. */
+    uint32_t cell_hash;                 /* Hash of the cell settings. */
+};
+
+/* ---- adding flows ---- */
+
+/* Parses one flow in ovs-ofctl syntax ("table=N,priority=P,cookie=C,MATCH,
+ * actions=ACTIONS") and adds it.  The text is built here from validated
+ * numbers, so a parse error is a bug. */
+static void OVS_PRINTF_FORMAT(2, 3)
+add_flow(struct ctx *ctx, const char *format, ...)
+{
+    struct ofputil_flow_mod fm;
+    enum ofputil_protocol usable;
+    va_list args;
+
+    va_start(args, format);
+    char *s = xvasprintf(format, args);
+    va_end(args);
+
+    char *error = parse_ofp_str(&fm, OFPFC_ADD, s, NULL, NULL, &usable);
+    if (error) {
+        ovs_abort(0, "pipeline: bad flow \"%s\": %s", s, error);
+    }
+    struct match match;
+    minimatch_expand(&fm.match, &match);
+    flow_table_add(ctx->table, fm.table_id, fm.priority,
+                   ntohll(fm.new_cookie), &match, fm.ofpacts,
+                   fm.ofpacts_len);
+    minimatch_destroy(&fm.match);
+    free(fm.ofpacts);
+    free(s);
+}
+
+#define IP_FMT_ARGS(IP) IP_ARGS(htonl(IP))
+
+static uint64_t
+cookie(uint8_t kind, uint64_t id)
+{
+    return pipeline_cookie(kind, id);
+}
+
+/* ---- the cell's fixed flows ---- */
+
+static void
+add_fixed_flows(struct ctx *ctx)
+{
+    const struct model_cell *cell = &ctx->model->cell;
+    uint64_t fixed = cookie(PIPELINE_CK_FIXED, 0);
+    uint64_t dflt = cookie(PIPELINE_CK_DEFAULT, 0);
+    uint8_t gw_mac[6] = CFNET_GATEWAY_MAC;
+    struct eth_addr gw, host_mac;
+    memcpy(gw.ea, gw_mac, ETH_ADDR_LEN);
+    memcpy(host_mac.ea, cell->gateway_host_mac, ETH_ADDR_LEN);
+
+    /* classify: the host's gateway port; anything else unknown is dropped
+     * (table-miss in a fail-secure bridge drops too; explicit for
+     * counting). */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",in_port=%"PRIu32
+             ",actions=load:%d->NXM_NX_REG0[],goto_table:%d",
+             PIPELINE_T_CLASSIFY, fixed, cell->gateway_ofport,
+             PIPELINE_FROM_GATEWAY, PIPELINE_T_SPOOF_GUARD);
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
+             PIPELINE_T_CLASSIFY, dflt);
+
+    /* spoof_guard: the gateway speaks IP and ARP; containers have their
+     * own flows; the rest is dropped. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
+             "actions=goto_table:%d", PIPELINE_T_SPOOF_GUARD, fixed,
+             PIPELINE_FROM_GATEWAY, PIPELINE_T_CONNTRACK);
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,arp,"
+             "actions=goto_table:%d", PIPELINE_T_SPOOF_GUARD, fixed,
+             PIPELINE_FROM_GATEWAY, PIPELINE_T_ARP);
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
+             PIPELINE_T_SPOOF_GUARD, dflt);
+
+    /* arp: answer for the gateway address (from containers, and from the
+     * host, which sends NetIn traffic to it) and, for the host, for every
+     * overlay address: the bridge routes. */
+    const char *responder =
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+        "set_field:"ETH_ADDR_FMT"->eth_src,"
+        "load:2->NXM_OF_ARP_OP[],"
+        "move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],"
+        "set_field:"ETH_ADDR_FMT"->arp_sha,"
+        "move:NXM_OF_ARP_TPA[]->NXM_NX_REG9[],"
+        "move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],"
+        "move:NXM_NX_REG9[]->NXM_OF_ARP_SPA[],"
+        "in_port";
+    char *acts = xasprintf(responder, ETH_ADDR_ARGS(gw), ETH_ADDR_ARGS(gw));
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",arp,arp_op=1,"
+             "arp_tpa="IP_FMT",actions=%s", PIPELINE_T_ARP, fixed,
+             IP_FMT_ARGS(CFNET_GATEWAY_IP), acts);
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,arp,"
+             "arp_op=1,arp_tpa="IP_FMT"/%u,actions=%s", PIPELINE_T_ARP,
+             fixed, PIPELINE_FROM_GATEWAY, IP_FMT_ARGS(cell->overlay.addr),
+             cell->overlay.plen, acts);
+    free(acts);
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
+             PIPELINE_T_ARP, dflt);
+
+    /* conntrack: everything IP goes through the cell's zone, with NAT
+     * undone for established NetIn connections. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,"
+             "actions=ct(zone=%d,nat,table=%d)", PIPELINE_T_CONNTRACK, fixed,
+             PIPELINE_CT_ZONE, PIPELINE_T_OWNER);
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
+             PIPELINE_T_CONNTRACK, dflt);
+
+    /* owner: container packets already know; others go on unowned. */
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64","
+             "actions=goto_table:%d", PIPELINE_T_OWNER, fixed,
+             PIPELINE_T_CT_STATE);
+
+    /* ct_state: invalid is dropped; established and related traffic whose
+     * mark is current passes (per-ruleset and per-mapping flows); a
+     * container's stale connection is judged again as if new; anything
+     * else stale is dropped; new goes to egress or ingress. */
+    add_flow(ctx, "table=%d,priority=200,cookie=%#"PRIx64","
+             "ct_state=+inv+trk,actions=drop", PIPELINE_T_CT_STATE, fixed);
+    add_flow(ctx, "table=%d,priority=50,cookie=%#"PRIx64","
+             "ct_state=+est-rpl+trk,reg0=%d,actions=goto_table:%d",
+             PIPELINE_T_CT_STATE, fixed, PIPELINE_FROM_CONTAINER,
+             PIPELINE_T_EGRESS);
+    add_flow(ctx, "table=%d,priority=40,cookie=%#"PRIx64","
+             "ct_state=+new+trk,reg0=%d,actions=goto_table:%d",
+             PIPELINE_T_CT_STATE, fixed, PIPELINE_FROM_CONTAINER,
+             PIPELINE_T_EGRESS);
+    add_flow(ctx, "table=%d,priority=40,cookie=%#"PRIx64","
+             "ct_state=+new+trk,reg0=%d,actions=goto_table:%d",
+             PIPELINE_T_CT_STATE, fixed, PIPELINE_FROM_GATEWAY,
+             PIPELINE_T_INGRESS);
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
+             PIPELINE_T_CT_STATE, dflt);
+
+    /* egress: the cell itself, except DNS and host services (added with
+     * higher priority below), and the overlay are out of bounds; no ASG
+     * opens them.  Then the default: reject. */
+    uint64_t cell_ck = cookie(PIPELINE_CK_HOST, 0xffffff);
+    add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,nw_dst="IP_FMT
+             "/%u,actions=goto_table:%d", PIPELINE_T_EGRESS,
+             PRIO_EGRESS_FORBIDDEN, cell_ck, IP_FMT_ARGS(cell->overlay.addr),
+             cell->overlay.plen, PIPELINE_T_REJECT);
+    uint32_t forbidden[] = {
+        cell->instance_address, cell->gateway_host_ip, CFNET_GATEWAY_IP,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(forbidden); i++) {
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                 "nw_dst="IP_FMT",actions=goto_table:%d", PIPELINE_T_EGRESS,
+                 PRIO_EGRESS_FORBIDDEN, cell_ck, IP_FMT_ARGS(forbidden[i]),
+                 PIPELINE_T_REJECT);
+    }
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64","
+             "actions=goto_table:%d", PIPELINE_T_EGRESS, dflt,
+             PIPELINE_T_REJECT);
+
+    /* ingress: only mapped ports (per-mapping flows); the rest rejected. */
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64","
+             "actions=goto_table:%d", PIPELINE_T_INGRESS, dflt,
+             PIPELINE_T_REJECT);
+
+    /* commit: remember the verdict in conntrack: the epoch (reg3) as
+     * ct_mark, the rule (reg4) in ct_label. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,"
+             "actions=ct(commit,zone=%d,exec(move:NXM_NX_REG3[]->"
+             "NXM_NX_CT_MARK[],move:xreg3[]->NXM_NX_CT_LABEL[0..63])),"
+             "goto_table:%d", PIPELINE_T_COMMIT, fixed, PIPELINE_CT_ZONE,
+             PIPELINE_T_FORWARD);
+
+    /* forward: to a container (per-container flows), else to the host. */
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",ip,"
+             "actions=set_field:"ETH_ADDR_FMT"->eth_src,set_field:"
+             ETH_ADDR_FMT"->eth_dst,output:%"PRIu32, PIPELINE_T_FORWARD,
+             fixed, ETH_ADDR_ARGS(gw), ETH_ADDR_ARGS(host_mac),
+             cell->gateway_ofport);
+
+    /* reject: TCP gets a RST, the rest ICMP port unreachable, both made by
+     * flowctl from a metered packet-in. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",tcp,"
+             "actions=controller(userdata=%02x,meter_id=%d)",
+             PIPELINE_T_REJECT, fixed, PIPELINE_PIN_REJECT_TCP,
+             PIPELINE_REJECT_METER);
+    add_flow(ctx, "table=%d,priority=50,cookie=%#"PRIx64",ip,"
+             "actions=controller(userdata=%02x,meter_id=%d)",
+             PIPELINE_T_REJECT, fixed, PIPELINE_PIN_REJECT_ICMP,
+             PIPELINE_REJECT_METER);
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
+             PIPELINE_T_REJECT, dflt);
+}
+
+/* DNS servers and host services: allowed from every container. */
+static void
+add_host_allow_flows(struct ctx *ctx)
+{
+    const struct model_cell *cell = &ctx->model->cell;
+
+    for (size_t i = 0; i < cell->n_dns_servers; i++) {
+        uint64_t ck = cookie(PIPELINE_CK_HOST, i);
+        for (int p = 0; p < 2; p++) {
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",%s,"
+                     "nw_dst="IP_FMT",tp_dst=53,actions=load:%#"PRIx64
+                     "->xreg3[],goto_table:%d", PIPELINE_T_EGRESS,
+                     PRIO_EGRESS_HOST_ALLOW, ck, p ? "tcp" : "udp",
+                     IP_FMT_ARGS(cell->dns_servers[i]), ck,
+                     PIPELINE_T_COMMIT);
+        }
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                 "nw_dst="IP_FMT",actions=goto_table:%d", PIPELINE_T_EGRESS,
+                 PRIO_EGRESS_FORBIDDEN, cookie(PIPELINE_CK_HOST, 0xffffff),
+                 IP_FMT_ARGS(cell->dns_servers[i]), PIPELINE_T_REJECT);
+    }
+    for (int p = 0; p < 2; p++) {
+        const struct model_service *svc = p ? cell->udp_services
+                                            : cell->tcp_services;
+        size_t n = p ? cell->n_udp_services : cell->n_tcp_services;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t ck = cookie(PIPELINE_CK_HOST, ((p + 1) << 24) | i);
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",%s,"
+                     "nw_dst="IP_FMT",tp_dst=%u,actions=load:%#"PRIx64
+                     "->xreg3[],goto_table:%d", PIPELINE_T_EGRESS,
+                     PRIO_EGRESS_HOST_ALLOW, ck, p ? "udp" : "tcp",
+                     IP_FMT_ARGS(svc[i].ip), svc[i].port, ck,
+                     PIPELINE_T_COMMIT);
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                     "nw_dst="IP_FMT",actions=goto_table:%d",
+                     PIPELINE_T_EGRESS, PRIO_EGRESS_FORBIDDEN,
+                     cookie(PIPELINE_CK_HOST, 0xffffff),
+                     IP_FMT_ARGS(svc[i].ip), PIPELINE_T_REJECT);
+        }
+    }
+}
+
+/* deny_networks: always for everyone, running for app/task (reg5=0),
+ * staging for staging (reg5=1). */
+static void
+add_deny_flows(struct ctx *ctx)
+{
+    const struct model_cell *cell = &ctx->model->cell;
+    const struct {
+        const struct model_cidr *cidrs;
+        size_t n;
+        const char *match;
+    } sets[3] = {
+        { cell->deny_always, cell->n_deny_always, "" },
+        { cell->deny_running, cell->n_deny_running, "reg5=0," },
+        { cell->deny_staging, cell->n_deny_staging, "reg5=1," },
+    };
+
+    for (int s = 0; s < 3; s++) {
+        for (size_t i = 0; i < sets[s].n; i++) {
+            const struct model_cidr *c = &sets[s].cidrs[i];
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",%sip,"
+                     "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
+                     PIPELINE_T_EGRESS, PRIO_EGRESS_DENY,
+                     cookie(PIPELINE_CK_DENY, ((uint64_t) s << 24) | i),
+                     sets[s].match, IP_FMT_ARGS(c->addr), c->plen,
+                     PIPELINE_T_REJECT);
+        }
+    }
+}
+
+/* ---- rulesets ---- */
+
+static uint32_t
+ruleset_hash(const struct model_rules *rules, bool staging)
+{
+    return hash_string(rules ? rules->json : "", staging);
+}
+
+static struct ruleset *
+ruleset_find(const struct ctx *ctx, const struct model_rules *rules,
+             bool staging)
+{
+    struct ruleset *rs;
+
+    HMAP_FOR_EACH_WITH_HASH (rs, node, ruleset_hash(rules, staging),
+                             &ctx->rulesets) {
+        if (rs->rules == rules && rs->staging == staging) {
+            return rs;
+        }
+    }
+    return NULL;
+}
+
+static int
+compare_rulesets(const void *a_, const void *b_)
+{
+    const struct ruleset *const *a = a_;
+    const struct ruleset *const *b = b_;
+    const char *ja = (*a)->rules ? (*a)->rules->json : "";
+    const char *jb = (*b)->rules ? (*b)->rules->json : "";
+    int cmp = strcmp(ja, jb);
+    return cmp ? cmp : (int) (*a)->staging - (int) (*b)->staging;
+}
+
+/* Groups the containers into rulesets and gives each a stable id (from the
+ * hash of its rules, so that adding a container with other rules does not
+ * renumber everyone's flows; collisions are resolved deterministically in
+ * sorted order) and its epoch. */
+static void
+assign_rulesets(struct ctx *ctx)
+{
+    const struct model_container *c;
+
+    HMAP_FOR_EACH (c, node, &ctx->model->containers) {
+        if (!ruleset_find(ctx, c->netout, c->staging)) {
+            struct ruleset *rs = xzalloc(sizeof *rs);
+            rs->rules = c->netout;
+            rs->staging = c->staging;
+            hmap_insert(&ctx->rulesets, &rs->node,
+                        ruleset_hash(c->netout, c->staging));
+        }
+    }
+
+    size_t n = hmap_count(&ctx->rulesets);
+    struct ruleset **sorted = xmalloc(MAX(n, 1) * sizeof *sorted);
+    size_t i = 0;
+    struct ruleset *rs;
+    HMAP_FOR_EACH (rs, node, &ctx->rulesets) {
+        sorted[i++] = rs;
+    }
+    qsort(sorted, n, sizeof *sorted, compare_rulesets);
+
+    unsigned long *used = bitmap_allocate(1 << 16);
+    for (i = 0; i < n; i++) {
+        rs = sorted[i];
+        uint32_t h = ruleset_hash(rs->rules, rs->staging);
+        uint32_t id = (h % 0xffff) + 1;
+        while (bitmap_is_set(used, id)) {
+            id = id % 0xffff + 1;
+        }
+        bitmap_set1(used, id);
+        rs->id = id;
+        /* The epoch changes whenever the rules or the cell settings do, so
+         * connections admitted under the old ones are judged again. */
+        rs->epoch = hash_int(h, ctx->cell_hash) & ~NETIN_MARK_BIT;
+        if (!rs->epoch) {
+            rs->epoch = 1;
+        }
+    }
+    free(used);
+    free(sorted);
+}
+
+static uint32_t
+hash_cell(const struct model_cell *cell)
+{
+    uint32_t h = hash_bytes(&cell->instance_address,
+                            sizeof cell->instance_address, 0);
+    h = hash_bytes(cell->dns_servers,
+                   cell->n_dns_servers * sizeof *cell->dns_servers, h);
+    h = hash_bytes(cell->tcp_services,
+                   cell->n_tcp_services * sizeof *cell->tcp_services, h);
+    h = hash_bytes(cell->udp_services,
+                   cell->n_udp_services * sizeof *cell->udp_services, h);
+    h = hash_bytes(cell->deny_always,
+                   cell->n_deny_always * sizeof *cell->deny_always, h);
+    h = hash_bytes(cell->deny_running,
+                   cell->n_deny_running * sizeof *cell->deny_running, h);
+    h = hash_bytes(cell->deny_staging,
+                   cell->n_deny_staging * sizeof *cell->deny_staging, h);
+    return h;
+}
+
+/* ---- ASG conjunctions ---- */
+
+/* Adds one constituent flow of conjunction 'id' to 'egress'. */
+static void
+add_conj_clause(struct ctx *ctx, const struct match *match, uint64_t ck,
+                uint32_t id, uint8_t clause, uint8_t n_clauses)
+{
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+
+    struct ofpact_conjunction *conj = ofpact_put_CONJUNCTION(&ofpacts);
+    conj->id = id;
+    conj->clause = clause;
+    conj->n_clauses = n_clauses;
+    flow_table_add(ctx->table, PIPELINE_T_EGRESS, PRIO_EGRESS_ASG, ck, match,
+                   ofpacts.data, ofpacts.size);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Adds the flows for rule 'idx' of ruleset 'rs':
+ *
+ *   reg2=<ruleset>                      conjunction(id,1/N)
+ *   ip,nw_dst=<prefix>  (per prefix)    conjunction(id,2/N)
+ *   tcp,tp_dst=<port prefix> / icmp,icmp_type=T,icmp_code=C
+ *                                       conjunction(id,3/3)
+ *   conj_id=id   load rule->reg4, goto commit
+ *
+ * N is 2 for protocol "all", 3 otherwise. */
+static void
+add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
+{
+    const struct cf_netout_rule *r = &rs->rules->parsed.netout_rules[idx];
+    uint32_t id = (rs->id << 16) | (uint32_t) idx;
+    uint64_t ck = cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | idx);
+    uint8_t n_clauses = r->protocol == CF_PROTO_ALL ? 2 : 3;
+    struct match m;
+
+    /* 1: who. */
+    match_init_catchall(&m);
+    match_set_reg(&m, 2, rs->id);
+    add_conj_clause(ctx, &m, ck, id, 0, n_clauses);
+
+    /* 2: where. */
+    for (size_t i = 0; i < r->n_networks; i++) {
+        struct range_prefix32 pfx[64];
+        size_t n = range_to_prefixes32(r->networks[i].start,
+                                       r->networks[i].end, pfx);
+        for (size_t j = 0; j < n; j++) {
+            match_init_catchall(&m);
+            match_set_dl_type(&m, htons(ETH_TYPE_IP));
+            match_set_nw_dst_masked(&m, htonl(pfx[j].value),
+                                    be32_prefix_mask(pfx[j].plen));
+            add_conj_clause(ctx, &m, ck, id, 1, n_clauses);
+        }
+    }
+
+    /* 3: what. */
+    if (r->protocol == CF_PROTO_TCP || r->protocol == CF_PROTO_UDP) {
+        uint8_t proto = r->protocol == CF_PROTO_TCP ? IPPROTO_TCP
+                                                    : IPPROTO_UDP;
+        for (size_t i = 0; i < r->n_ports; i++) {
+            struct range_prefix16 pfx[32];
+            size_t n = range_to_prefixes16(r->ports[i].start,
+                                           r->ports[i].end, pfx);
+            for (size_t j = 0; j < n; j++) {
+                match_init_catchall(&m);
+                match_set_dl_type(&m, htons(ETH_TYPE_IP));
+                match_set_nw_proto(&m, proto);
+                if (pfx[j].mask) {
+                    match_set_tp_dst_masked(&m, htons(pfx[j].value),
+                                            htons(pfx[j].mask));
+                }
+                add_conj_clause(ctx, &m, ck, id, 2, n_clauses);
+            }
+        }
+    } else if (r->protocol == CF_PROTO_ICMP) {
+        match_init_catchall(&m);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        match_set_nw_proto(&m, IPPROTO_ICMP);
+        if (r->icmp_type != CF_ICMP_ANY) {
+            match_set_icmp_type(&m, r->icmp_type);
+            if (r->icmp_code != CF_ICMP_ANY) {
+                match_set_icmp_code(&m, r->icmp_code);
+            }
+        }
+        add_conj_clause(ctx, &m, ck, id, 2, n_clauses);
+    }
+
+    /* The verdict. */
+    uint64_t stub[128 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    union mf_value v;
+    memset(&v, 0, sizeof v);
+    v.be64 = htonll(ck);
+    ofpact_put_set_field(&ofpacts, mf_from_id(MFF_XREG3), &v, NULL);
+    ofpact_put_GOTO_TABLE(&ofpacts)->table_id = PIPELINE_T_COMMIT;
+    match_init_catchall(&m);
+    match_set_conj_id(&m, id);
+    flow_table_add(ctx->table, PIPELINE_T_EGRESS, PRIO_EGRESS_ASG, ck, &m,
+                   ofpacts.data, ofpacts.size);
+    ofpbuf_uninit(&ofpacts);
+}
+
+static void
+add_ruleset_flows(struct ctx *ctx, const struct ruleset *rs)
+{
+    /* Current connections of the ruleset pass conntrack as they are. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
+             "ct_state=+est+trk,reg0=%d,reg3=%#"PRIx32",ct_mark=%#"PRIx32
+             ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
+             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | 0xffffff),
+             PIPELINE_FROM_CONTAINER, rs->epoch, rs->epoch,
+             PIPELINE_T_FORWARD);
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
+             "ct_state=+est+trk,reg0=%d,reg3=%#"PRIx32",ct_mark=%#"PRIx32
+             ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
+             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | 0xffffff),
+             PIPELINE_FROM_GATEWAY, rs->epoch, rs->epoch,
+             PIPELINE_T_FORWARD);
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
+             "ct_state=+rel+trk,reg3=%#"PRIx32",ct_mark=%#"PRIx32
+             ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
+             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | 0xffffff),
+             rs->epoch, rs->epoch, PIPELINE_T_FORWARD);
+
+    if (rs->rules) {
+        for (size_t i = 0; i < rs->rules->parsed.n_netout_rules; i++) {
+            add_asg_rule(ctx, rs, i);
+        }
+    }
+}
+
+/* ---- containers ---- */
+
+static uint32_t
+netin_mark(const struct model_container *c, const struct cf_port_mapping *pm)
+{
+    uint32_t h = hash_int(c->ip, hash_int(pm->host_port, pm->container_port));
+    return h | NETIN_MARK_BIT;          /* Never 0, never an epoch. */
+}
+
+static void
+add_container_flows(struct ctx *ctx, const struct model_container *c)
+{
+    const struct ruleset *rs = ruleset_find(ctx, c->netout, c->staging);
+    uint64_t ck = cookie(PIPELINE_CK_CONTAINER, c->ofport);
+    uint32_t ip = c->ip;
+    struct eth_addr mac;
+    memcpy(mac.ea, c->mac, ETH_ADDR_LEN);
+    uint8_t gw_mac[6] = CFNET_GATEWAY_MAC;
+    struct eth_addr gw;
+    memcpy(gw.ea, gw_mac, ETH_ADDR_LEN);
+
+    /* classify: who it is, which rules apply. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",in_port=%"PRIu32
+             ",actions=load:%d->NXM_NX_REG0[],load:%"PRIu32"->NXM_NX_REG1[],"
+             "load:%"PRIu32"->NXM_NX_REG2[],load:%#"PRIx32"->NXM_NX_REG3[],"
+             "load:%d->NXM_NX_REG5[],goto_table:%d", PIPELINE_T_CLASSIFY, ck,
+             c->ofport, PIPELINE_FROM_CONTAINER, c->ofport, rs->id,
+             rs->epoch, c->staging ? 1 : 0, PIPELINE_T_SPOOF_GUARD);
+
+    /* spoof_guard: its own MAC and IP only, ARP included. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg1=%"PRIu32
+             ",reg0=%d,ip,dl_src="ETH_ADDR_FMT",nw_src="IP_FMT
+             ",actions=goto_table:%d", PIPELINE_T_SPOOF_GUARD, ck, c->ofport,
+             PIPELINE_FROM_CONTAINER, ETH_ADDR_ARGS(mac), IP_FMT_ARGS(ip),
+             PIPELINE_T_CONNTRACK);
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg1=%"PRIu32
+             ",reg0=%d,arp,dl_src="ETH_ADDR_FMT",arp_spa="IP_FMT
+             ",arp_sha="ETH_ADDR_FMT",actions=goto_table:%d",
+             PIPELINE_T_SPOOF_GUARD, ck, c->ofport, PIPELINE_FROM_CONTAINER,
+             ETH_ADDR_ARGS(mac), IP_FMT_ARGS(ip), ETH_ADDR_ARGS(mac),
+             PIPELINE_T_ARP);
+
+    /* owner: traffic from the host to this container is its. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
+             "nw_dst="IP_FMT",actions=load:%"PRIu32"->NXM_NX_REG1[],"
+             "load:%#"PRIx32"->NXM_NX_REG3[],goto_table:%d",
+             PIPELINE_T_OWNER, ck, PIPELINE_FROM_GATEWAY, IP_FMT_ARGS(ip),
+             c->ofport, rs->epoch, PIPELINE_T_CT_STATE);
+
+    /* forward: deliver. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,nw_dst="
+             IP_FMT",actions=set_field:"ETH_ADDR_FMT"->eth_src,"
+             "set_field:"ETH_ADDR_FMT"->eth_dst,output:%"PRIu32,
+             PIPELINE_T_FORWARD, ck, IP_FMT_ARGS(ip), ETH_ADDR_ARGS(gw),
+             ETH_ADDR_ARGS(mac), c->ofport);
+
+    /* NetIn: the host sends instance_address:host_port here as
+     * 169.254.0.1:host_port (a static DNAT on the host); we DNAT it to the
+     * container's port and mark the connection with the mapping. */
+    for (size_t i = 0; i < c->n_port_mappings; i++) {
+        const struct cf_port_mapping *pm = &c->port_mappings[i];
+        uint64_t nck = cookie(PIPELINE_CK_NETIN,
+                              ((uint64_t) c->ofport << 16) | i);
+        uint32_t mark = netin_mark(c, pm);
+        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",tcp,"
+                 "nw_dst="IP_FMT",tp_dst=%u,actions=load:%"PRIu32
+                 "->NXM_NX_REG1[],load:%#"PRIx32"->NXM_NX_REG3[],"
+                 "load:%#"PRIx64"->xreg3[],"
+                 "ct(commit,zone=%d,nat(dst="IP_FMT":%u),"
+                 "exec(move:NXM_NX_REG3[]->NXM_NX_CT_MARK[],"
+                 "move:xreg3[]->NXM_NX_CT_LABEL[0..63]),table=%d)",
+                 PIPELINE_T_INGRESS, nck, IP_FMT_ARGS(CFNET_GATEWAY_IP),
+                 pm->host_port, c->ofport, mark, nck,
+                 PIPELINE_CT_ZONE, IP_FMT_ARGS(ip), pm->container_port,
+                 PIPELINE_T_FORWARD);
+        /* Its established traffic, both ways. */
+        add_flow(ctx, "table=%d,priority=110,cookie=%#"PRIx64","
+                 "ct_state=+est+trk,reg1=%"PRIu32",ct_mark=%#"PRIx32
+                 ",actions=goto_table:%d", PIPELINE_T_CT_STATE, nck,
+                 c->ofport, mark, PIPELINE_T_FORWARD);
+        add_flow(ctx, "table=%d,priority=110,cookie=%#"PRIx64","
+                 "ct_state=+rel+trk,reg1=%"PRIu32",ct_mark=%#"PRIx32
+                 ",actions=goto_table:%d", PIPELINE_T_CT_STATE, nck,
+                 c->ofport, mark, PIPELINE_T_FORWARD);
+    }
+}
+
+void
+pipeline_compute(const struct model *model, struct flow_table *table)
+{
+    struct ctx ctx = {
+        .model = model,
+        .table = table,
+        .rulesets = HMAP_INITIALIZER(&ctx.rulesets),
+        .cell_hash = hash_cell(&model->cell),
+    };
+
+    flow_table_clear(table);
+    assign_rulesets(&ctx);
+
+    add_fixed_flows(&ctx);
+    add_host_allow_flows(&ctx);
+    add_deny_flows(&ctx);
+
+    struct ruleset *rs;
+    HMAP_FOR_EACH (rs, node, &ctx.rulesets) {
+        add_ruleset_flows(&ctx, rs);
+    }
+    const struct model_container *c;
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        add_container_flows(&ctx, c);
+    }
+
+    HMAP_FOR_EACH_POP (rs, node, &ctx.rulesets) {
+        free(rs);
+    }
+    hmap_destroy(&ctx.rulesets);
+}
+
+void
+pipeline_container_ruleset(const struct model *model, uint32_t ofport,
+                           struct pipeline_ruleset_info *info)
+{
+    struct ctx ctx = {
+        .model = model,
+        .rulesets = HMAP_INITIALIZER(&ctx.rulesets),
+        .cell_hash = hash_cell(&model->cell),
+    };
+    const struct model_container *c = model_find_container(model, ofport);
+
+    memset(info, 0, sizeof *info);
+    assign_rulesets(&ctx);
+    if (c) {
+        const struct ruleset *rs = ruleset_find(&ctx, c->netout, c->staging);
+        info->ruleset = rs->id;
+        info->epoch = rs->epoch;
+    }
+
+    struct ruleset *rs;
+    HMAP_FOR_EACH_POP (rs, node, &ctx.rulesets) {
+        free(rs);
+    }
+    hmap_destroy(&ctx.rulesets);
+}

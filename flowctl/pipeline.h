@@ -1,0 +1,113 @@
+/*
+ * pipeline: the pure translation from the cell model to the desired
+ * OpenFlow table.  No I/O: model in, flows out (tests/unit/test-pipeline.c
+ * drives it).  docs/architecture.md ("The flow pipeline") explains the
+ * tables; the names below are the contract operators see in
+ * `ovs-ofctl dump-flows --names` (flowctl writes them to OVSDB Flow_Table
+ * rows).
+ *
+ * Registers, set in 'classify' and 'owner' and read later:
+ *   reg0  where the packet came from: PIPELINE_FROM_CONTAINER or
+ *         PIPELINE_FROM_GATEWAY
+ *   reg1  ofport of the container whose connection this is ("owner")
+ *   reg2  the owner's ruleset id (containers with equal NetOut rules and
+ *         workload share one)
+ *   reg3  the ct_mark the connection must carry: the ruleset's epoch for
+ *         egress, the port mapping's mark for NetIn
+ *   reg5  1 for staging containers, else 0
+ *   reg9  scratch (ARP responder)
+ *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection,
+ *         committed to ct_label[0..63], so conntrack entries name their rule
+ */
+
+#ifndef FLOWCTL_PIPELINE_H
+#define FLOWCTL_PIPELINE_H 1
+
+#include <stdint.h>
+
+struct flow_table;
+struct model;
+
+/* Tables, in pipeline order.  Each name is unique; see pipeline_table_name().
+ * Keep in sync with 'table_names' in pipeline.c (a build-time assertion
+ * checks the count). */
+#define PIPELINE_TABLES                         \
+    PT(CLASSIFY,    0, "classify")              \
+    PT(SPOOF_GUARD, 1, "spoof_guard")           \
+    PT(ARP,         2, "arp")                   \
+    PT(CONNTRACK,   3, "conntrack")             \
+    PT(OWNER,       4, "owner")                 \
+    PT(CT_STATE,    5, "ct_state")              \
+    PT(EGRESS,      6, "egress")                \
+    PT(INGRESS,     7, "ingress")               \
+    PT(COMMIT,      8, "commit")                \
+    PT(FORWARD,     9, "forward")               \
+    PT(REJECT,     10, "reject")
+
+enum pipeline_table {
+#define PT(ENUM, ID, NAME) PIPELINE_T_##ENUM = ID,
+    PIPELINE_TABLES
+#undef PT
+    PIPELINE_N_TABLES
+};
+
+const char *pipeline_table_name(enum pipeline_table);
+
+/* reg0 values. */
+#define PIPELINE_FROM_CONTAINER 1
+#define PIPELINE_FROM_GATEWAY 2
+
+/* The conntrack zone of the cell's containers. */
+#define PIPELINE_CT_ZONE 1
+
+/* Meter that rate-limits packet-ins for rejects (packets per second). */
+#define PIPELINE_REJECT_METER 1
+
+/* controller() userdata of the reject flows (first byte). */
+#define PIPELINE_PIN_REJECT_TCP 1       /* Answer with a TCP RST. */
+#define PIPELINE_PIN_REJECT_ICMP 2      /* Answer with ICMP unreachable. */
+
+/* Cookies say which rule made a flow: the top byte is the kind, the rest
+ * an id whose meaning depends on it.
+ *
+ *   kind                   id (low 56 bits)
+ *   PIPELINE_CK_FIXED      0: a fixed pipeline flow
+ *   PIPELINE_CK_CONTAINER  container ofport: classify, spoof guard, owner,
+ *                          forward flows of that container
+ *   PIPELINE_CK_ASG        ruleset << 24 | rule index (0-based, in the
+ *                          container's cf-netout-rules)
+ *   PIPELINE_CK_DENY       0 always, 1 running, 2 staging << 24 | index
+ *   PIPELINE_CK_HOST       DNS (0 << 24 | index) or host service
+ *                          (1 tcp / 2 udp << 24 | index)
+ *   PIPELINE_CK_NETIN      container ofport << 16 | mapping index
+ *   PIPELINE_CK_DEFAULT    the default reject of each table
+ *
+ * 'flowctl/show' lists rulesets and the containers in each, so an operator
+ * can go from a cookie to the rule behind it. */
+#define PIPELINE_CK_FIXED     0x01
+#define PIPELINE_CK_CONTAINER 0x02
+#define PIPELINE_CK_ASG       0x03
+#define PIPELINE_CK_DENY      0x04
+#define PIPELINE_CK_HOST      0x05
+#define PIPELINE_CK_NETIN     0x06
+#define PIPELINE_CK_DEFAULT   0x07
+
+static inline uint64_t
+pipeline_cookie(uint8_t kind, uint64_t id)
+{
+    return ((uint64_t) kind << 56) | (id & ((UINT64_C(1) << 56) - 1));
+}
+
+/* Replaces the contents of 'table' with the flows that implement 'model'. */
+void pipeline_compute(const struct model *, struct flow_table *table);
+
+/* The ruleset id and epoch of each container, as pipeline_compute()
+ * assigned them (for flowctl/show). */
+struct pipeline_ruleset_info {
+    uint32_t ruleset;
+    uint32_t epoch;
+};
+void pipeline_container_ruleset(const struct model *, uint32_t ofport,
+                                struct pipeline_ruleset_info *);
+
+#endif /* pipeline.h */

@@ -1,0 +1,291 @@
+/*
+ * settings: see settings.h.
+ */
+
+#include <config.h>
+
+#include "settings.h"
+
+#include <string.h>
+
+#include "cf-record.h"
+#include "cfnet.h"
+#include "jparse.h"
+#include "util.h"
+
+static void
+parse_cidr(struct jparse *jp, const char *path, const char *s,
+           struct model_cidr *out)
+{
+    if (!cfnet_parse_cidr(s, &out->addr, &out->plen)) {
+        jparse_error(jp, path, NULL, "\"%s\" is not an IPv4 CIDR (a.b.c.d/n "
+                     "with no host bits set)", s);
+    }
+}
+
+static void
+parse_cidr_member(struct jparse *jp, const json_t *obj, const char *path,
+                  const char *member, bool required, struct model_cidr *out)
+{
+    const char *s = jparse_string(jp, obj, path, member, required);
+    if (s) {
+        char *p = jparse_path_member(path, member);
+        parse_cidr(jp, p, s, out);
+        free(p);
+    }
+}
+
+static void
+parse_ip_member(struct jparse *jp, const json_t *obj, const char *path,
+                const char *member, bool required, uint32_t *ip)
+{
+    const char *s = jparse_string(jp, obj, path, member, required);
+    if (s && !cf_ip_parse(s, ip)) {
+        jparse_error(jp, path, member, "\"%s\" is not an IPv4 address", s);
+    }
+}
+
+/* Parses an array of strings at 'path'.'member' with 'parse_one' for each
+ * element ('path' of the element, the string, the element's slot). */
+static void *
+parse_list(struct jparse *jp, const json_t *obj, const char *path,
+           const char *member, size_t elem_size, size_t *n,
+           void (*parse_one)(struct jparse *, const char *, const char *,
+                             void *))
+{
+    json_t *array = jparse_array(jp, obj, path, member, false);
+    size_t count = array ? json_array_size(array) : 0;
+    char *apath = jparse_path_member(path, member);
+    char *out = xcalloc(MAX(count, 1), elem_size);
+
+    for (size_t i = 0; i < count && !jparse_failed(jp); i++) {
+        char *epath = jparse_path_index(apath, i);
+        json_t *e = json_array_get(array, i);
+        if (!json_is_string(e)) {
+            jparse_error(jp, epath, NULL, "must be a string");
+        } else {
+            parse_one(jp, epath, json_string_value(e), out + i * elem_size);
+        }
+        free(epath);
+    }
+    free(apath);
+    *n = count;
+    return out;
+}
+
+static void
+parse_ip_elem(struct jparse *jp, const char *path, const char *s, void *out)
+{
+    if (!cf_ip_parse(s, out)) {
+        jparse_error(jp, path, NULL, "\"%s\" is not an IPv4 address", s);
+    }
+}
+
+static void
+parse_cidr_elem(struct jparse *jp, const char *path, const char *s,
+                void *out)
+{
+    parse_cidr(jp, path, s, out);
+}
+
+/* "ip:port", as silk's host_tcp_services. */
+static void
+parse_service_elem(struct jparse *jp, const char *path, const char *s,
+                   void *out_)
+{
+    struct model_service *out = out_;
+    const char *colon = strrchr(s, ':');
+    char ip[16];
+    int port;
+
+    if (!colon || colon - s >= (ptrdiff_t) sizeof ip
+        || !str_to_int(colon + 1, 10, &port) || port < 1 || port > 65535) {
+        jparse_error(jp, path, NULL, "\"%s\" is not ip:port", s);
+        return;
+    }
+    memcpy(ip, s, colon - s);
+    ip[colon - s] = '\0';
+    if (!cf_ip_parse(ip, &out->ip)) {
+        jparse_error(jp, path, NULL, "\"%s\" is not ip:port", s);
+        return;
+    }
+    if ((out->ip >> 24) == 127) {
+        jparse_error(jp, path, NULL, "\"%s\": containers cannot reach the "
+                     "cell's loopback addresses", s);
+    }
+    out->port = port;
+}
+
+static char *
+xstrdup_or(const char *s, const char *dflt)
+{
+    return xstrdup(s ? s : dflt);
+}
+
+char *
+flowctl_config_parse(const char *text, struct flowctl_config *cfg)
+{
+    static const char *const known[] = {
+        "bridge", "ovsdb", "openflow", "datapath_type", "instance_address",
+        "underlay_interface", "overlay_network", "subnet", "mtu",
+        "dns_servers", "host_tcp_services", "host_udp_services",
+        "deny_networks", "netin_port_range", "reject_rate", NULL,
+    };
+    static const char *const deny_known[] = {
+        "always", "running", "staging", NULL,
+    };
+    struct jparse jp = JPARSE_INITIALIZER;
+    json_error_t jerror;
+
+    memset(cfg, 0, sizeof *cfg);
+    json_t *root = json_loads(text, 0, &jerror);
+    if (!root) {
+        return xasprintf("not valid JSON: %s (line %d, column %d)",
+                         jerror.text, jerror.line, jerror.column);
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return xstrdup("must be a JSON object");
+    }
+    jparse_reject_unknown(&jp, root, "", known);
+
+    cfg->bridge = xstrdup_or(jparse_string(&jp, root, "", "bridge", false),
+                             "br-cf");
+    if (strlen(cfg->bridge) > 15 || !cfg->bridge[0]) {
+        jparse_error(&jp, "", "bridge", "must be 1 to 15 characters");
+    }
+    cfg->ovsdb = xstrdup_or(jparse_string(&jp, root, "", "ovsdb", false),
+                            "unix:/var/run/openvswitch/db.sock");
+    const char *of = jparse_string(&jp, root, "", "openflow", false);
+    cfg->openflow = of ? xstrdup(of) : NULL;
+
+    const char *dp = jparse_string(&jp, root, "", "datapath_type", false);
+    if (dp && strcmp(dp, "system") && strcmp(dp, "netdev")) {
+        jparse_error(&jp, "", "datapath_type",
+                     "must be \"system\" or \"netdev\", not \"%s\"", dp);
+    }
+    cfg->netdev = dp && !strcmp(dp, "netdev");
+
+    struct model_cell *cell = &cfg->cell;
+    parse_ip_member(&jp, root, "", "instance_address", true,
+                    &cell->instance_address);
+    const char *ul = jparse_string(&jp, root, "", "underlay_interface", true);
+    cfg->underlay_interface = ul ? xstrdup(ul) : NULL;
+    parse_cidr_member(&jp, root, "", "overlay_network", false,
+                      &cell->overlay);
+    if (!cell->overlay.plen && !jparse_failed(&jp)) {
+        cell->overlay.addr = 0x0aff0000;            /* 10.255.0.0/16 */
+        cell->overlay.plen = 16;
+    }
+    parse_cidr_member(&jp, root, "", "subnet", true, &cell->subnet);
+    if (!jparse_failed(&jp)) {
+        uint32_t omask = cell->overlay.plen
+                         ? ~0u << (32 - cell->overlay.plen) : 0;
+        if (cell->subnet.plen < cell->overlay.plen
+            || (cell->subnet.addr & omask) != cell->overlay.addr) {
+            jparse_error(&jp, "", "subnet", "must lie inside "
+                         "overlay_network");
+        } else if (cell->subnet.plen > 30) {
+            jparse_error(&jp, "", "subnet", "must be /30 or larger");
+        }
+    }
+
+    uint64_t mtu = 0;
+    jparse_uint(&jp, root, "", "mtu", false, 0, 65535, &mtu);
+    if (mtu && mtu < 68) {
+        jparse_error(&jp, "", "mtu", "must be 0 (automatic) or 68..65535");
+    }
+    cfg->mtu = mtu;
+
+    cell->dns_servers = parse_list(&jp, root, "", "dns_servers",
+                                   sizeof *cell->dns_servers,
+                                   &cell->n_dns_servers, parse_ip_elem);
+    cell->tcp_services = parse_list(&jp, root, "", "host_tcp_services",
+                                    sizeof *cell->tcp_services,
+                                    &cell->n_tcp_services,
+                                    parse_service_elem);
+    cell->udp_services = parse_list(&jp, root, "", "host_udp_services",
+                                    sizeof *cell->udp_services,
+                                    &cell->n_udp_services,
+                                    parse_service_elem);
+
+    json_t *deny = jparse_object(&jp, root, "", "deny_networks", false);
+    jparse_reject_unknown(&jp, deny, "deny_networks", deny_known);
+    cell->deny_always = parse_list(&jp, deny, "deny_networks", "always",
+                                   sizeof *cell->deny_always,
+                                   &cell->n_deny_always, parse_cidr_elem);
+    cell->deny_running = parse_list(&jp, deny, "deny_networks", "running",
+                                    sizeof *cell->deny_running,
+                                    &cell->n_deny_running, parse_cidr_elem);
+    cell->deny_staging = parse_list(&jp, deny, "deny_networks", "staging",
+                                    sizeof *cell->deny_staging,
+                                    &cell->n_deny_staging, parse_cidr_elem);
+
+    cfg->netin_port_min = 61000;
+    cfg->netin_port_max = 65535;
+    const char *range = jparse_string(&jp, root, "", "netin_port_range",
+                                      false);
+    if (range) {
+        unsigned int lo, hi;
+        char extra;
+        if (sscanf(range, "%u-%u%c", &lo, &hi, &extra) != 2
+            || !lo || lo > hi || hi > 65535) {
+            jparse_error(&jp, "", "netin_port_range", "\"%s\" is not "
+                         "LOW-HIGH within 1..65535", range);
+        } else {
+            cfg->netin_port_min = lo;
+            cfg->netin_port_max = hi;
+        }
+    }
+
+    uint64_t rate = 100;
+    jparse_uint(&jp, root, "", "reject_rate", false, 1, 100000, &rate);
+    cfg->reject_rate = rate;
+
+    json_decref(root);
+    char *error = jparse_finish(&jp);
+    if (error) {
+        flowctl_config_destroy(cfg);
+    }
+    return error;
+}
+
+void
+flowctl_config_destroy(struct flowctl_config *cfg)
+{
+    if (cfg) {
+        free(cfg->bridge);
+        free(cfg->ovsdb);
+        free(cfg->openflow);
+        free(cfg->underlay_interface);
+        model_cell_destroy(&cfg->cell);
+        memset(cfg, 0, sizeof *cfg);
+    }
+}
+
+static void *
+copy_array(const void *src, size_t n, size_t size)
+{
+    return n ? xmemdup(src, n * size) : NULL;
+}
+
+void
+flowctl_config_copy_cell(const struct flowctl_config *cfg,
+                         struct model_cell *cell)
+{
+    const struct model_cell *src = &cfg->cell;
+
+    *cell = *src;
+    cell->dns_servers = copy_array(src->dns_servers, src->n_dns_servers,
+                                   sizeof *src->dns_servers);
+    cell->tcp_services = copy_array(src->tcp_services, src->n_tcp_services,
+                                    sizeof *src->tcp_services);
+    cell->udp_services = copy_array(src->udp_services, src->n_udp_services,
+                                    sizeof *src->udp_services);
+    cell->deny_always = copy_array(src->deny_always, src->n_deny_always,
+                                   sizeof *src->deny_always);
+    cell->deny_running = copy_array(src->deny_running, src->n_deny_running,
+                                    sizeof *src->deny_running);
+    cell->deny_staging = copy_array(src->deny_staging, src->n_deny_staging,
+                                    sizeof *src->deny_staging);
+}

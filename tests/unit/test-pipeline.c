@@ -1,0 +1,420 @@
+/* Unit tests for flowctl/pipeline.c: the model as flows.
+ *
+ * Flows are checked in the text form an operator sees in
+ * `ovs-ofctl dump-flows` ("table=6 priority=500 ip,nw_dst=... actions=..."),
+ * so a failure message shows the flow in question. */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "compiler.h"
+#include "flow-table.h"
+#include "model.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
+#include "pipeline.h"
+#include "util.h"
+
+/* A cell like the one the system tests build. */
+static void
+make_cell(struct model *m)
+{
+    struct model_cell *cell = &m->cell;
+
+    cell->instance_address = 0x0a000a0a;               /* 10.0.10.10 */
+    cell->overlay.addr = 0x0aff0000;                   /* 10.255.0.0/16 */
+    cell->overlay.plen = 16;
+    cell->subnet.addr = 0x0aff0700;                    /* 10.255.7.0/24 */
+    cell->subnet.plen = 24;
+    cell->n_dns_servers = 1;
+    cell->dns_servers = xmalloc(sizeof *cell->dns_servers);
+    cell->dns_servers[0] = 0xa9fe0002;                 /* 169.254.0.2 */
+    cell->n_deny_running = 1;
+    cell->deny_running = xmalloc(sizeof *cell->deny_running);
+    cell->deny_running[0].addr = 0x0a0a0000;           /* 10.10.0.0/16 */
+    cell->deny_running[0].plen = 16;
+    cell->n_deny_staging = 1;
+    cell->deny_staging = xmalloc(sizeof *cell->deny_staging);
+    cell->deny_staging[0].addr = 0x0a140000;           /* 10.20.0.0/16 */
+    cell->deny_staging[0].plen = 16;
+    cell->gateway_ofport = 1;
+    cell->gateway_host_ip = 0x0aff0701;
+    memcpy(cell->gateway_host_mac, "\xaa\xaa\x0a\xff\x07\x01", 6);
+}
+
+static struct model_container *
+add_container(struct model *m, uint32_t ofport, const char *rules_json)
+{
+    char handle[32];
+    char *error;
+
+    snprintf(handle, sizeof handle, "c-%"PRIu32, ofport);
+    struct model_container *c = model_add_container(m, handle, ofport);
+    c->ip = 0x0aff0700 + ofport;
+    memcpy(c->mac, "\xee\xee\x0a\xff\x07", 5);
+    c->mac[5] = ofport;
+    c->netout = model_intern_rules(m, rules_json, &error);
+    assert_null(error);
+    assert_non_null(c->netout);
+    return c;
+}
+
+/* Formats every flow as "table=T priority=P MATCH actions=ACTIONS" into a
+ * malloc'd array of strings (NULL-terminated). */
+static char **
+dump(const struct flow_table *t)
+{
+    size_t n = flow_table_count(t), i = 0;
+    char **lines = xcalloc(n + 1, sizeof *lines);
+    const struct flow_entry *f;
+
+    HMAP_FOR_EACH (f, node, &t->flows) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "table=%d priority=%d ", f->table_id, f->priority);
+        minimatch_format(&f->match, NULL, NULL, &s, OFP_DEFAULT_PRIORITY);
+        ds_put_cstr(&s, " actions=");
+        struct ofpact_format_params fp = { .s = &s };
+        ofpacts_format(f->ofpacts, f->ofpacts_len, &fp);
+        lines[i++] = ds_steal_cstr(&s);
+    }
+    return lines;
+}
+
+static void
+free_dump(char **lines)
+{
+    for (char **l = lines; *l; l++) {
+        free(*l);
+    }
+    free(lines);
+}
+
+/* Returns the number of flows whose text contains all of the given
+ * (NULL-terminated) substrings. */
+static size_t
+count_matching(char **lines, ...)
+{
+    size_t n = 0;
+
+    for (char **l = lines; *l; l++) {
+        va_list args;
+        const char *needle;
+        bool all = true;
+
+        va_start(args, lines);
+        while ((needle = va_arg(args, const char *)) != NULL) {
+            if (!strstr(*l, needle)) {
+                all = false;
+                break;
+            }
+        }
+        va_end(args);
+        n += all;
+    }
+    return n;
+}
+
+static void
+print_all(char **lines)
+{
+    for (char **l = lines; *l; l++) {
+        print_message("  %s\n", *l);
+    }
+}
+
+#define ASSERT_FLOWS(LINES, N, ...)                                     \
+    do {                                                                \
+        size_t n_ = count_matching(LINES, __VA_ARGS__, (char *) NULL);  \
+        if (n_ != (N)) {                                                \
+            print_all(LINES);                                           \
+        }                                                               \
+        assert_int_equal(n_, (N));                                      \
+    } while (0)
+
+static const char *TCP_WEB =
+    "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.1\","
+    "\"end\":\"10.0.0.255\"}],\"ports\":[{\"start\":80,\"end\":443}],"
+    "\"log\":false}]";
+
+/* The fixed skeleton: every table, the reject path, conntrack. */
+static void
+test_fixed_flows(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    ASSERT_FLOWS(lines, 1, "table=3 ", "ip", "ct(table=4,zone=1,nat)");
+    ASSERT_FLOWS(lines, 1, "table=5 priority=200", "ct_state=+inv+trk",
+                 "actions=drop");
+    ASSERT_FLOWS(lines, 1, "table=10 ", "tcp", "controller(", "meter_id=1");
+    ASSERT_FLOWS(lines, 1, "table=10 ", "priority=50", "controller(");
+    /* The overlay is closed to egress above any ASG (c2c needs policy). */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.255.0.0/16",
+                 "goto_table:10");
+    /* DNS is open on 53/udp and 53/tcp, and closed otherwise. */
+    ASSERT_FLOWS(lines, 2, "table=6 priority=1000", "nw_dst=169.254.0.2",
+                 "tp_dst=53", "goto_table:8");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=169.254.0.2",
+                 "goto_table:10");
+    /* The cell itself is closed. */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.0.10.10");
+    /* deny_networks by workload. */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=800", "reg5=0",
+                 "nw_dst=10.10.0.0/16", "goto_table:10");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=800", "reg5=0x1",
+                 "nw_dst=10.20.0.0/16");
+    /* The commit records the epoch and the rule. */
+    ASSERT_FLOWS(lines, 1, "table=8 ", "ct(commit,zone=1,exec(",
+                 "NXM_NX_REG3[]->NXM_NX_CT_MARK[]",
+                 "PKT_REG3[]->NXM_NX_CT_LABEL[0..63]");
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+
+    free_dump(lines);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* One container: spoof guard, classify, delivery, NetIn, ASG layout. */
+static void
+test_container_flows(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    struct model_container *c = add_container(&m, 5, TCP_WEB);
+    c->n_port_mappings = 1;
+    c->port_mappings = xmalloc(sizeof *c->port_mappings);
+    c->port_mappings[0].host_port = 61000;
+    c->port_mappings[0].container_port = 8080;
+
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    /* Spoof guard: its own MAC and IP, and ARP with its own addresses. */
+    ASSERT_FLOWS(lines, 1, "table=1 ", "reg1=0x5", "dl_src=ee:ee:0a:ff:07:05",
+                 "nw_src=10.255.7.5");
+    ASSERT_FLOWS(lines, 1, "table=1 ", "arp", "arp_spa=10.255.7.5",
+                 "arp_sha=ee:ee:0a:ff:07:05");
+    /* Delivery rewrites the MACs. */
+    ASSERT_FLOWS(lines, 1, "table=9 ", "nw_dst=10.255.7.5",
+                 "set_field:aa:aa:a9:fe:00:01->eth_src",
+                 "set_field:ee:ee:0a:ff:07:05->eth_dst", "output:5");
+    /* NetIn: 169.254.0.1:61000 to 10.255.7.5:8080. */
+    ASSERT_FLOWS(lines, 1, "table=7 ", "tcp", "nw_dst=169.254.0.1",
+                 "tp_dst=61000", "nat(dst=10.255.7.5:8080)");
+
+    /* The ASG rule: one conjunction, 3 clauses: who (1 flow), where
+     * (10.0.0.1-10.0.0.255 = 8 prefixes), what (80-443 = 8 prefixes), and
+     * the verdict. */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=500", "reg2=",
+                 "conjunction(", ",1/3)");
+    ASSERT_FLOWS(lines, 8, "table=6 priority=500", "nw_dst=10.0.0.",
+                 ",2/3)");
+    ASSERT_FLOWS(lines, 8, "table=6 priority=500", "tcp", "tp_dst=",
+                 ",3/3)");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=500", "conj_id=",
+                 "->xreg3", "goto_table:8");
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+
+    free_dump(lines);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* The same destination in two rules: one flow carrying both
+ * conjunctions, as OpenFlow allows one flow per match. */
+static void
+test_shared_destination_merges(void **state OVS_UNUSED)
+{
+    static const char *TWO =
+        "[{\"protocol\":1,\"networks\":[{\"start\":\"10.1.0.0\","
+        "\"end\":\"10.1.255.255\"}],\"ports\":[{\"start\":80,\"end\":80}],"
+        "\"log\":false},"
+        "{\"protocol\":2,\"networks\":[{\"start\":\"10.1.0.0\","
+        "\"end\":\"10.1.255.255\"}],\"ports\":[{\"start\":53,\"end\":53}],"
+        "\"log\":false}]";
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 5, TWO);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    ASSERT_FLOWS(lines, 1, "table=6 priority=500", "nw_dst=10.1.0.0/16");
+    const char *needle = "nw_dst=10.1.0.0/16";
+    for (char **l = lines; *l; l++) {
+        if (strstr(*l, needle)) {
+            /* Two conjunction actions in the one flow. */
+            char *first = strstr(*l, "conjunction(");
+            assert_non_null(first);
+            assert_non_null(strstr(first + 1, "conjunction("));
+        }
+    }
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+
+    free_dump(lines);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+static char *
+big_asg(size_t n_rules)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_char(&s, '[');
+    for (size_t i = 0; i < n_rules; i++) {
+        ds_put_format(&s, "%s{\"protocol\":1,\"networks\":[{\"start\":"
+                      "\"10.%zu.%zu.0\",\"end\":\"10.%zu.%zu.255\"}],"
+                      "\"ports\":[{\"start\":%zu,\"end\":%zu}],"
+                      "\"log\":false}", i ? "," : "",
+                      i / 256, i % 256, i / 256, i % 256,
+                      1000 + i, 1000 + i);
+    }
+    ds_put_char(&s, ']');
+    return ds_steal_cstr(&s);
+}
+
+static size_t
+count_for(size_t n_containers, size_t n_rules)
+{
+    struct model m;
+    struct flow_table t;
+    char *rules = big_asg(n_rules);
+
+    model_init(&m);
+    make_cell(&m);
+    for (size_t i = 0; i < n_containers; i++) {
+        add_container(&m, 10 + i, rules);
+    }
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    size_t n = flow_table_count(&t);
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+    free(rules);
+    return n;
+}
+
+/* Flows grow as containers + rules, not containers x rules. */
+static void
+test_growth_is_additive(void **state OVS_UNUSED)
+{
+    size_t base = count_for(10, 100);
+    size_t more_containers = count_for(20, 100);
+    size_t more_rules = count_for(10, 200);
+
+    /* Ten more containers: a fixed handful of flows each. */
+    size_t per_container = (more_containers - base) / 10;
+    assert_true(per_container <= 6);
+    assert_int_equal((more_containers - base) % 10, 0);
+    /* A hundred more rules: a fixed handful each, whatever the number of
+     * containers sharing them. */
+    size_t per_rule = (more_rules - base) / 100;
+    assert_true(per_rule <= 4);
+    assert_int_equal(count_for(20, 200) - count_for(20, 100),
+                     more_rules - base);
+}
+
+/* The same model gives the same table; a new container with other rules
+ * adds flows without renumbering anyone else's. */
+static void
+test_deterministic_and_stable(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t1, t2;
+    struct ovs_list changes;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 5, TCP_WEB);
+    flow_table_init(&t1);
+    flow_table_init(&t2);
+    pipeline_compute(&m, &t1);
+    pipeline_compute(&m, &t2);
+    ovs_list_init(&changes);
+    flow_table_diff(&t2, &t1, &changes);
+    struct flow_change *ch;
+    LIST_FOR_EACH (ch, list_node, &changes) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        minimatch_format(&ch->flow->match, NULL, NULL, &s, 0);
+        print_message("unexpected change %d: table=%d %s\n", ch->command,
+                      ch->flow->table_id, ds_cstr(&s));
+        ds_destroy(&s);
+    }
+    assert_true(ovs_list_is_empty(&changes));
+
+    add_container(&m, 6, "[]");
+    pipeline_compute(&m, &t2);
+    flow_table_diff(&t2, &t1, &changes);
+    LIST_FOR_EACH (ch, list_node, &changes) {
+        assert_int_equal(ch->command, OFPFC_ADD);
+    }
+    flow_changes_destroy(&changes);
+
+    flow_table_destroy(&t1);
+    flow_table_destroy(&t2);
+    model_destroy(&m);
+}
+
+/* Changing a container's rules changes its epoch, so its established
+ * connections are judged again (revocation). */
+static void
+test_epoch_follows_rules(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct pipeline_ruleset_info before, after, other;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 5, TCP_WEB);
+    add_container(&m, 6, TCP_WEB);
+    pipeline_container_ruleset(&m, 5, &before);
+    pipeline_container_ruleset(&m, 6, &other);
+    assert_int_equal(before.ruleset, other.ruleset);
+    assert_int_equal(before.epoch, other.epoch);
+    assert_true(before.epoch != 0);
+
+    add_container(&m, 5, "[]");
+    pipeline_container_ruleset(&m, 5, &after);
+    assert_true(after.epoch != before.epoch);
+    assert_true(after.ruleset != before.ruleset);
+    pipeline_container_ruleset(&m, 6, &other);
+    assert_int_equal(other.epoch, before.epoch);
+
+    model_destroy(&m);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fixed_flows),
+        cmocka_unit_test(test_container_flows),
+        cmocka_unit_test(test_shared_destination_merges),
+        cmocka_unit_test(test_growth_is_additive),
+        cmocka_unit_test(test_deterministic_and_stable),
+        cmocka_unit_test(test_epoch_follows_rules),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

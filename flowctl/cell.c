@@ -6,6 +6,7 @@
 
 #include "cell.h"
 
+#include <net/if.h>
 #include <string.h>
 
 #include "cf-types.h"
@@ -53,6 +54,7 @@ cell_register_idl(struct ovsdb_idl *idl)
     ovsdb_idl_add_table(idl, &ovsrec_table_open_vswitch);
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_bridges);
+    ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_other_config);
 
     ovsdb_idl_add_table(idl, &ovsrec_table_bridge);
     ovsdb_idl_add_column(idl, &ovsrec_bridge_col_name);
@@ -396,6 +398,48 @@ cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
             free(in->handle);
             free(in);
         }
+    }
+}
+
+size_t
+cell_remove_stale_ports(struct cell *cell, struct ovsdb_idl_txn *txn)
+{
+    const struct ovsrec_bridge *br = find_bridge(cell);
+    size_t n = 0;
+
+    if (!br || !txn) {
+        return 0;
+    }
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        for (size_t j = 0; j < port->n_interfaces; j++) {
+            const struct ovsrec_interface *iface = port->interfaces[j];
+            const char *handle = smap_get(&iface->external_ids,
+                                          CFNET_KEY_HANDLE);
+            if (handle && !if_nametoindex(iface->name)) {
+                VLOG_INFO("removing port %s of container %s: its interface "
+                          "is gone", iface->name, handle);
+                ovsrec_bridge_update_ports_delvalue(br, port);
+                ovsrec_port_delete(port);
+                n++;
+                break;
+            }
+        }
+    }
+    return n;
+}
+
+void
+cell_end_flow_restore_wait(struct cell *cell, struct ovsdb_idl_txn *txn)
+{
+    const struct ovsrec_open_vswitch *ovs
+        = ovsrec_open_vswitch_first(cell->idl);
+
+    if (ovs && txn && smap_get_bool(&ovs->other_config, "flow-restore-wait",
+                                    false)) {
+        VLOG_INFO("flows restored: clearing flow-restore-wait");
+        ovsrec_open_vswitch_update_other_config_delkey(ovs,
+                                                       "flow-restore-wait");
     }
 }
 

@@ -20,6 +20,7 @@
 #define FLOWCTL_CELL_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ds;
@@ -54,6 +55,17 @@ void cell_note_put(struct cell *, const struct model *, uint64_t seqno);
  * acknowledged ('acked_seqno'). */
 void cell_mark_installed(struct cell *, struct ovsdb_idl_txn *txn,
                          uint64_t acked_seqno);
+
+/* Removes, in 'txn', the ports of containers whose host interface no
+ * longer exists in the kernel (the cell rebooted, or a DEL never came).
+ * Meant for start-up.  Returns the number removed. */
+size_t cell_remove_stale_ports(struct cell *, struct ovsdb_idl_txn *txn);
+
+/* Removes Open_vSwitch other_config:flow-restore-wait, which an operator
+ * (or ovs-ctl) sets while restarting ovs-vswitchd so that it keeps the
+ * datapath until the controller has put its flows back.  Call once the
+ * first full put after a connection is acknowledged. */
+void cell_end_flow_restore_wait(struct cell *, struct ovsdb_idl_txn *txn);
 
 /* Appends the containers and their state to 'ds' (for flowctl/show). */
 void cell_format(const struct cell *, const struct model *, struct ds *);

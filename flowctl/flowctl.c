@@ -55,6 +55,8 @@ struct flowctl {
     bool hostnet_done;
     long long int hostnet_retry;
     long long int last_recompute_ms;
+    bool stale_checked;         /* Stale ports removed at start. */
+    uint64_t replace_seqno;     /* Last put that replaced all flows. */
     bool exiting;
 };
 
@@ -251,8 +253,12 @@ run_flows(struct flowctl *fc)
         fc->put_pending = true;
     }
     if (fc->put_pending && ofctrl_can_put(fc->ofctrl)) {
+        bool replace = ofctrl_needs_put(fc->ofctrl);
         uint64_t seqno = ofctrl_put(fc->ofctrl, &fc->desired);
         cell_note_put(fc->cell, &fc->model, seqno);
+        if (replace) {
+            fc->replace_seqno = seqno;
+        }
         fc->put_pending = false;
     }
 }
@@ -330,6 +336,11 @@ main(int argc, char *argv[])
         struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&loop);
         unixctl_server_run(unixctl);
 
+        if (!fc.stale_checked && txn
+            && ovsdb_idl_has_ever_connected(loop.idl)) {
+            cell_remove_stale_ports(fc.cell, txn);
+            fc.stale_checked = true;
+        }
         if (cell_run(fc.cell, txn, &fc.model)) {
             fc.recompute = true;
         }
@@ -341,8 +352,12 @@ main(int argc, char *argv[])
         if (fc.ofctrl) {
             ofctrl_run(fc.ofctrl);
             run_flows(&fc);
-            cell_mark_installed(fc.cell, txn,
-                                ofctrl_acked_seqno(fc.ofctrl));
+            uint64_t acked = ofctrl_acked_seqno(fc.ofctrl);
+            cell_mark_installed(fc.cell, txn, acked);
+            if (fc.replace_seqno && acked >= fc.replace_seqno
+                && !ofctrl_needs_put(fc.ofctrl)) {
+                cell_end_flow_restore_wait(fc.cell, txn);
+            }
             pinctrl_run(fc.pinctrl);
         }
 

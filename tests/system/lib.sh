@@ -24,8 +24,17 @@ CELL_MTU=1450
 
 sb_log() { echo "## $*"; }
 
-# Runs test function $1 with a fresh sandbox; teardown always runs.
+# Runs test function $1 with a fresh sandbox; teardown always runs.  A test
+# file may bring its own sandbox by defining file_setup and file_teardown
+# (file_teardown gets the test's exit status and must exit with it).
 sb_run_test() {
+    if declare -F file_setup >/dev/null; then
+        trap file_teardown EXIT
+        file_setup
+        "$1"
+        file_check_logs
+        return
+    fi
     trap sb_teardown EXIT
     sb_setup
     "$1"

@@ -173,7 +173,9 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&s, "desired flows: %"PRIuSIZE", last recompute %lld ms\n",
                   flow_table_count(&fc->desired), fc->last_recompute_ms);
     if (fc->ofctrl) {
+        ds_put_cstr(&s, "\nflow installation:\n");
         ofctrl_format(fc->ofctrl, &s);
+        ds_put_cstr(&s, "\nrejects (packet-ins):\n");
         pinctrl_format(fc->pinctrl, &s);
     } else {
         ds_put_cstr(&s, "OpenFlow: waiting for the bridge\n");
@@ -247,6 +249,13 @@ run_flows(struct flowctl *fc)
         fc->put_pending = true;
         VLOG_DBG("recomputed %"PRIuSIZE" flows in %lld ms",
                  flow_table_count(&fc->desired), fc->last_recompute_ms);
+        size_t conflicts = flow_table_n_conflicts(&fc->desired);
+        if (conflicts) {
+            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+            VLOG_WARN_RL(&rl, "%"PRIuSIZE" flows conflict with others (two "
+                         "containers with the same host port?); the "
+                         "container with the lower ofport wins", conflicts);
+        }
     }
     if (ofctrl_needs_put(fc->ofctrl) && fc->model.cell.gateway_ofport
         && !fc->put_pending) {

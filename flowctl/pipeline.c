@@ -61,9 +61,10 @@ enum {
 
 /* A ruleset: the containers sharing one NetOut rule list and workload. */
 struct ruleset {
-    struct hmap_node node;              /* By hash of (rules, staging). */
+    struct hmap_node node;              /* By ruleset_key_hash(). */
     const struct model_rules *rules;
     bool staging;
+    uint32_t hash;                      /* Of the rules' text and staging. */
     uint32_t id;                        /* 1..65535, unique. */
     uint32_t epoch;                     /* ct_mark of its connections. */
 };
@@ -72,6 +73,7 @@ struct ctx {
     const struct model *model;
     struct flow_table *table;
     struct hmap rulesets;               /* "struct ruleset"s. */
+    struct ruleset **by_id;             /* The rulesets in ascending id. */
     uint32_t cell_hash;                 /* Hash of the cell settings. */
 };
 
@@ -334,10 +336,21 @@ add_deny_flows(struct ctx *ctx)
 
 /* ---- rulesets ---- */
 
+/* The hash of a ruleset's contents, from which its id and epoch derive.
+ * Hashes the whole text of the rules (which may be 100 kB or more), so it
+ * is computed once per ruleset, not per container. */
 static uint32_t
 ruleset_hash(const struct model_rules *rules, bool staging)
 {
     return hash_string(rules ? rules->json : "", staging);
+}
+
+/* The hash of a ruleset's key in 'ctx->rulesets': the model interns rule
+ * lists, so equal rules are the same pointer. */
+static uint32_t
+ruleset_key_hash(const struct model_rules *rules, bool staging)
+{
+    return hash_pointer(rules, staging);
 }
 
 static struct ruleset *
@@ -346,7 +359,7 @@ ruleset_find(const struct ctx *ctx, const struct model_rules *rules,
 {
     struct ruleset *rs;
 
-    HMAP_FOR_EACH_WITH_HASH (rs, node, ruleset_hash(rules, staging),
+    HMAP_FOR_EACH_WITH_HASH (rs, node, ruleset_key_hash(rules, staging),
                              &ctx->rulesets) {
         if (rs->rules == rules && rs->staging == staging) {
             return rs;
@@ -366,10 +379,20 @@ compare_rulesets(const void *a_, const void *b_)
     return cmp ? cmp : (int) (*a)->staging - (int) (*b)->staging;
 }
 
+static int
+compare_ruleset_ids(const void *a_, const void *b_)
+{
+    const struct ruleset *const *a = a_;
+    const struct ruleset *const *b = b_;
+
+    return (*a)->id < (*b)->id ? -1 : (*a)->id > (*b)->id;
+}
+
 /* Groups the containers into rulesets and gives each a stable id (from the
  * hash of its rules, so that adding a container with other rules does not
  * renumber everyone's flows; collisions are resolved deterministically in
- * sorted order) and its epoch. */
+ * sorted order) and its epoch.  Leaves the rulesets in ascending id order
+ * in 'ctx->by_id' (the caller frees it). */
 static void
 assign_rulesets(struct ctx *ctx)
 {
@@ -380,8 +403,9 @@ assign_rulesets(struct ctx *ctx)
             struct ruleset *rs = xzalloc(sizeof *rs);
             rs->rules = c->netout;
             rs->staging = c->staging;
+            rs->hash = ruleset_hash(c->netout, c->staging);
             hmap_insert(&ctx->rulesets, &rs->node,
-                        ruleset_hash(c->netout, c->staging));
+                        ruleset_key_hash(c->netout, c->staging));
         }
     }
 
@@ -397,7 +421,7 @@ assign_rulesets(struct ctx *ctx)
     unsigned long *used = bitmap_allocate(1 << 16);
     for (i = 0; i < n; i++) {
         rs = sorted[i];
-        uint32_t h = ruleset_hash(rs->rules, rs->staging);
+        uint32_t h = rs->hash;
         uint32_t id = (h % 0xffff) + 1;
         while (bitmap_is_set(used, id)) {
             id = id % 0xffff + 1;
@@ -412,7 +436,9 @@ assign_rulesets(struct ctx *ctx)
         }
     }
     free(used);
-    free(sorted);
+
+    qsort(sorted, n, sizeof *sorted, compare_ruleset_ids);
+    ctx->by_id = sorted;
 }
 
 static uint32_t
@@ -654,6 +680,14 @@ add_container_flows(struct ctx *ctx, const struct model_container *c)
     }
 }
 
+static int
+compare_containers(const void *a_, const void *b_)
+{
+    const struct model_container *const *a = a_;
+    const struct model_container *const *b = b_;
+    return (*a)->ofport < (*b)->ofport ? -1 : (*a)->ofport > (*b)->ofport;
+}
+
 void
 pipeline_compute(const struct model *model, struct flow_table *table)
 {
@@ -671,19 +705,34 @@ pipeline_compute(const struct model *model, struct flow_table *table)
     add_host_allow_flows(&ctx);
     add_deny_flows(&ctx);
 
-    struct ruleset *rs;
-    HMAP_FOR_EACH (rs, node, &ctx.rulesets) {
-        add_ruleset_flows(&ctx, rs);
+    /* In ascending id order, so that conjunction ids only grow and the
+     * flow table appends each one to the flows that rules share instead of
+     * merging it in (see merge_conjunctions() in flow-table.c). */
+    for (size_t i = 0; i < hmap_count(&ctx.rulesets); i++) {
+        add_ruleset_flows(&ctx, ctx.by_id[i]);
     }
+    /* In ofport order, so that when two containers claim the same thing
+     * (Garden should never hand out one host port twice), the same one
+     * wins every time; flow_table_n_conflicts() reports it. */
+    size_t n = hmap_count(&model->containers), i = 0;
+    const struct model_container **sorted = xmalloc(MAX(n, 1)
+                                                    * sizeof *sorted);
     const struct model_container *c;
     HMAP_FOR_EACH (c, node, &model->containers) {
-        add_container_flows(&ctx, c);
+        sorted[i++] = c;
     }
+    qsort(sorted, n, sizeof *sorted, compare_containers);
+    for (i = 0; i < n; i++) {
+        add_container_flows(&ctx, sorted[i]);
+    }
+    free(sorted);
 
+    struct ruleset *rs;
     HMAP_FOR_EACH_POP (rs, node, &ctx.rulesets) {
         free(rs);
     }
     hmap_destroy(&ctx.rulesets);
+    free(ctx.by_id);
 }
 
 void
@@ -710,4 +759,5 @@ pipeline_container_ruleset(const struct model *model, uint32_t ofport,
         free(rs);
     }
     hmap_destroy(&ctx.rulesets);
+    free(ctx.by_id);
 }

@@ -92,6 +92,7 @@ include $(TOP)/cni-ovs/build.mk
 include $(TOP)/flowctl/build.mk
 include $(TOP)/tests/build.mk
 include $(TOP)/tests/garden-sim/build.mk
+include $(TOP)/bench/build.mk
 
 # ---- generic compile rule; headers tracked with -MMD ----
 $(OBJ)/%.o: %.c | ovs

@@ -155,39 +155,117 @@ collect_conjunctions(const struct ofpact *ofpacts, size_t len,
     }
 }
 
-/* Replaces the actions of 'f' (only conjunction() actions) by the union of
+/* A conjunction() action is padded to a multiple of OFPACT_ALIGNTO, so a
+ * list of them, as ofpact_put_CONJUNCTION() lays them out, is an array of
+ * "struct ofpact_conjunction". */
+BUILD_ASSERT_DECL(sizeof(struct ofpact_conjunction)
+                  == OFPACT_ALIGN(sizeof(struct ofpact_conjunction)));
+
+/* Makes 'dst' a conjunction() action with the values of 'src' (padding
+ * zeroed, as ofpact_put_CONJUNCTION() leaves it). */
+static void
+init_conjunction(struct ofpact_conjunction *dst,
+                 const struct ofpact_conjunction *src)
+{
+    ofpact_init_CONJUNCTION(dst);
+    dst->id = src->id;
+    dst->clause = src->clause;
+    dst->n_clauses = src->n_clauses;
+}
+
+/* Sorts the actions of 'f' (only conjunction() actions, in any order) and
+ * removes repeats. */
+static void
+normalize_conjunctions(struct flow_entry *f)
+{
+    size_t n = 0;
+    struct ofpact_conjunction *conjs = xmalloc(f->ofpacts_len);
+
+    collect_conjunctions(f->ofpacts, f->ofpacts_len, conjs, &n);
+    qsort(conjs, n, sizeof *conjs, compare_conjunctions);
+
+    struct ofpact_conjunction *out = ALIGNED_CAST(struct ofpact_conjunction *,
+                                                  f->ofpacts);
+    size_t n_out = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!n_out || compare_conjunctions(&out[n_out - 1], &conjs[i])) {
+            init_conjunction(&out[n_out++], &conjs[i]);
+        }
+    }
+    free(conjs);
+    f->ofpacts_len = n_out * sizeof *out;
+}
+
+/* Replaces the actions of 'f' (only conjunction() actions, sorted and
+ * without repeats, as normalize_conjunctions() leaves them) by the union of
  * them and the conjunction() actions in the 'len' bytes of 'ofpacts',
- * sorted and without repeats. */
+ * sorted and without repeats.
+ *
+ * A flow that many rules share (the "who" clause of a ruleset, a common
+ * port) collects one action per rule, one rule at a time, so this must not
+ * cost more than the length of the list: the new actions are merged into
+ * the sorted list in one pass, and when they all sort after it (the usual
+ * case: the pipeline adds conjunctions in ascending id order) simply
+ * appended. */
 static void
 merge_conjunctions(struct flow_entry *f, const struct ofpact *ofpacts,
                    size_t len)
 {
-    /* Each conjunction() takes at least sizeof(struct ofpact_conjunction)
-     * bytes, so this bounds their number. */
-    size_t max = (f->ofpacts_len + len) / sizeof(struct ofpact_conjunction);
-    struct ofpact_conjunction *conjs = xmalloc(max * sizeof *conjs);
-    size_t n = 0;
+    struct ofpact_conjunction stub[8];
+    size_t max_add = len / sizeof(struct ofpact_conjunction);
+    struct ofpact_conjunction *add = (max_add <= ARRAY_SIZE(stub)
+                                      ? stub
+                                      : xmalloc(max_add * sizeof *add));
+    size_t n_add = 0;
 
-    collect_conjunctions(f->ofpacts, f->ofpacts_len, conjs, &n);
-    collect_conjunctions(ofpacts, len, conjs, &n);
-    qsort(conjs, n, sizeof *conjs, compare_conjunctions);
-
-    struct ofpbuf buf;
-    ofpbuf_init(&buf, f->ofpacts_len + len);
-    for (size_t i = 0; i < n; i++) {
-        if (i && !compare_conjunctions(&conjs[i - 1], &conjs[i])) {
-            continue;
-        }
-        struct ofpact_conjunction *c = ofpact_put_CONJUNCTION(&buf);
-        c->id = conjs[i].id;
-        c->clause = conjs[i].clause;
-        c->n_clauses = conjs[i].n_clauses;
+    collect_conjunctions(ofpacts, len, add, &n_add);
+    if (n_add > 1) {
+        qsort(add, n_add, sizeof *add, compare_conjunctions);
     }
-    free(conjs);
 
-    free(f->ofpacts);
-    f->ofpacts_len = buf.size;
-    f->ofpacts = ofpbuf_steal_data(&buf);
+    const struct ofpact_conjunction *old
+        = ALIGNED_CAST(const struct ofpact_conjunction *, f->ofpacts);
+    size_t n_old = f->ofpacts_len / sizeof *old;
+    size_t n_out = 0;
+    struct ofpact_conjunction *out;
+
+    if (!n_add) {
+        goto done;
+    } else if (n_old && compare_conjunctions(&old[n_old - 1], &add[0]) < 0) {
+        /* Append. */
+        out = xrealloc(f->ofpacts, (n_old + n_add) * sizeof *out);
+        n_out = n_old;
+        for (size_t i = 0; i < n_add; i++) {
+            if (compare_conjunctions(&out[n_out - 1], &add[i])) {
+                init_conjunction(&out[n_out++], &add[i]);
+            }
+        }
+    } else {
+        /* Merge. */
+        out = xmalloc((n_old + n_add) * sizeof *out);
+        size_t i = 0, j = 0;
+        while (i < n_old || j < n_add) {
+            const struct ofpact_conjunction *next;
+            if (j >= n_add
+                || (i < n_old && compare_conjunctions(&old[i],
+                                                      &add[j]) <= 0)) {
+                next = &old[i++];
+            } else {
+                next = &add[j++];
+            }
+            if (!n_out || compare_conjunctions(&out[n_out - 1], next)) {
+                init_conjunction(&out[n_out++], next);
+            }
+        }
+        free(f->ofpacts);
+    }
+    f->ofpacts = &out->ofpact;
+    f->ofpacts_len = n_out * sizeof *out;
+
+done:
+    if (add != stub) {
+        free(add);
+    }
 }
 
 /* Returns true if 'f' has the 'len' bytes of actions in 'ofpacts'. */
@@ -283,7 +361,7 @@ flow_table_add(struct flow_table *table, uint8_t table_id, uint16_t priority,
     if (is_conjunctive(f->ofpacts, f->ofpacts_len)) {
         /* Sorts the actions and removes repeats, so that the flow does not
          * depend on the order of the rules that made it. */
-        merge_conjunctions(f, NULL, 0);
+        normalize_conjunctions(f);
     }
     hmap_insert(&table->flows, &f->node, hash);
 }

@@ -1,0 +1,14 @@
+# bench/: benchmark programs.  Included from the top-level Makefile, which
+# defines OUT, OBJ, the flowctl object lists and the link flags.
+#
+# pipeline-bench: flowctl's pipeline_compute() and ofctrl install at cell
+# scale (bench/flows runs it).  Linked like the unit tests and
+# ofctrl-driver.
+PIPELINE_BENCH := $(OUT)/bench/pipeline-bench
+$(PIPELINE_BENCH): $(OBJ)/bench/pipeline-bench.o $(FLOWCTL_IO_OBJS) \
+                   $(FLOWCTL_CORE_OBJS) $(LIBCFNET) $(OVS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
+
+.PHONY: pipeline-bench
+pipeline-bench: ovs $(PIPELINE_BENCH)

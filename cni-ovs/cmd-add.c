@@ -170,10 +170,20 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     *out = NULL;
     cfnet_host_ifname(env->container_id, host_ifname);
 
+    /* Start the IPAM plugin now: its runtime starts up while we read the
+     * cell's database, and it waits for its config on stdin (a Go plugin
+     * such as host-local spends milliseconds before it reads stdin). */
+    struct ipam_call *ipam = NULL;
+    error = ipam_start(nc, env->path, "ADD", &ipam, code);
+    if (error) {
+        return error;
+    }
+
     /* 1. The cell. */
     error = celldb_open(nc->ovsdb, nc->bridge, host_ifname, deadline, &db,
                         code);
     if (error) {
+        ipam_abort(ipam);
         return error;
     }
     unsigned int mtu;
@@ -201,7 +211,8 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     /* 2. The address. */
     json_t *ipam_conf = ipam_config(nc, subnet);
     json_t *ipam_result = NULL;
-    error = ipam_exec(nc, env->path, "ADD", ipam_conf, &ipam_result, code);
+    error = ipam_finish(ipam, ipam_conf, &ipam_result, code);
+    ipam = NULL;
     json_decref(ipam_conf);
     if (error) {
         goto out;
@@ -261,6 +272,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     *out = cni_result_to_json(&result);
 
 out:
+    ipam_abort(ipam);           /* Only if it never got its config. */
     if (error) {
         /* Undo in reverse order; the first error is the one reported. */
         if (ported) {

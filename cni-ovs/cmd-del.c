@@ -66,6 +66,12 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
     *out = NULL;
     cfnet_host_ifname(env->container_id, host_ifname);
 
+    /* The IPAM plugin starts up while we remove the port and the veth; it
+     * gets its config at the end (see cmd-add.c). */
+    struct ipam_call *ipam = NULL;
+    keep_error(&first, &first_code,
+               ipam_start(nc, env->path, "DEL", &ipam, &c), c);
+
     /* The port. */
     char *error = celldb_open(nc->ovsdb, nc->bridge, host_ifname, deadline,
                               &db, &c);
@@ -85,10 +91,12 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
                plumb_del_container(env->netns, env->ifname), CODE_TRY_AGAIN);
 
     /* The address. */
-    json_t *config = ipam_config(nc, subnet ? subnet : ANY_SUBNET);
-    keep_error(&first, &first_code,
-               ipam_exec(nc, env->path, "DEL", config, NULL, &c), c);
-    json_decref(config);
+    if (ipam) {
+        json_t *config = ipam_config(nc, subnet ? subnet : ANY_SUBNET);
+        keep_error(&first, &first_code,
+                   ipam_finish(ipam, config, NULL, &c), c);
+        json_decref(config);
+    }
 
     celldb_close(db);
     free(subnet);

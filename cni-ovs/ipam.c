@@ -233,24 +233,38 @@ reader_run(struct reader *r)
     }
 }
 
-/* Runs 'program' (argv[0] 'argv0') with 'env', writes 'input' to its stdin
- * and collects its stdout into 'out' and stderr into 'err'; stores its wait
- * status in '*statusp'.  Returns NULL or an error saying why the plugin
- * could not be run.  The caller ds_destroy()s 'out->text' and 'err->text'
- * in any case. */
+/* A plugin run in progress: started, waiting for its input. */
+struct ipam_call {
+    char *type;                 /* The plugin's name (ipam.type). */
+    char *program;              /* Its path. */
+    char *command;              /* CNI_COMMAND. */
+    pid_t pid;
+    int in_fd;                  /* Its stdin, until written and closed. */
+    struct reader out, err;
+    sigset_t old_mask;          /* Signal mask to restore. */
+    bool was_pending;           /* SIGPIPE pending before we started? */
+};
+
+/* Starts 'program' (argv[0] 'argv0') with 'env', with pipes for its stdin,
+ * stdout and stderr, into 'call' (whose 'out' and 'err' readers it
+ * initializes).  SIGPIPE stays blocked in this thread until
+ * run_plugin_finish().  Returns NULL or an error saying why the plugin
+ * could not be started (then nothing is left to clean up but the
+ * readers' text). */
 static char *
-run_plugin(const char *program, const char *argv0, char **env,
-           const char *input, struct reader *out, struct reader *err,
-           int *statusp)
+run_plugin_start(struct ipam_call *call, const char *argv0, char **env)
 {
     int in_pipe[2], out_pipe[2], err_pipe[2];
+    struct reader *out = &call->out, *err = &call->err;
 
     ds_init(&out->text);
     out->limit = IPAM_MAX_STDOUT;
     out->truncated = false;
+    out->fd = -1;
     ds_init(&err->text);
     err->limit = IPAM_MAX_STDERR;
     err->truncated = false;
+    err->fd = -1;
 
     if (pipe2(in_pipe, O_CLOEXEC)) {
         return xasprintf("pipe: %s", ovs_strerror(errno));
@@ -272,17 +286,17 @@ run_plugin(const char *program, const char *argv0, char **env,
 
     /* Block SIGPIPE for the duration, remembering whether one was already
      * pending so that we only consume our own. */
-    sigset_t sigpipe, old_mask, pending;
+    sigset_t sigpipe, pending;
     sigemptyset(&sigpipe);
     sigaddset(&sigpipe, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &sigpipe, &old_mask);
+    pthread_sigmask(SIG_BLOCK, &sigpipe, &call->old_mask);
     sigpending(&pending);
-    bool was_pending = sigismember(&pending, SIGPIPE);
+    call->was_pending = sigismember(&pending, SIGPIPE);
 
     pid_t pid = fork();
     if (!pid) {
         int fds[3] = { in_pipe[0], out_pipe[1], err_pipe[1] };
-        child_exec(program, argv0, env, fds, &old_mask);
+        child_exec(call->program, argv0, env, fds, &call->old_mask);
     }
     int fork_error = pid < 0 ? errno : 0;
     close(in_pipe[0]);
@@ -292,20 +306,37 @@ run_plugin(const char *program, const char *argv0, char **env,
         close(in_pipe[1]);
         close(out_pipe[0]);
         close(err_pipe[0]);
-        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+        pthread_sigmask(SIG_SETMASK, &call->old_mask, NULL);
         return xasprintf("fork: %s", ovs_strerror(fork_error));
     }
-    VLOG_DBG("started %s (pid %ld)", program, (long int) pid);
+    VLOG_DBG("started %s (pid %ld)", call->program, (long int) pid);
 
-    int in_fd = in_pipe[1];
-    size_t in_len = strlen(input);
-    size_t in_ofs = 0;
+    call->pid = pid;
+    call->in_fd = in_pipe[1];
     out->fd = out_pipe[0];
     err->fd = err_pipe[0];
     for (int i = 0; i < 3; i++) {
-        int fd = i == 0 ? in_fd : i == 1 ? out->fd : err->fd;
+        int fd = i == 0 ? call->in_fd : i == 1 ? out->fd : err->fd;
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     }
+    return NULL;
+}
+
+/* Writes 'input' to the stdin of the plugin started in 'call' (nothing if
+ * 'input' is empty: the plugin then sees end of file), collects its stdout
+ * into 'call->out' and stderr into 'call->err', and stores its wait status
+ * in '*statusp'.  Returns NULL or an error saying why the run failed.  The
+ * caller ds_destroy()s the readers' text in any case. */
+static char *
+run_plugin_finish(struct ipam_call *call, const char *input, int *statusp)
+{
+    struct reader *out = &call->out, *err = &call->err;
+    const char *program = call->program;
+    pid_t pid = call->pid;
+    int in_fd = call->in_fd;
+    size_t in_len = strlen(input);
+    size_t in_ofs = 0;
+
     if (!in_len) {
         close(in_fd);
         in_fd = -1;
@@ -385,7 +416,10 @@ run_plugin(const char *program, const char *argv0, char **env,
     *statusp = status;
 
     /* Consume a SIGPIPE that our writes raised, then unblock. */
-    if (!was_pending) {
+    if (!call->was_pending) {
+        sigset_t sigpipe, pending;
+        sigemptyset(&sigpipe);
+        sigaddset(&sigpipe, SIGPIPE);
         sigpending(&pending);
         if (sigismember(&pending, SIGPIPE)) {
             struct timespec zero = { 0, 0 };
@@ -395,7 +429,7 @@ run_plugin(const char *program, const char *argv0, char **env,
             }
         }
     }
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    pthread_sigmask(SIG_SETMASK, &call->old_mask, NULL);
     return error;
 }
 
@@ -464,61 +498,101 @@ plugin_failure(const char *type, int status, struct reader *out,
     return ds_steal_cstr(&s);
 }
 
-/* Runs IPAM plugin 'nc->ipam_type' from 'cni_path' as described in ipam.h.
- * Returns NULL or an error with '*code' set: 4 if 'cni_path' is empty, 7 if
- * the plugin is not in it or the type is not a plain file name, the
- * plugin's code if it printed a CNI error, otherwise 5. */
+static void
+ipam_call_free(struct ipam_call *call)
+{
+    if (call) {
+        ds_destroy(&call->out.text);
+        ds_destroy(&call->err.text);
+        free(call->type);
+        free(call->program);
+        free(call->command);
+        free(call);
+    }
+}
+
+/* Starts IPAM plugin 'nc->ipam_type' from 'cni_path' as described in
+ * ipam.h.  Returns NULL or an error with '*code' set: 4 if 'cni_path' is
+ * empty, 7 if the plugin is not in it or the type is not a plain file
+ * name, otherwise 5. */
 char *
-ipam_exec(const struct netconf *nc, const char *cni_path,
-          const char *command, const json_t *config, json_t **result,
-          int *code)
+ipam_start(const struct netconf *nc, const char *cni_path,
+           const char *command, struct ipam_call **callp, int *code)
 {
     const char *type = nc->ipam_type ? nc->ipam_type : NETCONF_DEFAULT_IPAM;
-    int dummy_code;
-    if (!code) {
-        code = &dummy_code;
-    }
-    *code = 0;
-    if (result) {
-        *result = NULL;
-    }
-
     char *program;
+
+    *callp = NULL;
+    *code = 0;
     char *error = find_plugin(type, cni_path, &program, code);
     if (error) {
         return error;
     }
 
+    struct ipam_call *call = xzalloc(sizeof *call);
+    call->type = xstrdup(type);
+    call->program = program;
+    call->command = xstrdup(command);
+
+    char **env = make_env(command);
+    char *run_error = run_plugin_start(call, type, env);
+    free_env(env);
+    if (run_error) {
+        error = xasprintf("ipam (%s): running %s: %s", type, program,
+                          run_error);
+        free(run_error);
+        ipam_call_free(call);
+        *code = 5;
+        return error;
+    }
+    *callp = call;
+    return NULL;
+}
+
+/* Gives the plugin started as 'call' its input, 'config', and waits for its
+ * answer, as described in ipam.h.  Frees 'call'.  Returns NULL or an error
+ * with '*code' set: the plugin's code if it printed a CNI error, otherwise
+ * 5. */
+char *
+ipam_finish(struct ipam_call *call, const json_t *config, json_t **result,
+            int *code)
+{
+    const char *type = call->type;
+    char *error = NULL;
+
+    *code = 0;
+    if (result) {
+        *result = NULL;
+    }
+
     char *input = json_dumps(config, JSON_COMPACT);
     if (!input) {
-        free(program);
+        ipam_abort(call);
         *code = 5;
         return xasprintf("ipam (%s): cannot encode config", type);
     }
-    char **env = make_env(command);
-    struct reader out, err;
+
     int status = 0;
-    char *run_error = run_plugin(program, type, env, input, &out, &err,
-                                 &status);
-    free_env(env);
+    char *run_error = run_plugin_finish(call, input, &status);
     free(input);
 
     if (run_error) {
         error = xasprintf("ipam (%s): running %s: %s",
-                          type, program, run_error);
+                          type, call->program, run_error);
         free(run_error);
         *code = 5;
     } else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-        error = plugin_failure(type, status, &out, &err, code);
-    } else if (result && !strcmp(command, "ADD")) {
+        error = plugin_failure(type, status, &call->out, &call->err, code);
+    } else if (result && !strcmp(call->command, "ADD")) {
+        struct reader *out = &call->out;
         json_error_t jerror;
         json_t *doc = NULL;
-        if (!out.truncated) {
-            doc = json_loadb(out.text.string ? out.text.string : "",
-                             out.text.length, 0, &jerror);
+        if (!out->truncated) {
+            doc = json_loadb(out->text.string ? out->text.string : "",
+                             out->text.length, 0, &jerror);
         }
         if (!json_is_object(doc)) {
-            char *quote = quote_text(ds_cstr(&out.text), out.truncated);
+            char *quote = quote_text(ds_cstr(&out->text), out->truncated);
             error = xasprintf("ipam (%s): invalid result: %s",
                               type, quote[0] ? quote : "(empty)");
             free(quote);
@@ -528,12 +602,46 @@ ipam_exec(const struct netconf *nc, const char *cni_path,
             *result = doc;
         }
     }
-    VLOG_DBG("%s %s: %s", program, command, error ? error : "success");
-
-    ds_destroy(&out.text);
-    ds_destroy(&err.text);
-    free(program);
+    VLOG_DBG("%s %s: %s", call->program, call->command,
+             error ? error : "success");
+    ipam_call_free(call);
     return error;
+}
+
+/* Ends the plugin started as 'call' without giving it any work: it gets an
+ * empty stdin, which every CNI plugin refuses before touching anything.
+ * Frees 'call'.  Accepts NULL. */
+void
+ipam_abort(struct ipam_call *call)
+{
+    if (call) {
+        int status;
+        char *error = run_plugin_finish(call, "", &status);
+        VLOG_DBG("%s: abandoned%s%s", call->program, error ? ": " : "",
+                 error ? error : "");
+        free(error);
+        ipam_call_free(call);
+    }
+}
+
+/* Runs IPAM plugin 'nc->ipam_type' from 'cni_path' start to end, as
+ * described in ipam.h. */
+char *
+ipam_exec(const struct netconf *nc, const char *cni_path,
+          const char *command, const json_t *config, json_t **result,
+          int *code)
+{
+    struct ipam_call *call;
+    int dummy_code;
+
+    if (!code) {
+        code = &dummy_code;
+    }
+    if (result) {
+        *result = NULL;
+    }
+    char *error = ipam_start(nc, cni_path, command, &call, code);
+    return error ? error : ipam_finish(call, config, result, code);
 }
 
 /* Parses 'address' ("A.B.C.D" or "A.B.C.D/N") into '*ip' (host order).

@@ -38,6 +38,22 @@ char *ipam_exec(const struct netconf *nc, const char *cni_path,
                 int *code)
     OVS_WARN_UNUSED_RESULT;
 
+/* The same in two steps, so that the plugin's process starts while the
+ * caller still works out its input: ipam_start() forks and execs the
+ * plugin (which then waits for its stdin), ipam_finish() gives it 'config'
+ * and collects the answer like ipam_exec().  ipam_abort() ends a started
+ * plugin without work (empty stdin: it refuses before touching anything).
+ * Every started call must be finished or aborted exactly once; both free
+ * it. */
+struct ipam_call;
+char *ipam_start(const struct netconf *nc, const char *cni_path,
+                 const char *command, struct ipam_call **callp, int *code)
+    OVS_WARN_UNUSED_RESULT;
+char *ipam_finish(struct ipam_call *, const json_t *config, json_t **result,
+                  int *code)
+    OVS_WARN_UNUSED_RESULT;
+void ipam_abort(struct ipam_call *);
+
 /* Finds the first IPv4 address in IPAM result 'result' (any CNI version)
  * and stores it in '*ip' (host order).  Returns NULL or an error. */
 char *ipam_result_ipv4(const json_t *result, uint32_t *ip)

@@ -33,6 +33,7 @@
 #include "ovsdb-idl.h"
 #include "pinctrl.h"
 #include "pipeline.h"
+#include "smap.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -57,6 +58,8 @@ struct flowctl {
     long long int last_recompute_ms;
     bool stale_checked;         /* Stale ports removed at start. */
     uint64_t replace_seqno;     /* Last put that replaced all flows. */
+    bool frw_seen;              /* flow-restore-wait is set... */
+    uint64_t frw_after;         /* ...since after this replacing put. */
     bool exiting;
 };
 
@@ -202,6 +205,7 @@ flowctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct flowctl *fc = fc_;
 
     fc->exiting = true;
+    poll_immediate_wake();
     unixctl_command_reply(conn, NULL);
 }
 
@@ -293,6 +297,36 @@ start_openflow(struct flowctl *fc)
     free(target);
 }
 
+/* Notes when flow-restore-wait appears (an operator restarting
+ * ovs-vswitchd), before this iteration's put. */
+static void
+watch_flow_restore_wait(struct flowctl *fc, struct ovsdb_idl *idl)
+{
+    const struct ovsrec_open_vswitch *ovs = ovsrec_open_vswitch_first(idl);
+    bool frw = ovs && smap_get_bool(&ovs->other_config, "flow-restore-wait",
+                                    false);
+
+    if (frw && !fc->frw_seen) {
+        fc->frw_seen = true;
+        fc->frw_after = fc->replace_seqno;
+    } else if (!frw) {
+        fc->frw_seen = false;
+    }
+}
+
+/* Ends flow-restore-wait once a put that replaced every flow, made after
+ * the flag appeared, is acknowledged by the switch we are connected to. */
+static void
+end_flow_restore_wait(struct flowctl *fc, struct ovsdb_idl_txn *txn,
+                      uint64_t acked)
+{
+    if (fc->frw_seen && fc->replace_seqno > fc->frw_after
+        && acked >= fc->replace_seqno && ofctrl_is_connected(fc->ofctrl)
+        && !ofctrl_needs_put(fc->ofctrl)) {
+        cell_end_flow_restore_wait(fc->cell, txn);
+    }
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -353,6 +387,7 @@ main(int argc, char *argv[])
         if (cell_run(fc.cell, txn, &fc.model)) {
             fc.recompute = true;
         }
+        watch_flow_restore_wait(&fc, loop.idl);
         run_hostnet(&fc);
         if (!fc.ofctrl && cell_gateway_ofport(fc.cell)) {
             /* The bridge exists: connect to it. */
@@ -363,10 +398,7 @@ main(int argc, char *argv[])
             run_flows(&fc);
             uint64_t acked = ofctrl_acked_seqno(fc.ofctrl);
             cell_mark_installed(fc.cell, txn, acked);
-            if (fc.replace_seqno && acked >= fc.replace_seqno
-                && !ofctrl_needs_put(fc.ofctrl)) {
-                cell_end_flow_restore_wait(fc.cell, txn);
-            }
+            end_flow_restore_wait(&fc, txn, acked);
             pinctrl_run(fc.pinctrl);
         }
 

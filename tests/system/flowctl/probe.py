@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""Traffic probes for tests/system/test-flowctl.sh (standard library only).
+
+Every client command prints one line, "OUTCOME SECONDS [DETAIL]", and exits
+0 whatever the outcome, so that the test decides what was expected:
+
+    connected / reply / answer   the peer answered
+    refused      ECONNREFUSED: a TCP RST, or ICMP port unreachable
+    timeout      nothing came back within --timeout
+    reset        ECONNRESET
+    unreachable  EHOSTUNREACH / ENETUNREACH (ICMP host/net unreachable)
+    error:NAME   anything else
+
+Commands:
+
+  tcp HOST PORT [--timeout S] [--bind IP]
+      Connects.  Once connected, reads the server's first line (what
+      `server` sends: "peer IP PORT") and prints it as DETAIL.
+  udp HOST PORT [--timeout S] [--bind IP]
+      A connected UDP socket sends one datagram and waits for the answer
+      (a refusal is the ICMP port unreachable that the kernel reports on
+      the socket).
+  dns udp|tcp [--server IP] [--name NAME] [--timeout S]
+      One A query; DETAIL is the first answer's address.
+  server --port P[,P...] [--bind IP] [--udp]
+      TCP: to every connection writes "peer IP PORT\\n", then echoes every
+      line back.  UDP: answers every datagram with "peer IP PORT DATA".
+      Logs "accept IP PORT" for every TCP connection.
+  stream HOST PORT [--interval S] [--duration S] [--timeout S]
+      A long TCP connection to `server`: sends a numbered line every
+      interval and prints "echo N TIME" for every echo (TIME is the wall
+      clock, time.time()), "error NAME TIME" and exits on the first error,
+      "eof TIME" when the server closes, "done TIME" after --duration.
+  appctl SOCKET COMMAND [--hold S]
+      Sends COMMAND to an OVS daemon's unixctl SOCKET (JSON-RPC, as
+      ovs-appctl does), prints "reply SECONDS RESULT", then keeps the
+      connection open for up to --hold seconds, printing "closed SECONDS"
+      if the daemon closes it (it exits) or "open SECONDS" if not.  Unlike
+      ovs-appctl, which closes at once, this gives the daemon no further
+      event on the connection.
+"""
+
+import argparse
+import errno
+import json
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def outcome_of(exc):
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, ConnectionResetError):
+        return "reset"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return "timeout"
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH,
+                                                  errno.ENETUNREACH):
+        return "unreachable"
+    return "error:" + type(exc).__name__
+
+
+def report(outcome, start, detail=""):
+    print(("%s %.3f %s" % (outcome, time.monotonic() - start, detail))
+          .rstrip(), flush=True)
+
+
+def readline(sock, timeout):
+    sock.settimeout(timeout)
+    buf = b""
+    while not buf.endswith(b"\n"):
+        data = sock.recv(4096)
+        if not data:
+            break
+        buf += data
+    return buf.decode(errors="replace").strip()
+
+
+def cmd_tcp(args):
+    start = time.monotonic()
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        if args.bind:
+            s.bind((args.bind, 0))
+        s.settimeout(args.timeout)
+        s.connect((args.host, args.port))
+    except OSError as e:
+        return report(outcome_of(e), start, str(e))
+    try:
+        line = readline(s, args.timeout)
+    except OSError as e:
+        line = "(read: %s)" % outcome_of(e)
+    report("connected", start, line)
+    s.close()
+
+
+def cmd_udp(args):
+    start = time.monotonic()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        if args.bind:
+            s.bind((args.bind, 0))
+        s.settimeout(args.timeout)
+        s.connect((args.host, args.port))
+        s.send(b"probe")
+        data = s.recv(4096)
+    except OSError as e:
+        return report(outcome_of(e), start, str(e))
+    report("reply", start, data.decode(errors="replace").strip())
+
+
+def dns_query(name):
+    q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    return q + b"\0" + struct.pack("!HH", 1, 1)
+
+
+def cmd_dns(args):
+    start = time.monotonic()
+    q = dns_query(args.name)
+    try:
+        if args.proto == "udp":
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(args.timeout)
+            s.connect((args.server, 53))
+            s.send(q)
+            r = s.recv(4096)
+        else:
+            s = socket.create_connection((args.server, 53),
+                                         timeout=args.timeout)
+            s.sendall(struct.pack("!H", len(q)) + q)
+            hdr = b""
+            while len(hdr) < 2:
+                d = s.recv(2 - len(hdr))
+                if not d:
+                    raise ConnectionResetError("eof")
+                hdr += d
+            n = struct.unpack("!H", hdr)[0]
+            r = b""
+            while len(r) < n:
+                d = s.recv(n - len(r))
+                if not d:
+                    raise ConnectionResetError("eof")
+                r += d
+    except OSError as e:
+        return report(outcome_of(e), start, str(e))
+    qid, flags, _, ancount = struct.unpack("!HHHH", r[:8])
+    if qid != 0x4242 or ancount < 1:
+        return report("error:bad-answer", start,
+                      "id %#x rcode %d answers %d" % (qid, flags & 15,
+                                                      ancount))
+    report("answer", start, socket.inet_ntoa(r[-4:]))
+
+
+def serve_tcp_conn(conn, peer):
+    try:
+        conn.sendall(("peer %s %d\n" % peer).encode())
+        buf = b""
+        while True:
+            data = conn.recv(4096)
+            if not data:
+                break
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                conn.sendall(line + b"\n")
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def serve_tcp(bind, port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((bind, port))
+    ls.listen(64)
+    while True:
+        conn, peer = ls.accept()
+        print("accept %s %d" % peer, flush=True)
+        threading.Thread(target=serve_tcp_conn, args=(conn, peer),
+                         daemon=True).start()
+
+
+def serve_udp(bind, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((bind, port))
+    while True:
+        data, peer = s.recvfrom(65535)
+        print("datagram %s %d" % peer, flush=True)
+        s.sendto(("peer %s %d " % peer).encode() + data, peer)
+
+
+def cmd_server(args):
+    threads = []
+    for port in args.port.split(","):
+        target = serve_udp if args.udp else serve_tcp
+        t = threading.Thread(target=target, args=(args.bind, int(port)),
+                             daemon=True)
+        t.start()
+        threads.append(t)
+    for t in threads:
+        t.join()
+
+
+def cmd_stream(args):
+    start = time.monotonic()
+    try:
+        s = socket.create_connection((args.host, args.port),
+                                     timeout=args.timeout)
+        first = readline(s, args.timeout)
+    except OSError as e:
+        print("error %s %.3f" % (outcome_of(e), time.time()), flush=True)
+        return
+    print("connected %.3f %s" % (time.time(), first), flush=True)
+    s.settimeout(args.interval)
+    n = 0
+    buf = b""
+    next_send = time.monotonic()
+    while time.monotonic() - start < args.duration:
+        now = time.monotonic()
+        try:
+            if now >= next_send:
+                n += 1
+                s.sendall(b"%d\n" % n)
+                next_send += args.interval
+            s.settimeout(max(0.001, next_send - time.monotonic()))
+            try:
+                data = s.recv(4096)
+            except (socket.timeout, TimeoutError):
+                continue
+        except OSError as e:
+            print("error %s %.3f" % (outcome_of(e), time.time()), flush=True)
+            return
+        if not data:
+            print("eof %.3f" % time.time(), flush=True)
+            return
+        buf += data
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            print("echo %s %.3f" % (line.decode(), time.time()), flush=True)
+    print("done %.3f" % time.time(), flush=True)
+
+
+def cmd_appctl(args):
+    start = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(args.timeout)
+    try:
+        s.connect(args.socket)
+        s.sendall(json.dumps({"method": args.command, "params": [],
+                              "id": 0}).encode())
+        buf = b""
+        while True:
+            data = s.recv(65536)
+            if not data:
+                return report("closed", start, "(no reply)")
+            buf += data
+            try:
+                reply = json.loads(buf)
+                break
+            except ValueError:
+                continue
+    except OSError as e:
+        return report(outcome_of(e), start, str(e))
+    report("reply", start, json.dumps(reply.get("result")))
+    s.settimeout(args.hold)
+    try:
+        data = s.recv(65536)
+        report("closed" if not data else "data", start)
+    except (socket.timeout, TimeoutError):
+        report("open", start)
+    except OSError:
+        report("closed", start)
+
+
+def main():
+    p = argparse.ArgumentParser(description="traffic probes")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("tcp", "udp"):
+        c = sub.add_parser(name)
+        c.add_argument("host")
+        c.add_argument("port", type=int)
+        c.add_argument("--timeout", type=float, default=2.0)
+        c.add_argument("--bind")
+    c = sub.add_parser("dns")
+    c.add_argument("proto", choices=("udp", "tcp"))
+    c.add_argument("--server", default="169.254.0.2")
+    c.add_argument("--name", default="db.service.internal")
+    c.add_argument("--timeout", type=float, default=2.0)
+    c = sub.add_parser("server")
+    c.add_argument("--port", required=True)
+    c.add_argument("--bind", default="0.0.0.0")
+    c.add_argument("--udp", action="store_true")
+    c = sub.add_parser("stream")
+    c.add_argument("host")
+    c.add_argument("port", type=int)
+    c.add_argument("--interval", type=float, default=0.1)
+    c.add_argument("--duration", type=float, default=30.0)
+    c.add_argument("--timeout", type=float, default=2.0)
+    c = sub.add_parser("appctl")
+    c.add_argument("socket")
+    c.add_argument("command")
+    c.add_argument("--hold", type=float, default=3.0)
+    c.add_argument("--timeout", type=float, default=2.0)
+    args = p.parse_args()
+    {"tcp": cmd_tcp, "udp": cmd_udp, "dns": cmd_dns, "server": cmd_server,
+     "stream": cmd_stream, "appctl": cmd_appctl}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,867 @@
+# System tests of flowctl on cell-sim (scripts/cell-sim, docs/cell-sim.md):
+# a cell with OVS, flowctl, BOSH DNS and containers made through garden-sim
+# and cni-ovs, an external host (10.0.0.100, .101 answer; .102 drops
+# everything; .1) and a router (10.0.0.2).  Every test checks, with real
+# traffic, what a CF user or operator would see: NetOut (ASGs) and its
+# shapes, DNS and the cell's own addresses, deny_networks, container-to-
+# container isolation, NetIn, masquerading, the spoof guard, revocation,
+# restarts of flowctl and ovs-vswitchd, stale ports and the operator's view
+# of flows, rulesets and conntrack.
+#
+# As in CF's acceptance tests, "refused" and "timeout" are told apart: a
+# denied TCP connect fails in well under a second with ECONNREFUSED (flowctl
+# answers with a RST), a denied UDP datagram gets ICMP port unreachable;
+# traffic that is allowed but unanswered (10.0.0.102) times out.  Wherever a
+# refusal is asserted, something listens at the destination, so that the
+# refusal can only be the bridge's.  The probes and servers are
+# tests/system/flowctl/probe.py.
+#
+# Each test brings up its own sim (sim_up, with the cell options it needs)
+# under a name unique to the test; file_teardown removes it with
+# `cell-sim down`, pass or fail, after a short dump of its state on failure
+# (CFNET_KEEP=1 keeps a full dump in /tmp/fc-failed-<sim>.txt).  Run by
+# tests/system/run-file, as root.
+
+FC_SIM=$SB_TOP/scripts/cell-sim
+FC_PROBE=$SB_TOP/tests/system/flowctl/probe.py
+FC_PY=/usr/bin/python3
+FC_TIMEOUT=2            # seconds a probe waits before calling it a timeout
+
+# NetOut rules in Garden's shape (configuration.md, "What Garden adds").
+# tcp_rule START END PORT_START [PORT_END]
+tcp_rule() {
+    printf '{"protocol":1,"networks":[{"start":"%s","end":"%s"}],"ports":[{"start":%d,"end":%d}]}' \
+        "$1" "$2" "$3" "${4:-$3}"
+}
+ALLOW_ALL='[{"networks":[{"start":"0.0.0.0","end":"255.255.255.255"}]}]'
+ICMP_ECHO_100='{"protocol":3,"networks":[{"start":"10.0.0.100","end":"10.0.0.100"}],"icmps":{"type":8,"code":0}}'
+
+# ---------------------------------------------------------------------------
+# Setup, teardown, logs
+
+file_setup() {
+    # $BASHPID: the test's own subshell, so every test has its own sim.
+    FC_NAME=fc$BASHPID
+    FC_STATE=/tmp/cell-sim-$FC_NAME
+    FC_CELL=$FC_STATE/cell1
+    FC_UP=0
+    FC_LOG_IGNORE=''
+    FC_TMP=$(mktemp -d /tmp/fc-test.XXXXXX)
+    : > "$FC_TMP/pids"
+    : > "$FC_TMP/failures"
+    unset CELL_SIM_STATE
+    export CELL_SIM_NAME=$FC_NAME
+    export CELL_SIM_BIN=$CFNET_OUT/bin
+}
+
+# sim_up [cell-sim up OPTIONS]: the test's sim.
+sim_up() {
+    FC_UP=1
+    sim up "$@"
+}
+
+file_teardown() {
+    local rc=$?
+    trap - EXIT
+    set +eE
+    if [ $rc -ne 0 ] && [ "$FC_UP" = 1 ]; then
+        fc_dump_state
+        if [ "${CFNET_KEEP:-0}" = 1 ]; then
+            fc_dump_full > "/tmp/fc-failed-$FC_NAME.txt" 2>&1
+            echo "full dump in /tmp/fc-failed-$FC_NAME.txt"
+        fi
+    fi
+    # What the test started itself (not through cell-sim), by pid.
+    local pid start
+    while read -r pid start; do
+        [ -n "$pid" ] || continue
+        if [ "$(pid_start "$pid")" = "$start" ]; then
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done < "$FC_TMP/pids"
+    if [ "$FC_UP" = 1 ]; then
+        "$FC_SIM" --name "$FC_NAME" down >/dev/null 2>&1 \
+            || echo "cell-sim down failed"
+    fi
+    if [ $rc -ne 0 ]; then
+        # Last, so that the runner's tail shows it.
+        echo "---- failure ----"
+        if [ -s "$FC_TMP/failures" ]; then
+            cat "$FC_TMP/failures"
+        else
+            echo "(a command of the test failed: see above)"
+        fi
+    fi
+    rm -rf "$FC_TMP"
+    exit $rc
+}
+
+# A short dump (the runner shows the last 60 lines of a failed test).
+fc_dump_state() {
+    echo "---- state at failure (sim $FC_NAME) ----"
+    if [ -f "$FC_CELL/flowctl.pid" ]; then
+        fcctl flowctl/show 2>&1 | sed -n '1,/^desired flows/p;/^state:/p;
+            /^installed flows/p;/seqno/p;/^connection/p' | head -16
+    else
+        echo "(flowctl is not running)"
+    fi
+    echo "---- egress/ingress flows ----"
+    ofctl --no-stats dump-flows br-cf --names 2>&1 \
+        | grep -E 'table=(egress|ingress)|ofctl' | head -14
+    echo "---- flowctl.log: warnings and last lines ----"
+    grep -E '\|(WARN|ERR|EMER)\|' "$FC_CELL/flowctl.log" 2>/dev/null | tail -4
+    tail -4 "$FC_CELL/flowctl.log" 2>/dev/null
+}
+
+fc_dump_full() {
+    sim status
+    ofctl dump-flows br-cf --names
+    sim cell ovs-appctl dpctl/dump-conntrack zone=1
+    local f
+    for f in "$FC_CELL"/*.log "$FC_STATE"/logs/bg.*.log; do
+        echo "---- $f ----"
+        cat "$f"
+    done
+}
+
+# Fails on warnings and errors in the cell's daemon logs that the test did
+# not expect (FC_LOG_IGNORE: an extended regex the test may set).
+file_check_logs() {
+    [ "$FC_UP" = 1 ] || return 0
+    # ovs-vsctl, cni-ovs and ovs-appctl are short-lived clients: the
+    # servers may notice one leaving in the middle of an exchange.
+    local ignore='(connection dropped|Dropped [0-9]+ log messages|unix#[0-9]+: (receive error: Connection reset by peer|send error: Broken pipe))'
+    [ -n "$FC_LOG_IGNORE" ] && ignore="$ignore|$FC_LOG_IGNORE"
+    local bad
+    bad=$(grep -HE '\|(WARN|ERR|EMER)\|' "$FC_CELL"/ovsdb-server.log \
+              "$FC_CELL"/ovs-vswitchd.log "$FC_CELL"/flowctl.log \
+              2>/dev/null | grep -vE "$ignore" || true)
+    if [ -n "$bad" ]; then
+        fail "unexpected warnings in the cell's daemon logs:
+$bad"
+    fi
+}
+
+# fail MESSAGE: reports MESSAGE (again at the end of a failed test's output)
+# and returns 1, which ends the test.
+fail() {
+    echo "FAIL: $*" | tee -a "$FC_TMP/failures"
+    return 1
+}
+
+expect_equal() {
+    [ "$1" = "$2" ] || fail "expected $3 to be '$2', got '$1'"
+}
+
+# ---------------------------------------------------------------------------
+# The sim
+
+sim() { "$FC_SIM" --name "$FC_NAME" "$@"; }
+
+# on WHERE CMD...: CMD on the external host, the router, the cell, or in an
+# app's container.
+on() {
+    local where=$1
+    shift
+    case $where in
+        ext|router|cell) sim "$where" "$@" ;;
+        *) sim exec "$where" "$@" ;;
+    esac
+}
+
+ofctl() { sim cell ovs-ofctl -O OpenFlow15 "$@"; }
+cvsctl() { sim cell ovs-vsctl --timeout=10 "$@"; }
+flowctl_ctl() { echo "$FC_CELL/flowctl.$(cat "$FC_CELL/flowctl.pid").ctl"; }
+fcctl() { sim cell ovs-appctl -t "$(flowctl_ctl)" "$@"; }
+
+# serve WHERE PORT[,PORT...] [--udp] [--bind IP]: probe.py's server in the
+# background (recorded by cell-sim, so `down` stops it); waits until the
+# first port listens.  Prints the pid.
+serve() {
+    local where=$1 ports=$2 proto=tcp bind=0.0.0.0 udp=()
+    shift 2
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --udp) proto=udp; udp=(--udp) ;;
+            --bind) bind=$2; shift ;;
+        esac
+        shift
+    done
+    sim bg --listen "$proto:$bind:${ports%%,*}" "$where" \
+        "$FC_PY" "$FC_PROBE" server --port "$ports" --bind "$bind" \
+        "${udp[@]}" | tail -1
+}
+
+handle_of() { cat "$FC_STATE/apps/$1/handle"; }
+
+# The host end of APP's veth (cni-ovs: "cf" + sha1(handle)[:12]).
+ifname_of() {
+    echo "cf$(printf '%s' "$(handle_of "$1")" | sha1sum | cut -c1-12)"
+}
+
+# The kernel start time of PID (as cell-sim records it); fails for a
+# process that is gone or a zombie.
+pid_start() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $stat
+    [ "$1" != Z ] || return 1
+    echo "${20}"
+}
+
+pid_alive() { pid_start "$1" >/dev/null; }
+
+# remember_pid PID: a process the test started itself; teardown kills it.
+remember_pid() {
+    echo "$1 $(pid_start "$1")" >> "$FC_TMP/pids"
+}
+
+# record_daemon NAME: a daemon of cell 1 that the test (re)started, recorded
+# the way cell-sim records its own so that `down` stops it.
+record_daemon() {
+    local pid
+    pid=$(cat "$FC_CELL/$1.pid")
+    echo "$pid $(pid_start "$pid") cell1-$1" >> "$FC_STATE/pids.list"
+}
+
+# flowctl, started exactly as cell-sim's `up` starts it.
+flowctl_start() {
+    sim cell "$CELL_SIM_BIN/flowctl" --config "$FC_CELL/flowctl.json" \
+        --pidfile="$FC_CELL/flowctl.pid" --detach --no-chdir -vconsole:err \
+        --log-file="$FC_CELL/flowctl.log"
+    record_daemon flowctl
+}
+
+# ovs-vswitchd, started exactly as cell-sim's `up` starts it.
+vswitchd_start() {
+    sim cell ovs-vswitchd --detach --no-chdir -vconsole:err \
+        --disable-system --pidfile="$FC_CELL/ovs-vswitchd.pid" \
+        --log-file="$FC_CELL/ovs-vswitchd.log" "unix:$FC_CELL/db.sock"
+    record_daemon ovs-vswitchd
+}
+
+# kill_daemon NAME SIGNAL: signals cell 1's daemon NAME and waits until it
+# is gone.
+kill_daemon() {
+    local pid
+    pid=$(cat "$FC_CELL/$1.pid")
+    kill "-$2" "$pid"
+    wait_until 5 "$1 ($pid) gone after SIG$2" eval "! pid_alive $pid"
+}
+
+# wait_until SECS WHAT CMD...: polls CMD (every 50 ms) until it succeeds;
+# fails the test naming WHAT after SECS seconds.
+wait_until() {
+    local secs=$1 what=$2
+    shift 2
+    local deadline=$(($(date +%s%N) + secs * 1000000000))
+    while ! "$@" >/dev/null 2>&1; do
+        if [ "$(date +%s%N)" -gt "$deadline" ]; then
+            fail "timed out after ${secs}s waiting for: $what"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# flowctl is connected and OVS has acknowledged everything it put.
+flowctl_synced() {
+    local show put acked
+    show=$(fcctl flowctl/show) || return 1
+    grep -q '^connection: .*(connected)' <<<"$show" || return 1
+    put=$(sed -n 's/^put seqno: //p' <<<"$show")
+    acked=$(sed -n 's/^acked seqno: //p' <<<"$show")
+    [ -n "$put" ] && [ "$put" -gt 0 ] && [ "$put" = "$acked" ]
+}
+
+# The flow table as an operator dumps it, without counters, sorted.
+flows_snapshot() {
+    ofctl --no-stats dump-flows br-cf | sort
+}
+
+show_value() {
+    fcctl flowctl/show | sed -n "s/^$1: //p"
+}
+
+# ---------------------------------------------------------------------------
+# Traffic
+
+# expect WHERE OUTCOME PROBE-ARGS...: runs probe.py PROBE-ARGS at WHERE and
+# asserts its outcome (probe.py's docstring lists them).  "refused" must be
+# fast (< 1 s), "timeout" must have taken the whole timeout.  PROBE_DETAIL
+# gets the rest of the probe's line (e.g. "peer 10.0.0.11 40312").
+expect() {
+    local where=$1 want=$2
+    shift 2
+    local out got secs
+    out=$(on "$where" "$FC_PY" "$FC_PROBE" "$@" --timeout "$FC_TIMEOUT")
+    read -r got secs PROBE_DETAIL <<<"$out"
+    [ "$got" = "$want" ] \
+        || fail "$where: $*: expected $want, got: $out"
+    case $want in
+        refused)
+            awk -v s="$secs" 'BEGIN { exit !(s < 1.0) }' \
+                || fail "$where: $*: refused, but only after ${secs}s" ;;
+        timeout)
+            awk -v s="$secs" -v t="$FC_TIMEOUT" \
+                'BEGIN { exit !(s >= t * 0.95) }' \
+                || fail "$where: $*: timeout after only ${secs}s" ;;
+    esac
+    echo "ok: $where: $*: $out"
+}
+
+# expect_ping_ok APP DEST / expect_ping_unreachable APP DEST
+expect_ping_ok() {
+    local out
+    out=$(on "$1" ping -n -c1 -W2 "$2" 2>&1) || true
+    grep -q ' 1 received' <<<"$out" \
+        || fail "$1: ping $2 should be answered:
+$out"
+    echo "ok: $1: ping $2 answered"
+}
+
+expect_ping_unreachable() {
+    local out
+    out=$(on "$1" ping -n -c1 -W2 "$2" 2>&1) || true
+    grep -q "From $2 icmp_seq=1 Destination Port Unreachable" <<<"$out" \
+        || fail "$1: ping $2 should get Destination Port Unreachable:
+$out"
+    echo "ok: $1: ping $2: Destination Port Unreachable"
+}
+
+# ---------------------------------------------------------------------------
+# NetOut
+
+# An ASG admits exactly what it lists: .100:80 connects, .101:80 (not
+# listed, but something listens there) is refused at once, .102:80 (listed,
+# but the host drops it) times out.  A container without ASGs is refused.
+test_netout_asg_allows_only_listed_destinations() {
+    sim_up
+    # The ASG file, as an operator would bind it.
+    cat > "$FC_TMP/asg.json" <<EOF
+[$(tcp_rule 10.0.0.100 10.0.0.100 80),
+ {"protocol":1,"networks":[{"start":"10.0.0.102","end":"10.0.0.102"}],
+  "ports":[{"start":80,"end":80}],"log":true}]
+EOF
+    serve ext 80
+    sim push a1 --asg "$FC_TMP/asg.json"
+    sim push a2
+
+    expect a1 connected tcp 10.0.0.100 80
+    expect a1 refused tcp 10.0.0.101 80
+    expect a1 timeout tcp 10.0.0.102 80
+    expect a2 refused tcp 10.0.0.100 80
+    # The router reaches .101:80: the refusal was the cell's.
+    expect router connected tcp 10.0.0.101 80
+}
+
+# Port ranges and address ranges that are not one CIDR block.
+test_netout_asg_port_and_address_ranges() {
+    sim_up
+    serve ext 80,7999,8000,8050,8100,8101
+    sim push ports --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 8000 8100)]"
+    # 10.0.0.1-10.0.0.101 takes many prefixes (.1/32, .2/31, ... .100/31).
+    sim push addrs --netout "[$(tcp_rule 10.0.0.1 10.0.0.101 80)]"
+
+    expect ports connected tcp 10.0.0.100 8000
+    expect ports connected tcp 10.0.0.100 8050
+    expect ports connected tcp 10.0.0.100 8100
+    expect ports refused tcp 10.0.0.100 7999
+    expect ports refused tcp 10.0.0.100 8101
+    expect ports refused tcp 10.0.0.100 80
+
+    expect addrs connected tcp 10.0.0.1 80
+    expect addrs connected tcp 10.0.0.100 80
+    expect addrs connected tcp 10.0.0.101 80
+    # Just outside the range: refused at once (inside, .102 would time
+    # out: its host drops everything).
+    expect addrs refused tcp 10.0.0.102 80
+    expect addrs refused tcp 10.0.0.100 8050
+}
+
+# Protocol all, ICMP (type 8 code 0, and 255 = any) and UDP; what is not
+# allowed gets a RST (TCP) or ICMP port unreachable (UDP, ICMP).
+test_netout_asg_protocols() {
+    sim_up
+    serve ext 80
+    serve ext 5353 --udp
+    sim push all --netout \
+        '[{"networks":[{"start":"10.0.0.100","end":"10.0.0.100"}]}]'
+    sim push echo --netout "[$ICMP_ECHO_100]"
+    sim push anyicmp --netout \
+        '[{"protocol":3,"networks":[{"start":"10.0.0.100","end":"10.0.0.100"}],"icmps":{"type":255,"code":255}}]'
+    sim push udp --netout \
+        '[{"protocol":2,"networks":[{"start":"10.0.0.100","end":"10.0.0.100"}],"ports":[{"start":5353,"end":5353}]}]'
+    sim push tcp --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+
+    # Protocol all: anything to .100, nothing to .101.
+    expect all connected tcp 10.0.0.100 80
+    expect all reply udp 10.0.0.100 5353
+    expect_ping_ok all 10.0.0.100
+    expect all refused tcp 10.0.0.101 80
+    expect_ping_unreachable all 10.0.0.101
+
+    # ICMP echo: ping .100, nothing else.
+    expect_ping_ok echo 10.0.0.100
+    expect_ping_unreachable echo 10.0.0.101
+    expect echo refused tcp 10.0.0.100 80
+    expect_ping_ok anyicmp 10.0.0.100
+    expect_ping_unreachable anyicmp 10.0.0.101
+
+    # UDP: allowed gets the answer; denied gets ICMP port unreachable,
+    # which a connected socket reports as ECONNREFUSED.
+    expect udp reply udp 10.0.0.100 5353
+    expect udp refused tcp 10.0.0.100 80
+    expect tcp refused udp 10.0.0.100 5353
+    expect_ping_unreachable tcp 10.0.0.100
+}
+
+# ---------------------------------------------------------------------------
+# The cell's own addresses
+
+# DNS (53/udp+tcp on 169.254.0.2) and the configured host services are open
+# to every container; everything else on the cell is closed, even to a
+# container whose ASG allows everything.
+test_dns_host_services_and_closed_cell() {
+    sim_up --host-tcp-service 10.0.0.11:8898 \
+        --host-udp-service 10.0.0.11:8899
+    serve cell 8898,8897,22 --bind 10.0.0.11
+    serve cell 8899 --udp --bind 10.0.0.11
+    serve cell 80 --bind 169.254.0.2
+    sim push plain
+    sim push open --netout "$ALLOW_ALL"
+
+    expect plain answer dns udp
+    expect plain answer dns tcp
+    expect plain connected tcp 10.0.0.11 8898
+    expect plain reply udp 10.0.0.11 8899
+    expect open answer dns udp
+
+    expect open refused tcp 169.254.0.2 80
+    expect open refused tcp 10.0.0.11 22
+    expect open refused tcp 10.0.0.11 8897
+    expect plain refused tcp 10.0.0.11 8897
+    expect open refused udp 169.254.0.2 80
+    # The cell itself reaches them: the refusals were the bridge's.
+    expect cell connected tcp 10.0.0.11 22
+    expect cell connected tcp 169.254.0.2 80
+}
+
+# deny_networks beats ASGs: "running" for app and task containers,
+# "staging" for staging ones, "always" for all.
+test_deny_networks_beat_asgs() {
+    sim_up --deny-running 10.0.0.100/32 --deny-staging 10.0.0.101/32 \
+        --deny-always 10.0.0.1/32
+    serve ext 80
+    sim push app --netout "$ALLOW_ALL"
+    sim push task --task --netout "$ALLOW_ALL"
+    sim push stage --staging --netout "$ALLOW_ALL"
+
+    expect app refused tcp 10.0.0.100 80
+    expect app connected tcp 10.0.0.101 80
+    expect app refused tcp 10.0.0.1 80
+    expect task refused tcp 10.0.0.100 80
+    expect task connected tcp 10.0.0.101 80
+    expect stage connected tcp 10.0.0.100 80
+    expect stage refused tcp 10.0.0.101 80
+    expect stage refused tcp 10.0.0.1 80
+    expect_ping_unreachable app 10.0.0.100
+    expect_ping_ok stage 10.0.0.100
+}
+
+# Containers cannot reach each other directly (that needs policy), whatever
+# their ASGs.
+test_container_to_container_is_refused() {
+    sim_up
+    serve ext 80
+    sim push a --netout "$ALLOW_ALL"
+    sim push b --netout "$ALLOW_ALL"
+    serve a 8080
+    serve b 8080
+    local ip_a ip_b
+    ip_a=$(sim ip a)
+    ip_b=$(sim ip b)
+
+    expect a connected tcp 10.0.0.100 80
+    expect a refused tcp "$ip_b" 8080
+    expect b refused tcp "$ip_a" 8080
+    expect a refused udp "$ip_b" 8080
+    expect_ping_unreachable a "$ip_b"
+    # Each reaches its own listener.
+    expect b connected tcp "$ip_b" 8080
+}
+
+# ---------------------------------------------------------------------------
+# NetIn and egress addresses
+
+# The router reaches the container through instance_address:host_port and
+# the app sees the router's address; unmapped ports are refused, and other
+# containers cannot use the mapping.
+test_netin_port_mapping() {
+    sim_up
+    sim push web --port 8080 --host-port 61000
+    sim push other --netout "$ALLOW_ALL"
+    serve web 8080
+
+    expect router connected tcp 10.0.0.11 61000
+    expect_equal "${PROBE_DETAIL% *}" "peer 10.0.0.2" \
+        "the client address the app saw"
+    expect router refused tcp 10.0.0.11 61001
+    expect other refused tcp 10.0.0.11 61000
+    expect other refused tcp "$(sim ip web)" 8080
+}
+
+# Traffic leaving the cell carries the cell's address (masquerading).
+test_egress_source_is_cell_address() {
+    sim_up
+    serve ext 80
+    serve ext 5353 --udp
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80),
+        {\"protocol\":2,\"networks\":[{\"start\":\"10.0.0.100\",\"end\":\"10.0.0.100\"}],\"ports\":[{\"start\":5353,\"end\":5353}]}]"
+
+    expect a connected tcp 10.0.0.100 80
+    expect_equal "${PROBE_DETAIL% *}" "peer 10.0.0.11" \
+        "the TCP client address ext saw"
+    expect a reply udp 10.0.0.100 5353
+    expect_equal "$(cut -d' ' -f1-2 <<<"$PROBE_DETAIL")" "peer 10.0.0.11" \
+        "the UDP client address ext saw"
+}
+
+# ---------------------------------------------------------------------------
+# Spoof guard
+
+# syn_count: SYNs from the cell that reached the external host's port 80
+# (an iptables counter there).
+syn_count() {
+    on ext iptables -w -nvxL INPUT | awk '/fc-syn-count/ { print $1 }'
+}
+
+# A container that sends with another address or another MAC gets nowhere
+# (nothing reaches the external host), and works again once restored.
+test_spoof_guard_drops_foreign_source_ip_and_mac() {
+    sim_up
+    serve ext 80
+    on ext iptables -w -I INPUT -p tcp --dport 80 --syn -s 10.0.0.11 \
+        -m comment --comment fc-syn-count
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    local n mac
+    expect a connected tcp 10.0.0.100 80
+    n=$(syn_count)
+    [ "$n" -ge 1 ] || fail "the SYN counter in ext does not count"
+
+    # A second address in the container, used as the source.
+    on a ip addr add 10.255.1.99/32 dev eth0
+    expect a timeout tcp 10.0.0.100 80 --bind 10.255.1.99
+    expect_equal "$(syn_count)" "$n" "SYNs at ext after the spoofed address"
+    expect a connected tcp 10.0.0.100 80
+    on a ip addr del 10.255.1.99/32 dev eth0
+    n=$(syn_count)
+
+    # Another MAC.
+    mac=$(on a cat /sys/class/net/eth0/address)
+    on a ip link set eth0 address ee:ee:0a:ff:01:63
+    expect a timeout tcp 10.0.0.100 80
+    expect_equal "$(syn_count)" "$n" "SYNs at ext after the spoofed MAC"
+    on a ip link set eth0 address "$mac"
+    expect a connected tcp 10.0.0.100 80
+}
+
+# ---------------------------------------------------------------------------
+# Revocation
+
+# An established connection whose rule is removed stops within a second
+# (the next packet is judged again, and rejected); new connections are
+# refused; restoring the rule lets new connections through.
+test_revoked_asg_stops_established_connection() {
+    sim_up
+    serve ext 7000
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 7000)]"
+    local ifname rules pid log t_revoke last
+    ifname=$(ifname_of a)
+    rules=$(cvsctl get interface "$ifname" external_ids:cf-netout-rules)
+
+    # A line every 100 ms, echoed by the server.
+    pid=$(sim bg a "$FC_PY" "$FC_PROBE" stream 10.0.0.100 7000 \
+          --interval 0.1 --duration 30 | tail -1)
+    log=$FC_STATE/logs/bg.$pid.log
+    wait_until 5 "10 echoes on the long connection" \
+        eval "[ \$(grep -c '^echo ' '$log') -ge 10 ]"
+
+    t_revoke=$(date +%s.%N)
+    cvsctl set interface "$ifname" external_ids:cf-netout-rules='[]'
+    wait_until 3 "the long connection to fail" grep -q '^error ' "$log"
+    echo "stream client, rules revoked at $t_revoke:"
+    tail -3 "$log"
+    last=$(awk '/^echo / { t = $3 } END { print t }' "$log")
+    awk -v l="$last" -v r="$t_revoke" 'BEGIN { exit !(l <= r + 1.0) }' \
+        || fail "echoes until $last, more than 1 s after the revocation" \
+                "at $t_revoke"
+    awk -v l="$last" -v r="$t_revoke" 'BEGIN { exit !(l >= r - 0.5) }' \
+        || fail "no echo in the 0.5 s before the revocation (last $last)"
+    grep -qE '^error (reset|error:BrokenPipeError) ' "$log" \
+        || fail "the connection ended with '$(grep '^error ' "$log")'," \
+                "not a reset"
+    expect a refused tcp 10.0.0.100 7000
+
+    cvsctl set interface "$ifname" external_ids:cf-netout-rules="$rules"
+    wait_until 5 "flowctl to install the restored rule" flowctl_synced
+    expect a connected tcp 10.0.0.100 7000
+}
+
+# ---------------------------------------------------------------------------
+# Restarts
+
+# sample_flows FILE: until FILE.stop exists, appends the number of flows in
+# br-cf (or "error") to FILE, as fast as ovs-ofctl answers.
+sample_flows() {
+    local f=$1 n
+    while [ ! -e "$f.stop" ]; do
+        if n=$(ovs-ofctl -O OpenFlow15 dump-flows \
+               "unix:$FC_CELL/br-cf.mgmt" 2>/dev/null); then
+            grep -c 'cookie=' <<<"$n" >> "$f" || true
+        else
+            echo error >> "$f"
+        fi
+    done
+}
+
+# flowctl killed with SIGKILL and started again, twice, under a steady ping
+# (20 packets a second): no packet lost, the bridge's table never empty,
+# the same flows after the restart; a change made while flowctl was down
+# (rules rewritten, a container added) is applied when it starts.
+test_flowctl_kill9_restart_under_traffic() {
+    sim_up
+    serve ext 80
+    sim push pinger --netout "[$ICMP_ECHO_100]"
+    sim push b --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    expect b connected tcp 10.0.0.100 80
+    wait_until 5 "flowctl in sync" flowctl_synced
+    local before n_before ping_pid sampler push_pid after rc=0
+    before=$(flows_snapshot)
+    n_before=$(show_value "installed flows")
+
+    # 200 pings, 10 s.
+    ping_pid=$(sim bg pinger ping -n -i 0.05 -c 200 -W 1 10.0.0.100 | tail -1)
+    sample_flows "$FC_TMP/samples" &
+    sampler=$!
+    remember_pid "$sampler"
+    wait_until 3 "the first echo replies" \
+        grep -q 'icmp_seq=5 ' "$FC_STATE/logs/bg.$ping_pid.log"
+
+    # 1. SIGKILL; OVS keeps forwarding with the flows it has; the new
+    # flowctl replaces them with the same flows, atomically.
+    kill_daemon flowctl KILL
+    sleep 0.5       # Traffic without flowctl.
+    flowctl_start
+    wait_until 5 "flowctl in sync after the restart" flowctl_synced
+    after=$(flows_snapshot)
+    [ "$after" = "$before" ] \
+        || fail "the flows differ after the restart:
+$(diff <(echo "$before") <(echo "$after"))"
+    expect_equal "$(show_value "installed flows")" "$n_before" \
+        "installed flows after the restart"
+
+    # 2. SIGKILL again; while flowctl is down, b's rules are removed and a
+    # container is pushed (cni-ovs waits for cf-installed).
+    kill_daemon flowctl KILL
+    cvsctl set interface "$(ifname_of b)" external_ids:cf-netout-rules='[]'
+    sim push late --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]" \
+        > "$FC_TMP/push-late.out" 2>&1 &
+    push_pid=$!
+    remember_pid "$push_pid"
+    wait_until 10 "cni-ovs to add the port of 'late'" \
+        eval "[ -n \"\$(cvsctl --bare --columns=name find interface \
+            external_ids:cf-handle=cs-$FC_NAME-late)\" ]"
+    sleep 0.3
+    flowctl_start
+    wait "$push_pid" || rc=$?
+    [ $rc -eq 0 ] || fail "push while flowctl was down: exit $rc:
+$(cat "$FC_TMP/push-late.out")"
+    wait_until 5 "flowctl in sync after the second restart" flowctl_synced
+    touch "$FC_TMP/samples.stop"
+    wait "$sampler" || true
+
+    # The ping must still be running: both restarts were under traffic.
+    pid_alive "$ping_pid" \
+        || fail "the ping ended before the second restart was done"
+    wait_until 12 "the ping to end" eval "! pid_alive $ping_pid"
+    local plog=$FC_STATE/logs/bg.$ping_pid.log
+    tail -2 "$plog"
+    grep -q '^200 packets transmitted, 200 received,' "$plog" \
+        || fail "packets lost across the flowctl restarts: $(tail -2 "$plog")"
+    echo "flow counts sampled (count value):" \
+         "$(sort "$FC_TMP/samples" | uniq -c | tr -s ' \n' ' ')"
+    ! grep -qvE '^[1-9][0-9]*$' "$FC_TMP/samples" \
+        || fail "br-cf was empty or unreadable while flowctl restarted"
+    [ "$(wc -l < "$FC_TMP/samples")" -ge 10 ] \
+        || fail "too few samples of br-cf"
+
+    expect b refused tcp 10.0.0.100 80
+    expect late connected tcp 10.0.0.100 80
+    expect_equal "$(cvsctl get interface "$(ifname_of late)" \
+                    external_ids:cf-installed)" '"true"' "late's cf-installed"
+}
+
+# `ovs-appctl -t flowctl exit` ends flowctl at once, leaving the flows in
+# OVS (fail-mode secure: traffic keeps flowing).  The probe keeps its
+# control connection open after the reply, as ovs-appctl may (it closes
+# right away, which races with flowctl's loop).
+test_flowctl_exits_on_appctl_exit() {
+    sim_up
+    serve ext 80
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    wait_until 5 "flowctl in sync" flowctl_synced
+    local pid n out
+    pid=$(cat "$FC_CELL/flowctl.pid")
+    n=$(show_value "installed flows")
+
+    out=$(on cell "$FC_PY" "$FC_PROBE" appctl "$(flowctl_ctl)" exit \
+          --hold 2 | tr '\n' ' ')
+    echo "appctl exit: $out"
+    [[ $out == "reply "*" closed "* ]] \
+        || fail "flowctl did not exit while its control connection was" \
+                "open: $out"
+    wait_until 2 "flowctl ($pid) to exit" eval "! pid_alive $pid"
+    expect_equal "$(ofctl dump-flows br-cf | grep -c cookie=)" "$n" \
+        "flows in br-cf after flowctl exited"
+    expect a connected tcp 10.0.0.100 80
+}
+
+# ovs-vswitchd restarted the way ovs-ctl restarts it (stop; set
+# flow-restore-wait; start): flowctl puts the flows back within 2 s of
+# vswitchd's start, then clears flow-restore-wait; NetOut and NetIn work
+# again.
+test_vswitchd_restart_with_flow_restore_wait() {
+    FC_LOG_IGNORE='(flowctl\.log.*rconn.*connection failed)|(ovs-vswitchd\.log.*terminating with signal 15)'
+    sim_up
+    serve ext 80
+    sim push web --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]" \
+        --port 8080 --host-port 61000
+    serve web 8080
+    expect web connected tcp 10.0.0.100 80
+    expect router connected tcp 10.0.0.11 61000
+    wait_until 5 "flowctl in sync" flowctl_synced
+    local before t_start
+    before=$(flows_snapshot)
+
+    kill_daemon ovs-vswitchd TERM
+    cvsctl --no-wait set open_vswitch . other_config:flow-restore-wait=true
+    # No vswitchd, nothing restored: flowctl must leave it set.
+    sleep 0.5
+    expect_equal "$(cvsctl --if-exists get open_vswitch . \
+                    other_config:flow-restore-wait)" '"true"' \
+        "flow-restore-wait while ovs-vswitchd is down"
+
+    vswitchd_start
+    t_start=$(date +%s%N)
+    wait_until 2 "the same flows back in br-cf" \
+        eval '[ "$(flows_snapshot)" = "$before" ]'
+    echo "flows back $((($(date +%s%N) - t_start) / 1000000)) ms after" \
+         "ovs-vswitchd started"
+    wait_until 2 "flowctl to clear flow-restore-wait" \
+        eval "[ -z \"\$(cvsctl --if-exists get open_vswitch . \
+            other_config:flow-restore-wait)\" ]"
+    expect web connected tcp 10.0.0.100 80
+    expect router connected tcp 10.0.0.11 61000
+    expect router refused tcp 10.0.0.11 61001
+}
+
+# Ports whose veth vanished while flowctl was down are removed from OVSDB
+# when it starts, with their flows; the others keep working.
+test_stale_port_removed_at_start() {
+    sim_up
+    serve ext 80
+    sim push gone --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    sim push kept --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    local stale ofport cookie
+    stale=$(ifname_of gone)
+    # OVS complains about the device that vanished; flowctl is stopped.
+    FC_LOG_IGNORE="(ovs-vswitchd\\.log.*$stale)|(flowctl\\.log.*terminating with signal 15)"
+    ofport=$(cvsctl get interface "$stale" ofport)
+    cookie=$(printf '0x%x' $(((2 << 56) | ofport)))
+    ofctl dump-flows br-cf "cookie=$cookie/-1" | grep -q cookie= \
+        || fail "no flows with the container's cookie $cookie to begin with"
+
+    kill_daemon flowctl TERM
+    on cell ip link del "$stale"
+    flowctl_start
+    wait_until 5 "port $stale removed from OVSDB" \
+        eval "! cvsctl list-ports br-cf | grep -qx $stale"
+    cvsctl list-ports br-cf | grep -qx "$(ifname_of kept)" \
+        || fail "the port of 'kept' was removed too"
+    grep -q "removing port $stale of container $(handle_of gone)" \
+        "$FC_CELL/flowctl.log" || fail "flowctl did not log the removal"
+    wait_until 5 "flowctl in sync" flowctl_synced
+    expect_equal "$(ofctl dump-flows br-cf "cookie=$cookie/-1" \
+                    | grep -c cookie=)" 0 \
+        "flows of the removed container (cookie $cookie)"
+    expect kept connected tcp 10.0.0.100 80
+}
+
+# ---------------------------------------------------------------------------
+# The operator's view
+
+# dump-flows names the tables; an ASG rule's flows carry cookie 0x03 |
+# ruleset | index; flowctl/show lists containers and their (shared)
+# rulesets; conntrack records the admitting rule's cookie in ct_label and
+# the ruleset's epoch in ct_mark.
+test_operator_view_tables_cookies_show_conntrack() {
+    sim_up
+    serve ext 80,8080
+    local rules
+    rules="[$(tcp_rule 10.0.0.100 10.0.0.100 80),$(tcp_rule 10.0.0.100 10.0.0.100 8080)]"
+    sim push a --netout "$rules"
+    sim push b --netout "$rules"
+    sim push c
+    wait_until 5 "flowctl in sync" flowctl_synced
+
+    local flows t
+    flows=$(ofctl dump-flows br-cf --names)
+    for t in classify spoof_guard arp conntrack owner ct_state egress \
+             ingress commit forward reject; do
+        grep -qE "table=\"?$t\"?," <<<"$flows" \
+            || fail "no flows shown in table '$t'"
+    done
+
+    local show rs_a rs_b rs_c
+    show=$(fcctl flowctl/show)
+    sed -n '1,6p' <<<"$show"
+    ruleset_of() {
+        sed -n "s/^ *$(handle_of "$1") ofport .* ruleset \([0-9]*\) ($2 rules).*/\1/p" \
+            <<<"$show"
+    }
+    rs_a=$(ruleset_of a 2)
+    rs_b=$(ruleset_of b 2)
+    rs_c=$(ruleset_of c 0)
+    [ -n "$rs_a" ] && [ -n "$rs_c" ] \
+        || fail "flowctl/show does not list a (2 rules) and c (0 rules)"
+    expect_equal "$rs_b" "$rs_a" "b's ruleset (the same rules as a)"
+    [ "$rs_c" != "$rs_a" ] || fail "c shares a's ruleset"
+
+    # Every conjunction flow is an ASG flow (kind 0x03) of that ruleset.
+    local bad ck
+    bad=$(grep 'conj' <<<"$flows" \
+          | grep -vE "cookie=0x3$(printf '%08x' "$rs_a")[0-9a-f]{6}," \
+          || true)
+    [ -z "$bad" ] || fail "conjunction flows with other cookies:
+$bad"
+    ck=$(printf '0x%x' $(((3 << 56) | (rs_a << 24) | 1)))
+    ofctl dump-flows br-cf "cookie=$ck/-1" | grep -q 'tp_dst=8080' \
+        || fail "no flow for port 8080 with rule 1's cookie $ck"
+
+    # A connection admitted by rule 1 (port 8080) carries its cookie, and
+    # the ruleset's epoch (reg3 of a's classify flow).
+    expect a connected tcp 10.0.0.100 8080
+    local ct epoch
+    ct=$(sim cell ovs-appctl dpctl/dump-conntrack zone=1 \
+         | grep "src=$(sim ip a),dst=10.0.0.100,.*dport=8080)")
+    echo "$ct"
+    grep -q "labels=$ck" <<<"$ct" \
+        || fail "the connection's ct_label is not rule 1's cookie $ck"
+    epoch=$(ofctl dump-flows br-cf "in_port=$(ifname_of a)" \
+            | sed -n 's/.*set_field:\(0x[0-9a-f]*\)->reg3.*/\1/p' | head -1)
+    [ -n "$epoch" ] && grep -q "mark=$((epoch))," <<<"$ct" \
+        || fail "the connection's ct_mark is not the epoch '$epoch'"
+}

@@ -62,7 +62,7 @@ LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 # Keep unit-test objects (otherwise intermediate) between builds.
 .SECONDARY:
 
-all: deps ovs $(BIN)/cni-ovs $(UNIT_BINS)
+all: deps ovs $(BIN)/cni-ovs
 
 deps:
 	@$(TOP)/scripts/install-deps
@@ -91,6 +91,7 @@ include $(TOP)/lib/build.mk
 include $(TOP)/cni-ovs/build.mk
 include $(TOP)/flowctl/build.mk
 include $(TOP)/tests/build.mk
+all: $(UNIT_BINS)
 include $(TOP)/tests/garden-sim/build.mk
 include $(TOP)/bench/build.mk
 

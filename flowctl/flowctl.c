@@ -15,6 +15,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "cell.h"
 #include "cfnet.h"
@@ -22,17 +23,22 @@
 #include "settings.h"
 #include "daemon.h"
 #include "dirs.h"
+#include "explain.h"
 #include "fatal-signal.h"
 #include "flow-table.h"
+#include "flowstats.h"
 #include "hostnet.h"
 #include "model.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "packets.h"
 #include "pinctrl.h"
 #include "pipeline.h"
+#include "runner.h"
 #include "smap.h"
 #include "timeval.h"
 #include "unixctl.h"
@@ -50,6 +56,8 @@ struct flowctl {
     struct cell *cell;
     struct ofctrl *ofctrl;
     struct pinctrl *pinctrl;
+    struct flowstats *flowstats;        /* Rule hit counts. */
+    struct runner *runner;              /* flowctl/trace's ovs-appctl. */
     struct flow_table desired;
     bool recompute;             /* Model changed or recompute requested. */
     bool put_pending;           /* 'desired' not yet put. */
@@ -165,6 +173,78 @@ container_mtu(const struct flowctl_config *cfg)
 
 /* ---- unixctl ---- */
 
+/* A flowctl/show or flowctl/rule-stats waiting for flow statistics. */
+enum stats_format {
+    STATS_SHOW,                 /* flowctl/show: its text, then "rules:". */
+    STATS_TEXT,                 /* flowctl/rule-stats: "rules:" only. */
+    STATS_JSON,                 /* flowctl/rule-stats --json. */
+};
+
+struct stats_req {
+    struct flowctl *fc;
+    struct unixctl_conn *conn;
+    enum stats_format format;
+    struct ds text;             /* STATS_SHOW: what comes before "rules:". */
+};
+
+/* Replies to 'req_', a struct stats_req, and frees it (a flowstats_cb). */
+static void
+stats_reply(void *req_, const struct rule_counts *counts, const char *error)
+{
+    struct stats_req *req = req_;
+    struct flowctl *fc = req->fc;
+
+    if (req->format == STATS_SHOW) {
+        ds_put_char(&req->text, '\n');
+        if (counts) {
+            explain_rule_stats(&fc->model, counts, &req->text);
+        } else {
+            ds_put_format(&req->text, "rules: (no hit counts: %s)\n", error);
+        }
+        unixctl_command_reply(req->conn, ds_cstr(&req->text));
+    } else if (!counts) {
+        unixctl_command_reply_error(req->conn, error);
+    } else if (req->format == STATS_JSON) {
+        struct json *json = explain_rule_stats_json(&fc->model, counts);
+        char *s = json_to_string(json, JSSF_PRETTY | JSSF_SORT);
+        char *reply = xasprintf("%s\n", s);
+        unixctl_command_reply(req->conn, reply);
+        free(reply);
+        free(s);
+        json_destroy(json);
+    } else {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        explain_rule_stats(&fc->model, counts, &s);
+        unixctl_command_reply(req->conn, ds_cstr(&s));
+        ds_destroy(&s);
+    }
+    ds_destroy(&req->text);
+    free(req);
+}
+
+/* Asks the switch for the flow statistics behind the hit counts; the reply
+ * to 'conn' follows when they arrive (or right away if they cannot). */
+static void
+start_stats(struct flowctl *fc, struct unixctl_conn *conn,
+            enum stats_format format, struct ds *text)
+{
+    struct stats_req *req = xzalloc(sizeof *req);
+    req->fc = fc;
+    req->conn = conn;
+    req->format = format;
+    ds_init(&req->text);
+    if (text) {
+        ds_swap(&req->text, text);
+    }
+
+    const char *error = (fc->flowstats
+                         ? flowstats_request(fc->flowstats, stats_reply, req)
+                         : "OpenFlow: waiting for the bridge");
+    if (error) {
+        stats_reply(req, NULL, error);
+    }
+}
+
 static void
 flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
              const char *argv[] OVS_UNUSED, void *fc_)
@@ -180,11 +260,183 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ofctrl_format(fc->ofctrl, &s);
         ds_put_cstr(&s, "\nrejects (packet-ins):\n");
         pinctrl_format(fc->pinctrl, &s);
+        start_stats(fc, conn, STATS_SHOW, &s);
     } else {
         ds_put_cstr(&s, "OpenFlow: waiting for the bridge\n");
+        unixctl_command_reply(conn, ds_cstr(&s));
     }
-    unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
+}
+
+static void
+flowctl_rule_stats(struct unixctl_conn *conn, int argc, const char *argv[],
+                   void *fc_)
+{
+    struct flowctl *fc = fc_;
+    bool json = false;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else {
+            char *error = xasprintf("%s: unknown option (the only one is "
+                                    "--json)", argv[i]);
+            unixctl_command_reply_error(conn, error);
+            free(error);
+            return;
+        }
+    }
+    start_stats(fc, conn, json ? STATS_JSON : STATS_TEXT, NULL);
+}
+
+/* flowctl/trace: ofproto/trace of a new connection from a container. */
+
+/* ovs-appctl's own timeout, and ours for it (it may hang connecting). */
+#define TRACE_APPCTL_TIMEOUT_S 3
+#define TRACE_TIMEOUT_MS 5000
+
+struct trace_req {
+    struct flowctl *fc;
+    struct unixctl_conn *conn;
+    uint32_t dst;               /* Host byte order. */
+    char *command;              /* What ran, for the reply. */
+};
+
+static void
+trace_done(void *req_, int status, const char *output, const char *error)
+{
+    struct trace_req *req = req_;
+
+    if (error || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        char *status_s = (error ? xstrdup(error)
+                          : WIFEXITED(status)
+                          ? xasprintf("exit status %d", WEXITSTATUS(status))
+                          : xasprintf("killed by signal %d",
+                                      WTERMSIG(status)));
+        char *msg = xasprintf("%s failed (%s):\n%s", req->command, status_s,
+                              output);
+        unixctl_command_reply_error(req->conn, msg);
+        free(msg);
+        free(status_s);
+    } else {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%s\n\n%s", req->command, output);
+        ds_chomp(&s, '\n');
+        ds_put_cstr(&s, "\n\nverdict: ");
+        explain_trace(&req->fc->model, output, req->dst, &s);
+        ds_put_char(&s, '\n');
+        unixctl_command_reply(req->conn, ds_cstr(&s));
+        ds_destroy(&s);
+    }
+    free(req->command);
+    free(req);
+}
+
+static const struct model_container *
+find_container_by_handle(const struct model *model, const char *handle)
+{
+    const struct model_container *c;
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        if (!strcmp(c->handle, handle)) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Parses flowctl/trace's arguments into the flow to trace (returned,
+ * malloc'd) and '*dst'; on error returns NULL with a message naming the
+ * argument in '*errorp'. */
+static char *
+trace_flow(const struct model *model, const char *argv[], uint32_t *dst,
+           char **errorp)
+{
+    const char *handle = argv[1], *dst_s = argv[2], *proto = argv[3];
+    const char *port_s = argv[4];
+    unsigned int port;
+    ovs_be32 ip;
+
+    *errorp = NULL;
+    const struct model_container *c = find_container_by_handle(model,
+                                                               handle);
+    if (!c) {
+        *errorp = xasprintf("HANDLE: no container with handle \"%s\" on "
+                            "this cell (flowctl/show lists them)", handle);
+        return NULL;
+    }
+    if (!ip_parse(dst_s, &ip)) {
+        *errorp = xasprintf("DST: \"%s\" is not an IPv4 address", dst_s);
+        return NULL;
+    }
+    bool icmp = !strcmp(proto, "icmp");
+    if (!icmp && strcmp(proto, "tcp") && strcmp(proto, "udp")) {
+        *errorp = xasprintf("PROTO: \"%s\" is not tcp, udp or icmp", proto);
+        return NULL;
+    }
+    if (!str_to_uint(port_s, 10, &port) || port > (icmp ? 255 : 65535)) {
+        *errorp = xasprintf(icmp
+                            ? "PORT: \"%s\" is not an ICMP type (0-255)"
+                            : "PORT: \"%s\" is not a port number (0-65535)",
+                            port_s);
+        return NULL;
+    }
+
+    uint8_t gw_mac[6] = CFNET_GATEWAY_MAC;
+    struct eth_addr src, gw;
+    memcpy(src.ea, c->mac, ETH_ADDR_LEN);
+    memcpy(gw.ea, gw_mac, ETH_ADDR_LEN);
+    *dst = ntohl(ip);
+    /* "tcp_dst"/"udp_dst": ofproto/trace refuses the "tp_dst" alias for
+     * UDP. */
+    return xasprintf("in_port=%"PRIu32",%s,dl_src="ETH_ADDR_FMT",dl_dst="
+                     ETH_ADDR_FMT",nw_src="IP_FMT",nw_dst="IP_FMT
+                     ",nw_ttl=64,%s_%s=%u", c->ofport, proto,
+                     ETH_ADDR_ARGS(src), ETH_ADDR_ARGS(gw),
+                     IP_ARGS(htonl(c->ip)), IP_ARGS(ip), proto,
+                     icmp ? "type" : "dst", port);
+}
+
+static void
+flowctl_trace(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[], void *fc_)
+{
+    struct flowctl *fc = fc_;
+    uint32_t dst;
+    char *error;
+
+    if (!fc->ofctrl) {
+        unixctl_command_reply_error(conn, "the bridge is not set up yet");
+        return;
+    }
+    char *flow = trace_flow(&fc->model, argv, &dst, &error);
+    if (!flow) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
+
+    char *timeout = xasprintf("--timeout=%d", TRACE_APPCTL_TIMEOUT_S);
+    char *args[] = {
+        "ovs-appctl", timeout, "ofproto/trace", fc->cfg.bridge, flow,
+        "--ct-next", "trk,new", NULL,
+    };
+    struct trace_req *req = xzalloc(sizeof *req);
+    req->fc = fc;
+    req->conn = conn;
+    req->dst = dst;
+    req->command = xasprintf("ovs-appctl ofproto/trace %s %s --ct-next "
+                             "trk,new", fc->cfg.bridge, flow);
+    int retval = runner_start(fc->runner, args, TRACE_TIMEOUT_MS, trace_done,
+                              req);
+    if (retval) {
+        error = xasprintf("cannot run ovs-appctl: %s", ovs_strerror(retval));
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        free(req->command);
+        free(req);
+    }
+    free(timeout);
+    free(flow);
 }
 
 static void
@@ -293,6 +545,7 @@ start_openflow(struct flowctl *fc)
     fc->ofctrl = ofctrl_create(target);
     ofctrl_set_meters(fc->ofctrl, &meter, 1);
     fc->pinctrl = pinctrl_create(target);
+    fc->flowstats = flowstats_create(target);
     VLOG_INFO("OpenFlow: %s", target);
     free(target);
 }
@@ -355,6 +608,10 @@ main(int argc, char *argv[])
     unixctl_command_register("flowctl/show", "", 0, 0, flowctl_show, &fc);
     unixctl_command_register("flowctl/recompute", "", 0, 0,
                              flowctl_recompute, &fc);
+    unixctl_command_register("flowctl/rule-stats", "[--json]", 0, 1,
+                             flowctl_rule_stats, &fc);
+    unixctl_command_register("flowctl/trace", "HANDLE DST tcp|udp|icmp PORT",
+                             4, 4, flowctl_trace, &fc);
     unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
@@ -368,6 +625,7 @@ main(int argc, char *argv[])
     cfnet_host_mac(fc.model.cell.gateway_host_ip,
                    fc.model.cell.gateway_host_mac);
     flow_table_init(&fc.desired);
+    fc.runner = runner_create();
 
     fc.recompute = true;
 
@@ -400,13 +658,17 @@ main(int argc, char *argv[])
             cell_mark_installed(fc.cell, txn, acked);
             end_flow_restore_wait(&fc, txn, acked);
             pinctrl_run(fc.pinctrl);
+            flowstats_run(fc.flowstats);
         }
+        runner_run(fc.runner);
 
         ovsdb_idl_loop_commit_and_wait(&loop);
         if (fc.ofctrl) {
             ofctrl_wait(fc.ofctrl);
             pinctrl_wait(fc.pinctrl);
+            flowstats_wait(fc.flowstats);
         }
+        runner_wait(fc.runner);
         unixctl_server_wait(unixctl);
         if (!fc.hostnet_done && fc.hostnet_retry) {
             poll_timer_wait_until(fc.hostnet_retry);
@@ -414,6 +676,10 @@ main(int argc, char *argv[])
         poll_block();
     }
 
+    /* Commands still waiting get their (error) replies before the server
+     * goes. */
+    runner_destroy(fc.runner);
+    flowstats_destroy(fc.flowstats);
     unixctl_server_destroy(unixctl);
     pinctrl_destroy(fc.pinctrl);
     ofctrl_destroy(fc.ofctrl);

@@ -211,7 +211,7 @@ add_fixed_flows(struct ctx *ctx)
     /* egress: the cell itself, except DNS and host services (added with
      * higher priority below), and the overlay are out of bounds; no ASG
      * opens them.  Then the default: reject. */
-    uint64_t cell_ck = cookie(PIPELINE_CK_HOST, 0xffffff);
+    uint64_t cell_ck = cookie(PIPELINE_CK_HOST, PIPELINE_HOST_CLOSING);
     add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,nw_dst="IP_FMT
              "/%u,actions=goto_table:%d", PIPELINE_T_EGRESS,
              PRIO_EGRESS_FORBIDDEN, cell_ck, IP_FMT_ARGS(cell->overlay.addr),
@@ -281,7 +281,8 @@ add_host_allow_flows(struct ctx *ctx)
         }
         add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
                  "nw_dst="IP_FMT",actions=goto_table:%d", PIPELINE_T_EGRESS,
-                 PRIO_EGRESS_FORBIDDEN, cookie(PIPELINE_CK_HOST, 0xffffff),
+                 PRIO_EGRESS_FORBIDDEN,
+                 cookie(PIPELINE_CK_HOST, PIPELINE_HOST_CLOSING),
                  IP_FMT_ARGS(cell->dns_servers[i]), PIPELINE_T_REJECT);
     }
     for (int p = 0; p < 2; p++) {
@@ -299,7 +300,7 @@ add_host_allow_flows(struct ctx *ctx)
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
                      "nw_dst="IP_FMT",actions=goto_table:%d",
                      PIPELINE_T_EGRESS, PRIO_EGRESS_FORBIDDEN,
-                     cookie(PIPELINE_CK_HOST, 0xffffff),
+                     cookie(PIPELINE_CK_HOST, PIPELINE_HOST_CLOSING),
                      IP_FMT_ARGS(svc[i].ip), PIPELINE_T_REJECT);
         }
     }
@@ -571,19 +572,22 @@ add_ruleset_flows(struct ctx *ctx, const struct ruleset *rs)
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
              "ct_state=+est+trk,reg0=%d,reg3=%#"PRIx32",ct_mark=%#"PRIx32
              ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
-             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | 0xffffff),
+             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
+                                     | PIPELINE_RULESET_EST_INDEX),
              PIPELINE_FROM_CONTAINER, rs->epoch, rs->epoch,
              PIPELINE_T_FORWARD);
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
              "ct_state=+est+trk,reg0=%d,reg3=%#"PRIx32",ct_mark=%#"PRIx32
              ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
-             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | 0xffffff),
+             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
+                                     | PIPELINE_RULESET_EST_INDEX),
              PIPELINE_FROM_GATEWAY, rs->epoch, rs->epoch,
              PIPELINE_T_FORWARD);
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
              "ct_state=+rel+trk,reg3=%#"PRIx32",ct_mark=%#"PRIx32
              ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
-             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | 0xffffff),
+             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
+                                     | PIPELINE_RULESET_EST_INDEX),
              rs->epoch, rs->epoch, PIPELINE_T_FORWARD);
 
     if (rs->rules) {
@@ -760,4 +764,87 @@ pipeline_container_ruleset(const struct model *model, uint32_t ofport,
     }
     hmap_destroy(&ctx.rulesets);
     free(ctx.by_id);
+}
+
+size_t
+pipeline_get_rulesets(const struct model *model,
+                      struct pipeline_ruleset **rulesetsp)
+{
+    struct ctx ctx = {
+        .model = model,
+        .rulesets = HMAP_INITIALIZER(&ctx.rulesets),
+        .cell_hash = hash_cell(&model->cell),
+    };
+
+    assign_rulesets(&ctx);
+    size_t n = hmap_count(&ctx.rulesets);
+    struct pipeline_ruleset *out = xcalloc(MAX(n, 1), sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        const struct ruleset *rs = ctx.by_id[i];
+        out[i].id = rs->id;
+        out[i].epoch = rs->epoch;
+        out[i].staging = rs->staging;
+        out[i].rules = rs->rules;
+        out[i].containers = xmalloc(MAX(hmap_count(&model->containers), 1)
+                                    * sizeof *out[i].containers);
+    }
+
+    /* Each container joins its ruleset, in ofport order. */
+    size_t nc = hmap_count(&model->containers), j = 0;
+    const struct model_container **sorted = xmalloc(MAX(nc, 1)
+                                                    * sizeof *sorted);
+    const struct model_container *c;
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        sorted[j++] = c;
+    }
+    qsort(sorted, nc, sizeof *sorted, compare_containers);
+    for (j = 0; j < nc; j++) {
+        const struct ruleset *rs = ruleset_find(&ctx, sorted[j]->netout,
+                                                sorted[j]->staging);
+        struct pipeline_ruleset *prs = CONST_CAST(
+            struct pipeline_ruleset *,
+            pipeline_find_ruleset(out, n, rs->id));
+        prs->containers[prs->n_containers++] = sorted[j];
+    }
+    free(sorted);
+
+    struct ruleset *rs;
+    HMAP_FOR_EACH_POP (rs, node, &ctx.rulesets) {
+        free(rs);
+    }
+    hmap_destroy(&ctx.rulesets);
+    free(ctx.by_id);
+
+    *rulesetsp = out;
+    return n;
+}
+
+void
+pipeline_rulesets_destroy(struct pipeline_ruleset *rulesets, size_t n)
+{
+    if (rulesets) {
+        for (size_t i = 0; i < n; i++) {
+            free(rulesets[i].containers);
+        }
+        free(rulesets);
+    }
+}
+
+const struct pipeline_ruleset *
+pipeline_find_ruleset(const struct pipeline_ruleset *rulesets, size_t n,
+                      uint32_t id)
+{
+    /* In ascending id: a binary search. */
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (rulesets[mid].id == id) {
+            return &rulesets[mid];
+        } else if (rulesets[mid].id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return NULL;
 }

@@ -23,10 +23,14 @@
 #ifndef FLOWCTL_PIPELINE_H
 #define FLOWCTL_PIPELINE_H 1
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct flow_table;
 struct model;
+struct model_container;
+struct model_rules;
 
 /* Tables, in pipeline order.  Each name is unique; see pipeline_table_name().
  * Keep in sync with 'table_names' in pipeline.c (a build-time assertion
@@ -92,6 +96,10 @@ const char *pipeline_table_name(enum pipeline_table);
 #define PIPELINE_CK_NETIN     0x06
 #define PIPELINE_CK_DEFAULT   0x07
 
+/* The id of PIPELINE_CK_HOST's closing flows (the overlay, the cell's own
+ * addresses). */
+#define PIPELINE_HOST_CLOSING 0xffffff
+
 static inline uint64_t
 pipeline_cookie(uint8_t kind, uint64_t id)
 {
@@ -109,5 +117,31 @@ struct pipeline_ruleset_info {
 };
 void pipeline_container_ruleset(const struct model *, uint32_t ofport,
                                 struct pipeline_ruleset_info *);
+
+/* A ruleset as pipeline_compute() makes it: the containers that share one
+ * NetOut rule list and workload.  The ASG flows of rule i carry cookie
+ * pipeline_cookie(PIPELINE_CK_ASG, id << 24 | i); its 'ct_state' flows
+ * (established and related traffic) PIPELINE_RULESET_EST_INDEX as i. */
+struct pipeline_ruleset {
+    uint32_t id;
+    uint32_t epoch;
+    bool staging;
+    const struct model_rules *rules;    /* NULL: no rules. */
+    const struct model_container **containers;  /* In ofport order. */
+    size_t n_containers;
+};
+
+#define PIPELINE_RULESET_EST_INDEX 0xffffff
+
+/* Stores in '*rulesets' the rulesets of 'model', in ascending id, and
+ * returns their number.  Free them with pipeline_rulesets_destroy(). */
+size_t pipeline_get_rulesets(const struct model *,
+                             struct pipeline_ruleset **rulesets);
+void pipeline_rulesets_destroy(struct pipeline_ruleset *, size_t n);
+
+/* The ruleset with 'id' in 'rulesets' (as pipeline_get_rulesets() returns
+ * them), or NULL. */
+const struct pipeline_ruleset *pipeline_find_ruleset(
+    const struct pipeline_ruleset *rulesets, size_t n, uint32_t id);
 
 #endif /* pipeline.h */

@@ -865,3 +865,188 @@ $bad"
     [ -n "$epoch" ] && grep -q "mark=$((epoch))," <<<"$ct" \
         || fail "the connection's ct_mark is not the epoch '$epoch'"
 }
+
+# rule_stat APP INDEX FIELD: FIELD (connections, bytes) of rule INDEX of
+# APP's ruleset, from `flowctl/rule-stats --json`.
+rule_stat() {
+    fcctl flowctl/rule-stats --json | "$FC_PY" -c '
+import json, sys
+for rs in json.load(sys.stdin)["rulesets"]:
+    if sys.argv[1] in rs["containers"]:
+        print(rs["rules"][int(sys.argv[2])][sys.argv[3]])
+' "$(handle_of "$1")" "$2" "$3"
+}
+
+# established_packets APP: the packets of established and related traffic
+# of APP's ruleset.
+established_packets() {
+    fcctl flowctl/rule-stats --json | "$FC_PY" -c '
+import json, sys
+for rs in json.load(sys.stdin)["rulesets"]:
+    if sys.argv[1] in rs["containers"]:
+        print(rs["established"]["packets"])
+' "$(handle_of "$1")"
+}
+
+# ruleset_hex APP: APP's ruleset as cookies show it (0xfe84).
+ruleset_hex() {
+    printf '%#x' "$(fcctl flowctl/show \
+        | sed -n "s/^ *$(handle_of "$1") ofport .* ruleset \([0-9]*\) .*/\1/p")"
+}
+
+# Hit counts: each ASG rule counts the connections it admitted (the
+# switch's statistics of the rule's conj_id flow), summed over the
+# containers of its ruleset, in flowctl/show's "rules:" section and in
+# flowctl/rule-stats (text and JSON).  A rule nobody used counts 0, as does
+# the same rule in another ruleset; refused connections count nowhere.
+test_rule_stats_count_connections() {
+    sim_up
+    serve ext 80,8080
+    local rules
+    rules="[$(tcp_rule 10.0.0.100 10.0.0.100 80),$(tcp_rule 10.0.0.100 10.0.0.100 8080)]"
+    sim push a --netout "$rules"
+    sim push b --netout "$rules"
+    sim push c --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    wait_until 5 "flowctl in sync" flowctl_synced
+    expect_equal "$(rule_stat a 0 connections)" 0 "rule 0's count at first"
+
+    expect a connected tcp 10.0.0.100 80
+    expect b connected tcp 10.0.0.100 80
+    expect a connected tcp 10.0.0.100 80
+    expect a refused tcp 10.0.0.101 80
+    expect c refused tcp 10.0.0.100 8080
+    # The datapath credits its cached flows to OpenFlow's when its
+    # revalidators run (about every 500 ms).
+    wait_until 5 "rule 0 of a's ruleset to count 3 connections" \
+        eval '[ "$(rule_stat a 0 connections)" = 3 ]'
+    expect_equal "$(rule_stat b 0 connections)" 3 \
+        "rule 0's count seen from b (the same ruleset)"
+    expect_equal "$(rule_stat a 1 connections)" 0 "rule 1's count"
+    expect_equal "$(rule_stat c 0 connections)" 0 \
+        "the count of c's rule 0 (the same rule in another ruleset)"
+    [ "$(rule_stat a 0 bytes)" -gt 0 ] || fail "rule 0 counts no bytes"
+    wait_until 5 "a's ruleset to count established packets" \
+        eval '[ "$(established_packets a)" -gt 0 ]'
+
+    local show rs section
+    show=$(fcctl flowctl/show)
+    rs=$(ruleset_hex a)
+    section=$(sed -n '/^rules: /,$p' <<<"$show")
+    echo "$section"
+    grep -q '^rejects (packet-ins):' <<<"$show" \
+        || fail "flowctl/show lost its other sections"
+    grep -qE "^rules: 3 ASG rules in 2 rulesets " <<<"$section" \
+        || fail "no 'rules: 3 ASG rules in 2 rulesets' in flowctl/show"
+    grep -qx "  ruleset $rs ($((rs))): containers $(handle_of a) $(handle_of b)" \
+        <<<"$section" \
+        || grep -qx "  ruleset $rs ($((rs))): containers $(handle_of b) $(handle_of a)" \
+        <<<"$section" \
+        || fail "flowctl/show does not list ruleset $rs with a and b"
+    grep -qE "^    rule 0: 3 connections, [1-9][0-9]* bytes: tcp 10.0.0.100 port 80$" \
+        <<<"$section" || fail "flowctl/show does not count rule 0's 3 connections"
+    grep -qx "    rule 1: 0 connections, 0 bytes: tcp 10.0.0.100 port 8080" \
+        <<<"$section" || fail "flowctl/show does not count rule 1's 0 connections"
+    # The established counts may still move (see above).
+    expect_equal "$(fcctl flowctl/rule-stats | grep -v '^    established')" \
+        "$(grep -v '^    established' <<<"$section")" \
+        "flowctl/rule-stats (the same as flowctl/show's section)"
+}
+
+# Hit counts need the switch: a switch that does not answer within 1 s gets
+# flowctl/rule-stats an error and flowctl/show its usual text with the
+# reason instead of the counts; once it answers again, so do they.
+test_rule_stats_switch_not_answering() {
+    FC_LOG_IGNORE='flowstats.*no complete flow statistics reply'
+    sim_up
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    wait_until 5 "flowctl in sync" flowctl_synced
+    local vpid t0 stats_rc=0 stats show ms
+    vpid=$(cat "$FC_CELL/ovs-vswitchd.pid")
+
+    kill -STOP "$vpid"
+    t0=$(date +%s%N)
+    stats=$(fcctl flowctl/rule-stats 2>&1) || stats_rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    show=$(fcctl flowctl/show 2>&1) || true
+    kill -CONT "$vpid"
+
+    echo "rule-stats (exit $stats_rc after $ms ms): $stats"
+    [ "$stats_rc" -ne 0 ] || fail "flowctl/rule-stats succeeded: $stats"
+    grep -q 'did not answer the flow statistics request in time' \
+        <<<"$stats" || fail "unexpected error from flowctl/rule-stats"
+    [ "$ms" -ge 900 ] && [ "$ms" -lt 3000 ] \
+        || fail "flowctl/rule-stats answered after $ms ms, not about 1 s"
+    grep -q '^rules: (no hit counts: the switch did not answer' <<<"$show" \
+        || fail "flowctl/show without the switch: $(tail -3 <<<"$show")"
+    grep -q '^state: S_IDLE' <<<"$show" \
+        || fail "flowctl/show without the switch lost its other sections"
+    wait_until 5 "hit counts again" fcctl flowctl/rule-stats
+}
+
+# flowctl/trace runs ofproto/trace for a new connection from a container
+# and names the flow that decided, in words; the verdicts agree with real
+# traffic.  Bad arguments are named.
+test_trace_names_the_deciding_rule() {
+    sim_up --deny-running 10.10.0.0/16
+    serve ext 443,8080
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 22),$(tcp_rule 10.0.0.0 10.0.0.255 80 443)]"
+    sim push b
+    wait_until 5 "flowctl in sync" flowctl_synced
+    local h rs out
+    h=$(handle_of a)
+    rs=$(ruleset_hex a)
+
+    # verdict_is DST PROTO PORT VERDICT
+    verdict_is() {
+        out=$(fcctl flowctl/trace "$h" "$1" "$2" "$3") \
+            || fail "flowctl/trace $h $1 $2 $3 failed: $out"
+        local got
+        got=$(sed -n 's/^verdict: //p' <<<"$out")
+        [ "$got" = "$4" ] \
+            || fail "flowctl/trace $1 $2 $3: expected verdict '$4', got '$got'"
+        echo "ok: trace $1 $2 $3: $got"
+    }
+
+    verdict_is 10.0.0.100 tcp 443 \
+        "allowed by ASG rule 1 of ruleset $rs (tcp 10.0.0.0-10.0.0.255 ports 80-443)"
+    # The reply carries the command and OVS's whole trace.
+    head -1 <<<"$out" | grep -q "^ovs-appctl ofproto/trace br-cf in_port=$(cvsctl get interface "$(ifname_of a)" ofport),tcp," \
+        || fail "the trace does not start with the command: $(head -1 <<<"$out")"
+    grep -q "cookie $(printf '%#x' $(((3 << 56) | (rs << 24) | 1)))" <<<"$out" \
+        || fail "the trace does not show rule 1's cookie"
+    grep -q '^Datapath actions: ct(commit' <<<"$out" \
+        || fail "the trace lacks the committing datapath actions"
+    expect a connected tcp 10.0.0.100 443
+
+    verdict_is 10.0.0.100 tcp 22 \
+        "allowed by ASG rule 0 of ruleset $rs (tcp 10.0.0.100 port 22)"
+    verdict_is 10.0.0.100 tcp 8080 \
+        "rejected: default deny (no ASG rule matches)"
+    expect a refused tcp 10.0.0.100 8080
+    verdict_is 10.0.0.100 icmp 8 \
+        "rejected: default deny (no ASG rule matches)"
+    verdict_is 10.10.1.1 tcp 80 \
+        "rejected: deny_networks running entry 0 (10.10.0.0/16)"
+    verdict_is 169.254.0.2 udp 53 "allowed: DNS server 169.254.0.2"
+    expect a answer dns udp
+    verdict_is 169.254.0.2 tcp 80 \
+        "rejected: 169.254.0.2 is the cell's own address (only DNS and the configured host services are open)"
+    verdict_is "$(sim ip b)" tcp 8080 \
+        "rejected: $(sim ip b) is in the overlay (a container on this cell; container-to-container needs a policy)"
+
+    # expect_trace_error ARGS... -- MESSAGE
+    local args err
+    for args in "nobody 10.0.0.100 tcp 80|HANDLE: no container with handle \"nobody\"" \
+                "$h 10.0.0 tcp 80|DST: \"10.0.0\" is not an IPv4 address" \
+                "$h 10.0.0.100 sctp 80|PROTO: \"sctp\" is not tcp, udp or icmp" \
+                "$h 10.0.0.100 tcp 70000|PORT: \"70000\" is not a port number" \
+                "$h 10.0.0.100 icmp 300|PORT: \"300\" is not an ICMP type"; do
+        # shellcheck disable=SC2086
+        if err=$(fcctl flowctl/trace ${args%%|*} 2>&1); then
+            fail "flowctl/trace ${args%%|*} succeeded"
+        fi
+        grep -qF "${args#*|}" <<<"$err" \
+            || fail "flowctl/trace ${args%%|*}: expected '${args#*|}', got: $err"
+        echo "ok: trace ${args%%|*}: $(head -1 <<<"$err")"
+    done
+}

@@ -1,0 +1,496 @@
+/*
+ * explain: flowctl's flows and their counters in words.  See explain.h.
+ */
+
+#include <config.h>
+
+#include "explain.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cf-types.h"
+#include "hash.h"
+#include "model.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "packets.h"
+#include "pipeline.h"
+#include "util.h"
+
+#define IP_FMT_ARGS(IP) IP_ARGS(htonl(IP))
+
+/* ---- rules ---- */
+
+static const char *
+proto_name(enum cf_proto proto)
+{
+    switch (proto) {
+    case CF_PROTO_ALL:
+        return "all protocols";
+    case CF_PROTO_TCP:
+        return "tcp";
+    case CF_PROTO_UDP:
+        return "udp";
+    case CF_PROTO_ICMP:
+        return "icmp";
+    }
+    return "unknown protocol";
+}
+
+void
+explain_rule(const struct cf_netout_rule *r, struct ds *ds)
+{
+    ds_put_format(ds, "%s ", proto_name(r->protocol));
+    for (size_t i = 0; i < r->n_networks; i++) {
+        const struct cf_ip_range *n = &r->networks[i];
+        if (i) {
+            ds_put_char(ds, ',');
+        }
+        ds_put_format(ds, IP_FMT, IP_FMT_ARGS(n->start));
+        if (n->end != n->start) {
+            ds_put_format(ds, "-"IP_FMT, IP_FMT_ARGS(n->end));
+        }
+    }
+    if (r->protocol == CF_PROTO_TCP || r->protocol == CF_PROTO_UDP) {
+        bool one = r->n_ports == 1 && r->ports[0].start == r->ports[0].end;
+        ds_put_cstr(ds, one ? " port " : " ports ");
+        for (size_t i = 0; i < r->n_ports; i++) {
+            if (i) {
+                ds_put_char(ds, ',');
+            }
+            ds_put_format(ds, "%"PRIu16, r->ports[i].start);
+            if (r->ports[i].end != r->ports[i].start) {
+                ds_put_format(ds, "-%"PRIu16, r->ports[i].end);
+            }
+        }
+    } else if (r->protocol == CF_PROTO_ICMP) {
+        if (r->icmp_type == CF_ICMP_ANY) {
+            ds_put_cstr(ds, " any type");
+        } else {
+            ds_put_format(ds, " type %"PRIu8, r->icmp_type);
+            if (r->icmp_code == CF_ICMP_ANY) {
+                ds_put_cstr(ds, " any code");
+            } else {
+                ds_put_format(ds, " code %"PRIu8, r->icmp_code);
+            }
+        }
+    }
+}
+
+/* ---- verdicts ---- */
+
+static uint8_t
+cookie_kind(uint64_t cookie)
+{
+    return cookie >> 56;
+}
+
+static uint64_t
+cookie_id(uint64_t cookie)
+{
+    return cookie & ((UINT64_C(1) << 56) - 1);
+}
+
+static bool
+in_cidr(uint32_t ip, uint32_t addr, unsigned int plen)
+{
+    uint32_t mask = plen ? UINT32_MAX << (32 - plen) : 0;
+    return (ip & mask) == (addr & mask);
+}
+
+static void
+explain_asg(const struct model *model, uint64_t id, struct ds *ds)
+{
+    uint32_t rs_id = id >> 24;
+    size_t idx = id & 0xffffff;
+    struct pipeline_ruleset *rulesets;
+    size_t n = pipeline_get_rulesets(model, &rulesets);
+    const struct pipeline_ruleset *rs = pipeline_find_ruleset(rulesets, n,
+                                                              rs_id);
+
+    ds_put_format(ds, "allowed by ASG rule %"PRIuSIZE" of ruleset %#"PRIx32,
+                  idx, rs_id);
+    if (rs && rs->rules && idx < rs->rules->parsed.n_netout_rules) {
+        ds_put_cstr(ds, " (");
+        explain_rule(&rs->rules->parsed.netout_rules[idx], ds);
+        ds_put_char(ds, ')');
+    } else {
+        ds_put_cstr(ds, " (a rule flowctl no longer has: the switch's flows "
+                    "are behind)");
+    }
+    pipeline_rulesets_destroy(rulesets, n);
+}
+
+static void
+explain_host(const struct model *model, uint64_t id, uint32_t dst,
+             struct ds *ds)
+{
+    const struct model_cell *cell = &model->cell;
+    unsigned int set = id >> 24;
+    size_t idx = id & 0xffffff;
+
+    if (id == PIPELINE_HOST_CLOSING) {
+        if (in_cidr(dst, cell->overlay.addr, cell->overlay.plen)
+            && dst != cell->gateway_host_ip) {
+            ds_put_format(ds, "rejected: "IP_FMT" is in the overlay %s",
+                          IP_FMT_ARGS(dst),
+                          in_cidr(dst, cell->subnet.addr, cell->subnet.plen)
+                          ? "(a container on this cell; container-to-"
+                            "container needs a policy)"
+                          : "(container-to-container needs a policy)");
+        } else {
+            ds_put_format(ds, "rejected: "IP_FMT" is the cell's own address "
+                          "(only DNS and the configured host services are "
+                          "open)", IP_FMT_ARGS(dst));
+        }
+    } else if (set == 0 && idx < cell->n_dns_servers) {
+        ds_put_format(ds, "allowed: DNS server "IP_FMT,
+                      IP_FMT_ARGS(cell->dns_servers[idx]));
+    } else if (set == 1 && idx < cell->n_tcp_services) {
+        ds_put_format(ds, "allowed: host TCP service "IP_FMT":%"PRIu16,
+                      IP_FMT_ARGS(cell->tcp_services[idx].ip),
+                      cell->tcp_services[idx].port);
+    } else if (set == 2 && idx < cell->n_udp_services) {
+        ds_put_format(ds, "allowed: host UDP service "IP_FMT":%"PRIu16,
+                      IP_FMT_ARGS(cell->udp_services[idx].ip),
+                      cell->udp_services[idx].port);
+    } else {
+        ds_put_format(ds, "allowed: a DNS server or host service flowctl no "
+                      "longer has (cookie id %#"PRIx64")", id);
+    }
+}
+
+static void
+explain_deny(const struct model *model, uint64_t id, struct ds *ds)
+{
+    static const char *const names[] = { "always", "running", "staging" };
+    const struct model_cell *cell = &model->cell;
+    const struct model_cidr *lists[] = {
+        cell->deny_always, cell->deny_running, cell->deny_staging,
+    };
+    const size_t counts[] = {
+        cell->n_deny_always, cell->n_deny_running, cell->n_deny_staging,
+    };
+    unsigned int set = id >> 24;
+    size_t idx = id & 0xffffff;
+
+    if (set < ARRAY_SIZE(names)) {
+        ds_put_format(ds, "rejected: deny_networks %s entry %"PRIuSIZE,
+                      names[set], idx);
+        if (idx < counts[set]) {
+            ds_put_format(ds, " ("IP_FMT"/%u)",
+                          IP_FMT_ARGS(lists[set][idx].addr),
+                          lists[set][idx].plen);
+        }
+    } else {
+        ds_put_format(ds, "rejected: deny_networks (cookie id %#"PRIx64")",
+                      id);
+    }
+}
+
+void
+explain_egress_cookie(const struct model *model, uint64_t cookie,
+                      uint32_t dst, struct ds *ds)
+{
+    uint64_t id = cookie_id(cookie);
+
+    switch (cookie_kind(cookie)) {
+    case PIPELINE_CK_ASG:
+        explain_asg(model, id, ds);
+        break;
+    case PIPELINE_CK_HOST:
+        explain_host(model, id, dst, ds);
+        break;
+    case PIPELINE_CK_DENY:
+        explain_deny(model, id, ds);
+        break;
+    case PIPELINE_CK_DEFAULT:
+        ds_put_cstr(ds, "rejected: default deny (no ASG rule matches)");
+        break;
+    default:
+        ds_put_format(ds, "decided by a flow with cookie %#"PRIx64
+                      " (not one flowctl puts in egress)", cookie);
+        break;
+    }
+}
+
+/* One line of ofproto/trace output that reports a flow table lookup:
+ * "%2d. MATCH, priority P, cookie 0xC", "%2d. No match.", ...  Returns
+ * true if 'line' is one, with the table in '*table' and the cookie in
+ * '*cookie' (0 if the line has none: a table miss). */
+static bool
+parse_trace_line(const char *line, int *table, uint64_t *cookie)
+{
+    const char *p = line;
+    while (*p == ' ') {
+        p++;
+    }
+    if (!isdigit((unsigned char) *p)) {
+        return false;
+    }
+    char *end;
+    long t = strtol(p, &end, 10);
+    if (end[0] != '.' || end[1] != ' ' || t < 0 || t > 254) {
+        return false;
+    }
+    *table = t;
+    *cookie = 0;
+
+    const char *c = strstr(end, ", cookie 0x");
+    if (c) {
+        *cookie = strtoull(c + strlen(", cookie "), NULL, 16);
+    }
+    return true;
+}
+
+void
+explain_trace(const struct model *model, const char *trace, uint32_t dst,
+              struct ds *ds)
+{
+    bool egress = false, any = false;
+    uint64_t egress_cookie = 0, last_cookie = 0;
+    int last_table = -1;
+
+    for (const char *line = trace; line && *line; ) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? nl - line : strlen(line);
+        char *copy = xmemdup0(line, len);
+        int table;
+        uint64_t cookie;
+
+        if (parse_trace_line(copy, &table, &cookie)) {
+            any = true;
+            last_table = table;
+            last_cookie = cookie;
+            if (table == PIPELINE_T_EGRESS) {
+                egress = true;
+                egress_cookie = cookie;
+            }
+        }
+        free(copy);
+        line = nl ? nl + 1 : NULL;
+    }
+
+    if (egress && egress_cookie) {
+        explain_egress_cookie(model, egress_cookie, dst, ds);
+    } else if (egress) {
+        ds_put_cstr(ds, "dropped: no flow in table egress matched (flowctl "
+                    "always puts a default there: are its flows "
+                    "installed?)");
+    } else if (!any) {
+        ds_put_cstr(ds, "no verdict: the trace crossed no flow table");
+    } else if (!last_cookie) {
+        ds_put_format(ds, "dropped: no flow in table %s matched",
+                      pipeline_table_name(last_table));
+    } else if (cookie_kind(last_cookie) == PIPELINE_CK_DEFAULT) {
+        ds_put_format(ds, "dropped by the default flow of table %s",
+                      pipeline_table_name(last_table));
+        if (last_table == PIPELINE_T_SPOOF_GUARD) {
+            ds_put_cstr(ds, " (not the container's own MAC and IP)");
+        } else if (last_table == PIPELINE_T_CLASSIFY) {
+            ds_put_cstr(ds, " (the in_port is no container's)");
+        }
+    } else {
+        ds_put_format(ds, "no verdict from egress: the trace ended in table "
+                      "%s (cookie %#"PRIx64")",
+                      pipeline_table_name(last_table), last_cookie);
+    }
+}
+
+/* ---- hit counts ---- */
+
+void
+rule_counts_init(struct rule_counts *rc)
+{
+    hmap_init(&rc->verdicts);
+    hmap_init(&rc->established);
+    rc->n_flows = 0;
+}
+
+static void
+rule_count_map_destroy(struct hmap *map)
+{
+    struct rule_count *c;
+    HMAP_FOR_EACH_POP (c, node, map) {
+        free(c);
+    }
+    hmap_destroy(map);
+}
+
+void
+rule_counts_destroy(struct rule_counts *rc)
+{
+    if (rc) {
+        rule_count_map_destroy(&rc->verdicts);
+        rule_count_map_destroy(&rc->established);
+    }
+}
+
+static uint32_t
+hash_cookie(uint64_t cookie)
+{
+    return hash_uint64(cookie);
+}
+
+const struct rule_count *
+rule_counts_find(const struct hmap *map, uint64_t cookie)
+{
+    const struct rule_count *c;
+    HMAP_FOR_EACH_WITH_HASH (c, node, hash_cookie(cookie), map) {
+        if (c->cookie == cookie) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+void
+rule_counts_add(struct hmap *map, uint64_t cookie, uint64_t n_packets,
+                uint64_t n_bytes)
+{
+    struct rule_count *c = CONST_CAST(struct rule_count *,
+                                      rule_counts_find(map, cookie));
+    if (!c) {
+        c = xzalloc(sizeof *c);
+        c->cookie = cookie;
+        hmap_insert(map, &c->node, hash_cookie(cookie));
+    }
+    c->n_flows++;
+    c->n_packets += n_packets != UINT64_MAX ? n_packets : 0;
+    c->n_bytes += n_bytes != UINT64_MAX ? n_bytes : 0;
+}
+
+static uint64_t
+asg_cookie(uint32_t ruleset, size_t idx)
+{
+    return pipeline_cookie(PIPELINE_CK_ASG, ((uint64_t) ruleset << 24) | idx);
+}
+
+static size_t
+n_rules(const struct pipeline_ruleset *rs)
+{
+    return rs->rules ? rs->rules->parsed.n_netout_rules : 0;
+}
+
+void
+explain_rule_stats(const struct model *model, const struct rule_counts *rc,
+                   struct ds *ds)
+{
+    struct pipeline_ruleset *rulesets;
+    size_t n = pipeline_get_rulesets(model, &rulesets);
+    size_t total = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        total += n_rules(&rulesets[i]);
+    }
+    ds_put_format(ds, "rules: %"PRIuSIZE" ASG rules in %"PRIuSIZE
+                  " rulesets (connections admitted per rule, from the "
+                  "statistics of %"PRIuSIZE" flows)\n", total, n,
+                  rc->n_flows);
+    for (size_t i = 0; i < n; i++) {
+        const struct pipeline_ruleset *rs = &rulesets[i];
+
+        ds_put_format(ds, "  ruleset %#"PRIx32" (%"PRIu32"%s): containers",
+                      rs->id, rs->id, rs->staging ? ", staging" : "");
+        for (size_t j = 0; j < rs->n_containers; j++) {
+            ds_put_format(ds, " %s", rs->containers[j]->handle);
+        }
+        ds_put_char(ds, '\n');
+
+        const struct rule_count *est = rule_counts_find(
+            &rc->established, asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
+        if (est) {
+            ds_put_format(ds, "    established: %"PRIu64" packets, %"PRIu64
+                          " bytes\n", est->n_packets, est->n_bytes);
+        } else {
+            ds_put_cstr(ds, "    established: (flows not installed)\n");
+        }
+
+        for (size_t j = 0; j < n_rules(rs); j++) {
+            const struct rule_count *v = rule_counts_find(
+                &rc->verdicts, asg_cookie(rs->id, j));
+            ds_put_format(ds, "    rule %"PRIuSIZE": ", j);
+            if (v) {
+                ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
+                              " bytes: ", v->n_packets,
+                              v->n_packets == 1 ? "" : "s", v->n_bytes);
+            } else {
+                ds_put_cstr(ds, "(flows not installed): ");
+            }
+            explain_rule(&rs->rules->parsed.netout_rules[j], ds);
+            ds_put_char(ds, '\n');
+        }
+    }
+    pipeline_rulesets_destroy(rulesets, n);
+}
+
+static struct json *
+json_u64(uint64_t x)
+{
+    return json_integer_create(MIN(x, (uint64_t) LLONG_MAX));
+}
+
+struct json *
+explain_rule_stats_json(const struct model *model,
+                        const struct rule_counts *rc)
+{
+    struct pipeline_ruleset *rulesets;
+    size_t n = pipeline_get_rulesets(model, &rulesets);
+    struct json *array = json_array_create_empty();
+
+    for (size_t i = 0; i < n; i++) {
+        const struct pipeline_ruleset *rs = &rulesets[i];
+        struct json *o = json_object_create();
+
+        json_object_put(o, "ruleset", json_integer_create(rs->id));
+        json_object_put(o, "staging", json_boolean_create(rs->staging));
+        struct json *handles = json_array_create_empty();
+        for (size_t j = 0; j < rs->n_containers; j++) {
+            json_array_add(handles,
+                           json_string_create(rs->containers[j]->handle));
+        }
+        json_object_put(o, "containers", handles);
+
+        const struct rule_count *est = rule_counts_find(
+            &rc->established, asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
+        if (est) {
+            struct json *e = json_object_create();
+            json_object_put(e, "packets", json_u64(est->n_packets));
+            json_object_put(e, "bytes", json_u64(est->n_bytes));
+            json_object_put(o, "established", e);
+        } else {
+            json_object_put(o, "established", json_null_create());
+        }
+
+        struct json *rules = json_array_create_empty();
+        for (size_t j = 0; j < n_rules(rs); j++) {
+            const struct rule_count *v = rule_counts_find(
+                &rc->verdicts, asg_cookie(rs->id, j));
+            struct json *r = json_object_create();
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            explain_rule(&rs->rules->parsed.netout_rules[j], &s);
+            json_object_put(r, "index", json_integer_create(j));
+            json_object_put_format(r, "cookie", "%#"PRIx64,
+                                   asg_cookie(rs->id, j));
+            json_object_put(r, "rule", json_string_create(ds_cstr(&s)));
+            json_object_put(r, "installed", json_boolean_create(v != NULL));
+            json_object_put(r, "connections",
+                            v ? json_u64(v->n_packets) : json_null_create());
+            json_object_put(r, "bytes",
+                            v ? json_u64(v->n_bytes) : json_null_create());
+            json_array_add(rules, r);
+            ds_destroy(&s);
+        }
+        json_object_put(o, "rules", rules);
+        json_array_add(array, o);
+    }
+    pipeline_rulesets_destroy(rulesets, n);
+
+    struct json *top = json_object_create();
+    json_object_put(top, "flow_statistics", json_u64(rc->n_flows));
+    json_object_put(top, "rulesets", array);
+    return top;
+}

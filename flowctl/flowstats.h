@@ -1,0 +1,56 @@
+/*
+ * flowstats: reads, on request, what the switch counted for flowctl's ASG
+ * flows, for per-rule hit counts (flowctl/show, flowctl/rule-stats).
+ *
+ *   - its own rconn to the bridge's management socket
+ *     (unix:RUNDIR/BR.mgmt), OpenFlow 1.5, like ofctrl's and pinctrl's, so
+ *     that a large statistics reply never delays a flow update or a reject;
+ *   - each request is one OFPST_FLOW multipart request for the flows of
+ *     every table whose cookie kind is PIPELINE_CK_ASG (cookie 0x03 << 56,
+ *     mask 0xff << 56): the conj_id verdict flows in 'egress' and the
+ *     rulesets' flows in 'ct_state'.  The replies (as many parts as the
+ *     switch needs) are summed per cookie into a struct rule_counts
+ *     (explain.h);
+ *   - a request ends, through its callback, when the last part arrives, or
+ *     with an error: the switch's OFPT_ERROR, no complete answer within
+ *     FLOWSTATS_TIMEOUT_MS, the connection lost, or flowstats_destroy();
+ *   - it answers the switch's echo requests (rconn does not).
+ *
+ * Not thread-safe; one instance per bridge. */
+
+#ifndef FLOWCTL_FLOWSTATS_H
+#define FLOWCTL_FLOWSTATS_H 1
+
+#include <stdbool.h>
+
+struct rule_counts;
+
+/* How long a request may wait for its last reply. */
+#define FLOWSTATS_TIMEOUT_MS 1000
+
+/* Called once per request: with the counters, or with 'counts' NULL and
+ * 'error' saying why there are none.  Neither outlives the call. */
+typedef void flowstats_cb(void *aux, const struct rule_counts *counts,
+                          const char *error);
+
+/* Creates a flowstats that connects to the switch at 'target'
+ * ("unix:/var/run/openvswitch/br-cf.mgmt") in the background. */
+struct flowstats *flowstats_create(const char *target);
+
+/* Ends every request in flight with an error, then frees 'fs'. */
+void flowstats_destroy(struct flowstats *fs);
+
+/* Keeps the connection up, gathers replies and ends the requests that are
+ * complete, failed or timed out (calling their callbacks). */
+void flowstats_run(struct flowstats *);
+void flowstats_wait(struct flowstats *);
+
+bool flowstats_is_connected(const struct flowstats *);
+
+/* Sends a request whose end (a later flowstats_run()) calls 'cb' with
+ * 'aux'.  Returns NULL, or a static message saying why nothing was sent
+ * (then 'cb' is never called). */
+const char *flowstats_request(struct flowstats *, flowstats_cb *cb,
+                              void *aux);
+
+#endif /* flowstats.h */

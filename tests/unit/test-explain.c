@@ -1,0 +1,361 @@
+/* Unit tests for flowctl/explain.c (rules, verdicts and hit counts in
+ * words) and pipeline_get_rulesets().
+ *
+ * The traces are abridged from real `ovs-appctl ofproto/trace ...
+ * --ct-next trk,new` output on cell-sim: only the lines explain_trace()
+ * reads (the table lookups) and a few it must skip. */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "compiler.h"
+#include "explain.h"
+#include "model.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "packets.h"
+#include "pipeline.h"
+#include "util.h"
+
+#define TCP_RANGE "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.0\"," \
+    "\"end\":\"10.0.0.255\"}],\"ports\":[{\"start\":80,\"end\":443}]}," \
+    "{\"protocol\":3,\"networks\":[{\"start\":\"10.0.0.100\",\"end\":" \
+    "\"10.0.0.100\"}],\"icmps\":{\"type\":8,\"code\":0}}]"
+#define MIXED "[{\"protocol\":2,\"networks\":[{\"start\":\"10.0.0.1\"," \
+    "\"end\":\"10.0.0.1\"},{\"start\":\"10.1.0.0\",\"end\":\"10.1.0.9\"}]," \
+    "\"ports\":[{\"start\":53,\"end\":53},{\"start\":8000,\"end\":8100}]}," \
+    "{\"networks\":[{\"start\":\"0.0.0.0\",\"end\":\"255.255.255.255\"}]}," \
+    "{\"protocol\":3,\"networks\":[{\"start\":\"10.0.0.1\",\"end\":" \
+    "\"10.0.0.1\"}],\"icmps\":{\"type\":255,\"code\":255}}," \
+    "{\"protocol\":3,\"networks\":[{\"start\":\"10.0.0.1\",\"end\":" \
+    "\"10.0.0.1\"}],\"icmps\":{\"type\":3,\"code\":255}}]"
+
+/* A cell like cell-sim's. */
+static void
+make_cell(struct model *m)
+{
+    struct model_cell *cell = &m->cell;
+
+    cell->instance_address = 0x0a00000b;               /* 10.0.0.11 */
+    cell->overlay.addr = 0x0aff0000;                   /* 10.255.0.0/16 */
+    cell->overlay.plen = 16;
+    cell->subnet.addr = 0x0aff0100;                    /* 10.255.1.0/24 */
+    cell->subnet.plen = 24;
+    cell->n_dns_servers = 1;
+    cell->dns_servers = xmalloc(sizeof *cell->dns_servers);
+    cell->dns_servers[0] = 0xa9fe0002;                 /* 169.254.0.2 */
+    cell->n_tcp_services = 1;
+    cell->tcp_services = xmalloc(sizeof *cell->tcp_services);
+    cell->tcp_services[0].ip = 0x0a00000b;
+    cell->tcp_services[0].port = 8898;
+    cell->n_deny_running = 1;
+    cell->deny_running = xmalloc(sizeof *cell->deny_running);
+    cell->deny_running[0].addr = 0x0a0a0000;           /* 10.10.0.0/16 */
+    cell->deny_running[0].plen = 16;
+    cell->gateway_ofport = 1;
+    cell->gateway_host_ip = 0x0aff0101;
+}
+
+static struct model_container *
+add_container(struct model *m, uint32_t ofport, const char *rules_json,
+              bool staging)
+{
+    char handle[32];
+    char *error;
+
+    snprintf(handle, sizeof handle, "c-%"PRIu32, ofport);
+    struct model_container *c = model_add_container(m, handle, ofport);
+    c->ip = 0x0aff0100 + ofport;
+    c->staging = staging;
+    c->netout = model_intern_rules(m, rules_json, &error);
+    assert_null(error);
+    return c;
+}
+
+static uint32_t
+ruleset_of(const struct model *m, uint32_t ofport)
+{
+    struct pipeline_ruleset_info info;
+    pipeline_container_ruleset(m, ofport, &info);
+    return info.ruleset;
+}
+
+static uint64_t
+asg_cookie(uint32_t ruleset, uint32_t idx)
+{
+    return pipeline_cookie(PIPELINE_CK_ASG, ((uint64_t) ruleset << 24) | idx);
+}
+
+static void
+test_rule_summaries(void **state OVS_UNUSED)
+{
+    static const char *const want[] = {
+        "udp 10.0.0.1,10.1.0.0-10.1.0.9 ports 53,8000-8100",
+        "all protocols 0.0.0.0-255.255.255.255",
+        "icmp 10.0.0.1 any type",
+        "icmp 10.0.0.1 type 3 any code",
+    };
+    struct model m;
+
+    model_init(&m);
+    struct model_container *c = add_container(&m, 2, MIXED, false);
+    assert_int_equal(c->netout->parsed.n_netout_rules, ARRAY_SIZE(want));
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        explain_rule(&c->netout->parsed.netout_rules[i], &s);
+        assert_string_equal(ds_cstr(&s), want[i]);
+        ds_destroy(&s);
+    }
+
+    c = add_container(&m, 3, TCP_RANGE, false);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    explain_rule(&c->netout->parsed.netout_rules[0], &s);
+    assert_string_equal(ds_cstr(&s), "tcp 10.0.0.0-10.0.0.255 ports 80-443");
+    ds_clear(&s);
+    explain_rule(&c->netout->parsed.netout_rules[1], &s);
+    assert_string_equal(ds_cstr(&s), "icmp 10.0.0.100 type 8 code 0");
+    ds_destroy(&s);
+    model_destroy(&m);
+}
+
+/* Containers with the same rules and workload share a ruleset; the list is
+ * in ascending id with each ruleset's containers in ofport order. */
+static void
+test_get_rulesets(void **state OVS_UNUSED)
+{
+    struct model m;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 7, TCP_RANGE, false);
+    add_container(&m, 3, TCP_RANGE, false);
+    add_container(&m, 5, TCP_RANGE, true);
+    add_container(&m, 4, "[]", false);
+
+    struct pipeline_ruleset *rs;
+    size_t n = pipeline_get_rulesets(&m, &rs);
+    assert_int_equal(n, 3);
+    for (size_t i = 1; i < n; i++) {
+        assert_true(rs[i - 1].id < rs[i].id);
+    }
+
+    const struct pipeline_ruleset *shared
+        = pipeline_find_ruleset(rs, n, ruleset_of(&m, 3));
+    assert_non_null(shared);
+    assert_false(shared->staging);
+    assert_int_equal(shared->n_containers, 2);
+    assert_int_equal(shared->containers[0]->ofport, 3);
+    assert_int_equal(shared->containers[1]->ofport, 7);
+    assert_int_equal(shared->rules->parsed.n_netout_rules, 2);
+
+    const struct pipeline_ruleset *staging
+        = pipeline_find_ruleset(rs, n, ruleset_of(&m, 5));
+    assert_true(staging != shared);
+    assert_true(staging->staging);
+    assert_int_equal(staging->n_containers, 1);
+    assert_null(pipeline_find_ruleset(rs, n, 0));
+    pipeline_rulesets_destroy(rs, n);
+    model_destroy(&m);
+}
+
+/* An abridged trace that crosses 'egress' with 'cookie', as a string. */
+static char *
+trace_with_egress(uint64_t cookie)
+{
+    return xasprintf(
+        "Flow: tcp,in_port=2,nw_src=10.255.1.2,nw_dst=10.0.0.100,tp_dst=80\n"
+        "\n"
+        "bridge(\"br-cf\")\n"
+        "---------------\n"
+        " 0. in_port=2, priority 100, cookie 0x200000000000002\n"
+        "    set_field:0x1->reg0\n"
+        "    goto_table:1\n"
+        " 1. ip,reg0=0x1,reg1=0x2,nw_src=10.255.1.2, priority 100, "
+        "cookie 0x200000000000002\n"
+        " 3. ip, priority 100, cookie 0x100000000000000\n"
+        "    ct(table=4,zone=1,nat)\n"
+        "Datapath actions: ct(zone=1,nat),recirc(0x1)\n"
+        "\n"
+        "recirc(0x1) - resume conntrack with ct_state=new|trk\n"
+        "        Resuming from table 4\n"
+        " 4. priority 0, cookie 0x100000000000000\n"
+        " 5. ct_state=+new+trk,reg0=0x1, priority 40, "
+        "cookie 0x100000000000000\n"
+        " 6. ip,nw_dst=10.0.0.100, priority 500, cookie %#"PRIx64"\n"
+        "    goto_table:8\n"
+        " 8. ip, priority 100, cookie 0x100000000000000\n"
+        "    ct(commit,zone=1)\n"
+        " 9. ip, priority 0, cookie 0x100000000000000\n"
+        "    output:1\n"
+        "\n"
+        "Final flow: recirc_id=0x1,eth,tcp,reg0=0x1\n", cookie);
+}
+
+static void
+assert_verdict(const struct model *m, uint64_t cookie, const char *dst,
+               const char *want)
+{
+    ovs_be32 ip;
+    assert_true(ip_parse(dst, &ip));
+
+    char *trace = trace_with_egress(cookie);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    explain_trace(m, trace, ntohl(ip), &s);
+    assert_string_equal(ds_cstr(&s), want);
+    ds_destroy(&s);
+    free(trace);
+}
+
+static void
+test_trace_verdicts(void **state OVS_UNUSED)
+{
+    struct model m;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 2, TCP_RANGE, false);
+    uint32_t rs = ruleset_of(&m, 2);
+    char *want = xasprintf("allowed by ASG rule 0 of ruleset %#"PRIx32
+                           " (tcp 10.0.0.0-10.0.0.255 ports 80-443)", rs);
+    assert_verdict(&m, asg_cookie(rs, 0), "10.0.0.100", want);
+    free(want);
+    want = xasprintf("allowed by ASG rule 1 of ruleset %#"PRIx32
+                     " (icmp 10.0.0.100 type 8 code 0)", rs);
+    assert_verdict(&m, asg_cookie(rs, 1), "10.0.0.100", want);
+    free(want);
+    want = xasprintf("allowed by ASG rule 9 of ruleset %#"PRIx32" (a rule "
+                     "flowctl no longer has: the switch's flows are behind)",
+                     rs);
+    assert_verdict(&m, asg_cookie(rs, 9), "10.0.0.100", want);
+    free(want);
+
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_DEFAULT, 0), "10.0.0.1",
+                   "rejected: default deny (no ASG rule matches)");
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_DENY, 1 << 24),
+                   "10.10.3.4",
+                   "rejected: deny_networks running entry 0 "
+                   "(10.10.0.0/16)");
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_HOST, 0), "169.254.0.2",
+                   "allowed: DNS server 169.254.0.2");
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_HOST, 1 << 24),
+                   "10.0.0.11", "allowed: host TCP service 10.0.0.11:8898");
+    uint64_t closing = pipeline_cookie(PIPELINE_CK_HOST,
+                                       PIPELINE_HOST_CLOSING);
+    assert_verdict(&m, closing, "10.255.1.3",
+                   "rejected: 10.255.1.3 is in the overlay (a container on "
+                   "this cell; container-to-container needs a policy)");
+    assert_verdict(&m, closing, "10.255.9.3",
+                   "rejected: 10.255.9.3 is in the overlay "
+                   "(container-to-container needs a policy)");
+    assert_verdict(&m, closing, "10.0.0.11",
+                   "rejected: 10.0.0.11 is the cell's own address (only DNS "
+                   "and the configured host services are open)");
+    assert_verdict(&m, closing, "10.255.1.1",
+                   "rejected: 10.255.1.1 is the cell's own address (only DNS "
+                   "and the configured host services are open)");
+    model_destroy(&m);
+}
+
+/* Traces that never reach 'egress'. */
+static void
+test_trace_without_egress(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    model_init(&m);
+    make_cell(&m);
+    explain_trace(&m,
+                  "Flow: tcp,in_port=2,dl_src=ee:ee:0a:ff:01:99\n"
+                  " 0. in_port=2, priority 100, cookie 0x200000000000002\n"
+                  " 1. priority 0, cookie 0x700000000000000\n"
+                  "    drop\n", 0x0a000064, &s);
+    assert_string_equal(ds_cstr(&s), "dropped by the default flow of table "
+                        "spoof_guard (not the container's own MAC and IP)");
+    ds_clear(&s);
+    explain_trace(&m, " 0. No match.\n", 0x0a000064, &s);
+    assert_string_equal(ds_cstr(&s), "dropped: no flow in table classify "
+                        "matched");
+    ds_clear(&s);
+    explain_trace(&m, "ovs-appctl: something else\n", 0x0a000064, &s);
+    assert_string_equal(ds_cstr(&s), "no verdict: the trace crossed no flow "
+                        "table");
+    ds_destroy(&s);
+    model_destroy(&m);
+}
+
+static void
+test_rule_stats(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct rule_counts rc;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 2, TCP_RANGE, false);
+    add_container(&m, 3, TCP_RANGE, false);
+    uint32_t rs = ruleset_of(&m, 2);
+
+    rule_counts_init(&rc);
+    /* Two verdict flows for rule 0 (say, merged and not): summed. */
+    rule_counts_add(&rc.verdicts, asg_cookie(rs, 0), 2, 148);
+    rule_counts_add(&rc.verdicts, asg_cookie(rs, 0), 1, UINT64_MAX);
+    rule_counts_add(&rc.established,
+                    asg_cookie(rs, PIPELINE_RULESET_EST_INDEX), 25, 1833);
+    rc.n_flows = 7;
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    explain_rule_stats(&m, &rc, &s);
+    char *want = xasprintf(
+        "rules: 2 ASG rules in 1 rulesets (connections admitted per rule, "
+        "from the statistics of 7 flows)\n"
+        "  ruleset %#"PRIx32" (%"PRIu32"): containers c-2 c-3\n"
+        "    established: 25 packets, 1833 bytes\n"
+        "    rule 0: 3 connections, 148 bytes: tcp 10.0.0.0-10.0.0.255 "
+        "ports 80-443\n"
+        "    rule 1: (flows not installed): icmp 10.0.0.100 type 8 code 0\n",
+        rs, rs);
+    assert_string_equal(ds_cstr(&s), want);
+    free(want);
+    ds_destroy(&s);
+
+    struct json *json = explain_rule_stats_json(&m, &rc);
+    char *text = json_to_string(json, JSSF_SORT);
+    want = xasprintf(
+        "{\"flow_statistics\":7,\"rulesets\":[{\"containers\":[\"c-2\","
+        "\"c-3\"],\"established\":{\"bytes\":1833,\"packets\":25},"
+        "\"rules\":[{\"bytes\":148,\"connections\":3,\"cookie\":"
+        "\"%#"PRIx64"\",\"index\":0,\"installed\":true,\"rule\":"
+        "\"tcp 10.0.0.0-10.0.0.255 ports 80-443\"},{\"bytes\":null,"
+        "\"connections\":null,\"cookie\":\"%#"PRIx64"\",\"index\":1,"
+        "\"installed\":false,\"rule\":\"icmp 10.0.0.100 type 8 code 0\"}],"
+        "\"ruleset\":%"PRIu32",\"staging\":false}]}",
+        asg_cookie(rs, 0), asg_cookie(rs, 1), rs);
+    assert_string_equal(text, want);
+    free(want);
+    free(text);
+    json_destroy(json);
+
+    rule_counts_destroy(&rc);
+    model_destroy(&m);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule_summaries),
+        cmocka_unit_test(test_get_rulesets),
+        cmocka_unit_test(test_trace_verdicts),
+        cmocka_unit_test(test_trace_without_egress),
+        cmocka_unit_test(test_rule_stats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -568,27 +568,19 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
 static void
 add_ruleset_flows(struct ctx *ctx, const struct ruleset *rs)
 {
-    /* Current connections of the ruleset pass conntrack as they are. */
-    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
-             "ct_state=+est+trk,reg0=%d,reg3=%#"PRIx32",ct_mark=%#"PRIx32
-             ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
-             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
-                                     | PIPELINE_RULESET_EST_INDEX),
-             PIPELINE_FROM_CONTAINER, rs->epoch, rs->epoch,
-             PIPELINE_T_FORWARD);
-    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
-             "ct_state=+est+trk,reg0=%d,reg3=%#"PRIx32",ct_mark=%#"PRIx32
-             ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
-             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
-                                     | PIPELINE_RULESET_EST_INDEX),
-             PIPELINE_FROM_GATEWAY, rs->epoch, rs->epoch,
-             PIPELINE_T_FORWARD);
-    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
-             "ct_state=+rel+trk,reg3=%#"PRIx32",ct_mark=%#"PRIx32
-             ",actions=goto_table:%d", PIPELINE_T_CT_STATE,
-             cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
-                                     | PIPELINE_RULESET_EST_INDEX),
-             rs->epoch, rs->epoch, PIPELINE_T_FORWARD);
+    /* Current connections of the ruleset pass conntrack as they are, both
+     * ways: reg3 holds the owner's epoch whether the packet comes from the
+     * container (classify) or from the host (owner), and is never 0, the
+     * mark of an uncommitted connection. */
+    static const char *const states[] = { "+est+trk", "+rel+trk" };
+    for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ct_state=%s,"
+                 "reg3=%#"PRIx32",ct_mark=%#"PRIx32",actions=goto_table:%d",
+                 PIPELINE_T_CT_STATE,
+                 cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
+                                         | PIPELINE_RULESET_EST_INDEX),
+                 states[i], rs->epoch, rs->epoch, PIPELINE_T_FORWARD);
+    }
 
     if (rs->rules) {
         for (size_t i = 0; i < rs->rules->parsed.n_netout_rules; i++) {

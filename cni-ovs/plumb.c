@@ -440,6 +440,44 @@ create_veth(struct nlconn *host, const struct plumb_spec *spec, int nsfd,
     return NULL;
 }
 
+/* Writes 'value' to /proc/sys/net/'path' in the current namespace.  A
+ * missing file (IPv6 disabled in the kernel) is not an error. */
+static char *
+write_proc_sys(const char *path, const char *value)
+{
+    char *file = xasprintf("/proc/sys/net/%s", path);
+    int fd = open(file, O_WRONLY | O_CLOEXEC);
+    int error = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        ssize_t n;
+        do {
+            n = write(fd, value, strlen(value));
+        } while (n < 0 && errno == EINTR);
+        error = n < 0 ? errno : 0;
+        close(fd);
+    }
+    char *msg = (error && error != ENOENT
+                 ? xasprintf("writing %s: %s", file, ovs_strerror(error))
+                 : NULL);
+    free(file);
+    return msg;
+}
+
+/* See configure_host(). */
+static char *
+write_host_sysctls(const char *ifname)
+{
+    char *path = xasprintf("ipv4/conf/%s/rp_filter", ifname);
+    char *error = write_proc_sys(path, "1\n");
+    free(path);
+    if (!error) {
+        path = xasprintf("ipv6/conf/%s/disable_ipv6", ifname);
+        error = write_proc_sys(path, "1\n");
+        free(path);
+    }
+    return error;
+}
+
 /* Sets the host end's ifalias and brings it up. */
 static char *
 configure_host(struct nlconn *host, const struct plumb_spec *spec)
@@ -457,13 +495,20 @@ configure_host(struct nlconn *host, const struct plumb_spec *spec)
     if (spec->alias) {
         rtnl_link_set_ifalias(changes, spec->alias);
     }
-    rtnl_link_set_flags(changes, IFF_UP);
+    /* The host end is only an OVS port.  With the kernel datapath OVS takes
+     * every packet it receives; with the userspace datapath the host's IP
+     * stack sees them too, so it must not answer ARP there (NOARP) nor
+     * accept IP from there (strict reverse-path filtering: no route points
+     * at the host end, so every source fails it).  Otherwise a container
+     * could reach the cell's own addresses around the flow pipeline. */
+    rtnl_link_set_flags(changes, IFF_UP | IFF_NOARP);
     err = change_link(host, link, changes);
     rtnl_link_put(changes);
     rtnl_link_put(link);
-    return (err < 0
-            ? nlconn_error(host, err, "configuring %s", spec->host_ifname)
-            : NULL);
+    if (err < 0) {
+        return nlconn_error(host, err, "configuring %s", spec->host_ifname);
+    }
+    return write_host_sysctls(spec->host_ifname);
 }
 
 /* Turns off transmit checksum offload (and with it TSO) on 'ifname' through

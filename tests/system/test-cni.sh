@@ -56,6 +56,10 @@ test_add_plumbs_container_and_records_it() {
     expect_eq "$(jq -r '.[0].ifalias' <<<"$link")" "$handle" "host ifalias"
     expect_eq "$(jq -r '.[0].mtu' <<<"$link")" "$CELL_MTU" "host MTU"
     expect_eq "$(jq -r '.[0].linkinfo.info_kind' <<<"$link")" veth kind
+    check "host end answers no ARP" jq -e '.[0].flags | index("NOARP")' \
+        <<<"$link"
+    expect_eq "$(sb_cell cat "/proc/sys/net/ipv4/conf/$ifname/rp_filter")" 1 \
+        "host end rp_filter"
 
     # The OVS port and the container record.
     expect_eq "$(vsctl port-to-br "$ifname")" br-cf "bridge of $ifname"

@@ -568,6 +568,44 @@ test_spoof_guard_drops_foreign_source_ip_and_mac() {
     expect a connected tcp 10.0.0.100 80
 }
 
+# ARP is answered only for the container's own addresses: a request for
+# the gateway with the container's IP gets the gateway MAC; the same request
+# claiming another address (ARP spoofing) is dropped by the spoof guard.
+test_spoof_guard_drops_arp_for_another_ip() {
+    sim_up
+    sim push a
+    local ip
+    ip=$(sim ip a)
+    expect a reply arp eth0 169.254.0.1 --spa "$ip"
+    expect_equal "$PROBE_DETAIL" "aa:aa:a9:fe:00:01" "gateway MAC in the reply"
+    expect a timeout arp eth0 169.254.0.1 --spa 10.255.1.99
+    expect a timeout arp eth0 10.255.1.1 --spa "$ip"
+
+    # Nor can it reach the cell's IP stack through the host end of its veth
+    # (userspace datapath: the kernel sees what OVS reads there): UDP sent
+    # straight to that MAC never arrives.
+    local hostmac port=9876 got
+    hostmac=$(on cell cat "/sys/class/net/$(ifname_of a)/address")
+    on a ip route add 10.0.0.11/32 dev eth0
+    on a ip neigh replace 10.0.0.11 lladdr "$hostmac" dev eth0 nud permanent
+    got=$(on cell timeout 4 "$FC_PY" -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('0.0.0.0', $port)); s.settimeout(3)
+try:
+    print('got', s.recvfrom(100)[1][0])
+except OSError:
+    print('nothing')
+" & sleep 0.5
+          on a "$FC_PY" -c "
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5):
+    s.sendto(b'x', ('10.0.0.11', $port)); time.sleep(0.1)
+" ; wait)
+    expect_equal "$got" "nothing" "datagrams reaching the cell around OVS"
+}
+
 # ---------------------------------------------------------------------------
 # Revocation
 

@@ -31,6 +31,10 @@ Commands:
       interval and prints "echo N TIME" for every echo (TIME is the wall
       clock, time.time()), "error NAME TIME" and exits on the first error,
       "eof TIME" when the server closes, "done TIME" after --duration.
+  arp IFACE TARGET --spa IP [--timeout S]
+      Sends an ARP request for TARGET out of IFACE (raw socket) with the
+      interface's MAC and sender address --spa, and waits for the reply
+      ("reply" with the answering MAC as DETAIL, or "timeout").
   appctl SOCKET COMMAND [--hold S]
       Sends COMMAND to an OVS daemon's unixctl SOCKET (JSON-RPC, as
       ovs-appctl does), prints "reply SECONDS RESULT", then keeps the
@@ -247,6 +251,34 @@ def cmd_stream(args):
     print("done %.3f" % time.time(), flush=True)
 
 
+def cmd_arp(args):
+    start = time.monotonic()
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                      socket.htons(0x0806))
+    s.bind((args.iface, 0))
+    mac = s.getsockname()[4][:6]
+    spa = socket.inet_aton(args.spa)
+    tpa = socket.inet_aton(args.target)
+    frame = (b"\xff" * 6 + mac + struct.pack("!H", 0x0806)
+             + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
+             + mac + spa + b"\x00" * 6 + tpa)
+    s.send(frame)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return report("timeout", start)
+        s.settimeout(left)
+        try:
+            data = s.recv(2048)
+        except (socket.timeout, TimeoutError):
+            return report("timeout", start)
+        if (len(data) >= 42 and struct.unpack("!H", data[20:22])[0] == 2
+                and data[28:32] == tpa):
+            return report("reply", start,
+                          ":".join("%02x" % b for b in data[22:28]))
+
+
 def cmd_appctl(args):
     start = time.monotonic()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -303,6 +335,11 @@ def main():
     c.add_argument("--interval", type=float, default=0.1)
     c.add_argument("--duration", type=float, default=30.0)
     c.add_argument("--timeout", type=float, default=2.0)
+    c = sub.add_parser("arp")
+    c.add_argument("iface")
+    c.add_argument("target")
+    c.add_argument("--spa", required=True)
+    c.add_argument("--timeout", type=float, default=2.0)
     c = sub.add_parser("appctl")
     c.add_argument("socket")
     c.add_argument("command")
@@ -310,7 +347,8 @@ def main():
     c.add_argument("--timeout", type=float, default=2.0)
     args = p.parse_args()
     {"tcp": cmd_tcp, "udp": cmd_udp, "dns": cmd_dns, "server": cmd_server,
-     "stream": cmd_stream, "appctl": cmd_appctl}[args.cmd](args)
+     "stream": cmd_stream, "arp": cmd_arp,
+     "appctl": cmd_appctl}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ lint:
 
 bench: all
 	@$(TOP)/bench/run
+	@$(TOP)/bench/flows
 
 clean:
 	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests

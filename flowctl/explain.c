@@ -402,8 +402,9 @@ explain_rule_stats(const struct model *model, const struct rule_counts *rc,
         const struct rule_count *est = rule_counts_find(
             &rc->established, asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
         if (est) {
-            ds_put_format(ds, "    established: %"PRIu64" packets, %"PRIu64
-                          " bytes\n", est->n_packets, est->n_bytes);
+            ds_put_format(ds, "    other established (DNS, host services): "
+                          "%"PRIu64" packets, %"PRIu64" bytes\n",
+                          est->n_packets, est->n_bytes);
         } else {
             ds_put_cstr(ds, "    established: (flows not installed)\n");
         }
@@ -411,11 +412,16 @@ explain_rule_stats(const struct model *model, const struct rule_counts *rc,
         for (size_t j = 0; j < n_rules(rs); j++) {
             const struct rule_count *v = rule_counts_find(
                 &rc->verdicts, asg_cookie(rs->id, j));
+            const struct rule_count *e = rule_counts_find(
+                &rc->established, asg_cookie(rs->id, j));
             ds_put_format(ds, "    rule %"PRIuSIZE": ", j);
             if (v) {
+                uint64_t packets = v->n_packets + (e ? e->n_packets : 0);
+                uint64_t bytes = v->n_bytes + (e ? e->n_bytes : 0);
                 ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
-                              " bytes: ", v->n_packets,
-                              v->n_packets == 1 ? "" : "s", v->n_bytes);
+                              " packet%s, %"PRIu64" bytes: ", v->n_packets,
+                              v->n_packets == 1 ? "" : "s", packets,
+                              packets == 1 ? "" : "s", bytes);
             } else {
                 ds_put_cstr(ds, "(flows not installed): ");
             }
@@ -477,10 +483,17 @@ explain_rule_stats_json(const struct model *model,
                                    asg_cookie(rs->id, j));
             json_object_put(r, "rule", json_string_create(ds_cstr(&s)));
             json_object_put(r, "installed", json_boolean_create(v != NULL));
+            const struct rule_count *e = rule_counts_find(
+                &rc->established, asg_cookie(rs->id, j));
             json_object_put(r, "connections",
                             v ? json_u64(v->n_packets) : json_null_create());
+            json_object_put(r, "packets",
+                            v ? json_u64(v->n_packets
+                                         + (e ? e->n_packets : 0))
+                              : json_null_create());
             json_object_put(r, "bytes",
-                            v ? json_u64(v->n_bytes) : json_null_create());
+                            v ? json_u64(v->n_bytes + (e ? e->n_bytes : 0))
+                              : json_null_create());
             json_array_add(rules, r);
             ds_destroy(&s);
         }

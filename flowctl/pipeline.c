@@ -565,6 +565,23 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
     ofpbuf_uninit(&ofpacts);
 }
 
+/* The established traffic of connections that rule 'idx' of 'rs' admitted
+ * (its cookie is in their ct_label): the same verdict as the ruleset's flow
+ * below, one priority up, so that the rule's flow statistics count its
+ * packets (flowctl/rule-stats). */
+static void
+add_asg_rule_established(struct ctx *ctx, const struct ruleset *rs,
+                         size_t idx)
+{
+    uint64_t ck = cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | idx);
+
+    add_flow(ctx, "table=%d,priority=101,cookie=%#"PRIx64",ct_state=+est+trk,"
+             "reg3=%#"PRIx32",ct_mark=%#"PRIx32",ct_label=%#"PRIx64
+             "/0xffffffffffffffff,actions=goto_table:%d",
+             PIPELINE_T_CT_STATE, ck, rs->epoch, rs->epoch, ck,
+             PIPELINE_T_FORWARD);
+}
+
 static void
 add_ruleset_flows(struct ctx *ctx, const struct ruleset *rs)
 {
@@ -585,6 +602,7 @@ add_ruleset_flows(struct ctx *ctx, const struct ruleset *rs)
     if (rs->rules) {
         for (size_t i = 0; i < rs->rules->parsed.n_netout_rules; i++) {
             add_asg_rule(ctx, rs, i);
+            add_asg_rule_established(ctx, rs, i);
         }
     }
 }

@@ -309,6 +309,8 @@ test_rule_stats(void **state OVS_UNUSED)
     rule_counts_add(&rc.verdicts, asg_cookie(rs, 0), 1, UINT64_MAX);
     rule_counts_add(&rc.established,
                     asg_cookie(rs, PIPELINE_RULESET_EST_INDEX), 25, 1833);
+    /* Rule 0's established traffic: added to its packets and bytes. */
+    rule_counts_add(&rc.established, asg_cookie(rs, 0), 40, 2000);
     rc.n_flows = 7;
 
     struct ds s = DS_EMPTY_INITIALIZER;
@@ -317,9 +319,9 @@ test_rule_stats(void **state OVS_UNUSED)
         "rules: 2 ASG rules in 1 rulesets (connections admitted per rule, "
         "from the statistics of 7 flows)\n"
         "  ruleset %#"PRIx32" (%"PRIu32"): containers c-2 c-3\n"
-        "    established: 25 packets, 1833 bytes\n"
-        "    rule 0: 3 connections, 148 bytes: tcp 10.0.0.0-10.0.0.255 "
-        "ports 80-443\n"
+        "    other established (DNS, host services): 25 packets, 1833 bytes\n"
+        "    rule 0: 3 connections, 43 packets, 2148 bytes: tcp "
+        "10.0.0.0-10.0.0.255 ports 80-443\n"
         "    rule 1: (flows not installed): icmp 10.0.0.100 type 8 code 0\n",
         rs, rs);
     assert_string_equal(ds_cstr(&s), want);
@@ -331,11 +333,13 @@ test_rule_stats(void **state OVS_UNUSED)
     want = xasprintf(
         "{\"flow_statistics\":7,\"rulesets\":[{\"containers\":[\"c-2\","
         "\"c-3\"],\"established\":{\"bytes\":1833,\"packets\":25},"
-        "\"rules\":[{\"bytes\":148,\"connections\":3,\"cookie\":"
-        "\"%#"PRIx64"\",\"index\":0,\"installed\":true,\"rule\":"
+        "\"rules\":[{\"bytes\":2148,\"connections\":3,\"cookie\":"
+        "\"%#"PRIx64"\",\"index\":0,\"installed\":true,\"packets\":43,"
+        "\"rule\":"
         "\"tcp 10.0.0.0-10.0.0.255 ports 80-443\"},{\"bytes\":null,"
         "\"connections\":null,\"cookie\":\"%#"PRIx64"\",\"index\":1,"
-        "\"installed\":false,\"rule\":\"icmp 10.0.0.100 type 8 code 0\"}],"
+        "\"installed\":false,\"packets\":null,"
+        "\"rule\":\"icmp 10.0.0.100 type 8 code 0\"}],"
         "\"ruleset\":%"PRIu32",\"staging\":false}]}",
         asg_cookie(rs, 0), asg_cookie(rs, 1), rs);
     assert_string_equal(text, want);

@@ -21,6 +21,7 @@
 #include "packets.h"
 #include "pipeline.h"
 #include "smap.h"
+#include "sset.h"
 #include "util.h"
 #include "vswitch-idl.h"
 
@@ -45,6 +46,8 @@ struct cell {
     uint8_t gw_mac[6];
     uint32_t gw_ofport;
     unsigned int last_seqno;            /* IDL seqno of the last rebuild. */
+    unsigned int marked_idl_seqno;      /* State cell_mark_installed() */
+    uint64_t marked_acked_seqno;        /* last worked from. */
     struct hmap installed;              /* "struct installed"s. */
 };
 
@@ -355,18 +358,30 @@ cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
                     uint64_t acked_seqno)
 {
     const struct ovsrec_bridge *br = find_bridge(cell);
-    if (!br || !txn) {
+    unsigned int idl_seqno = ovsdb_idl_get_seqno(cell->idl);
+
+    /* Nothing to do unless the database or the acknowledgments moved:
+     * this runs on every iteration of the main loop. */
+    if (!br || !txn || (idl_seqno == cell->marked_idl_seqno
+                        && acked_seqno == cell->marked_acked_seqno)) {
         return;
     }
+    cell->marked_idl_seqno = idl_seqno;
+    cell->marked_acked_seqno = acked_seqno;
 
+    struct sset present = SSET_INITIALIZER(&present);
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct ovsrec_port *port = br->ports[i];
         for (size_t j = 0; j < port->n_interfaces; j++) {
             const struct ovsrec_interface *iface = port->interfaces[j];
             const char *handle = smap_get(&iface->external_ids,
                                           CFNET_KEY_HANDLE);
-            if (!handle || smap_get_bool(&iface->external_ids,
-                                         CFNET_KEY_INSTALLED, false)) {
+            if (!handle) {
+                continue;
+            }
+            sset_add(&present, handle);
+            if (smap_get_bool(&iface->external_ids, CFNET_KEY_INSTALLED,
+                              false)) {
                 continue;
             }
             const struct installed *in = find_installed(cell, handle);
@@ -378,27 +393,17 @@ cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
         }
     }
 
-    /* Forget containers that are gone. */
+    /* Forget containers that are gone once their last put is in. */
     struct installed *in;
     HMAP_FOR_EACH_SAFE (in, node, &cell->installed) {
-        bool present = false;
-        for (size_t i = 0; i < br->n_ports && !present; i++) {
-            const struct ovsrec_port *port = br->ports[i];
-            for (size_t j = 0; j < port->n_interfaces; j++) {
-                const char *h = smap_get(&port->interfaces[j]->external_ids,
-                                         CFNET_KEY_HANDLE);
-                if (h && !strcmp(h, in->handle)) {
-                    present = true;
-                    break;
-                }
-            }
-        }
-        if (!present && in->seqno && in->seqno <= acked_seqno) {
+        if (!sset_contains(&present, in->handle)
+            && in->seqno && in->seqno <= acked_seqno) {
             hmap_remove(&cell->installed, &in->node);
             free(in->handle);
             free(in);
         }
     }
+    sset_destroy(&present);
 }
 
 size_t

@@ -702,6 +702,35 @@ compare_containers(const void *a_, const void *b_)
     return (*a)->ofport < (*b)->ofport ? -1 : (*a)->ofport > (*b)->ofport;
 }
 
+/* Returns the model's containers in ofport order (a malloc'd array of
+ * hmap_count(&model->containers) pointers). */
+static const struct model_container **
+sorted_containers(const struct model *model)
+{
+    size_t n = hmap_count(&model->containers), i = 0;
+    const struct model_container **sorted = xmalloc(MAX(n, 1)
+                                                    * sizeof *sorted);
+    const struct model_container *c;
+
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        sorted[i++] = c;
+    }
+    qsort(sorted, n, sizeof *sorted, compare_containers);
+    return sorted;
+}
+
+static void
+ctx_destroy(struct ctx *ctx)
+{
+    struct ruleset *rs;
+
+    HMAP_FOR_EACH_POP (rs, node, &ctx->rulesets) {
+        free(rs);
+    }
+    hmap_destroy(&ctx->rulesets);
+    free(ctx->by_id);
+}
+
 void
 pipeline_compute(const struct model *model, struct flow_table *table)
 {
@@ -728,25 +757,13 @@ pipeline_compute(const struct model *model, struct flow_table *table)
     /* In ofport order, so that when two containers claim the same thing
      * (Garden should never hand out one host port twice), the same one
      * wins every time; flow_table_n_conflicts() reports it. */
-    size_t n = hmap_count(&model->containers), i = 0;
-    const struct model_container **sorted = xmalloc(MAX(n, 1)
-                                                    * sizeof *sorted);
-    const struct model_container *c;
-    HMAP_FOR_EACH (c, node, &model->containers) {
-        sorted[i++] = c;
-    }
-    qsort(sorted, n, sizeof *sorted, compare_containers);
-    for (i = 0; i < n; i++) {
+    const struct model_container **sorted = sorted_containers(model);
+    for (size_t i = 0; i < hmap_count(&model->containers); i++) {
         add_container_flows(&ctx, sorted[i]);
     }
     free(sorted);
 
-    struct ruleset *rs;
-    HMAP_FOR_EACH_POP (rs, node, &ctx.rulesets) {
-        free(rs);
-    }
-    hmap_destroy(&ctx.rulesets);
-    free(ctx.by_id);
+    ctx_destroy(&ctx);
 }
 
 void
@@ -767,13 +784,7 @@ pipeline_container_ruleset(const struct model *model, uint32_t ofport,
         info->ruleset = rs->id;
         info->epoch = rs->epoch;
     }
-
-    struct ruleset *rs;
-    HMAP_FOR_EACH_POP (rs, node, &ctx.rulesets) {
-        free(rs);
-    }
-    hmap_destroy(&ctx.rulesets);
-    free(ctx.by_id);
+    ctx_destroy(&ctx);
 }
 
 size_t
@@ -800,15 +811,9 @@ pipeline_get_rulesets(const struct model *model,
     }
 
     /* Each container joins its ruleset, in ofport order. */
-    size_t nc = hmap_count(&model->containers), j = 0;
-    const struct model_container **sorted = xmalloc(MAX(nc, 1)
-                                                    * sizeof *sorted);
-    const struct model_container *c;
-    HMAP_FOR_EACH (c, node, &model->containers) {
-        sorted[j++] = c;
-    }
-    qsort(sorted, nc, sizeof *sorted, compare_containers);
-    for (j = 0; j < nc; j++) {
+    size_t nc = hmap_count(&model->containers);
+    const struct model_container **sorted = sorted_containers(model);
+    for (size_t j = 0; j < nc; j++) {
         const struct ruleset *rs = ruleset_find(&ctx, sorted[j]->netout,
                                                 sorted[j]->staging);
         struct pipeline_ruleset *prs = CONST_CAST(
@@ -817,13 +822,7 @@ pipeline_get_rulesets(const struct model *model,
         prs->containers[prs->n_containers++] = sorted[j];
     }
     free(sorted);
-
-    struct ruleset *rs;
-    HMAP_FOR_EACH_POP (rs, node, &ctx.rulesets) {
-        free(rs);
-    }
-    hmap_destroy(&ctx.rulesets);
-    free(ctx.by_id);
+    ctx_destroy(&ctx);
 
     *rulesetsp = out;
     return n;

@@ -226,19 +226,24 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
         goto out;
     }
 
-    /* 3. The veth pair and the container side. */
+    /* 3. The veth pair and the container side.  The container record is
+     * built first: plumb_add() brings the host end up last, and the port's
+     * transaction follows at once (ovs-vswitchd reconfigures its bridges on
+     * every link event, so the sooner it has the port too, the better;
+     * docs/performance.md has the figures). */
     struct plumb_spec spec;
     cmd_plumb_spec(env, nc, host_ifname, ip, mtu, &spec);
+    struct smap ids = SMAP_INITIALIZER(&ids);
+    build_record(env, nc, ip, spec.container_mac, &ids);
     error = plumb_add(&spec);
     if (error) {
+        smap_destroy(&ids);
         *code = CODE_TRY_AGAIN;
         goto out;
     }
     plumbed = true;
 
     /* 4. The port, with the container record. */
-    struct smap ids = SMAP_INITIALIZER(&ids);
-    build_record(env, nc, ip, spec.container_mac, &ids);
     error = celldb_add_port(db, &ids, deadline, code);
     smap_destroy(&ids);
     ported = true;              /* Even on error: it may have committed. */

@@ -402,7 +402,18 @@ delete_link(struct nlconn *conn, const char *ifname, const char *where)
 
 /* Creates the veth pair for 'spec' through 'host': host end
  * 'spec->host_ifname' in the current namespace and peer 'peer_name' created
- * directly in namespace 'nsfd', both with their MACs and MTU, both down. */
+ * directly in namespace 'nsfd', both with their MACs and MTU, both down.
+ *
+ * The host end is only an OVS port.  With the kernel datapath OVS takes
+ * every packet it receives; with the userspace datapath the host's IP stack
+ * sees them too, so it must not answer ARP there (NOARP) nor accept IP from
+ * there (strict reverse-path filtering, write_host_sysctls(): no route
+ * points at the host end, so every source fails it).  Otherwise a container
+ * could reach the cell's own addresses around the flow pipeline.
+ * It is also created PROMISC, which ovs-vswitchd would set when it adds the
+ * port: then ovs-vswitchd changes nothing (nor back when it removes the
+ * port), and there is no link event from it, on which it would reconfigure
+ * all its bridges once more. */
 static char *
 create_veth(struct nlconn *host, const struct plumb_spec *spec, int nsfd,
             const char *peer_name)
@@ -423,6 +434,7 @@ create_veth(struct nlconn *host, const struct plumb_spec *spec, int nsfd,
     rtnl_link_set_addr(peer, mac);
     nl_addr_put(mac);
     rtnl_link_set_ns_fd(peer, nsfd);
+    rtnl_link_set_flags(link, IFF_NOARP | IFF_PROMISC);
 
     if (spec->mtu) {
         rtnl_link_set_mtu(link, spec->mtu);
@@ -463,7 +475,7 @@ write_proc_sys(const char *path, const char *value)
     return msg;
 }
 
-/* See configure_host(). */
+/* See create_veth().  Writing these makes no link event. */
 static char *
 write_host_sysctls(const char *ifname)
 {
@@ -478,10 +490,15 @@ write_host_sysctls(const char *ifname)
     return error;
 }
 
-/* Sets the host end's ifalias and brings it up. */
+/* Sets the host end's ifalias (the kernel ignores IFLA_IFALIAS when it
+ * creates a link).  Done at once: DEL deletes only a link with the alias. */
 static char *
-configure_host(struct nlconn *host, const struct plumb_spec *spec)
+set_host_alias(struct nlconn *host, const struct plumb_spec *spec)
 {
+    if (!spec->alias) {
+        return NULL;
+    }
+
     struct rtnl_link *link;
     int err = nlconn_get_link(host, spec->host_ifname, &link);
     if (err < 0) {
@@ -492,23 +509,14 @@ configure_host(struct nlconn *host, const struct plumb_spec *spec)
     if (!changes) {
         out_of_memory();
     }
-    if (spec->alias) {
-        rtnl_link_set_ifalias(changes, spec->alias);
-    }
-    /* The host end is only an OVS port.  With the kernel datapath OVS takes
-     * every packet it receives; with the userspace datapath the host's IP
-     * stack sees them too, so it must not answer ARP there (NOARP) nor
-     * accept IP from there (strict reverse-path filtering: no route points
-     * at the host end, so every source fails it).  Otherwise a container
-     * could reach the cell's own addresses around the flow pipeline. */
-    rtnl_link_set_flags(changes, IFF_UP | IFF_NOARP);
+    rtnl_link_set_ifalias(changes, spec->alias);
     err = change_link(host, link, changes);
     rtnl_link_put(changes);
     rtnl_link_put(link);
-    if (err < 0) {
-        return nlconn_error(host, err, "configuring %s", spec->host_ifname);
-    }
-    return write_host_sysctls(spec->host_ifname);
+    return (err < 0
+            ? nlconn_error(host, err, "setting the alias of %s",
+                           spec->host_ifname)
+            : NULL);
 }
 
 /* Turns off transmit checksum offload (and with it TSO) on 'ifname' through
@@ -770,11 +778,22 @@ plumb_add(const struct plumb_spec *spec)
     char tmp_name[IFNAMSIZ];
     snprintf(tmp_name, sizeof tmp_name, "t%s", spec->host_ifname);
 
+    /* The cell's ovs-vswitchd reconfigures all its bridges on every link
+     * event in its namespace.  The host end makes two bursts of them: when
+     * it is created (and gets its alias) and when it goes up (and, the peer
+     * being up already, gets its carrier), which is last, just before the
+     * caller adds it to the bridge. */
     error = create_veth(&host, spec, ct.nsfd, tmp_name);
     if (!error) {
-        error = configure_host(&host, spec);
+        error = set_host_alias(&host, spec);
+        if (!error) {
+            error = write_host_sysctls(spec->host_ifname);
+        }
         if (!error) {
             error = configure_container(&ct, spec, tmp_name);
+        }
+        if (!error) {
+            error = set_link_up(&host, spec->host_ifname, "");
         }
         if (error) {
             char *del_error = delete_link(&host, spec->host_ifname, "");

@@ -13,8 +13,16 @@
  *     with 'tx_csum_off', transmit checksum offload off (userspace datapath).
  *
  * The host end gets its MAC, the same MTU, IFLA_IFALIAS = 'alias' (the CNI
- * container id, so that DEL can tell the link is this container's) and is
- * set up.  Loopback in the container namespace is brought up too.
+ * container id, so that DEL can tell the link is this container's), the
+ * flags NOARP and PROMISC, rp_filter=1 and disable_ipv6=1, and is set up.
+ * Loopback in the container namespace is brought up too.
+ *
+ * Order: the pair is created (the host end down), the host end gets its
+ * alias and sysctls, the container side is configured, and the host end is
+ * set up last.  The cell's ovs-vswitchd reconfigures its bridges on every
+ * link event in its namespace; this way the host end makes two bursts of
+ * them, at creation and when it goes up (its carrier comes up with it), and
+ * the caller should add the port to the bridge right after plumb_add().
  *
  * Every function is idempotent at its edges: deleting what is already gone
  * is success.  Errors are malloc'd messages that quote the kernel's reason

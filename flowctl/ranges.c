@@ -48,7 +48,7 @@ range_to_prefixes16(uint16_t start, uint16_t end,
             k--;
         }
         out[n].value = lo;
-        out[n].mask = (uint16_t) (0xffff << k);
+        out[n].mask = (uint16_t) (UINT32_C(0xffff) << k);
         n++;
         lo += UINT32_C(1) << k;
     }

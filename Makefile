@@ -90,6 +90,7 @@ $(OVS_STAMP):
 include $(TOP)/lib/build.mk
 include $(TOP)/cni-ovs/build.mk
 include $(TOP)/flowctl/build.mk
+include $(TOP)/ovsdb/build.mk
 include $(TOP)/tests/build.mk
 all: $(UNIT_BINS)
 include $(TOP)/tests/garden-sim/build.mk

@@ -12,24 +12,42 @@
 
 #include "util.h"
 
+/* Covers [start, end] of a 'width'-bit space with the fewest aligned
+ * blocks, storing each block's first value and log2(size) into 'values'
+ * and 'sizes_log2'.  Returns the number of blocks. */
+static size_t
+cover(uint64_t start, uint64_t end, unsigned int width, uint64_t values[],
+      unsigned int sizes_log2[])
+{
+    uint64_t lo = start;
+    size_t n = 0;
+
+    ovs_assert(start <= end);
+    while (lo <= end) {
+        /* Largest block size 2^k with 'lo' aligned to it and within. */
+        unsigned int k = lo ? MIN(width, ctz64(lo)) : width;
+        while (k > 0 && lo + (UINT64_C(1) << k) - 1 > end) {
+            k--;
+        }
+        values[n] = lo;
+        sizes_log2[n] = k;
+        n++;
+        lo += UINT64_C(1) << k;
+    }
+    return n;
+}
+
 size_t
 range_to_prefixes32(uint32_t start, uint32_t end,
                     struct range_prefix32 out[64])
 {
-    uint64_t lo = start, hi = end;
-    size_t n = 0;
+    uint64_t values[64];
+    unsigned int k[64];
+    size_t n = cover(start, end, 32, values, k);
 
-    ovs_assert(start <= end);
-    while (lo <= hi) {
-        /* Largest block size 2^k with 'lo' aligned to it and within. */
-        unsigned int k = lo ? MIN(32, ctz64(lo)) : 32;
-        while (k > 0 && lo + (UINT64_C(1) << k) - 1 > hi) {
-            k--;
-        }
-        out[n].value = lo;
-        out[n].plen = 32 - k;
-        n++;
-        lo += UINT64_C(1) << k;
+    for (size_t i = 0; i < n; i++) {
+        out[i].value = values[i];
+        out[i].plen = 32 - k[i];
     }
     return n;
 }
@@ -38,19 +56,13 @@ size_t
 range_to_prefixes16(uint16_t start, uint16_t end,
                     struct range_prefix16 out[32])
 {
-    uint32_t lo = start, hi = end;
-    size_t n = 0;
+    uint64_t values[32];
+    unsigned int k[32];
+    size_t n = cover(start, end, 16, values, k);
 
-    ovs_assert(start <= end);
-    while (lo <= hi) {
-        unsigned int k = lo ? MIN(16, ctz32(lo)) : 16;
-        while (k > 0 && lo + (UINT32_C(1) << k) - 1 > hi) {
-            k--;
-        }
-        out[n].value = lo;
-        out[n].mask = (uint16_t) (UINT32_C(0xffff) << k);
-        n++;
-        lo += UINT32_C(1) << k;
+    for (size_t i = 0; i < n; i++) {
+        out[i].value = values[i];
+        out[i].mask = (uint16_t) (UINT32_C(0xffff) << k[i]);
     }
     return n;
 }

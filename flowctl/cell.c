@@ -46,6 +46,7 @@ struct cell {
     uint8_t gw_mac[6];
     uint32_t gw_ofport;
     unsigned int last_seqno;            /* IDL seqno of the last rebuild. */
+    uint64_t model_digest;              /* model_digest() of it. */
     unsigned int marked_idl_seqno;      /* State cell_mark_installed() */
     uint64_t marked_acked_seqno;        /* last worked from. */
     struct hmap installed;              /* "struct installed"s. */
@@ -312,6 +313,42 @@ rebuild_model(struct cell *cell, struct model *model)
     model->cell.gateway_ofport = cell->gw_ofport;
 }
 
+/* Returns a hash of everything in 'model' that the pipeline reads and the
+ * database can change, independent of the order of the containers.  Rule
+ * lists are interned (model_intern_rules()), so their pointers stand for
+ * their content. */
+static uint32_t
+container_hash(const struct model_container *c, uint32_t basis)
+{
+    uint32_t h = hash_string(c->handle, basis);
+    h = hash_int(c->ofport, h);
+    h = hash_int(c->ip, h);
+    h = hash_bytes(c->mac, sizeof c->mac, h);
+    h = hash_int(c->staging, h);
+    h = hash_pointer(c->netout, h);
+    return hash_bytes(c->port_mappings,
+                      c->n_port_mappings * sizeof *c->port_mappings, h);
+}
+
+/* Returns a 64-bit hash of everything in 'model' that the pipeline reads
+ * and the database can change, independent of the order of the
+ * containers.  Rule lists are interned (model_intern_rules()) and not freed
+ * while a container uses them, so their pointers stand for their
+ * content. */
+static uint64_t
+model_digest(const struct model *model)
+{
+    const struct model_container *c;
+    uint64_t digest = hash_int(model->cell.gateway_ofport,
+                               hmap_count(&model->containers));
+
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        digest += ((uint64_t) container_hash(c, 0) << 32)
+                  | container_hash(c, 0x9e3779b9);
+    }
+    return digest;
+}
+
 bool
 cell_run(struct cell *cell, struct ovsdb_idl_txn *txn, struct model *model)
 {
@@ -325,6 +362,15 @@ cell_run(struct cell *cell, struct ovsdb_idl_txn *txn, struct model *model)
     }
     cell->last_seqno = seqno;
     rebuild_model(cell, model);
+
+    /* Most database changes leave the model as it was (flowctl's own
+     * cf-installed marks, Flow_Table names, columns of other ports): only
+     * a different model is worth a recompute. */
+    uint64_t digest = model_digest(model);
+    if (digest == cell->model_digest) {
+        return false;
+    }
+    cell->model_digest = digest;
     return true;
 }
 

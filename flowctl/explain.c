@@ -132,8 +132,12 @@ explain_host(const struct model *model, uint64_t id, uint32_t dst,
     size_t idx = id & 0xffffff;
 
     if (id == PIPELINE_HOST_CLOSING) {
-        if (in_cidr(dst, cell->overlay.addr, cell->overlay.plen)
-            && dst != cell->gateway_host_ip) {
+        bool overlay = false;
+        for (size_t i = 0; i < cell->n_overlays; i++) {
+            overlay |= in_cidr(dst, cell->overlays[i].addr,
+                               cell->overlays[i].plen);
+        }
+        if (overlay && dst != cell->gateway_host_ip) {
             ds_put_format(ds, "rejected: "IP_FMT" is in the overlay %s",
                           IP_FMT_ARGS(dst),
                           in_cidr(dst, cell->subnet.addr, cell->subnet.plen)

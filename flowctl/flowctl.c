@@ -474,8 +474,8 @@ run_hostnet(struct flowctl *fc)
     struct hostnet_spec spec = {
         .gw_ifname = CELL_GW_PORT,
         .gw_ip = mc->subnet.addr + 1,
-        .overlay_addr = mc->overlay.addr,
-        .overlay_plen = mc->overlay.plen,
+        .overlays = mc->overlays,
+        .n_overlays = mc->n_overlays,
         .instance_address = mc->instance_address,
         .underlay_interface = fc->cfg.underlay_interface,
         .netin_port_min = fc->cfg.netin_port_min,

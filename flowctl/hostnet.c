@@ -20,11 +20,15 @@
 #include <unistd.h>
 
 #include "cfnet.h"
+#include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "process.h"
 #include "util.h"
+
+/* Our nat chain: masquerades what leaves the overlay. */
+#define MASQ_CHAIN "cni-ovs-masq"
 
 VLOG_DEFINE_THIS_MODULE(hostnet);
 
@@ -58,6 +62,39 @@ ipv4_addr(uint32_t ip, unsigned int plen)
     return a;
 }
 
+static bool
+in_cidr(uint32_t ip, const struct model_cidr *c)
+{
+    uint32_t mask = c->plen ? ~0u << (32 - c->plen) : 0;
+    return (ip & mask) == c->addr;
+}
+
+/* Routes 'addr'/'plen' through link 'ifindex' (scope link). */
+static char *
+add_link_route(struct nl_sock *sk, int ifindex, uint32_t addr,
+               unsigned int plen, const char *ifname)
+{
+    struct rtnl_route *route = rtnl_route_alloc();
+    struct nl_addr *dst = ipv4_addr(addr, plen);
+    struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
+    rtnl_route_set_family(route, AF_INET);
+    rtnl_route_set_dst(route, dst);
+    rtnl_route_set_scope(route, RT_SCOPE_LINK);
+    rtnl_route_set_table(route, RT_TABLE_MAIN);
+    rtnl_route_set_protocol(route, RTPROT_STATIC);
+    rtnl_route_nh_set_ifindex(nh, ifindex);
+    rtnl_route_add_nexthop(route, nh);
+    int err = rtnl_route_add(sk, route, NLM_F_REPLACE | NLM_F_CREATE);
+    nl_addr_put(dst);
+    rtnl_route_put(route);
+    if (err < 0) {
+        return xasprintf("route to "IP_FMT"/%u via %s: %s",
+                         IP_ARGS(htonl(addr)), plen, ifname,
+                         nl_geterror(err));
+    }
+    return NULL;
+}
+
 static char *
 configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
 {
@@ -82,10 +119,17 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
                          nl_geterror(err));
     }
 
-    /* The subnet's first address, with the overlay's prefix: the kernel
-     * then routes the whole overlay here. */
+    /* The subnet's first address, with the prefix of the overlay network
+     * that holds it: the kernel then routes that network here. */
+    unsigned int plen = 32;
+    for (size_t i = 0; i < spec->n_overlays; i++) {
+        const struct model_cidr *o = &spec->overlays[i];
+        if (in_cidr(spec->gw_ip, o)) {
+            plen = o->plen;
+        }
+    }
     struct rtnl_addr *addr = rtnl_addr_alloc();
-    struct nl_addr *local = ipv4_addr(spec->gw_ip, spec->overlay_plen);
+    struct nl_addr *local = ipv4_addr(spec->gw_ip, plen);
     rtnl_addr_set_ifindex(addr, ifindex);
     rtnl_addr_set_local(addr, local);
     err = rtnl_addr_add(sk, addr, NLM_F_REPLACE);
@@ -93,29 +137,25 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     rtnl_addr_put(addr);
     if (err < 0 && err != -NLE_EXIST) {
         return xasprintf("adding "IP_FMT"/%u to %s: %s",
-                         IP_ARGS(htonl(spec->gw_ip)), spec->overlay_plen,
+                         IP_ARGS(htonl(spec->gw_ip)), plen,
                          spec->gw_ifname, nl_geterror(err));
     }
 
-    /* 169.254.0.1 through the bridge (NetIn goes there). */
-    struct rtnl_route *route = rtnl_route_alloc();
-    struct nl_addr *dst = ipv4_addr(CFNET_GATEWAY_IP, 32);
-    struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-    rtnl_route_set_family(route, AF_INET);
-    rtnl_route_set_dst(route, dst);
-    rtnl_route_set_scope(route, RT_SCOPE_LINK);
-    rtnl_route_set_table(route, RT_TABLE_MAIN);
-    rtnl_route_set_protocol(route, RTPROT_STATIC);
-    rtnl_route_nh_set_ifindex(nh, ifindex);
-    rtnl_route_add_nexthop(route, nh);
-    err = rtnl_route_add(sk, route, NLM_F_REPLACE | NLM_F_CREATE);
-    nl_addr_put(dst);
-    rtnl_route_put(route);
-    if (err < 0) {
-        error = xasprintf("route to "CFNET_GATEWAY_IP_STRING" via %s: %s",
-                          spec->gw_ifname, nl_geterror(err));
+    /* The other overlay networks, through the bridge too. */
+    for (size_t i = 0; i < spec->n_overlays; i++) {
+        const struct model_cidr *o = &spec->overlays[i];
+        if (!in_cidr(spec->gw_ip, o)) {
+            error = add_link_route(sk, ifindex, o->addr, o->plen,
+                                   spec->gw_ifname);
+            if (error) {
+                return error;
+            }
+        }
     }
-    return error;
+
+    /* 169.254.0.1 through the bridge (NetIn goes there). */
+    return add_link_route(sk, ifindex, CFNET_GATEWAY_IP, 32,
+                          spec->gw_ifname);
 }
 
 static char *
@@ -208,6 +248,26 @@ ensure_rule(const char *rule)
     return error;
 }
 
+/* Runs "iptables -w -t nat VERB CHAIN"; with 'exists_ok', an exit status
+ * of 1 (the chain exists) is no error. */
+static char *
+iptables_simple(const char *verb, const char *chain, bool exists_ok)
+{
+    char *argv[] = {
+        "iptables", "-w", "-t", "nat", CONST_CAST(char *, verb),
+        CONST_CAST(char *, chain), NULL,
+    };
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+    int status = run_iptables(argv, &out);
+    if (status && !(exists_ok && status == 1)) {
+        error = xasprintf("iptables -t nat %s %s: %s", verb, chain,
+                          ds_cstr(&out));
+    }
+    ds_destroy(&out);
+    return error;
+}
+
 char *
 hostnet_apply(const struct hostnet_spec *spec)
 {
@@ -233,14 +293,32 @@ hostnet_apply(const struct hostnet_spec *spec)
         return error;
     }
 
-    char overlay[32];
-    snprintf(overlay, sizeof overlay, IP_FMT"/%u",
-             IP_ARGS(htonl(spec->overlay_addr)), spec->overlay_plen);
-    char *rule = xasprintf("nat POSTROUTING -s %s ! -d %s -m comment "
-                           "--comment cni-ovs-masquerade -j MASQUERADE",
-                           overlay, overlay);
-    error = ensure_rule(rule);
-    free(rule);
+    /* Masquerade what leaves the overlay: a chain of our own, rebuilt
+     * (flushed, then filled in order) on every start. */
+    error = iptables_simple("-N", MASQ_CHAIN, true);
+    if (!error) {
+        error = iptables_simple("-F", MASQ_CHAIN, false);
+    }
+    char *rule;
+    for (size_t i = 0; !error && i <= spec->n_overlays; i++) {
+        if (i < spec->n_overlays) {
+            rule = xasprintf("nat "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN",
+                             IP_ARGS(htonl(spec->overlays[i].addr)),
+                             spec->overlays[i].plen);
+        } else {
+            rule = xstrdup("nat "MASQ_CHAIN" -j MASQUERADE");
+        }
+        error = ensure_rule(rule);
+        free(rule);
+    }
+    for (size_t i = 0; !error && i < spec->n_overlays; i++) {
+        rule = xasprintf("nat POSTROUTING -s "IP_FMT"/%u -m comment "
+                         "--comment cni-ovs-masquerade -j "MASQ_CHAIN,
+                         IP_ARGS(htonl(spec->overlays[i].addr)),
+                         spec->overlays[i].plen);
+        error = ensure_rule(rule);
+        free(rule);
+    }
     if (error) {
         return error;
     }

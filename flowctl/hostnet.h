@@ -5,13 +5,16 @@
  * container-independent and idempotent (applied again on every start):
  *
  *   - the gateway port (an OVS internal port, "cf-gw") gets the cell
- *     subnet's first address with the overlay's prefix length, so the
- *     kernel routes the whole overlay into the bridge;
+ *     subnet's first address with the prefix length of the overlay network
+ *     that holds the subnet, and a route through it to each other overlay
+ *     network, so the kernel routes the whole overlay into the bridge;
  *   - a route to 169.254.0.1/32 (the containers' gateway, which the bridge
  *     answers for) through the gateway port: NetIn traffic goes there;
  *   - IPv4 forwarding on;
- *   - iptables nat: one MASQUERADE for traffic leaving the overlay
- *     (-s OVERLAY ! -d OVERLAY), and one DNAT that sends NetIn traffic
+ *   - iptables nat: traffic from the overlay goes to chain cni-ovs-masq
+ *     (one POSTROUTING rule per overlay network), which returns for
+ *     destinations in the overlay and masquerades the rest (the chain is
+ *     rebuilt on every start); and one DNAT that sends NetIn traffic
  *     arriving on the underlay interface for instance_address and the
  *     NetIn port range to 169.254.0.1 (same port), where the bridge maps
  *     it to the container.
@@ -21,6 +24,7 @@
 #ifndef FLOWCTL_HOSTNET_H
 #define FLOWCTL_HOSTNET_H 1
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "compiler.h"
@@ -30,8 +34,8 @@ struct model_cidr;
 struct hostnet_spec {
     const char *gw_ifname;              /* "cf-gw". */
     uint32_t gw_ip;                     /* Subnet's first address. */
-    unsigned int overlay_plen;
-    uint32_t overlay_addr;
+    const struct model_cidr *overlays;  /* The overlay networks. */
+    size_t n_overlays;
     uint32_t instance_address;
     const char *underlay_interface;
     uint16_t netin_port_min, netin_port_max;

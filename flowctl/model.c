@@ -19,6 +19,8 @@ model_init(struct model *m)
     memset(&m->cell, 0, sizeof m->cell);
     hmap_init(&m->containers);
     hmap_init(&m->rules);
+    m->remotes = NULL;
+    m->n_remotes = 0;
 }
 
 static void
@@ -32,6 +34,7 @@ model_rules_destroy(struct model_rules *r)
 void
 model_cell_destroy(struct model_cell *cell)
 {
+    free(cell->overlays);
     free(cell->dns_servers);
     free(cell->tcp_services);
     free(cell->udp_services);
@@ -56,6 +59,42 @@ model_destroy(struct model *m)
     }
     hmap_destroy(&m->rules);
     model_cell_destroy(&m->cell);
+    free(m->remotes);
+    m->remotes = NULL;
+    m->n_remotes = 0;
+}
+
+static int
+compare_remotes(const void *a_, const void *b_)
+{
+    const struct model_remote *a = a_, *b = b_;
+    return (a->underlay_ip < b->underlay_ip ? -1
+            : a->underlay_ip > b->underlay_ip);
+}
+
+bool
+model_set_remotes(struct model *m, const struct model_remote *remotes,
+                  size_t n)
+{
+    struct model_remote *copy = xmalloc(MAX(n, 1) * sizeof *copy);
+    if (n) {
+        memcpy(copy, remotes, n * sizeof *copy);
+        qsort(copy, n, sizeof *copy, compare_remotes);
+    }
+
+    bool changed = n != m->n_remotes
+                   || (n && memcmp(copy, m->remotes, n * sizeof *copy));
+    free(m->remotes);
+    m->remotes = copy;
+    m->n_remotes = n;
+    return changed;
+}
+
+uint32_t
+model_tag_for(const char *policy_group_id)
+{
+    return (hash_string(policy_group_id ? policy_group_id : "", 0)
+            & 0x7fffffff) | 0x80000000;
 }
 
 const struct model_rules *

@@ -31,8 +31,11 @@ struct model_service {
 /* The cell: flowctl's configuration as the pipeline sees it. */
 struct model_cell {
     uint32_t instance_address;          /* The cell's underlay IP. */
-    struct model_cidr overlay;          /* All cells' containers. */
+    struct model_cidr *overlays;        /* All cells' containers: the */
+    size_t n_overlays;                  /* overlay networks. */
     struct model_cidr subnet;           /* This cell's containers. */
+    bool c2c_open;                      /* disable_container_network_
+                                         * policy: all c2c allowed. */
     uint32_t *dns_servers;              /* Reachable on 53/udp+tcp. */
     size_t n_dns_servers;
     struct model_service *tcp_services;
@@ -50,6 +53,14 @@ struct model_cell {
     uint32_t gateway_host_ip;           /* The host's address on the
                                          * gateway port. */
     uint8_t gateway_host_mac[6];        /* The host's MAC there. */
+    uint32_t tunnel_ofport;             /* The Geneve port; 0 = none
+                                         * (single-cell mode). */
+};
+
+/* Another cell of the cluster, as the directory (cfnet-db) lists it. */
+struct model_remote {
+    uint32_t underlay_ip;               /* Host byte order. */
+    struct model_cidr subnet;           /* Its containers. */
 };
 
 /* A list of NetOut rules, parsed once and shared by every container whose
@@ -68,6 +79,8 @@ struct model_container {
     uint32_t ip;                        /* Host byte order. */
     uint8_t mac[6];
     bool staging;                       /* container_workload "staging". */
+    uint32_t tag;                       /* Its app's policy tag (Geneve
+                                         * option), never 0. */
     const struct model_rules *netout;   /* Owned by the model. */
     struct cf_port_mapping *port_mappings;
     size_t n_port_mappings;
@@ -77,6 +90,8 @@ struct model {
     struct model_cell cell;
     struct hmap containers;             /* "struct model_container"s. */
     struct hmap rules;                  /* "struct model_rules"s. */
+    struct model_remote *remotes;       /* The other cells, in ascending */
+    size_t n_remotes;                   /* underlay_ip order. */
 };
 
 void model_init(struct model *);
@@ -105,6 +120,16 @@ char *model_parse_port_mappings(struct model_container *c, const char *json);
 
 /* Frees the model's rule lists that no container uses any more. */
 void model_gc_rules(struct model *);
+
+/* Replaces the model's remote cells with a copy of 'remotes' (sorted by
+ * underlay IP here).  Returns true if they differ from the old ones. */
+bool model_set_remotes(struct model *, const struct model_remote *remotes,
+                       size_t n);
+
+/* The policy tag of the app with policy group id 'policy_group_id' (its
+ * app GUID), until the policy server assigns tags: a 31-bit hash with the
+ * top bit set, so never 0 and the same on every cell. */
+uint32_t model_tag_for(const char *policy_group_id);
 
 /* Frees every member of 'cell' (not 'cell' itself). */
 void model_cell_destroy(struct model_cell *);

@@ -49,15 +49,19 @@ pipeline_table_name(enum pipeline_table t)
 
 /* Priorities within 'egress' (higher wins). */
 enum {
+    PRIO_EGRESS_GENEVE = 1100,          /* Cells' Geneve port: closed. */
     PRIO_EGRESS_HOST_ALLOW = 1000,      /* DNS and host services. */
     PRIO_EGRESS_FORBIDDEN = 900,        /* Overlay (c2c) and the cell. */
+    PRIO_EGRESS_C2C = 850,              /* The overlay, when c2c is open. */
     PRIO_EGRESS_DENY = 800,             /* deny_networks. */
     PRIO_EGRESS_ASG = 500,              /* ASG conjunctions. */
 };
 
-/* ct_mark values: egress epochs have the top bit clear, NetIn marks set;
- * 0 never appears (an uncommitted connection has mark 0). */
+/* ct_mark values: egress epochs use the low 30 bits, NetIn marks have the
+ * top bit set, PIPELINE_C2C_OPEN_MARK bit 30; 0 never appears (an
+ * uncommitted connection has mark 0). */
 #define NETIN_MARK_BIT 0x80000000u
+#define EPOCH_MASK 0x3fffffffu
 
 /* A ruleset: the containers sharing one NetOut rule list and workload. */
 struct ruleset {
@@ -166,10 +170,13 @@ add_fixed_flows(struct ctx *ctx)
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",arp,arp_op=1,"
              "arp_tpa="IP_FMT",actions=%s", PIPELINE_T_ARP, fixed,
              IP_FMT_ARGS(CFNET_GATEWAY_IP), acts);
-    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,arp,"
-             "arp_op=1,arp_tpa="IP_FMT"/%u,actions=%s", PIPELINE_T_ARP,
-             fixed, PIPELINE_FROM_GATEWAY, IP_FMT_ARGS(cell->overlay.addr),
-             cell->overlay.plen, acts);
+    for (size_t i = 0; i < cell->n_overlays; i++) {
+        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,arp,"
+                 "arp_op=1,arp_tpa="IP_FMT"/%u,actions=%s", PIPELINE_T_ARP,
+                 fixed, PIPELINE_FROM_GATEWAY,
+                 IP_FMT_ARGS(cell->overlays[i].addr), cell->overlays[i].plen,
+                 acts);
+    }
     free(acts);
     add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
              PIPELINE_T_ARP, dflt);
@@ -212,10 +219,15 @@ add_fixed_flows(struct ctx *ctx)
      * higher priority below), and the overlay are out of bounds; no ASG
      * opens them.  Then the default: reject. */
     uint64_t cell_ck = cookie(PIPELINE_CK_HOST, PIPELINE_HOST_CLOSING);
-    add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,nw_dst="IP_FMT
-             "/%u,actions=goto_table:%d", PIPELINE_T_EGRESS,
-             PRIO_EGRESS_FORBIDDEN, cell_ck, IP_FMT_ARGS(cell->overlay.addr),
-             cell->overlay.plen, PIPELINE_T_REJECT);
+    if (!cell->c2c_open) {
+        for (size_t i = 0; i < cell->n_overlays; i++) {
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                     "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
+                     PIPELINE_T_EGRESS, PRIO_EGRESS_FORBIDDEN, cell_ck,
+                     IP_FMT_ARGS(cell->overlays[i].addr),
+                     cell->overlays[i].plen, PIPELINE_T_REJECT);
+        }
+    }
     uint32_t forbidden[] = {
         cell->instance_address, cell->gateway_host_ip, CFNET_GATEWAY_IP,
     };
@@ -335,6 +347,154 @@ add_deny_flows(struct ctx *ctx)
     }
 }
 
+/* ---- the overlay: other cells and container-to-container ---- */
+
+static bool
+cidr_contains(const struct model_cidr *c, uint32_t ip)
+{
+    uint32_t mask = c->plen ? ~0u << (32 - c->plen) : 0;
+    return (ip & mask) == c->addr;
+}
+
+/* Is 'r' a usable remote cell: not this cell, its subnet not ours, and
+ * inside the overlay? */
+static bool
+remote_is_valid(const struct model_cell *cell, const struct model_remote *r)
+{
+    if (r->underlay_ip == cell->instance_address
+        || !r->subnet.plen || r->subnet.plen > 30
+        || (r->subnet.addr == cell->subnet.addr
+            && r->subnet.plen == cell->subnet.plen)) {
+        return false;
+    }
+    for (size_t i = 0; i < cell->n_overlays; i++) {
+        if (cidr_contains(&cell->overlays[i], r->subnet.addr)
+            && r->subnet.plen >= cell->overlays[i].plen) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Container-to-container traffic, on this cell and to and from the other
+ * cells, and what keeps the tunnel safe. */
+static void
+add_overlay_flows(struct ctx *ctx)
+{
+    const struct model *model = ctx->model;
+    const struct model_cell *cell = &model->cell;
+    uint64_t ock = cookie(PIPELINE_CK_OVERLAY, 0);
+
+    /* forward: an overlay address with neither a container here nor a
+     * cell behind it is rejected, not sent to the host (which would route
+     * it back). */
+    for (size_t i = 0; i < cell->n_overlays; i++) {
+        add_flow(ctx, "table=%d,priority=50,cookie=%#"PRIx64",ip,nw_dst="
+                 IP_FMT"/%u,actions=goto_table:%d", PIPELINE_T_FORWARD,
+                 ock, IP_FMT_ARGS(cell->overlays[i].addr),
+                 cell->overlays[i].plen, PIPELINE_T_REJECT);
+    }
+
+    /* disable_container_network_policy: every container may open
+     * connections to every other, here and on other cells; they carry
+     * their own mark, so they pass conntrack both ways (and stop when the
+     * switch is turned off). */
+    if (cell->c2c_open) {
+        for (size_t i = 0; i < cell->n_overlays; i++) {
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                     "nw_dst="IP_FMT"/%u,actions=load:%#"PRIx32
+                     "->NXM_NX_REG3[],load:%#"PRIx64"->xreg3[],"
+                     "goto_table:%d", PIPELINE_T_EGRESS, PRIO_EGRESS_C2C,
+                     ock, IP_FMT_ARGS(cell->overlays[i].addr),
+                     cell->overlays[i].plen, PIPELINE_C2C_OPEN_MARK, ock,
+                     PIPELINE_T_COMMIT);
+        }
+        static const char *const states[] = { "+est+trk", "+rel+trk" };
+        for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+            add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
+                     "ct_state=%s,ct_mark=%#"PRIx32",actions=goto_table:%d",
+                     PIPELINE_T_CT_STATE, ock, states[i],
+                     PIPELINE_C2C_OPEN_MARK, PIPELINE_T_FORWARD);
+        }
+    }
+
+    if (!cell->tunnel_ofport) {
+        return;
+    }
+
+    /* classify: the Geneve port. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",in_port=%"PRIu32
+             ",actions=load:%d->NXM_NX_REG0[],goto_table:%d",
+             PIPELINE_T_CLASSIFY, ock, cell->tunnel_ofport,
+             PIPELINE_FROM_TUNNEL, PIPELINE_T_SPOOF_GUARD);
+
+    /* ct_state: a new connection from another cell is judged by
+     * 'ingress'. */
+    add_flow(ctx, "table=%d,priority=40,cookie=%#"PRIx64","
+             "ct_state=+new+trk,reg0=%d,actions=goto_table:%d",
+             PIPELINE_T_CT_STATE, ock, PIPELINE_FROM_TUNNEL,
+             PIPELINE_T_INGRESS);
+
+    /* ingress: with c2c open, admitted with the c2c mark; otherwise
+     * dropped (the sending cell rejects c2c itself; a reject from here
+     * could not find its way back through the tunnel). */
+    if (cell->c2c_open) {
+        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
+                 "actions=load:%#"PRIx32"->NXM_NX_REG3[],load:%#"PRIx64
+                 "->xreg3[],goto_table:%d", PIPELINE_T_INGRESS, ock,
+                 PIPELINE_FROM_TUNNEL, PIPELINE_C2C_OPEN_MARK, ock,
+                 PIPELINE_T_COMMIT);
+    } else {
+        add_flow(ctx, "table=%d,priority=10,cookie=%#"PRIx64",reg0=%d,"
+                 "actions=drop", PIPELINE_T_INGRESS, ock,
+                 PIPELINE_FROM_TUNNEL);
+    }
+
+    /* Per remote cell. */
+    for (size_t i = 0; i < model->n_remotes; i++) {
+        const struct model_remote *r = &model->remotes[i];
+        if (!remote_is_valid(cell, r)) {
+            continue;
+        }
+        uint64_t rck = cookie(PIPELINE_CK_OVERLAY, r->underlay_ip);
+
+        /* spoof_guard: Geneve from a known cell, carrying one of its
+         * containers' addresses to one of ours; the sender's tag into
+         * reg8.  Everything else from the tunnel is dropped (the table's
+         * default). */
+        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
+                 "tun_src="IP_FMT",nw_src="IP_FMT"/%u,nw_dst="IP_FMT"/%u,"
+                 "actions=move:NXM_NX_TUN_METADATA%d[0..31]->NXM_NX_REG8[],"
+                 "goto_table:%d", PIPELINE_T_SPOOF_GUARD, rck,
+                 PIPELINE_FROM_TUNNEL, IP_FMT_ARGS(r->underlay_ip),
+                 IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
+                 IP_FMT_ARGS(cell->subnet.addr), cell->subnet.plen,
+                 CFNET_GENEVE_METADATA_IDX, PIPELINE_T_CONNTRACK);
+
+        /* forward: its subnet goes through the tunnel, with our tag. */
+        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,"
+                 "nw_dst="IP_FMT"/%u,actions=set_field:"IP_FMT"->tun_dst,"
+                 "move:NXM_NX_REG8[]->NXM_NX_TUN_METADATA%d[0..31],"
+                 "output:%"PRIu32, PIPELINE_T_FORWARD, rck,
+                 IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
+                 IP_FMT_ARGS(r->underlay_ip), CFNET_GENEVE_METADATA_IDX,
+                 cell->tunnel_ofport);
+
+        /* egress: no container talks to a cell's Geneve port. */
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
+                 "nw_dst="IP_FMT",tp_dst=%d,actions=goto_table:%d",
+                 PIPELINE_T_EGRESS, PRIO_EGRESS_GENEVE, rck,
+                 IP_FMT_ARGS(r->underlay_ip), PIPELINE_GENEVE_PORT,
+                 PIPELINE_T_REJECT);
+    }
+    add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
+             "nw_dst="IP_FMT",tp_dst=%d,actions=goto_table:%d",
+             PIPELINE_T_EGRESS, PRIO_EGRESS_GENEVE,
+             cookie(PIPELINE_CK_OVERLAY, cell->instance_address),
+             IP_FMT_ARGS(cell->instance_address), PIPELINE_GENEVE_PORT,
+             PIPELINE_T_REJECT);
+}
+
 /* ---- rulesets ---- */
 
 /* The hash of a ruleset's contents, from which its id and epoch derive.
@@ -431,7 +591,7 @@ assign_rulesets(struct ctx *ctx)
         rs->id = id;
         /* The epoch changes whenever the rules or the cell settings do, so
          * connections admitted under the old ones are judged again. */
-        rs->epoch = hash_int(h, ctx->cell_hash) & ~NETIN_MARK_BIT;
+        rs->epoch = hash_int(h, ctx->cell_hash) & EPOCH_MASK;
         if (!rs->epoch) {
             rs->epoch = 1;
         }
@@ -459,6 +619,8 @@ hash_cell(const struct model_cell *cell)
                    cell->n_deny_running * sizeof *cell->deny_running, h);
     h = hash_bytes(cell->deny_staging,
                    cell->n_deny_staging * sizeof *cell->deny_staging, h);
+    h = hash_bytes(cell->overlays, cell->n_overlays * sizeof *cell->overlays,
+                   h);
     return h;
 }
 
@@ -632,9 +794,10 @@ add_container_flows(struct ctx *ctx, const struct model_container *c)
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",in_port=%"PRIu32
              ",actions=load:%d->NXM_NX_REG0[],load:%"PRIu32"->NXM_NX_REG1[],"
              "load:%"PRIu32"->NXM_NX_REG2[],load:%#"PRIx32"->NXM_NX_REG3[],"
-             "load:%d->NXM_NX_REG5[],goto_table:%d", PIPELINE_T_CLASSIFY, ck,
+             "load:%d->NXM_NX_REG5[],load:%#"PRIx32"->NXM_NX_REG8[],"
+             "goto_table:%d", PIPELINE_T_CLASSIFY, ck,
              c->ofport, PIPELINE_FROM_CONTAINER, c->ofport, rs->id,
-             rs->epoch, c->staging ? 1 : 0, PIPELINE_T_SPOOF_GUARD);
+             rs->epoch, c->staging ? 1 : 0, c->tag, PIPELINE_T_SPOOF_GUARD);
 
     /* spoof_guard: its own MAC and IP only, ARP included. */
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg1=%"PRIu32
@@ -747,6 +910,7 @@ pipeline_compute(const struct model *model, struct flow_table *table)
     add_fixed_flows(&ctx);
     add_host_allow_flows(&ctx);
     add_deny_flows(&ctx);
+    add_overlay_flows(&ctx);
 
     /* In ascending id order, so that conjunction ids only grow and the
      * flow table appends each one to the flows that rules share instead of

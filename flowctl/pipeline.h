@@ -15,6 +15,9 @@
  *   reg3  the ct_mark the connection must carry: the ruleset's epoch for
  *         egress, the port mapping's mark for NetIn
  *   reg5  1 for staging containers, else 0
+ *   reg8  the policy tag of the app that sent the packet: set in
+ *         'classify' for containers, from the Geneve option for packets
+ *         from other cells; sent in the Geneve option to other cells
  *   reg9  scratch (ARP responder)
  *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection,
  *         committed to ct_label[0..63], so conntrack entries name their rule
@@ -60,6 +63,16 @@ const char *pipeline_table_name(enum pipeline_table);
 /* reg0 values. */
 #define PIPELINE_FROM_CONTAINER 1
 #define PIPELINE_FROM_GATEWAY 2
+#define PIPELINE_FROM_TUNNEL 3          /* Another cell, over Geneve. */
+
+/* The Geneve port's UDP port: containers may not send to it on any cell
+ * (a forged tag would arrive from a known cell's address). */
+#define PIPELINE_GENEVE_PORT 6081
+
+/* ct_mark of container-to-container connections admitted while
+ * disable_container_network_policy is set.  Egress epochs use the low 30
+ * bits only, NetIn marks have the top bit set: the three never meet. */
+#define PIPELINE_C2C_OPEN_MARK 0x40000001u
 
 /* The conntrack zone of the cell's containers. */
 #define PIPELINE_CT_ZONE 1
@@ -85,6 +98,9 @@ const char *pipeline_table_name(enum pipeline_table);
  *                          (1 tcp / 2 udp << 24 | index)
  *   PIPELINE_CK_NETIN      container ofport << 16 | mapping index
  *   PIPELINE_CK_DEFAULT    the default reject of each table
+ *   PIPELINE_CK_OVERLAY    0: the tunnel's fixed flows and c2c; otherwise
+ *                          the remote cell's underlay IP: its spoof guard,
+ *                          forward and Geneve-port flows
  *
  * 'flowctl/show' lists rulesets and the containers in each, so an operator
  * can go from a cookie to the rule behind it. */
@@ -95,6 +111,7 @@ const char *pipeline_table_name(enum pipeline_table);
 #define PIPELINE_CK_HOST      0x05
 #define PIPELINE_CK_NETIN     0x06
 #define PIPELINE_CK_DEFAULT   0x07
+#define PIPELINE_CK_OVERLAY   0x08
 
 /* The id of PIPELINE_CK_HOST's closing flows (the overlay, the cell's own
  * addresses). */

@@ -11,6 +11,7 @@
 #include "cf-record.h"
 #include "cfnet.h"
 #include "jparse.h"
+#include "openvswitch/dynamic-string.h"
 #include "util.h"
 
 static void
@@ -116,6 +117,44 @@ parse_service_elem(struct jparse *jp, const char *path, const char *s,
     out->port = port;
 }
 
+/* "cluster": {"remotes": [...], "renew_interval_s": N}. */
+static void
+parse_cluster(struct jparse *jp, json_t *cluster,
+              struct flowctl_config *cfg)
+{
+    json_t *remotes = json_object_get(cluster, "remotes");
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (!remotes) {
+        jparse_error(jp, "cluster", "remotes", "is required (the cfnet-db "
+                     "members, e.g. [\"tcp:10.0.0.3:6641\"])");
+    } else if (!json_is_array(remotes) || !json_array_size(remotes)) {
+        jparse_error(jp, "cluster", "remotes", "must be a non-empty array "
+                     "of OVSDB remotes");
+    } else {
+        size_t i;
+        json_t *r;
+        json_array_foreach (remotes, i, r) {
+            const char *v = json_is_string(r) ? json_string_value(r) : NULL;
+            if (!v || (strncmp(v, "tcp:", 4) && strncmp(v, "ssl:", 4)
+                       && strncmp(v, "unix:", 5)) || strchr(v, ',')) {
+                char *path = xasprintf("cluster.remotes[%"PRIuSIZE"]", i);
+                jparse_error(jp, path, NULL, "must be an OVSDB remote "
+                             "(tcp:IP:PORT, ssl:IP:PORT or unix:PATH)");
+                free(path);
+                continue;
+            }
+            ds_put_format(&s, "%s%s", s.length ? "," : "", v);
+        }
+    }
+    cfg->cluster_remotes = ds_steal_cstr(&s);
+
+    uint64_t renew = 0;
+    jparse_uint(jp, cluster, "cluster", "renew_interval_s", false, 0, 86400,
+                &renew);
+    cfg->renew_interval_s = renew;
+}
+
 static char *
 xstrdup_or(const char *s, const char *dflt)
 {
@@ -129,7 +168,11 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
         "bridge", "ovsdb", "openflow", "datapath_type", "instance_address",
         "underlay_interface", "overlay_network", "subnet", "mtu",
         "dns_servers", "host_tcp_services", "host_udp_services",
-        "deny_networks", "netin_port_range", "reject_rate", NULL,
+        "deny_networks", "netin_port_range", "reject_rate", "cluster",
+        "disable_container_network_policy", NULL,
+    };
+    static const char *const cluster_known[] = {
+        "remotes", "renew_interval_s", NULL,
     };
     static const char *const deny_known[] = {
         "always", "running", "staging", NULL,
@@ -171,24 +214,42 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
                     &cell->instance_address);
     const char *ul = jparse_string(&jp, root, "", "underlay_interface", true);
     cfg->underlay_interface = ul ? xstrdup(ul) : NULL;
-    parse_cidr_member(&jp, root, "", "overlay_network", false,
-                      &cell->overlay);
-    if (!cell->overlay.plen && !jparse_failed(&jp)) {
-        cell->overlay.addr = 0x0aff0000;            /* 10.255.0.0/16 */
-        cell->overlay.plen = 16;
-    }
-    parse_cidr_member(&jp, root, "", "subnet", true, &cell->subnet);
-    if (!jparse_failed(&jp)) {
-        uint32_t omask = cell->overlay.plen
-                         ? ~0u << (32 - cell->overlay.plen) : 0;
-        if (cell->subnet.plen < cell->overlay.plen
-            || (cell->subnet.addr & omask) != cell->overlay.addr) {
-            jparse_error(&jp, "", "subnet", "must lie inside "
-                         "overlay_network");
-        } else if (cell->subnet.plen > 30) {
-            jparse_error(&jp, "", "subnet", "must be /30 or larger");
+    json_t *cluster = jparse_object(&jp, root, "", "cluster", false);
+    if (cluster) {
+        /* Cluster mode: the overlay and the subnet come from cfnet-db. */
+        jparse_reject_unknown(&jp, cluster, "cluster", cluster_known);
+        parse_cluster(&jp, cluster, cfg);
+        if (json_object_get(root, "overlay_network")) {
+            jparse_error(&jp, "", "overlay_network", "comes from the cluster "
+                         "directory when \"cluster\" is set");
+        }
+        if (json_object_get(root, "subnet")) {
+            jparse_error(&jp, "", "subnet", "comes from the cluster "
+                         "directory (a lease) when \"cluster\" is set");
+        }
+    } else {
+        struct model_cidr overlay = { 0, 0 };
+        parse_cidr_member(&jp, root, "", "overlay_network", false, &overlay);
+        if (!overlay.plen && !jparse_failed(&jp)) {
+            overlay.addr = 0x0aff0000;              /* 10.255.0.0/16 */
+            overlay.plen = 16;
+        }
+        cell->overlays = xmemdup(&overlay, sizeof overlay);
+        cell->n_overlays = 1;
+        parse_cidr_member(&jp, root, "", "subnet", true, &cell->subnet);
+        if (!jparse_failed(&jp)) {
+            uint32_t omask = overlay.plen ? ~0u << (32 - overlay.plen) : 0;
+            if (cell->subnet.plen < overlay.plen
+                || (cell->subnet.addr & omask) != overlay.addr) {
+                jparse_error(&jp, "", "subnet", "must lie inside "
+                             "overlay_network");
+            } else if (cell->subnet.plen > 30) {
+                jparse_error(&jp, "", "subnet", "must be /30 or larger");
+            }
         }
     }
+    jparse_bool(&jp, root, "", "disable_container_network_policy", false,
+                &cell->c2c_open);
 
     uint64_t mtu = 0;
     jparse_uint(&jp, root, "", "mtu", false, 0, 65535, &mtu);
@@ -258,6 +319,7 @@ flowctl_config_destroy(struct flowctl_config *cfg)
         free(cfg->ovsdb);
         free(cfg->openflow);
         free(cfg->underlay_interface);
+        free(cfg->cluster_remotes);
         model_cell_destroy(&cfg->cell);
         memset(cfg, 0, sizeof *cfg);
     }
@@ -276,6 +338,8 @@ flowctl_config_copy_cell(const struct flowctl_config *cfg,
     const struct model_cell *src = &cfg->cell;
 
     *cell = *src;
+    cell->overlays = copy_array(src->overlays, src->n_overlays,
+                                sizeof *src->overlays);
     cell->dns_servers = copy_array(src->dns_servers, src->n_dns_servers,
                                    sizeof *src->dns_servers);
     cell->tcp_services = copy_array(src->tcp_services, src->n_tcp_services,

@@ -27,7 +27,12 @@ struct flowctl_config {
     uint16_t netin_port_max;        /* 61000-65535. */
     unsigned int reject_rate;       /* Rejects per second, default 100. */
 
-    /* What the pipeline needs: instance_address, overlay, subnet, DNS,
+    /* Cluster mode ("cluster" given): the overlay networks and this cell's
+     * subnet come from the cluster directory, cfnet-db, not from here. */
+    char *cluster_remotes;          /* "tcp:A,tcp:B,..."; "" if single. */
+    unsigned int renew_interval_s;  /* 0: the lease lifetime / 3. */
+
+    /* What the pipeline needs: instance_address, overlays, subnet, DNS,
      * host services, deny_networks.  The gateway fields are filled in at
      * run time. */
     struct model_cell cell;

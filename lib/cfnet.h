@@ -21,6 +21,22 @@
  * it as the source MAC of every packet it delivers to a container. */
 #define CFNET_GATEWAY_MAC { 0xaa, 0xaa, 0xa9, 0xfe, 0x00, 0x01 }
 
+/* The Geneve option that carries the source app's policy tag between
+ * cells: class 0xfff0 (the first of RFC 8926's experimental classes), type
+ * 0x80 (critical: a receiver that does not know it must drop the packet),
+ * 4 bytes.  flowctl maps it to tun_metadata0 with a TLV table entry. */
+#define CFNET_GENEVE_CLASS 0xfff0
+#define CFNET_GENEVE_TYPE 0x80
+#define CFNET_GENEVE_LEN 4
+#define CFNET_GENEVE_METADATA_IDX 0
+
+/* Geneve over IPv4 (outer IP 20 + UDP 8 + Geneve 8 + inner Ethernet 14 =
+ * 50 bytes) plus our one option (4-byte header + 4 bytes). */
+#define CFNET_TUNNEL_OVERHEAD 58
+
+/* The tunnel port flowctl adds to the bridge in cluster mode. */
+#define CFNET_TUNNEL_PORT "cf-tun"
+
 /* OVSDB keys (Open_vSwitch and Interface external_ids). */
 #define CFNET_KEY_SUBNET "cf-subnet"            /* Open_vSwitch */
 #define CFNET_KEY_MTU "cf-mtu"                  /* Open_vSwitch */

@@ -44,8 +44,10 @@ make_cell(struct model *m)
     struct model_cell *cell = &m->cell;
 
     cell->instance_address = 0x0a00000b;               /* 10.0.0.11 */
-    cell->overlay.addr = 0x0aff0000;                   /* 10.255.0.0/16 */
-    cell->overlay.plen = 16;
+    cell->n_overlays = 1;
+    cell->overlays = xmalloc(sizeof *cell->overlays);
+    cell->overlays[0].addr = 0x0aff0000;               /* 10.255.0.0/16 */
+    cell->overlays[0].plen = 16;
     cell->subnet.addr = 0x0aff0100;                    /* 10.255.1.0/24 */
     cell->subnet.plen = 24;
     cell->n_dns_servers = 1;

@@ -29,8 +29,10 @@ make_cell(struct model *m)
     struct model_cell *cell = &m->cell;
 
     cell->instance_address = 0x0a000a0a;               /* 10.0.10.10 */
-    cell->overlay.addr = 0x0aff0000;                   /* 10.255.0.0/16 */
-    cell->overlay.plen = 16;
+    cell->n_overlays = 1;
+    cell->overlays = xmalloc(sizeof *cell->overlays);
+    cell->overlays[0].addr = 0x0aff0000;               /* 10.255.0.0/16 */
+    cell->overlays[0].plen = 16;
     cell->subnet.addr = 0x0aff0700;                    /* 10.255.7.0/24 */
     cell->subnet.plen = 24;
     cell->n_dns_servers = 1;

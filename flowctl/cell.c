@@ -41,10 +41,11 @@ struct cell {
     struct ovsdb_idl *idl;
     const struct flowctl_config *cfg;
     unsigned int mtu;
-    char subnet[32];                    /* "a.b.c.d/n" */
+    char subnet[32];                    /* "a.b.c.d/n"; "" until known. */
     char mtu_s[16];
     uint8_t gw_mac[6];
     uint32_t gw_ofport;
+    uint32_t tunnel_ofport;
     unsigned int last_seqno;            /* IDL seqno of the last rebuild. */
     uint64_t model_digest;              /* model_digest() of it. */
     unsigned int marked_idl_seqno;      /* State cell_mark_installed() */
@@ -82,6 +83,7 @@ cell_register_idl(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_mac);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_mtu_request);
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_external_ids);
+    ovsdb_idl_add_column(idl, &ovsrec_interface_col_options);
 }
 
 struct cell *
@@ -89,17 +91,24 @@ cell_create(struct ovsdb_idl *idl, const struct flowctl_config *cfg,
             unsigned int mtu)
 {
     struct cell *cell = xzalloc(sizeof *cell);
-    const struct model_cell *mc = &cfg->cell;
 
     cell->idl = idl;
     cell->cfg = cfg;
     cell->mtu = mtu;
-    snprintf(cell->subnet, sizeof cell->subnet, IP_FMT"/%u",
-             IP_ARGS(htonl(mc->subnet.addr)), mc->subnet.plen);
     snprintf(cell->mtu_s, sizeof cell->mtu_s, "%u", mtu);
-    cfnet_host_mac(mc->subnet.addr + 1, cell->gw_mac);
     hmap_init(&cell->installed);
+    if (cfg->cell.subnet.plen) {
+        cell_set_subnet(cell, &cfg->cell.subnet);
+    }
     return cell;
+}
+
+void
+cell_set_subnet(struct cell *cell, const struct model_cidr *subnet)
+{
+    snprintf(cell->subnet, sizeof cell->subnet, IP_FMT"/%u",
+             IP_ARGS(htonl(subnet->addr)), subnet->plen);
+    cfnet_host_mac(subnet->addr + 1, cell->gw_mac);
 }
 
 void
@@ -177,6 +186,31 @@ create_bridge(struct cell *cell, struct ovsdb_idl_txn *txn,
               cell->cfg->bridge, CELL_GW_PORT, mac);
 }
 
+/* In cluster mode: the flow-based Geneve port to the other cells. */
+static void
+ensure_tunnel(struct cell *cell, struct ovsdb_idl_txn *txn,
+              const struct ovsrec_bridge *br)
+{
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (!strcmp(br->ports[i]->name, CFNET_TUNNEL_PORT)) {
+            return;
+        }
+    }
+
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    ovsrec_interface_set_name(iface, CFNET_TUNNEL_PORT);
+    ovsrec_interface_set_type(iface, "geneve");
+    const struct smap options = SMAP_CONST1(&options, "remote_ip", "flow");
+    ovsrec_interface_set_options(iface, &options);
+
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+    ovsrec_port_set_name(port, CFNET_TUNNEL_PORT);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+    ovsrec_bridge_update_ports_addvalue(br, port);
+    VLOG_INFO("adding Geneve port %s to %s", CFNET_TUNNEL_PORT,
+              cell->cfg->bridge);
+}
+
 /* Names the bridge's OpenFlow tables after the pipeline's. */
 static void
 name_tables(struct cell *cell, struct ovsdb_idl_txn *txn,
@@ -209,7 +243,8 @@ ensure_setup(struct cell *cell, struct ovsdb_idl_txn *txn)
 {
     const struct ovsrec_open_vswitch *ovs
         = ovsrec_open_vswitch_first(cell->idl);
-    if (!ovs) {
+    if (!ovs || !cell->subnet[0]) {
+        /* In cluster mode, nothing before the lease. */
         return;
     }
 
@@ -231,6 +266,9 @@ ensure_setup(struct cell *cell, struct ovsdb_idl_txn *txn)
         return;
     }
     name_tables(cell, txn, br);
+    if (cell->cfg->cluster_remotes) {
+        ensure_tunnel(cell, txn, br);
+    }
 }
 
 /* Fills 'c' from interface 'iface', or returns false (logging why) if its
@@ -257,6 +295,7 @@ fill_container(struct model *model, struct model_container *c,
     } else {
         memcpy(c->mac, ea.ea, 6);
         c->staging = workload && !strcmp(workload, "staging");
+        c->tag = model_tag_for(smap_get(ids, CFNET_KEY_POLICY_GROUP_ID));
         c->netout = model_intern_rules(model, rules, &error);
     }
     if (!error) {
@@ -281,6 +320,7 @@ rebuild_model(struct cell *cell, struct model *model)
         model_remove_container(model, c);
     }
     cell->gw_ofport = 0;
+    cell->tunnel_ofport = 0;
     if (!br) {
         model_gc_rules(model);
         return;
@@ -298,6 +338,10 @@ rebuild_model(struct cell *cell, struct model *model)
                 cell->gw_ofport = ofport;
                 continue;
             }
+            if (!strcmp(iface->name, CFNET_TUNNEL_PORT)) {
+                cell->tunnel_ofport = ofport;
+                continue;
+            }
             const char *handle = smap_get(&iface->external_ids,
                                           CFNET_KEY_HANDLE);
             if (!handle) {
@@ -311,6 +355,7 @@ rebuild_model(struct cell *cell, struct model *model)
     }
     model_gc_rules(model);
     model->cell.gateway_ofport = cell->gw_ofport;
+    model->cell.tunnel_ofport = cell->tunnel_ofport;
 }
 
 /* Returns a hash of everything in 'model' that the pipeline reads and the
@@ -325,6 +370,7 @@ container_hash(const struct model_container *c, uint32_t basis)
     h = hash_int(c->ip, h);
     h = hash_bytes(c->mac, sizeof c->mac, h);
     h = hash_int(c->staging, h);
+    h = hash_int(c->tag, h);
     h = hash_pointer(c->netout, h);
     return hash_bytes(c->port_mappings,
                       c->n_port_mappings * sizeof *c->port_mappings, h);
@@ -340,7 +386,8 @@ model_digest(const struct model *model)
 {
     const struct model_container *c;
     uint64_t digest = hash_int(model->cell.gateway_ofport,
-                               hmap_count(&model->containers));
+                               hash_int(model->cell.tunnel_ofport,
+                                        hmap_count(&model->containers)));
 
     HMAP_FOR_EACH (c, node, &model->containers) {
         digest += ((uint64_t) container_hash(c, 0) << 32)

@@ -5,7 +5,8 @@
  *
  *   - ensures the bridge (datapath type, fail-mode secure, OpenFlow 1.3-1.5,
  *     Flow_Table names from pipeline.h) and its gateway port "cf-gw" (an
- *     internal port with a fixed MAC and the container MTU);
+ *     internal port with a fixed MAC and the container MTU), and in cluster
+ *     mode the flow-based Geneve port "cf-tun";
  *   - publishes the cell's settings in Open_vSwitch external_ids: cf-subnet
  *     and cf-mtu, which cni-ovs reads;
  *   - rebuilds the model's containers from the Interface rows that cni-ovs
@@ -35,6 +36,12 @@ struct ovsdb_idl_txn;
 struct cell *cell_create(struct ovsdb_idl *, const struct flowctl_config *,
                          unsigned int mtu);
 void cell_destroy(struct cell *);
+
+/* Sets the cell's subnet (in cluster mode, once the lease is held; in
+ * single-cell mode cell_create() takes it from the configuration).  Until
+ * then cell_run() creates and publishes nothing. */
+struct model_cidr;
+void cell_set_subnet(struct cell *, const struct model_cidr *);
 
 /* Registers the tables and columns flowctl needs with 'idl' (before the
  * first ovsdb_idl_run()). */

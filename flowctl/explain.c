@@ -213,6 +213,18 @@ explain_egress_cookie(const struct model *model, uint64_t cookie,
     case PIPELINE_CK_DEFAULT:
         ds_put_cstr(ds, "rejected: default deny (no ASG rule matches)");
         break;
+    case PIPELINE_CK_OVERLAY:
+        if (id) {
+            ds_put_format(ds, "rejected: "IP_FMT" is the Geneve port of "
+                          "cell "IP_FMT" (containers may not send to it)",
+                          IP_FMT_ARGS(dst), IP_FMT_ARGS((uint32_t) id));
+        } else {
+            ds_put_format(ds, "allowed: "IP_FMT" is a container "
+                          "(disable_container_network_policy: all "
+                          "container-to-container traffic is allowed)",
+                          IP_FMT_ARGS(dst));
+        }
+        break;
     default:
         ds_put_format(ds, "decided by a flow with cookie %#"PRIx64
                       " (not one flowctl puts in egress)", cookie);

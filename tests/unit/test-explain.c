@@ -262,6 +262,13 @@ test_trace_verdicts(void **state OVS_UNUSED)
     assert_verdict(&m, closing, "10.255.1.1",
                    "rejected: 10.255.1.1 is the cell's own address (only DNS "
                    "and the configured host services are open)");
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_OVERLAY, 0x0a00000c),
+                   "10.0.0.12", "rejected: 10.0.0.12 is the Geneve port of "
+                   "cell 10.0.0.12 (containers may not send to it)");
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_OVERLAY, 0),
+                   "10.255.9.3", "allowed: 10.255.9.3 is a container "
+                   "(disable_container_network_policy: all "
+                   "container-to-container traffic is allowed)");
     model_destroy(&m);
 }
 

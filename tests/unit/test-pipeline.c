@@ -407,6 +407,152 @@ test_epoch_follows_rules(void **state OVS_UNUSED)
     model_destroy(&m);
 }
 
+/* Adds two remote cells (and two that must be ignored: this cell's own
+ * address, and a subnet outside the overlay). */
+static void
+add_remotes(struct model *m)
+{
+    struct model_remote r[] = {
+        { 0x0a000a0c, { 0x0aff0900, 24 } },    /* 10.0.10.12: 10.255.9/24 */
+        { 0x0a000a0b, { 0x0aff0800, 24 } },    /* 10.0.10.11: 10.255.8/24 */
+        { 0x0a000a0a, { 0x0aff0a00, 24 } },    /* Our own address. */
+        { 0x0a000a0d, { 0x0b000000, 24 } },    /* Outside the overlay. */
+    };
+    assert_true(model_set_remotes(m, r, ARRAY_SIZE(r)));
+    assert_false(model_set_remotes(m, r, ARRAY_SIZE(r)));
+    assert_int_equal(m->remotes[0].underlay_ip, 0x0a000a0a);   /* Sorted. */
+}
+
+/* The tunnel: classify, per-cell spoof guard and forwarding with the tag,
+ * the Geneve port closed to containers; c2c stays closed. */
+static void
+test_overlay_flows(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    m.cell.tunnel_ofport = 2;
+    struct model_container *c = add_container(&m, 5, TCP_WEB);
+    c->tag = model_tag_for("app-guid-1");
+    assert_int_equal(c->tag, model_tag_for("app-guid-1"));
+    assert_true(c->tag & 0x80000000);
+    assert_int_not_equal(c->tag, model_tag_for("app-guid-2"));
+    add_remotes(&m);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=2", "load:0x3->NXM_NX_REG0[]",
+                 "goto_table:1");
+    /* The container's tag is loaded in classify. */
+    char tag[32];
+    snprintf(tag, sizeof tag, "load:%#"PRIx32"->NXM_NX_REG8[]", c->tag);
+    ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=5", tag);
+    /* Two valid remotes: spoof guard on tunnel source, its subnet, ours. */
+    ASSERT_FLOWS(lines, 2, "table=1 ", "reg0=0x3", "tun_src=");
+    ASSERT_FLOWS(lines, 1, "table=1 ", "tun_src=10.0.10.11",
+                 "nw_src=10.255.8.0/24", "nw_dst=10.255.7.0/24",
+                 "TUN_METADATA0[0..31]->NXM_NX_REG8[]", "goto_table:3");
+    ASSERT_FLOWS(lines, 0, "tun_src=10.0.10.10");
+    ASSERT_FLOWS(lines, 0, "tun_src=10.0.10.13");
+    /* Forwarding to each, with our tag in the option. */
+    ASSERT_FLOWS(lines, 1, "table=9 priority=100", "nw_dst=10.255.9.0/24",
+                 "set_field:10.0.10.12->tun_dst",
+                 "NXM_NX_REG8[]->NXM_NX_TUN_METADATA0[0..31]", "output:2");
+    ASSERT_FLOWS(lines, 2, "table=9 priority=100", "->tun_dst");
+    /* Unknown overlay addresses are rejected, not sent to the host. */
+    ASSERT_FLOWS(lines, 1, "table=9 priority=50", "nw_dst=10.255.0.0/16",
+                 "goto_table:10");
+    /* No container reaches any cell's Geneve port (ours included). */
+    ASSERT_FLOWS(lines, 3, "table=6 priority=1100", "udp", "tp_dst=6081",
+                 "goto_table:10");
+    /* New connections from the tunnel go to ingress, which drops them
+     * while c2c is closed; egress still rejects the overlay. */
+    ASSERT_FLOWS(lines, 1, "table=5 ", "ct_state=+new+trk", "reg0=0x3",
+                 "goto_table:7");
+    ASSERT_FLOWS(lines, 1, "table=7 ", "reg0=0x3", "actions=drop");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.255.0.0/16",
+                 "goto_table:10");
+    ASSERT_FLOWS(lines, 0, "ct_mark=0x40000001");
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+    free_dump(lines);
+
+    /* Without a tunnel port (single-cell mode) none of it. */
+    m.cell.tunnel_ofport = 0;
+    pipeline_compute(&m, &t);
+    lines = dump(&t);
+    ASSERT_FLOWS(lines, 0, "tun_src=");
+    ASSERT_FLOWS(lines, 0, "tun_dst");
+    ASSERT_FLOWS(lines, 0, "reg0=0x3");
+    free_dump(lines);
+
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* disable_container_network_policy: c2c allowed both ways with its own
+ * mark, on this cell and from other cells; the cell's own gateway address
+ * stays closed. */
+static void
+test_c2c_open(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    m.cell.tunnel_ofport = 2;
+    m.cell.c2c_open = true;
+    add_container(&m, 5, TCP_WEB);
+    add_remotes(&m);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    ASSERT_FLOWS(lines, 0, "table=6 priority=900", "nw_dst=10.255.0.0/16");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=850", "nw_dst=10.255.0.0/16",
+                 "load:0x40000001->NXM_NX_REG3[]", "goto_table:8");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.255.7.1",
+                 "goto_table:10");
+    ASSERT_FLOWS(lines, 2, "table=5 ", "ct_mark=0x40000001",
+                 "goto_table:9");
+    ASSERT_FLOWS(lines, 1, "table=7 ", "reg0=0x3",
+                 "load:0x40000001->NXM_NX_REG3[]", "goto_table:8");
+    ASSERT_FLOWS(lines, 0, "table=7 ", "reg0=0x3", "actions=drop");
+    free_dump(lines);
+
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* Several overlay networks: each is closed (or open) and answered for. */
+static void
+test_several_overlays(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    m.cell.overlays = xrealloc(m.cell.overlays, 2 * sizeof *m.cell.overlays);
+    m.cell.overlays[1].addr = 0x0afe0000;              /* 10.254.0.0/16 */
+    m.cell.overlays[1].plen = 16;
+    m.cell.n_overlays = 2;
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.254.0.0/16");
+    ASSERT_FLOWS(lines, 1, "table=2 ", "arp_tpa=10.254.0.0/16");
+    ASSERT_FLOWS(lines, 1, "table=9 priority=50", "nw_dst=10.254.0.0/16");
+    free_dump(lines);
+
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
 int
 main(void)
 {
@@ -417,6 +563,9 @@ main(void)
         cmocka_unit_test(test_growth_is_additive),
         cmocka_unit_test(test_deterministic_and_stable),
         cmocka_unit_test(test_epoch_follows_rules),
+        cmocka_unit_test(test_overlay_flows),
+        cmocka_unit_test(test_c2c_open),
+        cmocka_unit_test(test_several_overlays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,315 @@
+# Helpers for the system tests that run on cell-sim (scripts/cell-sim):
+# tests/system/test-flowctl.sh (one cell) and test-overlay.sh (a cluster).
+# Sourced by them; each test gets its own sim under a name unique to the
+# test (file_setup), which file_teardown removes with `cell-sim down`, pass
+# or fail.  Functions that take no cell number act on cell 1.
+
+FC_SIM=$SB_TOP/scripts/cell-sim
+FC_PROBE=$SB_TOP/tests/system/flowctl/probe.py
+FC_PY=/usr/bin/python3
+FC_TIMEOUT=2            # seconds a probe waits before calling it a timeout
+
+# NetOut rules in Garden's shape (configuration.md, "What Garden adds").
+# tcp_rule START END PORT_START [PORT_END]
+tcp_rule() {
+    printf '{"protocol":1,"networks":[{"start":"%s","end":"%s"}],"ports":[{"start":%d,"end":%d}]}' \
+        "$1" "$2" "$3" "${4:-$3}"
+}
+ALLOW_ALL='[{"networks":[{"start":"0.0.0.0","end":"255.255.255.255"}]}]'
+ICMP_ECHO_100='{"protocol":3,"networks":[{"start":"10.0.0.100","end":"10.0.0.100"}],"icmps":{"type":8,"code":0}}'
+
+# ---------------------------------------------------------------------------
+# Setup, teardown, logs
+
+file_setup() {
+    # $BASHPID: the test's own subshell, so every test has its own sim.
+    FC_NAME=fc$BASHPID
+    FC_STATE=/tmp/cell-sim-$FC_NAME
+    FC_CELL=$FC_STATE/cell1
+    FC_UP=0
+    FC_LOG_IGNORE=''
+    FC_TMP=$(mktemp -d /tmp/fc-test.XXXXXX)
+    : > "$FC_TMP/pids"
+    : > "$FC_TMP/failures"
+    unset CELL_SIM_STATE
+    export CELL_SIM_NAME=$FC_NAME
+    export CELL_SIM_BIN=$CFNET_OUT/bin
+}
+
+# sim_up [cell-sim up OPTIONS]: the test's sim.
+sim_up() {
+    FC_UP=1
+    sim up "$@"
+}
+
+file_teardown() {
+    local rc=$?
+    trap - EXIT
+    set +eE
+    if [ $rc -ne 0 ] && [ "$FC_UP" = 1 ]; then
+        fc_dump_state
+        if [ "${CFNET_KEEP:-0}" = 1 ]; then
+            fc_dump_full > "/tmp/fc-failed-$FC_NAME.txt" 2>&1
+            echo "full dump in /tmp/fc-failed-$FC_NAME.txt"
+        fi
+    fi
+    # What the test started itself (not through cell-sim), by pid.
+    local pid start
+    while read -r pid start; do
+        [ -n "$pid" ] || continue
+        if [ "$(pid_start "$pid")" = "$start" ]; then
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    done < "$FC_TMP/pids"
+    if [ "$FC_UP" = 1 ]; then
+        "$FC_SIM" --name "$FC_NAME" down >/dev/null 2>&1 \
+            || echo "cell-sim down failed"
+    fi
+    if [ $rc -ne 0 ]; then
+        # Last, so that the runner's tail shows it.
+        echo "---- failure ----"
+        if [ -s "$FC_TMP/failures" ]; then
+            cat "$FC_TMP/failures"
+        else
+            echo "(a command of the test failed: see above)"
+        fi
+    fi
+    rm -rf "$FC_TMP"
+    exit $rc
+}
+
+# A short dump (the runner shows the last 60 lines of a failed test).
+fc_dump_state() {
+    echo "---- state at failure (sim $FC_NAME) ----"
+    if [ -f "$FC_CELL/flowctl.pid" ]; then
+        fcctl flowctl/show 2>&1 | sed -n '1,/^desired flows/p;/^state:/p;
+            /^installed flows/p;/seqno/p;/^connection/p' | head -16
+    else
+        echo "(flowctl is not running)"
+    fi
+    echo "---- egress/ingress flows ----"
+    ofctl --no-stats dump-flows br-cf --names 2>&1 \
+        | grep -E 'table=(egress|ingress)|ofctl' | head -14
+    echo "---- flowctl.log: warnings and last lines ----"
+    grep -E '\|(WARN|ERR|EMER)\|' "$FC_CELL/flowctl.log" 2>/dev/null | tail -4
+    tail -4 "$FC_CELL/flowctl.log" 2>/dev/null
+}
+
+fc_dump_full() {
+    sim status
+    ofctl dump-flows br-cf --names
+    sim cell ovs-appctl dpctl/dump-conntrack zone=1
+    local f
+    for f in "$FC_CELL"/*.log "$FC_STATE"/logs/bg.*.log; do
+        echo "---- $f ----"
+        cat "$f"
+    done
+}
+
+# Fails on warnings and errors in the cell's daemon logs that the test did
+# not expect (FC_LOG_IGNORE: an extended regex the test may set).
+file_check_logs() {
+    [ "$FC_UP" = 1 ] || return 0
+    # ovs-vsctl, cni-ovs and ovs-appctl are short-lived clients: the
+    # servers may notice one leaving in the middle of an exchange.
+    local ignore='(connection dropped|Dropped [0-9]+ log messages|unix#[0-9]+: (receive error: Connection reset by peer|send error: Broken pipe))'
+    [ -n "$FC_LOG_IGNORE" ] && ignore="$ignore|$FC_LOG_IGNORE"
+    local bad
+    bad=$(grep -HE '\|(WARN|ERR|EMER)\|' "$FC_CELL"/ovsdb-server.log \
+              "$FC_CELL"/ovs-vswitchd.log "$FC_CELL"/flowctl.log \
+              2>/dev/null | grep -vE "$ignore" || true)
+    if [ -n "$bad" ]; then
+        fail "unexpected warnings in the cell's daemon logs:
+$bad"
+    fi
+}
+
+# fail MESSAGE: reports MESSAGE (again at the end of a failed test's output)
+# and returns 1, which ends the test.
+fail() {
+    echo "FAIL: $*" | tee -a "$FC_TMP/failures"
+    return 1
+}
+
+expect_equal() {
+    [ "$1" = "$2" ] || fail "expected $3 to be '$2', got '$1'"
+}
+
+# ---------------------------------------------------------------------------
+# The sim
+
+sim() { "$FC_SIM" --name "$FC_NAME" "$@"; }
+
+# on WHERE CMD...: CMD on the external host, the router, the cell, or in an
+# app's container.
+on() {
+    local where=$1
+    shift
+    case $where in
+        ext|router|cell) sim "$where" "$@" ;;
+        *) sim exec "$where" "$@" ;;
+    esac
+}
+
+ofctl() { sim cell ovs-ofctl -O OpenFlow15 "$@"; }
+cvsctl() { sim cell ovs-vsctl --timeout=10 "$@"; }
+flowctl_ctl() { echo "$FC_CELL/flowctl.$(cat "$FC_CELL/flowctl.pid").ctl"; }
+fcctl() { sim cell ovs-appctl -t "$(flowctl_ctl)" "$@"; }
+
+# serve WHERE PORT[,PORT...] [--udp] [--bind IP]: probe.py's server in the
+# background (recorded by cell-sim, so `down` stops it); waits until the
+# first port listens.  Prints the pid.
+serve() {
+    local where=$1 ports=$2 proto=tcp bind=0.0.0.0 udp=()
+    shift 2
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --udp) proto=udp; udp=(--udp) ;;
+            --bind) bind=$2; shift ;;
+        esac
+        shift
+    done
+    sim bg --listen "$proto:$bind:${ports%%,*}" "$where" \
+        "$FC_PY" "$FC_PROBE" server --port "$ports" --bind "$bind" \
+        "${udp[@]}" | tail -1
+}
+
+handle_of() { cat "$FC_STATE/apps/$1/handle"; }
+
+# The host end of APP's veth (cni-ovs: "cf" + sha1(handle)[:12]).
+ifname_of() {
+    echo "cf$(printf '%s' "$(handle_of "$1")" | sha1sum | cut -c1-12)"
+}
+
+# The kernel start time of PID (as cell-sim records it); fails for a
+# process that is gone or a zombie.
+pid_start() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    # shellcheck disable=SC2086
+    set -- $stat
+    [ "$1" != Z ] || return 1
+    echo "${20}"
+}
+
+pid_alive() { pid_start "$1" >/dev/null; }
+
+# remember_pid PID: a process the test started itself; teardown kills it.
+remember_pid() {
+    echo "$1 $(pid_start "$1")" >> "$FC_TMP/pids"
+}
+
+# record_daemon NAME: a daemon of cell 1 that the test (re)started, recorded
+# the way cell-sim records its own so that `down` stops it.
+record_daemon() {
+    local pid
+    pid=$(cat "$FC_CELL/$1.pid")
+    echo "$pid $(pid_start "$pid") cell1-$1" >> "$FC_STATE/pids.list"
+}
+
+# flowctl, started exactly as cell-sim's `up` starts it.
+flowctl_start() {
+    sim cell "$CELL_SIM_BIN/flowctl" --config "$FC_CELL/flowctl.json" \
+        --pidfile="$FC_CELL/flowctl.pid" --detach --no-chdir -vconsole:err \
+        --log-file="$FC_CELL/flowctl.log"
+    record_daemon flowctl
+}
+
+# ovs-vswitchd, started exactly as cell-sim's `up` starts it.
+vswitchd_start() {
+    sim cell ovs-vswitchd --detach --no-chdir -vconsole:err \
+        --disable-system --pidfile="$FC_CELL/ovs-vswitchd.pid" \
+        --log-file="$FC_CELL/ovs-vswitchd.log" "unix:$FC_CELL/db.sock"
+    record_daemon ovs-vswitchd
+}
+
+# kill_daemon NAME SIGNAL: signals cell 1's daemon NAME and waits until it
+# is gone.
+kill_daemon() {
+    local pid
+    pid=$(cat "$FC_CELL/$1.pid")
+    kill "-$2" "$pid"
+    wait_until 5 "$1 ($pid) gone after SIG$2" eval "! pid_alive $pid"
+}
+
+# wait_until SECS WHAT CMD...: polls CMD (every 50 ms) until it succeeds;
+# fails the test naming WHAT after SECS seconds.
+wait_until() {
+    local secs=$1 what=$2
+    shift 2
+    local deadline=$(($(date +%s%N) + secs * 1000000000))
+    while ! "$@" >/dev/null 2>&1; do
+        if [ "$(date +%s%N)" -gt "$deadline" ]; then
+            fail "timed out after ${secs}s waiting for: $what"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+# flowctl is connected and OVS has acknowledged everything it put.
+flowctl_synced() {
+    local show put acked
+    show=$(fcctl flowctl/show) || return 1
+    grep -q '^connection: .*(connected)' <<<"$show" || return 1
+    put=$(sed -n 's/^put seqno: //p' <<<"$show")
+    acked=$(sed -n 's/^acked seqno: //p' <<<"$show")
+    [ -n "$put" ] && [ "$put" -gt 0 ] && [ "$put" = "$acked" ]
+}
+
+# The flow table as an operator dumps it, without counters, sorted.
+flows_snapshot() {
+    ofctl --no-stats dump-flows br-cf | sort
+}
+
+show_value() {
+    fcctl flowctl/show | sed -n "s/^$1: //p"
+}
+
+# ---------------------------------------------------------------------------
+# Traffic
+
+# expect WHERE OUTCOME PROBE-ARGS...: runs probe.py PROBE-ARGS at WHERE and
+# asserts its outcome (probe.py's docstring lists them).  "refused" must be
+# fast (< 1 s), "timeout" must have taken the whole timeout.  PROBE_DETAIL
+# gets the rest of the probe's line (e.g. "peer 10.0.0.11 40312").
+expect() {
+    local where=$1 want=$2
+    shift 2
+    local out got secs
+    out=$(on "$where" "$FC_PY" "$FC_PROBE" "$@" --timeout "$FC_TIMEOUT")
+    read -r got secs PROBE_DETAIL <<<"$out"
+    [ "$got" = "$want" ] \
+        || fail "$where: $*: expected $want, got: $out"
+    case $want in
+        refused)
+            awk -v s="$secs" 'BEGIN { exit !(s < 1.0) }' \
+                || fail "$where: $*: refused, but only after ${secs}s" ;;
+        timeout)
+            awk -v s="$secs" -v t="$FC_TIMEOUT" \
+                'BEGIN { exit !(s >= t * 0.95) }' \
+                || fail "$where: $*: timeout after only ${secs}s" ;;
+    esac
+    echo "ok: $where: $*: $out"
+}
+
+# expect_ping_ok APP DEST / expect_ping_unreachable APP DEST
+expect_ping_ok() {
+    local out
+    out=$(on "$1" ping -n -c1 -W2 "$2" 2>&1) || true
+    grep -q ' 1 received' <<<"$out" \
+        || fail "$1: ping $2 should be answered:
+$out"
+    echo "ok: $1: ping $2 answered"
+}
+
+expect_ping_unreachable() {
+    local out
+    out=$(on "$1" ping -n -c1 -W2 "$2" 2>&1) || true
+    grep -q "From $2 icmp_seq=1 Destination Port Unreachable" <<<"$out" \
+        || fail "$1: ping $2 should get Destination Port Unreachable:
+$out"
+    echo "ok: $1: ping $2: Destination Port Unreachable"
+}
+

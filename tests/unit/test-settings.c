@@ -1,0 +1,128 @@
+/*
+ * Unit tests of flowctl's configuration parser (flowctl/settings.c): the
+ * single-cell and cluster modes, and errors that name the member.
+ */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "settings.h"
+#include "util.h"
+
+#define BASE "\"instance_address\": \"10.0.0.11\", " \
+             "\"underlay_interface\": \"eth0\""
+
+static void
+parse_ok(const char *text, struct flowctl_config *cfg)
+{
+    char *error = flowctl_config_parse(text, cfg);
+    if (error) {
+        print_message("unexpected error: %s\n", error);
+    }
+    assert_null(error);
+}
+
+/* 'text' fails with a message that contains 'want'. */
+static void
+parse_fails(const char *text, const char *want)
+{
+    struct flowctl_config cfg;
+    char *error = flowctl_config_parse(text, &cfg);
+
+    assert_non_null(error);
+    if (!strstr(error, want)) {
+        print_message("error \"%s\" lacks \"%s\"\n", error, want);
+        fail();
+    }
+    free(error);
+}
+
+static void
+test_single_cell(void **state OVS_UNUSED)
+{
+    struct flowctl_config cfg;
+
+    parse_ok("{" BASE ", \"subnet\": \"10.255.3.0/24\"}", &cfg);
+    assert_null(cfg.cluster_remotes);
+    assert_int_equal(cfg.cell.n_overlays, 1);
+    assert_int_equal(cfg.cell.overlays[0].addr, 0x0aff0000);
+    assert_int_equal(cfg.cell.overlays[0].plen, 16);
+    assert_int_equal(cfg.cell.subnet.addr, 0x0aff0300);
+    assert_false(cfg.cell.c2c_open);
+
+    struct model_cell copy;
+    flowctl_config_copy_cell(&cfg, &copy);
+    assert_ptr_not_equal(copy.overlays, cfg.cell.overlays);
+    assert_int_equal(copy.overlays[0].addr, 0x0aff0000);
+    model_cell_destroy(&copy);
+    flowctl_config_destroy(&cfg);
+
+    parse_ok("{" BASE ", \"subnet\": \"10.9.3.0/24\", \"overlay_network\": "
+             "\"10.9.0.0/16\", \"disable_container_network_policy\": true}",
+             &cfg);
+    assert_int_equal(cfg.cell.overlays[0].addr, 0x0a090000);
+    assert_true(cfg.cell.c2c_open);
+    flowctl_config_destroy(&cfg);
+
+    parse_fails("{" BASE "}", "subnet");
+    parse_fails("{" BASE ", \"subnet\": \"10.1.3.0/24\"}",
+                "subnet: must lie inside overlay_network");
+    parse_fails("{" BASE ", \"subnet\": \"10.255.3.0/24\", "
+                "\"disable_container_network_policy\": \"yes\"}",
+                "disable_container_network_policy");
+}
+
+static void
+test_cluster(void **state OVS_UNUSED)
+{
+    struct flowctl_config cfg;
+
+    parse_ok("{" BASE ", \"cluster\": {\"remotes\": [\"tcp:10.0.0.3:6641\", "
+             "\"tcp:10.0.0.4:6641\", \"ssl:10.0.0.5:6641\"], "
+             "\"renew_interval_s\": 5}}", &cfg);
+    assert_string_equal(cfg.cluster_remotes, "tcp:10.0.0.3:6641,"
+                        "tcp:10.0.0.4:6641,ssl:10.0.0.5:6641");
+    assert_int_equal(cfg.renew_interval_s, 5);
+    /* Overlay and subnet come later, from the directory. */
+    assert_int_equal(cfg.cell.n_overlays, 0);
+    assert_int_equal(cfg.cell.subnet.plen, 0);
+    flowctl_config_destroy(&cfg);
+
+    parse_ok("{" BASE ", \"cluster\": {\"remotes\": [\"unix:/x.sock\"]}}",
+             &cfg);
+    assert_string_equal(cfg.cluster_remotes, "unix:/x.sock");
+    assert_int_equal(cfg.renew_interval_s, 0);
+    flowctl_config_destroy(&cfg);
+
+    parse_fails("{" BASE ", \"cluster\": {}}", "cluster.remotes: is required");
+    parse_fails("{" BASE ", \"cluster\": {\"remotes\": []}}",
+                "cluster.remotes: must be a non-empty array");
+    parse_fails("{" BASE ", \"cluster\": {\"remotes\": [\"tcp:1.2.3.4:1\", "
+                "\"10.0.0.4:6641\"]}}", "cluster.remotes[1]: must be");
+    parse_fails("{" BASE ", \"cluster\": {\"remotes\": [\"tcp:a,tcp:b\"]}}",
+                "cluster.remotes[0]");
+    parse_fails("{" BASE ", \"cluster\": {\"remotes\": [\"tcp:a:1\"], "
+                "\"renew\": 3}}", "cluster.renew");
+    parse_fails("{" BASE ", \"subnet\": \"10.255.3.0/24\", \"cluster\": "
+                "{\"remotes\": [\"tcp:a:1\"]}}",
+                "subnet: comes from the cluster directory");
+    parse_fails("{" BASE ", \"overlay_network\": \"10.255.0.0/16\", "
+                "\"cluster\": {\"remotes\": [\"tcp:a:1\"]}}",
+                "overlay_network: comes from the cluster directory");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_single_cell),
+        cmocka_unit_test(test_cluster),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -12,6 +12,19 @@
  *
  * The flow_mods of a bundle get consecutive xids, so that an error can be
  * traced back to its flow (for the log) with a subtraction.
+ *
+ * The TLV mapping (ofctrl_set_tlv_map()) is checked as OVN's ofctrl.c does
+ * for its Geneve option, in a state of its own ('tlv_state'):
+ *
+ *   TLV_REQUESTED   NXT_TLV_TABLE_REQUEST sent; the reply settles it
+ *                   (TLV_PRESENT, TLV_CONFLICT) or leads to
+ *   TLV_ADDING      NXT_TLV_TABLE_MOD (add) and a barrier sent; the barrier
+ *                   reply settles it (TLV_ADDED), an error for the mod too
+ *                   (TLV_FAILED), except a lost race with another
+ *                   controller, which goes back to TLV_REQUESTED (once per
+ *                   check).
+ *
+ * Only while it is TLV_REQUESTED or TLV_ADDING is ofctrl_can_put() false.
  */
 
 #include <config.h>
@@ -28,9 +41,11 @@
 #include "flow-table.h"
 #include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/geneve.h"
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-match.h"
 #include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
@@ -39,6 +54,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/rconn.h"
+#include "openvswitch/tun-metadata.h"
 #include "openvswitch/vlog.h"
 #include "socket-util.h"
 #include "timeval.h"
@@ -52,6 +68,7 @@ COVERAGE_DEFINE(ofctrl_bundle);
 COVERAGE_DEFINE(ofctrl_bundle_failed);
 COVERAGE_DEFINE(ofctrl_flow_mod);
 COVERAGE_DEFINE(ofctrl_meter_mod);
+COVERAGE_DEFINE(ofctrl_tlv_mod);
 COVERAGE_DEFINE(ofctrl_error);
 
 /* Only one OpenFlow version: the encoders need not care about others. */
@@ -122,6 +139,18 @@ struct ofctrl_bundle {
     uint32_t barrier_xid;       /* Of the barrier the phase waits for. */
 };
 
+/* Where the check of the TLV mapping is (see the top of this file). */
+enum tlv_state {
+    TLV_UNCHECKED,              /* Not on this connection (or none). */
+    TLV_REQUESTED,              /* Table requested, 'tlv_xid'. */
+    TLV_ADDING,                 /* Mod 'tlv_xid', barrier 'tlv_barrier_xid'
+                                 * sent. */
+    TLV_PRESENT,                /* It was there already. */
+    TLV_ADDED,                  /* We added it. */
+    TLV_CONFLICT,               /* Mapped differently: 'tlv_detail'. */
+    TLV_FAILED,                 /* The switch said no: 'tlv_detail'. */
+};
+
 /* A meter and the add that (re)creates it after a connection. */
 struct ofctrl_meter_state {
     struct ofctrl_meter meter;
@@ -144,6 +173,17 @@ struct ofctrl {
     struct ofctrl_meter_state *meters;
     size_t n_meters;
 
+    /* The TLV mapping to ensure, if 'tlv_wanted' ('tlv.list_node' is not
+     * used), and where its check is on this connection. */
+    bool tlv_wanted;
+    struct ofputil_tlv_map tlv;
+    enum tlv_state tlv_state;
+    char *tlv_detail;           /* TLV_CONFLICT, TLV_FAILED: what. */
+    uint32_t tlv_xid;           /* Of the request or the mod in flight. */
+    uint32_t tlv_barrier_xid;   /* TLV_ADDING: of the barrier after it. */
+    bool tlv_retried;           /* This check requested the table again
+                                 * after a lost race. */
+
     /* After a failed bundle: ofctrl_needs_put() is false until
      * 'retry_at'; 'retry_backoff' is the delay that set it. */
     long long int retry_at;
@@ -155,9 +195,13 @@ struct ofctrl {
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+/* For the TLV mapping's errors, which a failed bundle makes ofctrl find
+ * again: not drowned by the bundle's own warnings, not repeated forever. */
+static struct vlog_rate_limit tlv_rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
 static void ofctrl_reset(struct ofctrl *);
 static void send_meters(struct ofctrl *);
+static void tlv_check(struct ofctrl *);
 
 /* Creates an ofctrl that connects to the OpenFlow switch at 'target'
  * ("unix:/var/run/openvswitch/br-cf.mgmt"), in the background: see
@@ -189,6 +233,7 @@ ofctrl_destroy(struct ofctrl *of)
         flow_table_destroy(&of->installed);
         flow_table_destroy(&of->pending);
         free(of->meters);
+        free(of->tlv_detail);
         free(of);
     }
 }
@@ -274,6 +319,252 @@ send_meters(struct ofctrl *of)
     }
 }
 
+/* The TLV mapping.  See the top of this file. */
+
+static bool
+tlv_busy(const struct ofctrl *of)
+{
+    return of->tlv_state == TLV_REQUESTED || of->tlv_state == TLV_ADDING;
+}
+
+/* Appends "class=0x..,type=0x..,len=..->tun_metadataN" for 'map' to 's'. */
+static void
+tlv_map_format(const struct ofputil_tlv_map *map, struct ds *s)
+{
+    ds_put_format(s, "class=%#"PRIx16",type=%#"PRIx8",len=%"PRIu8
+                  "->tun_metadata%"PRIu16, map->option_class,
+                  map->option_type, map->option_len, map->index);
+}
+
+static void
+tlv_settle(struct ofctrl *of, enum tlv_state state, char *detail)
+{
+    of->tlv_state = state;
+    free(of->tlv_detail);
+    of->tlv_detail = detail;
+}
+
+static void
+tlv_send_request(struct ofctrl *of)
+{
+    of->tlv_xid = ofctrl_send(of, ofpraw_alloc(OFPRAW_NXT_TLV_TABLE_REQUEST,
+                                               OFCTRL_VERSION, 0));
+    of->tlv_state = TLV_REQUESTED;
+}
+
+/* Starts a check of the TLV mapping, if there is one to ensure (abandoning
+ * a check in flight: its replies will not match 'tlv_xid'). */
+static void
+tlv_check(struct ofctrl *of)
+{
+    if (of->tlv_wanted) {
+        tlv_settle(of, TLV_UNCHECKED, NULL);
+        of->tlv_retried = false;
+        tlv_send_request(of);
+    }
+}
+
+static void
+tlv_send_add(struct ofctrl *of)
+{
+    struct ofputil_tlv_map map = of->tlv;
+    struct ofputil_tlv_table_mod ttm = { .command = NXTTMC_ADD };
+
+    ovs_list_init(&ttm.mappings);
+    ovs_list_push_back(&ttm.mappings, &map.list_node);
+    of->tlv_xid = ofctrl_send(of, ofputil_encode_tlv_table_mod(OFCTRL_VERSION,
+                                                               &ttm));
+    of->tlv_barrier_xid = ofctrl_send(
+        of, ofputil_encode_barrier_request(OFCTRL_VERSION));
+    of->tlv_state = TLV_ADDING;
+    of->stats.n_tlv_mods++;
+    COVERAGE_INC(ofctrl_tlv_mod);
+}
+
+/* Describes in 's' how the switch's mapping 'other' conflicts with ours,
+ * if it does, and returns true; otherwise returns false.  (OVS keys its
+ * table both by field index and by option class and type.) */
+static bool
+tlv_conflict(const struct ofctrl *of, const struct ofputil_tlv_map *other,
+             const struct ovs_list *mappings, struct ds *s)
+{
+    const struct ofputil_tlv_map *want = &of->tlv;
+
+    if (other->index == want->index) {
+        ds_put_format(s, "tun_metadata%"PRIu16" is mapped to class %#"PRIx16
+                      " type %#"PRIx8" len %"PRIu8" by someone else (wanted: ",
+                      other->index, other->option_class, other->option_type,
+                      other->option_len);
+        tlv_map_format(want, s);
+        /* The switch checks a flow's use of the field against the length
+         * of the field's mapping, not its option. */
+        ds_put_cstr(s, other->option_len >= want->option_len
+                    ? "); flows that carry the app tag will carry it in that "
+                      "option instead"
+                    : "); flows that carry the app tag will be rejected");
+        return true;
+    }
+    if (other->option_class == want->option_class
+        && other->option_type == want->option_type) {
+        const struct ofputil_tlv_map *m;
+        bool index_taken = false;
+
+        LIST_FOR_EACH (m, list_node, mappings) {
+            index_taken |= m->index == want->index;
+        }
+        ds_put_format(s, "class %#"PRIx16" type %#"PRIx8" is mapped to "
+                      "tun_metadata%"PRIu16" (len %"PRIu8") by someone else "
+                      "(wanted: ", other->option_class, other->option_type,
+                      other->index, other->option_len);
+        tlv_map_format(want, s);
+        ds_put_cstr(s, index_taken
+                    ? ")"
+                    : "); flows that carry the app tag will be rejected");
+        return true;
+    }
+    return false;
+}
+
+static void
+handle_tlv_reply(struct ofctrl *of, const struct ofp_header *oh)
+{
+    const char *name = rconn_get_name(of->rconn);
+    struct ofputil_tlv_table_reply ttr;
+
+    if (of->tlv_state != TLV_REQUESTED || ntohl(oh->xid) != of->tlv_xid) {
+        return;
+    }
+
+    enum ofperr error = ofputil_decode_tlv_table_reply(oh, &ttr);
+    if (error) {
+        of->stats.n_errors++;
+        COVERAGE_INC(ofctrl_error);
+        tlv_settle(of, TLV_FAILED,
+                   xasprintf("bad TLV table reply (%s)",
+                             ofperr_to_string(error)));
+        VLOG_ERR_RL(&tlv_rl, "%s: %s", name, of->tlv_detail);
+        return;
+    }
+
+    const struct ofputil_tlv_map *m;
+    struct ds conflicts = DS_EMPTY_INITIALIZER;
+    bool present = false;
+    LIST_FOR_EACH (m, list_node, &ttr.mappings) {
+        if (m->option_class == of->tlv.option_class
+            && m->option_type == of->tlv.option_type
+            && m->option_len == of->tlv.option_len
+            && m->index == of->tlv.index) {
+            present = true;
+        } else {
+            size_t length = conflicts.length;
+            if (length) {
+                ds_put_cstr(&conflicts, "; ");
+            }
+            if (!tlv_conflict(of, m, &ttr.mappings, &conflicts)) {
+                ds_truncate(&conflicts, length);
+            }
+        }
+    }
+    ofputil_uninit_tlv_table(&ttr.mappings);
+
+    if (conflicts.length) {
+        tlv_settle(of, TLV_CONFLICT, ds_steal_cstr(&conflicts));
+        VLOG_ERR_RL(&tlv_rl, "%s: %s", name, of->tlv_detail);
+    } else if (present) {
+        ds_destroy(&conflicts);
+        tlv_settle(of, TLV_PRESENT, NULL);
+        VLOG_DBG("%s: TLV mapping present", name);
+    } else {
+        ds_destroy(&conflicts);
+        tlv_send_add(of);
+    }
+}
+
+/* If 'xid' is that of the TLV request or mod in flight, handles 'error'
+ * for it and returns true; otherwise returns false. */
+static bool
+handle_tlv_error(struct ofctrl *of, uint32_t xid, enum ofperr error)
+{
+    const char *name = rconn_get_name(of->rconn);
+
+    if (!tlv_busy(of) || xid != of->tlv_xid) {
+        return false;
+    }
+
+    if (of->tlv_state == TLV_ADDING && !of->tlv_retried
+        && (error == OFPERR_NXTTMFC_ALREADY_MAPPED
+            || error == OFPERR_NXTTMFC_DUP_ENTRY)) {
+        /* Someone else mapped the field or the option since our request:
+         * see how.  (The barrier reply that follows no longer matters.) */
+        VLOG_INFO("%s: raced with another controller adding a TLV mapping "
+                  "(%s); requesting the TLV table again", name,
+                  ofperr_to_string(error));
+        of->tlv_retried = true;
+        tlv_send_request(of);
+        return true;
+    }
+
+    of->stats.n_errors++;
+    COVERAGE_INC(ofctrl_error);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    if (of->tlv_state == TLV_REQUESTED) {
+        ds_put_format(&s, "TLV table request failed (%s)",
+                      ofperr_to_string(error));
+    } else {
+        ds_put_cstr(&s, "adding TLV mapping ");
+        tlv_map_format(&of->tlv, &s);
+        ds_put_format(&s, " failed (%s)", ofperr_to_string(error));
+    }
+    tlv_settle(of, TLV_FAILED, ds_steal_cstr(&s));
+    VLOG_ERR_RL(&tlv_rl, "%s: %s; flows that carry the app tag will be "
+                "rejected", name, of->tlv_detail);
+    return true;
+}
+
+/* If 'xid' is that of the barrier after our TLV mod, settles the check and
+ * returns true; otherwise returns false. */
+static bool
+handle_tlv_barrier_reply(struct ofctrl *of, uint32_t xid)
+{
+    if (of->tlv_state != TLV_ADDING || xid != of->tlv_barrier_xid) {
+        return false;
+    }
+
+    /* No error came for the mod before its barrier's reply: it is in. */
+    tlv_settle(of, TLV_ADDED, NULL);
+    if (VLOG_IS_INFO_ENABLED()) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        tlv_map_format(&of->tlv, &s);
+        VLOG_INFO("%s: added TLV mapping %s", rconn_get_name(of->rconn),
+                  ds_cstr(&s));
+        ds_destroy(&s);
+    }
+    return true;
+}
+
+void
+ofctrl_set_tlv_map(struct ofctrl *of, uint16_t opt_class, uint8_t opt_type,
+                   uint8_t opt_len, uint16_t index)
+{
+    ovs_assert(index < TUN_METADATA_NUM_OPTS);
+    ovs_assert(opt_len % 4 == 0 && opt_len <= TLV_MAX_OPT_SIZE);
+
+    if (of->tlv_wanted && of->tlv.option_class == opt_class
+        && of->tlv.option_type == opt_type && of->tlv.option_len == opt_len
+        && of->tlv.index == index) {
+        return;
+    }
+    of->tlv_wanted = true;
+    of->tlv.option_class = opt_class;
+    of->tlv.option_type = opt_type;
+    of->tlv.option_len = opt_len;
+    of->tlv.index = index;
+    if (of->state != S_DISCONNECTED) {
+        tlv_check(of);
+    }
+}
+
 /* Forgets the bundle in flight, if any, without touching the installed
  * table. */
 static void
@@ -304,6 +595,7 @@ ofctrl_reset(struct ofctrl *of)
     for (size_t i = 0; i < of->n_meters; i++) {
         of->meters[i].add_pending = false;
     }
+    tlv_settle(of, TLV_UNCHECKED, NULL);
     of->state = S_DISCONNECTED;
 }
 
@@ -433,6 +725,7 @@ handle_error(struct ofctrl *of, const struct ofp_header *oh)
         VLOG_WARN_RL(&rl, "%s: undecodable error message",
                      rconn_get_name(of->rconn));
     } else if (!handle_meter_error(of, xid, error)
+               && !handle_tlv_error(of, xid, error)
                && !handle_bundle_error(of, xid, error)) {
         of->stats.n_errors++;
         COVERAGE_INC(ofctrl_error);
@@ -481,6 +774,8 @@ bundle_finish(struct ofctrl *of, bool ok)
         VLOG_WARN_RL(&rl, "%s: bundle %"PRIu32" (put %"PRIu64") rejected "
                      "and discarded; the next put replaces all flows",
                      rconn_get_name(of->rconn), b->id, b->seqno);
+        /* Perhaps because someone deleted the TLV mapping. */
+        tlv_check(of);
     }
 }
 
@@ -504,7 +799,8 @@ handle_barrier_reply(struct ofctrl *of, const struct ofp_header *oh)
 {
     struct ofctrl_bundle *b = &of->bundle;
 
-    if (of->state != S_BUNDLE || ntohl(oh->xid) != b->barrier_xid) {
+    if (handle_tlv_barrier_reply(of, ntohl(oh->xid))
+        || of->state != S_BUNDLE || ntohl(oh->xid) != b->barrier_xid) {
         return;
     }
 
@@ -547,6 +843,10 @@ handle_msg(struct ofctrl *of, const struct ofp_header *oh)
         handle_barrier_reply(of, oh);
         break;
 
+    case OFPTYPE_NXT_TLV_TABLE_REPLY:
+        handle_tlv_reply(of, oh);
+        break;
+
     case OFPTYPE_BUNDLE_CONTROL:
     case OFPTYPE_ECHO_REPLY:
         /* Bundle open and commit replies: the barriers say it all. */
@@ -578,6 +878,7 @@ ofctrl_run(struct ofctrl *of)
             of->state = S_NEW;
             of->retry_at = LLONG_MIN;
             send_meters(of);
+            tlv_check(of);
         }
     }
     if (!rconn_is_connected(of->rconn)) {
@@ -609,7 +910,7 @@ ofctrl_wait(struct ofctrl *of)
 bool
 ofctrl_can_put(const struct ofctrl *of)
 {
-    return of->state == S_NEW || of->state == S_IDLE;
+    return (of->state == S_NEW || of->state == S_IDLE) && !tlv_busy(of);
 }
 
 bool
@@ -778,6 +1079,33 @@ ofctrl_format(const struct ofctrl *of, struct ds *s)
                       of->bundle.phase == PHASE_ADD ? "adds" : "commit");
     }
     ds_put_format(s, "meters: %"PRIuSIZE"\n", of->n_meters);
+    if (of->tlv_wanted) {
+        ds_put_cstr(s, "tlv map: ");
+        tlv_map_format(&of->tlv, s);
+        switch (of->tlv_state) {
+        case TLV_UNCHECKED:
+            ds_put_cstr(s, " (not checked)\n");
+            break;
+        case TLV_REQUESTED:
+            ds_put_cstr(s, " (table requested)\n");
+            break;
+        case TLV_ADDING:
+            ds_put_cstr(s, " (adding)\n");
+            break;
+        case TLV_PRESENT:
+            ds_put_cstr(s, " (present)\n");
+            break;
+        case TLV_ADDED:
+            ds_put_cstr(s, " (added)\n");
+            break;
+        case TLV_CONFLICT:
+            ds_put_format(s, " (conflict: %s)\n", of->tlv_detail);
+            break;
+        case TLV_FAILED:
+            ds_put_format(s, " (failed: %s)\n", of->tlv_detail);
+            break;
+        }
+    }
     ds_put_format(s, "connections: %"PRIu64"\n", st->n_connections);
     ds_put_format(s, "puts: %"PRIu64" (%"PRIu64" unchanged)\n",
                   st->n_puts, st->n_unchanged);
@@ -786,5 +1114,8 @@ ofctrl_format(const struct ofctrl *of, struct ds *s)
                   st->n_replaces, st->n_commits, st->n_failed);
     ds_put_format(s, "flow_mods sent: %"PRIu64"\n", st->n_flow_mods);
     ds_put_format(s, "meter_mods sent: %"PRIu64"\n", st->n_meter_mods);
+    if (of->tlv_wanted || st->n_tlv_mods) {
+        ds_put_format(s, "tlv_mods sent: %"PRIu64"\n", st->n_tlv_mods);
+    }
     ds_put_format(s, "errors: %"PRIu64"\n", st->n_errors);
 }

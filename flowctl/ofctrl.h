@@ -30,6 +30,17 @@
  *     plain meter_mod on each connection, before the first bundle (an add,
  *     then a modify if the meter exists: deleting a meter would delete the
  *     flows that use it);
+ *   - with ofctrl_set_tlv_map(), a Geneve option mapping (class, type,
+ *     length -> tun_metadataN) is ensured on each connection, after the
+ *     meters and before the first bundle (whose flows use the field): the
+ *     TLV table is requested; if the mapping is there, nothing else is sent;
+ *     if the field or the option is mapped differently (by someone else),
+ *     an error names both mappings and ofctrl carries on (the switch
+ *     rejects, or misdirects, the flows that use the field); otherwise a
+ *     TLV table mod adds it, followed by a barrier.  A mod that loses a race
+ *     with another controller (NXTTMFC_ALREADY_MAPPED, NXTTMFC_DUP_ENTRY)
+ *     requests the table once more.  A bundle the switch rejects makes
+ *     ofctrl check the mapping again, in case someone deleted it;
  *   - an error from the switch for a bundle (a bad flow) is logged
  *     (rate-limited) and the installed table is marked unknown, so that the
  *     next put replaces everything again.
@@ -41,6 +52,10 @@
  *                   bundle).
  *   S_IDLE          in sync as far as we know; puts send diffs.
  *   S_BUNDLE        a bundle and barrier are in flight.
+ *
+ * The TLV mapping has a state of its own (ofctrl_format() shows it): while
+ * the table request or the mod is in flight, ofctrl_can_put() is false,
+ * whatever the state above.
  *
  * Not thread-safe; one instance per bridge. */
 
@@ -70,10 +85,20 @@ void ofctrl_destroy(struct ofctrl *);
 void ofctrl_set_meters(struct ofctrl *, const struct ofctrl_meter *,
                        size_t n);
 
+/* The Geneve option mapping to ensure on every connection (see above):
+ * option 'opt_class', 'opt_type', 'opt_len' bytes (a multiple of 4, at most
+ * 124) -> tun_metadata'index' (less than 64).  One mapping; a later call
+ * replaces it and, if connected, checks it right away.  Without a call, no
+ * TLV message is ever sent. */
+void ofctrl_set_tlv_map(struct ofctrl *, uint16_t opt_class, uint8_t opt_type,
+                        uint8_t opt_len, uint16_t index);
+
 void ofctrl_run(struct ofctrl *);
 void ofctrl_wait(struct ofctrl *);
 
-/* True if connected and no bundle is outstanding. */
+/* True if connected, no bundle is outstanding and the TLV mapping (if any)
+ * has been checked (present, added, or found in conflict) on this
+ * connection. */
 bool ofctrl_can_put(const struct ofctrl *);
 
 /* True if the switch's flows are unknown (S_NEW: after a (re)connection, or
@@ -114,8 +139,10 @@ struct ofctrl_stats {
     uint64_t n_failed;          /* Bundles the switch rejected. */
     uint64_t n_flow_mods;       /* Flow mods sent inside bundles. */
     uint64_t n_meter_mods;      /* Meter mods sent. */
+    uint64_t n_tlv_mods;        /* TLV table mods sent. */
     uint64_t n_errors;          /* OFPT_ERROR messages received (except a
-                                 * meter add's "meter exists"). */
+                                 * meter add's "meter exists" and a TLV
+                                 * mod's lost race). */
 };
 
 void ofctrl_get_stats(const struct ofctrl *, struct ofctrl_stats *);

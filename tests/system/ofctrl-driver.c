@@ -11,22 +11,35 @@
  *                ovs-ofctl's add-flow syntax; blank lines and lines starting
  *                with '#' are skipped), put them and wait until the put is
  *                acknowledged, fails or sends nothing;
- *   @reconnect   wait for the connection to drop and come back.
+ *   @reconnect   wait for the connection to drop and come back;
+ *   @tlv=CLASS:TYPE:LEN:INDEX
+ *                call ofctrl_set_tlv_map() (which, if connected, sends the
+ *                TLV table request at once), as --tlv does at the start;
+ *   @wait=PATH   wait until PATH exists (a test's go-ahead), without
+ *                running the ofctrl: what the switch sends meanwhile waits
+ *                in the socket.
  *
  * After each step it prints one line,
  *
  *   step N: put SEQNO acked|failed|unchanged (flows F, conflicts C)
  *   step N: reconnected (needs put: yes|no)
+ *   step N: tlv map set
+ *   step N: waited
  *
  * then the counters,
  *
  *   stats: connections=.. puts=.. unchanged=.. bundles=.. replaces=..
- *          commits=.. failed=.. flow_mods=.. meter_mods=.. errors=..
+ *          commits=.. failed=.. flow_mods=.. meter_mods=.. tlv_mods=..
+ *          errors=..
  *
  * (on one line).  Options:
  *
  *   --meter=ID:RATE:BURST   a meter (packets per second) to ensure; repeat
  *                           for more
+ *   --tlv=CLASS:TYPE:LEN:INDEX
+ *                           a Geneve option mapping to ensure (numbers in C
+ *                           syntax: --tlv=0xfff0:0x80:4:0 maps class 0xfff0
+ *                           type 0x80, 4 bytes, to tun_metadata0)
  *   --timeout=SECS          give up a step after SECS seconds (default 20)
  *   --show                  print ofctrl_format() at the end
  *   -v..., --verbose...     as for OVS programs (vlog)
@@ -43,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "byte-order.h"
 #include "flow-table.h"
@@ -145,6 +159,40 @@ reconnected(const struct ofctrl *of, void *aux)
     return stats.n_connections > *(uint64_t *) aux && ofctrl_can_put(of);
 }
 
+/* Waits until 'path' exists or the step's deadline, without running any
+ * ofctrl.  Exits on a timeout. */
+static void
+wait_for_file(const char *path)
+{
+    long long int deadline = time_msec() + timeout_ms;
+
+    while (access(path, F_OK)) {
+        if (time_msec() >= deadline) {
+            fprintf(stderr, "timeout waiting for %s\n", path);
+            exit(2);
+        }
+        poll_timer_wait(100);
+        poll_block();
+    }
+}
+
+/* Parses "CLASS:TYPE:LEN:INDEX" (C syntax numbers) into 'tlv'.  Exits on
+ * error, naming 'what'. */
+static void
+parse_tlv(const char *s, int tlv[4], const char *what)
+{
+    char extra;
+
+    if (sscanf(s, "%i:%i:%i:%i%c", &tlv[0], &tlv[1], &tlv[2], &tlv[3],
+               &extra) != 4
+        || tlv[0] < 0 || tlv[0] > UINT16_MAX
+        || tlv[1] < 0 || tlv[1] > UINT8_MAX
+        || tlv[2] < 0 || tlv[2] > 124 || tlv[2] % 4
+        || tlv[3] < 0 || tlv[3] >= 64) {
+        ovs_fatal(0, "bad %s: %s", what, s);
+    }
+}
+
 static void
 print_stats(const struct ofctrl *of)
 {
@@ -154,28 +202,33 @@ print_stats(const struct ofctrl *of)
     printf("stats: connections=%"PRIu64" puts=%"PRIu64" unchanged=%"PRIu64
            " bundles=%"PRIu64" replaces=%"PRIu64" commits=%"PRIu64
            " failed=%"PRIu64" flow_mods=%"PRIu64" meter_mods=%"PRIu64
-           " errors=%"PRIu64"\n", st.n_connections, st.n_puts,
-           st.n_unchanged, st.n_bundles, st.n_replaces, st.n_commits,
-           st.n_failed, st.n_flow_mods, st.n_meter_mods, st.n_errors);
+           " tlv_mods=%"PRIu64" errors=%"PRIu64"\n", st.n_connections,
+           st.n_puts, st.n_unchanged, st.n_bundles, st.n_replaces,
+           st.n_commits, st.n_failed, st.n_flow_mods, st.n_meter_mods,
+           st.n_tlv_mods, st.n_errors);
     fflush(stdout);
 }
 
 static void
 usage(void)
 {
-    printf("usage: %s [--meter=ID:RATE:BURST]... [--timeout=SECS] [--show]\n"
+    printf("usage: %s [--meter=ID:RATE:BURST]...\n"
+           "       [--tlv=CLASS:TYPE:LEN:INDEX] [--timeout=SECS] [--show]\n"
            "       TARGET STEP...\n"
-           "STEP is a file of flows (ovs-ofctl add-flow syntax) to put, or\n"
-           "@reconnect to wait for a new connection.\n", program_name);
+           "STEP is a file of flows (ovs-ofctl add-flow syntax) to put,\n"
+           "@reconnect to wait for a new connection,\n"
+           "@tlv=CLASS:TYPE:LEN:INDEX to set the TLV mapping, or\n"
+           "@wait=PATH to wait until PATH exists.\n", program_name);
     exit(0);
 }
 
 int
 main(int argc, char *argv[])
 {
-    enum { OPT_METER = UCHAR_MAX + 1, OPT_TIMEOUT, OPT_SHOW };
+    enum { OPT_METER = UCHAR_MAX + 1, OPT_TLV, OPT_TIMEOUT, OPT_SHOW };
     static const struct option long_options[] = {
         {"meter", required_argument, NULL, OPT_METER},
+        {"tlv", required_argument, NULL, OPT_TLV},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"show", no_argument, NULL, OPT_SHOW},
         {"verbose", optional_argument, NULL, 'v'},
@@ -184,6 +237,8 @@ main(int argc, char *argv[])
     };
     struct ofctrl_meter meters[16];
     size_t n_meters = 0;
+    int tlv[4];
+    bool has_tlv = false;
     bool show = false;
 
     set_program_name(argv[0]);
@@ -203,6 +258,10 @@ main(int argc, char *argv[])
             n_meters++;
             break;
         }
+        case OPT_TLV:
+            parse_tlv(optarg, tlv, "--tlv");
+            has_tlv = true;
+            break;
         case OPT_TIMEOUT:
             timeout_ms = strtoll(optarg, NULL, 10) * 1000;
             if (timeout_ms <= 0) {
@@ -230,6 +289,9 @@ main(int argc, char *argv[])
 
     struct ofctrl *of = ofctrl_create(argv[optind]);
     ofctrl_set_meters(of, meters, n_meters);
+    if (has_tlv) {
+        ofctrl_set_tlv_map(of, tlv[0], tlv[1], tlv[2], tlv[3]);
+    }
 
     for (int i = optind + 1; i < argc; i++) {
         int step = i - optind;
@@ -240,6 +302,19 @@ main(int argc, char *argv[])
             run_until(of, reconnected, &st.n_connections, "a reconnection");
             printf("step %d: reconnected (needs put: %s)\n", step,
                    ofctrl_needs_put(of) ? "yes" : "no");
+            print_stats(of);
+            continue;
+        }
+        if (!strncmp(argv[i], "@tlv=", 5)) {
+            parse_tlv(argv[i] + 5, tlv, "@tlv");
+            ofctrl_set_tlv_map(of, tlv[0], tlv[1], tlv[2], tlv[3]);
+            printf("step %d: tlv map set\n", step);
+            print_stats(of);
+            continue;
+        }
+        if (!strncmp(argv[i], "@wait=", 6)) {
+            wait_for_file(argv[i] + 6);
+            printf("step %d: waited\n", step);
             print_stats(of);
             continue;
         }

@@ -375,3 +375,269 @@ EOF
     expect_stat 3 replaces 2
     expect_table f2
 }
+
+# ---- The Geneve TLV mapping (ofctrl_set_tlv_map()) ----
+
+# The mapping flowctl ensures: class 0xfff0, type 0x80, 4 bytes ->
+# tun_metadata0 (lib/cfnet.h), as ofctrl-driver's option and as
+# ovs-ofctl dump-tlv-map prints it.
+TLV=--tlv=0xfff0:0x80:4:0
+TLV_ROW='0xfff0 0x80 4 tun_metadata0'
+TLV_SHOW='tlv map: class=0xfff0,type=0x80,len=4->tun_metadata0'
+
+# A Geneve port, ofport 10, and flows that use tun_metadata0 as flowctl's
+# overlay does: the sender's tag from reg8 into the option on the way out,
+# and from the option into reg8 on the way in.  (The driver parses the
+# flows without port names.)
+geneve_setup() {
+    vsctl add-port br-cf gnv0 -- set interface gnv0 type=geneve \
+        options:remote_ip=flow options:key=flow ofport_request=10
+    flows geneve <<'EOF2'
+table=0,priority=100,cookie=0x1,in_port=LOCAL,ip,actions=set_field:0x2a->reg8,goto_table:1
+table=0,priority=100,cookie=0x2,in_port=10,ip,actions=move:NXM_NX_TUN_METADATA0[0..31]->NXM_NX_REG8[],goto_table:2
+table=1,priority=10,cookie=0x3,ip,nw_dst=10.0.0.0/8,actions=set_field:192.0.2.2->tun_dst,move:NXM_NX_REG8[]->NXM_NX_TUN_METADATA0[0..31],output:10
+table=2,priority=1,cookie=0x4,actions=drop
+EOF2
+    # The same without tun_metadata0.
+    grep -v TUN_METADATA "$SB/geneve" | flows plain
+}
+
+# The TLV table of br-cf as ovs-ofctl prints it.
+tlv_map() { ofctl dump-tlv-map br-cf; }
+
+# The rows of br-cf's TLV table ("class type length field"), spaces
+# squeezed.
+tlv_rows() { tlv_map | awk '/^ *0x/ { $1 = $1; print }'; }
+
+# Without the mapping the switch refuses flows that use tun_metadata0 (so
+# the tests below can fail); with --tlv, ofctrl adds the mapping on
+# connection, before the first bundle, which the switch then accepts.
+test_tlv_map_added_before_first_put() {
+    geneve_setup
+    # OVS warns about the action it rejects.
+    SB_LOG_IGNORE='bad action at offset [0-9]+ \(NXFMFC_INVALID_TLV_FIELD\)'
+
+    drive geneve
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    expect_step 1 "put 1 failed"
+    expect_stat 1 tlv_mods 0
+    check "the switch refused tun_metadata0" grep -q \
+        'NXFMFC_INVALID_TLV_FIELD: add .*TUN_METADATA0' <<<"$ERR"
+    expect_eq "$(tlv_rows)" "" "TLV table without --tlv"
+
+    drive "$TLV" --show geneve
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    expect_step 1 "put 1 acked"
+    expect_stat 1 tlv_mods 1
+    expect_stat 1 replaces 1
+    expect_stat 1 errors 0
+    check "ofctrl/show says added (stdout: $OUT)" \
+        grep -qxF "$TLV_SHOW (added)" <<<"$OUT"
+    check "the addition is logged" grep -qF \
+        'added TLV mapping class=0xfff0,type=0x80,len=4->tun_metadata0' \
+        <<<"$ERR"
+    expect_eq "$(tlv_rows)" "$TLV_ROW" "TLV table"
+    expect_table geneve
+
+    # The tag goes out in the option, and comes in from it.
+    local trace
+    trace=$(sb_cell ovs-appctl ofproto/trace br-cf \
+            in_port=LOCAL,ip,nw_src=10.255.7.2,nw_dst=10.1.2.3)
+    check "reg8 goes out in tun_metadata0 (trace: $trace)" \
+        grep -q '^Final flow: .*tun_metadata0=0x2a' <<<"$trace"
+    trace=$(sb_cell ovs-appctl ofproto/trace br-cf \
+            in_port=gnv0,tun_src=192.0.2.2,tun_dst=192.0.2.1,tun_metadata0=0x2b,ip)
+    check "tun_metadata0 comes in into reg8 (trace: $trace)" \
+        grep -q '^Final flow: .*reg8=0x2b' <<<"$trace"
+}
+
+# A mapping already there (someone added it, or flowctl before a restart):
+# ofctrl sends no mod.
+test_tlv_map_present_is_left_alone() {
+    geneve_setup
+    ofctl add-tlv-map br-cf '{class=0xfff0,type=0x80,len=4}->tun_metadata0'
+    drive "$TLV" --show geneve
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    expect_step 1 "put 1 acked"
+    expect_stat 1 tlv_mods 0
+    expect_stat 1 errors 0
+    check "ofctrl/show says present (stdout: $OUT)" \
+        grep -qxF "$TLV_SHOW (present)" <<<"$OUT"
+    if grep -q '|ERR|' <<<"$ERR"; then
+        echo "unexpected error logged: $ERR"
+        return 1
+    fi
+    expect_eq "$(tlv_rows)" "$TLV_ROW" "TLV table"
+    expect_table geneve
+}
+
+# tun_metadata0 taken by another option: ofctrl says so and carries on.
+# The switch checks a flow's use of the field only against the mapping's
+# length, so it accepts the flows (whose tag then travels in the other
+# option).
+test_tlv_map_field_taken_is_reported() {
+    geneve_setup
+    ofctl add-tlv-map br-cf '{class=0xffff,type=0x1,len=4}->tun_metadata0'
+    drive "$TLV" --show geneve
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    check "the conflict is logged (stderr: $ERR)" grep -qF \
+        '|ERR|unix:'"$SB"'/br-cf.mgmt: tun_metadata0 is mapped to class 0xffff type 0x1 len 4 by someone else (wanted: class=0xfff0,type=0x80,len=4->tun_metadata0); flows that carry the app tag will carry it in that option instead' \
+        <<<"$ERR"
+    check "ofctrl/show says conflict (stdout: $OUT)" grep -qF \
+        "$TLV_SHOW (conflict: tun_metadata0 is mapped to class 0xffff" \
+        <<<"$OUT"
+    expect_stat 1 tlv_mods 0
+    expect_step 1 "put 1 acked"
+    expect_eq "$(tlv_rows)" "0xffff 0x1 4 tun_metadata0" "TLV table"
+}
+
+# Our option mapped to another field: ofctrl says so and carries on; the
+# switch rejects the flows that use tun_metadata0, and ofctrl reports that.
+test_tlv_map_option_elsewhere_is_reported() {
+    geneve_setup
+    SB_LOG_IGNORE='bad action at offset [0-9]+ \(NXFMFC_INVALID_TLV_FIELD\)'
+    ofctl add-tlv-map br-cf '{class=0xfff0,type=0x80,len=4}->tun_metadata1'
+    drive "$TLV" --show geneve
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    check "the conflict is logged (stderr: $ERR)" grep -qF \
+        'class 0xfff0 type 0x80 is mapped to tun_metadata1 (len 4) by someone else (wanted: class=0xfff0,type=0x80,len=4->tun_metadata0); flows that carry the app tag will be rejected' \
+        <<<"$ERR"
+    expect_step 1 "put 1 failed"
+    expect_stat 1 tlv_mods 0
+    check "the rejected flow is reported" grep -q \
+        'NXFMFC_INVALID_TLV_FIELD: add .*TUN_METADATA0' <<<"$ERR"
+    check "ofctrl/show says conflict (stdout: $OUT)" grep -qF \
+        "$TLV_SHOW (conflict: class 0xfff0 type 0x80 is mapped to tun_metadata1" \
+        <<<"$OUT"
+    expect_eq "$(tlv_rows)" "0xfff0 0x80 4 tun_metadata1" "TLV table"
+}
+
+# Stops the sandbox's ovs-vswitchd and starts it again: it comes back with
+# the bridges and ports of the database, but no flows and no TLV mappings.
+restart_vswitchd() {
+    local pid
+    pid=$(cat "$SB/ovs-vswitchd.pid")
+    sb_cell ovs-appctl -t "$SB/ovs-vswitchd.$pid.ctl" exit
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    sb_cell ovs-vswitchd --detach --no-chdir --disable-system \
+        --pidfile="$SB/ovs-vswitchd.pid" --log-file="$SB/ovs-vswitchd.log" \
+        unix:"$DB_SOCK"
+    cat "$SB/ovs-vswitchd.pid" >> "$SB/pids.list"
+}
+
+# drive_bg [--OPTION...] STEP...: drive in the background; drive_wait waits
+# for it and sets OUT, ERR and RC as drive does.
+drive_bg() {
+    local opts=() steps=() s
+    while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do
+        opts+=("$1")
+        shift
+    done
+    for s in "$@"; do
+        case $s in
+            @*) steps+=("$s") ;;
+            *) steps+=("$SB/$s") ;;
+        esac
+    done
+    sb_cell "$OFCTRL_DRIVER" "${opts[@]}" "unix:$SB/br-cf.mgmt" \
+        "${steps[@]}" >"$SB/drive.out" 2>"$SB/drive.err" &
+    DRIVE_PID=$!
+    echo "$DRIVE_PID" >> "$SB/pids.list"
+}
+
+# drive_wait_step N: waits until the background driver has printed step N.
+drive_wait_step() {
+    for _ in $(seq 100); do
+        grep -q "^step $1:" "$SB/drive.out" && break
+        sleep 0.1
+    done
+    OUT=$(cat "$SB/drive.out") ERR=$(cat "$SB/drive.err")
+}
+
+drive_wait() {
+    RC=0
+    wait "$DRIVE_PID" || RC=$?
+    OUT=$(cat "$SB/drive.out") ERR=$(cat "$SB/drive.err")
+    check_sanitizer "$ERR"
+}
+
+# A restarted ovs-vswitchd has lost the mapping: ofctrl adds it again on
+# the new connection, before the replacing bundle.
+test_tlv_map_ensured_after_vswitchd_restart() {
+    geneve_setup
+    drive_bg "$TLV" geneve @reconnect geneve
+    drive_wait_step 1
+    expect_step 1 "put 1 acked"
+    expect_stat 1 tlv_mods 1
+    expect_eq "$(tlv_rows)" "$TLV_ROW" "TLV table"
+
+    restart_vswitchd
+    drive_wait
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    expect_eq "$(grep '^step 2:' <<<"$OUT")" \
+        "step 2: reconnected (needs put: yes)" "step 2"
+    expect_stat 2 connections 2
+    expect_stat 2 tlv_mods 2
+    expect_step 3 "put 2 acked"
+    expect_stat 3 replaces 2
+    expect_stat 3 errors 0
+    expect_eq "$(tlv_rows)" "$TLV_ROW" "TLV table after the restart"
+    expect_table geneve
+}
+
+# A mapping deleted behind ofctrl's back (possible while no flow uses it)
+# makes the next bundle fail; ofctrl then checks the mapping again, adds
+# it, and the put after that succeeds.
+test_tlv_map_ensured_after_failed_bundle() {
+    geneve_setup
+    SB_LOG_IGNORE='bad action at offset [0-9]+ \(NXFMFC_INVALID_TLV_FIELD\)'
+    drive_bg "$TLV" plain "@wait=$SB/go" geneve geneve
+    drive_wait_step 1
+    expect_step 1 "put 1 acked"
+    expect_stat 1 tlv_mods 1
+    ofctl del-tlv-map br-cf
+    expect_eq "$(tlv_rows)" "" "TLV table after del-tlv-map"
+    touch "$SB/go"
+
+    drive_wait
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    expect_step 3 "put 2 failed"
+    expect_step 4 "put 3 acked"
+    expect_stat 4 tlv_mods 2
+    expect_stat 4 connections 1
+    expect_stat 4 commits 2
+    expect_eq "$(tlv_rows)" "$TLV_ROW" "TLV table"
+    expect_table geneve
+}
+
+# Another controller adds the mapping between ofctrl's table request and
+# its mod (here: ovs-ofctl, while the driver leaves the reply unread): the
+# mod fails with NXTTMFC_ALREADY_MAPPED, ofctrl requests the table again
+# and finds the mapping.  The mapping is also set after connecting.
+test_tlv_map_race_with_another_controller() {
+    geneve_setup
+    drive_bg --show plain "@tlv=0xfff0:0x80:4:0" "@wait=$SB/go" geneve
+    drive_wait_step 2
+    expect_eq "$(grep '^step 2:' <<<"$OUT")" "step 2: tlv map set" "step 2"
+    expect_stat 2 tlv_mods 0
+    ofctl add-tlv-map br-cf '{class=0xfff0,type=0x80,len=4}->tun_metadata0'
+    touch "$SB/go"
+
+    drive_wait
+    expect_eq "$RC" 0 "exit code (stderr: $ERR)"
+    expect_step 1 "put 1 acked"
+    expect_step 4 "put 2 acked"
+    check "the race is logged (stderr: $ERR)" grep -qF \
+        'raced with another controller adding a TLV mapping (NXTTMFC_ALREADY_MAPPED); requesting the TLV table again' \
+        <<<"$ERR"
+    expect_stat 4 tlv_mods 1
+    # The lost race is not an error.
+    expect_stat 4 errors 0
+    check "ofctrl/show says present (stdout: $OUT)" \
+        grep -qxF "$TLV_SHOW (present)" <<<"$OUT"
+    expect_eq "$(tlv_rows)" "$TLV_ROW" "TLV table"
+    expect_table geneve
+}

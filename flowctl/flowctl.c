@@ -20,6 +20,7 @@
 #include "cell.h"
 #include "cfnet.h"
 #include "command-line.h"
+#include "directory.h"
 #include "settings.h"
 #include "daemon.h"
 #include "dirs.h"
@@ -47,13 +48,14 @@
 
 VLOG_DEFINE_THIS_MODULE(flowctl);
 
-/* Geneve over IPv4 (50 bytes) plus our one 4-byte option (8 bytes). */
-#define TUNNEL_OVERHEAD 58
+#define TUNNEL_OVERHEAD CFNET_TUNNEL_OVERHEAD
 
 struct flowctl {
     struct flowctl_config cfg;
     struct model model;
     struct cell *cell;
+    struct directory *directory;        /* Cluster mode only. */
+    bool have_subnet;                   /* Configured, or leased. */
     struct ofctrl *ofctrl;
     struct pinctrl *pinctrl;
     struct flowstats *flowstats;        /* Rule hit counts. */
@@ -253,6 +255,11 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct ds s = DS_EMPTY_INITIALIZER;
 
     cell_format(fc->cell, &fc->model, &s);
+    if (fc->directory) {
+        ds_put_cstr(&s, "\ncluster directory:\n");
+        directory_format(fc->directory, &s);
+        ds_put_char(&s, '\n');
+    }
     ds_put_format(&s, "desired flows: %"PRIuSIZE", last recompute %lld ms\n",
                   flow_table_count(&fc->desired), fc->last_recompute_ms);
     if (fc->ofctrl) {
@@ -467,10 +474,10 @@ static void
 run_hostnet(struct flowctl *fc)
 {
     if (fc->hostnet_done || !cell_gateway_ofport(fc->cell)
-        || time_msec() < fc->hostnet_retry) {
+        || !fc->have_subnet || time_msec() < fc->hostnet_retry) {
         return;
     }
-    const struct model_cell *mc = &fc->cfg.cell;
+    const struct model_cell *mc = &fc->model.cell;
     struct hostnet_spec spec = {
         .gw_ifname = CELL_GW_PORT,
         .gw_ip = mc->subnet.addr + 1,
@@ -497,7 +504,7 @@ run_hostnet(struct flowctl *fc)
 static void
 run_flows(struct flowctl *fc)
 {
-    if (fc->recompute && fc->model.cell.gateway_ofport) {
+    if (fc->recompute && fc->model.cell.gateway_ofport && fc->have_subnet) {
         long long int start = time_msec();
         pipeline_compute(&fc->model, &fc->desired);
         fc->last_recompute_ms = time_msec() - start;
@@ -546,6 +553,11 @@ start_openflow(struct flowctl *fc)
     ofctrl_set_meters(fc->ofctrl, &meter, 1);
     fc->pinctrl = pinctrl_create(target);
     fc->flowstats = flowstats_create(target);
+    if (fc->directory) {
+        /* The app tag rides in tun_metadata0: map it before any flow. */
+        ofctrl_set_tlv_map(fc->ofctrl, CFNET_GENEVE_CLASS, CFNET_GENEVE_TYPE,
+                           CFNET_GENEVE_LEN, CFNET_GENEVE_METADATA_IDX);
+    }
     VLOG_INFO("OpenFlow: %s", target);
     free(target);
 }
@@ -577,6 +589,57 @@ end_flow_restore_wait(struct flowctl *fc, struct ovsdb_idl_txn *txn,
         && acked >= fc->replace_seqno && ofctrl_is_connected(fc->ofctrl)
         && !ofctrl_needs_put(fc->ofctrl)) {
         cell_end_flow_restore_wait(fc->cell, txn);
+    }
+}
+
+/* The cell's subnet is known (configured, or leased): the gateway's
+ * address and MAC follow from it. */
+static void
+set_subnet(struct flowctl *fc, const struct model_cidr *subnet)
+{
+    fc->model.cell.subnet = *subnet;
+    fc->model.cell.gateway_host_ip = subnet->addr + 1;
+    cfnet_host_mac(fc->model.cell.gateway_host_ip,
+                   fc->model.cell.gateway_host_mac);
+    cell_set_subnet(fc->cell, subnet);
+    fc->have_subnet = true;
+}
+
+/* Cluster mode: takes the lease, the overlay networks and the other cells
+ * from the directory into the model. */
+static void
+run_directory(struct flowctl *fc)
+{
+    if (!fc->directory || !directory_run(fc->directory)) {
+        return;
+    }
+
+    struct model_cidr subnet;
+    if (!fc->have_subnet && directory_get_lease(fc->directory, &subnet)) {
+        VLOG_INFO("subnet lease "IP_FMT"/%u", IP_ARGS(htonl(subnet.addr)),
+                  subnet.plen);
+        set_subnet(fc, &subnet);
+        fc->recompute = true;
+    }
+
+    size_t n;
+    const struct model_cidr *overlays = directory_get_overlays(fc->directory,
+                                                               &n);
+    struct model_cell *mc = &fc->model.cell;
+    if (n && (n != mc->n_overlays
+              || memcmp(overlays, mc->overlays, n * sizeof *overlays))) {
+        free(mc->overlays);
+        mc->overlays = xmemdup(overlays, n * sizeof *overlays);
+        mc->n_overlays = n;
+        fc->hostnet_done = false;       /* Routes and masquerading. */
+        fc->hostnet_retry = 0;
+        fc->recompute = true;
+    }
+
+    const struct model_remote *remotes = directory_get_remotes(fc->directory,
+                                                               &n);
+    if (model_set_remotes(&fc->model, remotes, n)) {
+        fc->recompute = true;
     }
 }
 
@@ -621,17 +684,22 @@ main(int argc, char *argv[])
 
     model_init(&fc.model);
     flowctl_config_copy_cell(&fc.cfg, &fc.model.cell);
-    fc.model.cell.gateway_host_ip = fc.cfg.cell.subnet.addr + 1;
-    cfnet_host_mac(fc.model.cell.gateway_host_ip,
-                   fc.model.cell.gateway_host_mac);
+    if (fc.cfg.cluster_remotes) {
+        fc.directory = directory_create(fc.cfg.cluster_remotes,
+                                        fc.cfg.cell.instance_address,
+                                        fc.cfg.renew_interval_s);
+    } else {
+        set_subnet(&fc, &fc.cfg.cell.subnet);
+    }
     flow_table_init(&fc.desired);
     fc.runner = runner_create();
 
     fc.recompute = true;
 
     daemonize_complete();
-    VLOG_INFO("flowctl starting: bridge %s, container MTU %u",
-              fc.cfg.bridge, mtu);
+    VLOG_INFO("flowctl starting: bridge %s, container MTU %u, %s",
+              fc.cfg.bridge, mtu, fc.directory ? "cluster mode"
+                                               : "single-cell mode");
 
     while (!fc.exiting) {
         struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&loop);
@@ -642,6 +710,7 @@ main(int argc, char *argv[])
             cell_remove_stale_ports(fc.cell, txn);
             fc.stale_checked = true;
         }
+        run_directory(&fc);
         if (cell_run(fc.cell, txn, &fc.model)) {
             fc.recompute = true;
         }
@@ -669,6 +738,9 @@ main(int argc, char *argv[])
             flowstats_wait(fc.flowstats);
         }
         runner_wait(fc.runner);
+        if (fc.directory) {
+            directory_wait(fc.directory);
+        }
         unixctl_server_wait(unixctl);
         if (!fc.hostnet_done && fc.hostnet_retry) {
             poll_timer_wait_until(fc.hostnet_retry);
@@ -685,6 +757,9 @@ main(int argc, char *argv[])
     ofctrl_destroy(fc.ofctrl);
     flow_table_destroy(&fc.desired);
     cell_destroy(fc.cell);
+    if (fc.directory) {
+        directory_destroy(fc.directory);
+    }
     model_destroy(&fc.model);
     ovsdb_idl_loop_destroy(&loop);
     flowctl_config_destroy(&fc.cfg);

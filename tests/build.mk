@@ -25,13 +25,24 @@ $(PINCTRL_DRIVER): $(OBJ)/tests/system/pinctrl-driver.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
 
+# directory-driver: flowctl's directory (the cfnet-db adapter) against a
+# real cfnet-db cluster, for tests/system/test-directory.sh and benchmarks.
+DIRECTORY_DRIVER := $(OUT)/tests/directory-driver
+$(DIRECTORY_DRIVER): $(OBJ)/tests/system/directory-driver.o \
+                     $(OBJ)/flowctl/directory.o $(OBJ)/flowctl/lease.o \
+                     $(LIBCFNET) $(OVS_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
+$(OBJ)/tests/system/directory-driver.o: | $(CFNET_IDL_H)
+all: $(DIRECTORY_DRIVER)
+
 check: all $(UNIT_BINS) $(BIN)/cni-ovs $(BIN)/garden-sim $(OFCTRL_DRIVER) \
-       $(PINCTRL_DRIVER) lint
+       $(PINCTRL_DRIVER) $(DIRECTORY_DRIVER) lint
 	@$(TOP)/tests/run-all $(OUT)
 
 check-unit: all $(UNIT_BINS)
 	@$(TOP)/tests/run-all --unit-only $(OUT)
 
 check-system: all $(BIN)/cni-ovs $(BIN)/garden-sim $(OFCTRL_DRIVER) \
-              $(PINCTRL_DRIVER)
+              $(PINCTRL_DRIVER) $(DIRECTORY_DRIVER)
 	@$(TOP)/tests/run-all --system-only $(OUT)

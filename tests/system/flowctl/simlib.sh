@@ -115,8 +115,8 @@ file_check_logs() {
     local ignore='(connection dropped|Dropped [0-9]+ log messages|unix#[0-9]+: (receive error: Connection reset by peer|send error: Broken pipe))'
     [ -n "$FC_LOG_IGNORE" ] && ignore="$ignore|$FC_LOG_IGNORE"
     local bad
-    bad=$(grep -HE '\|(WARN|ERR|EMER)\|' "$FC_CELL"/ovsdb-server.log \
-              "$FC_CELL"/ovs-vswitchd.log "$FC_CELL"/flowctl.log \
+    bad=$(grep -HE '\|(WARN|ERR|EMER)\|' "$FC_STATE"/cell*/ovsdb-server.log \
+              "$FC_STATE"/cell*/ovs-vswitchd.log "$FC_STATE"/cell*/flowctl.log \
               2>/dev/null | grep -vE "$ignore" || true)
     if [ -n "$bad" ]; then
         fail "unexpected warnings in the cell's daemon logs:
@@ -152,6 +152,15 @@ on() {
 }
 
 ofctl() { sim cell ovs-ofctl -O OpenFlow15 "$@"; }
+# The same for cell I: ofctl_on I ARGS..., cvsctl_on I ARGS..., fcctl_on I
+# COMMAND...
+ofctl_on() { local i=$1; shift; sim cell --cell "$i" ovs-ofctl -O OpenFlow15 "$@"; }
+cvsctl_on() { local i=$1; shift; sim cell --cell "$i" ovs-vsctl --timeout=10 "$@"; }
+fcctl_on() {
+    local i=$1 d=$FC_STATE/cell$1
+    shift
+    sim cell --cell "$i" ovs-appctl -t "$d/flowctl.$(cat "$d/flowctl.pid").ctl" "$@"
+}
 cvsctl() { sim cell ovs-vsctl --timeout=10 "$@"; }
 flowctl_ctl() { echo "$FC_CELL/flowctl.$(cat "$FC_CELL/flowctl.pid").ctl"; }
 fcctl() { sim cell ovs-appctl -t "$(flowctl_ctl)" "$@"; }
@@ -200,20 +209,22 @@ remember_pid() {
     echo "$1 $(pid_start "$1")" >> "$FC_TMP/pids"
 }
 
-# record_daemon NAME: a daemon of cell 1 that the test (re)started, recorded
-# the way cell-sim records its own so that `down` stops it.
+# record_daemon NAME [I]: a daemon of cell I (default 1) that the test
+# (re)started, recorded the way cell-sim records its own so that `down`
+# stops it.
 record_daemon() {
-    local pid
-    pid=$(cat "$FC_CELL/$1.pid")
-    echo "$pid $(pid_start "$pid") cell1-$1" >> "$FC_STATE/pids.list"
+    local pid i=${2:-1}
+    pid=$(cat "$FC_STATE/cell$i/$1.pid")
+    echo "$pid $(pid_start "$pid") cell$i-$1" >> "$FC_STATE/pids.list"
 }
 
-# flowctl, started exactly as cell-sim's `up` starts it.
+# flowctl [of cell I], started exactly as cell-sim's `up` starts it.
 flowctl_start() {
-    sim cell "$CELL_SIM_BIN/flowctl" --config "$FC_CELL/flowctl.json" \
-        --pidfile="$FC_CELL/flowctl.pid" --detach --no-chdir -vconsole:err \
-        --log-file="$FC_CELL/flowctl.log"
-    record_daemon flowctl
+    local i=${1:-1} d=$FC_STATE/cell${1:-1}
+    sim cell --cell "$i" "$CELL_SIM_BIN/flowctl" --config "$d/flowctl.json" \
+        --pidfile="$d/flowctl.pid" --detach --no-chdir -vconsole:err \
+        --log-file="$d/flowctl.log"
+    record_daemon flowctl "$i"
 }
 
 # ovs-vswitchd, started exactly as cell-sim's `up` starts it.

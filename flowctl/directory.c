@@ -1,0 +1,678 @@
+/*
+ * directory: see directory.h.
+ */
+
+#include <config.h>
+
+#include "directory.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfnet-idl.h"
+#include "lease.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "packets.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(directory);
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+#define BACKOFF_MIN_MS 100          /* A failed transaction is retried */
+#define BACKOFF_MAX_MS 2000         /* after this, doubling up to this. */
+#define BLOCKED_RETRY_MS 1000       /* No free subnet, or ours is held:
+                                     * look again (sooner if the data
+                                     * changes). */
+#define BLOCKED_LOG_MS 10000        /* ... and say so this often. */
+
+enum txn_kind {
+    TXN_CLAIM,                      /* Insert our row. */
+    TXN_KEEP,                       /* Renew the row we found at start. */
+    TXN_RENEW,                      /* Renew our row. */
+};
+
+static const char *
+txn_kind_name(enum txn_kind kind)
+{
+    return (kind == TXN_CLAIM ? "claim"
+            : kind == TXN_KEEP ? "renewal of the earlier lease"
+            : "renewal");
+}
+
+struct directory {
+    struct ovsdb_idl *idl;
+    char *remotes_text;
+    uint32_t underlay_ip;
+    char ip_text[INET_ADDRSTRLEN];
+    unsigned int renew_interval_s;  /* As given; 0 = lifetime / 3. */
+
+    /* The connection.  "Connected" means in sync with the leader: the IDL
+     * has a session and has received the data since it began (every
+     * monitor reply increments the IDL's seqno). */
+    bool connected;
+    unsigned int session_seqno;     /* IDL seqno when last disconnected. */
+    long long int conn_changed;     /* Wall ms of the last change (0:
+                                     * never connected). */
+    unsigned int copied_seqno;      /* IDL seqno of the copy below. */
+
+    /* Copied out of the IDL, kept while disconnected. */
+    bool have_overlay;              /* Has ever read the Overlay row. */
+    bool overlay_row;               /* The Overlay row exists now. */
+    struct model_cidr *overlays;    /* Its networks. */
+    size_t n_overlays;
+    unsigned int subnet_plen;
+    int64_t lifetime_s;
+    struct model_remote *remotes;
+    size_t n_remotes;
+    size_t n_cells;                 /* Cell rows, ours included. */
+    bool own_row;                   /* Our row exists ... */
+    bool own_row_matches;           /* ... with the subnet we hold. */
+
+    /* The lease. */
+    bool have_lease;
+    struct model_cidr lease;
+    char lease_text[LEASE_CIDR_LEN];
+    long long int lease_expires;    /* Wall ms, as we last wrote it. */
+    long long int renewed;          /* Wall ms of our last write. */
+
+    /* The transaction in flight, if any. */
+    struct ovsdb_idl_txn *txn;
+    enum txn_kind txn_kind;
+    struct model_cidr txn_subnet;
+    long long int txn_now;          /* Wall ms: 'renewed' written. */
+    long long int txn_expires;      /* Wall ms: 'lease_expires' written. */
+
+    /* Timers, monotonic ms (time_msec()). */
+    long long int next_attempt;     /* No claim or renewal before. */
+    long long int next_renew;       /* Renewal due. */
+    unsigned int backoff_ms;        /* 0: the last attempt succeeded. */
+    unsigned int failed_claims;     /* Claims that failed in a row. */
+    bool blocked;                   /* No free subnet / ours is held. */
+    long long int next_blocked_log;
+
+    /* Counters, for directory_format(). */
+    unsigned long long int n_claims;
+    unsigned long long int n_renewals;
+    unsigned long long int n_failures;
+    char *last_failure;             /* With its time; NULL if none. */
+
+    bool changed;                   /* For directory_run()'s result. */
+};
+
+struct directory *
+directory_create(const char *remotes, uint32_t underlay_ip,
+                 unsigned int renew_interval_s)
+{
+    struct directory *d = xzalloc(sizeof *d);
+
+    d->idl = ovsdb_idl_create(remotes, &cfnetrec_idl_class, true, true);
+    d->remotes_text = xstrdup(remotes);
+    d->underlay_ip = underlay_ip;
+    snprintf(d->ip_text, sizeof d->ip_text, IP_FMT,
+             IP_ARGS(htonl(underlay_ip)));
+    d->renew_interval_s = renew_interval_s;
+    return d;
+}
+
+void
+directory_destroy(struct directory *d)
+{
+    if (d) {
+        if (d->txn) {
+            ovsdb_idl_txn_destroy(d->txn);
+        }
+        ovsdb_idl_destroy(d->idl);
+        free(d->remotes_text);
+        free(d->overlays);
+        free(d->remotes);
+        free(d->last_failure);
+        free(d);
+    }
+}
+
+/* The renewal interval in ms. */
+static long long int
+renew_interval_ms(const struct directory *d)
+{
+    if (d->renew_interval_s) {
+        return d->renew_interval_s * 1000LL;
+    }
+    return MAX(1000LL, d->lifetime_s * 1000 / 3);
+}
+
+static void
+update_connection(struct directory *d)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(d->idl);
+    bool connected;
+
+    if (!ovsdb_idl_is_connected(d->idl)) {
+        /* The next session counts once its data has arrived. */
+        d->session_seqno = seqno;
+        connected = false;
+    } else {
+        connected = d->connected || seqno != d->session_seqno;
+    }
+    if (connected == d->connected) {
+        return;
+    }
+
+    long long int now = time_wall_msec();
+    if (connected && !d->conn_changed) {
+        VLOG_INFO("connected to the cluster directory (%s)",
+                  d->remotes_text);
+    } else if (connected) {
+        VLOG_INFO("reconnected to the cluster directory after %.1f s",
+                  (now - d->conn_changed) / 1000.0);
+    } else {
+        VLOG_INFO("lost the connection to the cluster directory; keeping "
+                  "the last known lease, overlay and %"PRIuSIZE" cells",
+                  d->n_remotes);
+    }
+    d->connected = connected;
+    d->conn_changed = now;
+}
+
+static const struct cfnetrec_cell *
+find_own_row(const struct directory *d)
+{
+    const struct cfnetrec_cell *row;
+
+    CFNETREC_CELL_FOR_EACH (row, d->idl) {
+        uint32_t ip;
+        if (lease_parse_ip(row->underlay_ip, &ip) && ip == d->underlay_ip) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+/* The Cell rows as lease.c takes them; '*cellsp' gets the IDL rows in the
+ * same order.  Both are malloc'd. */
+static size_t
+collect_rows(const struct directory *d, struct lease_row **rowsp,
+             const struct cfnetrec_cell ***cellsp)
+{
+    const struct cfnetrec_cell *row;
+    size_t n = 0, allocated = 0;
+    struct lease_row *rows = NULL;
+    const struct cfnetrec_cell **cells = NULL;
+
+    CFNETREC_CELL_FOR_EACH (row, d->idl) {
+        if (n >= allocated) {
+            rows = x2nrealloc(rows, &allocated, sizeof *rows);
+            cells = xrealloc(cells, allocated * sizeof *cells);
+        }
+        rows[n] = (struct lease_row) {
+            .underlay_ip = row->underlay_ip,
+            .subnet = row->subnet,
+            .lease_expires = row->lease_expires,
+        };
+        cells[n] = row;
+        n++;
+    }
+    *rowsp = rows;
+    if (cellsp) {
+        *cellsp = cells;
+    } else {
+        free(cells);
+    }
+    return n;
+}
+
+/* Copies the overlay networks and the other cells out of the IDL (which
+ * must be connected). */
+static void
+copy_from_idl(struct directory *d)
+{
+    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->idl);
+
+    d->overlay_row = ov != NULL;
+    if (ov) {
+        struct lease_overlay lo;
+        struct ds errors = DS_EMPTY_INITIALIZER;
+        if (!lease_overlay_init(&lo, (const char *const *) ov->networks,
+                                ov->n_networks, ov->subnet_prefix_length,
+                                &errors)) {
+            VLOG_WARN_RL(&rl, "Overlay row: %s", ds_cstr(&errors));
+        }
+        ds_destroy(&errors);
+
+        if (!d->have_overlay || lo.n_networks != d->n_overlays
+            || memcmp(lo.networks, d->overlays,
+                      lo.n_networks * sizeof *lo.networks)) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            lease_overlay_format(&lo, &s);
+            VLOG_INFO("overlay networks: %s (/%"PRId64" subnets, leases of "
+                      "%"PRId64" s)", ds_cstr(&s), ov->subnet_prefix_length,
+                      ov->lease_lifetime_s);
+            ds_destroy(&s);
+            free(d->overlays);
+            d->overlays = lo.networks;
+            d->n_overlays = lo.n_networks;
+            d->changed = true;
+        } else {
+            lease_overlay_destroy(&lo);
+        }
+        d->have_overlay = true;
+        d->subnet_plen = ov->subnet_prefix_length;
+        d->lifetime_s = ov->lease_lifetime_s;
+    }
+
+    struct lease_row *rows;
+    size_t n = collect_rows(d, &rows, NULL);
+    struct model_remote *remotes;
+    size_t n_remotes = lease_remotes(rows, n, d->underlay_ip,
+                                     d->have_lease ? &d->lease : NULL,
+                                     &remotes);
+    if (n_remotes != d->n_remotes
+        || (n_remotes
+            && memcmp(remotes, d->remotes, n_remotes * sizeof *remotes))) {
+        free(d->remotes);
+        d->remotes = remotes;
+        d->n_remotes = n_remotes;
+        d->changed = true;
+    } else {
+        free(remotes);
+    }
+    d->n_cells = n;
+    free(rows);
+
+    const struct cfnetrec_cell *own = find_own_row(d);
+    struct model_cidr subnet;
+    d->own_row = own != NULL;
+    d->own_row_matches = (own && d->have_lease
+                          && lease_parse_cidr(own->subnet, &subnet)
+                          && subnet.addr == d->lease.addr
+                          && subnet.plen == d->lease.plen);
+    d->copied_seqno = ovsdb_idl_get_seqno(d->idl);
+
+    if (d->blocked) {
+        /* Something changed: perhaps a subnet is free now. */
+        d->next_attempt = 0;
+    }
+}
+
+static void
+note_failure(struct directory *d, const char *what)
+{
+    long long int now = time_msec();
+
+    d->n_failures++;
+    d->backoff_ms = (d->backoff_ms
+                     ? MIN(d->backoff_ms * 2, BACKOFF_MAX_MS)
+                     : BACKOFF_MIN_MS);
+    d->next_attempt = now + d->backoff_ms;
+
+    char *when = xastrftime_msec("%H:%M:%S.###", time_wall_msec(), true);
+    free(d->last_failure);
+    d->last_failure = xasprintf("%s (%s UTC)", what, when);
+    free(when);
+    VLOG_INFO_RL(&rl, "%s; retrying in %u ms", what, d->backoff_ms);
+}
+
+/* Logs 'msg' (an error) at most every BLOCKED_LOG_MS, and looks again in
+ * BLOCKED_RETRY_MS or when the data changes. */
+static void
+note_blocked(struct directory *d, char *msg)
+{
+    long long int now = time_msec();
+
+    if (now >= d->next_blocked_log) {
+        VLOG_ERR("%s", msg);
+        d->next_blocked_log = now + BLOCKED_LOG_MS;
+    }
+    free(d->last_failure);
+    d->last_failure = msg;
+    d->blocked = true;
+    d->next_attempt = now + BLOCKED_RETRY_MS;
+}
+
+static void
+start_txn(struct directory *d, enum txn_kind kind,
+          const struct model_cidr *subnet, long long int now)
+{
+    d->txn_kind = kind;
+    d->txn_subnet = *subnet;
+    d->txn_now = now;
+    d->txn_expires = now + d->lifetime_s * 1000;
+    d->blocked = false;
+}
+
+/* Renews 'row', ours. */
+static void
+renew(struct directory *d, const struct cfnetrec_cell *row,
+      enum txn_kind kind, const struct model_cidr *subnet)
+{
+    long long int now = time_wall_msec();
+
+    d->txn = ovsdb_idl_txn_create(d->idl);
+    start_txn(d, kind, subnet, now);
+    ovsdb_idl_txn_add_comment(d->txn, "cell %s: renew lease %s",
+                              d->ip_text, row->subnet);
+    /* Fails (try again) if the row went or changed hands meanwhile. */
+    cfnetrec_cell_verify_underlay_ip(row);
+    cfnetrec_cell_verify_subnet(row);
+    cfnetrec_cell_set_lease_expires(row, d->txn_expires);
+    cfnetrec_cell_set_renewed(row, now);
+}
+
+/* Claims a lease, or claims ours again if its row is gone. */
+static void
+claim(struct directory *d)
+{
+    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->idl);
+    struct lease_overlay lo;
+
+    if (ov) {
+        lease_overlay_init(&lo, (const char *const *) ov->networks,
+                           ov->n_networks, ov->subnet_prefix_length, NULL);
+    } else {
+        lease_overlay_init(&lo, NULL, 0, 0, NULL);
+    }
+
+    struct lease_row *rows;
+    const struct cfnetrec_cell **cells;
+    size_t n = collect_rows(d, &rows, &cells);
+    long long int now = time_wall_msec();
+    struct lease_decision dec;
+    lease_decide(&lo, rows, n, d->underlay_ip,
+                 d->have_lease ? &d->lease : NULL, d->failed_claims, now,
+                 &dec);
+
+    char subnet[LEASE_CIDR_LEN];
+    lease_cidr_format(&dec.subnet, subnet);
+    switch (dec.action) {
+    case LEASE_KEEP:
+        renew(d, cells[dec.row], d->have_lease ? TXN_RENEW : TXN_KEEP,
+              &dec.subnet);
+        break;
+
+    case LEASE_CLAIM:
+        d->txn = ovsdb_idl_txn_create(d->idl);
+        start_txn(d, TXN_CLAIM, &dec.subnet, now);
+        ovsdb_idl_txn_add_comment(d->txn, "cell %s: claim lease %s",
+                                  d->ip_text, subnet);
+        for (size_t i = 0; i < dec.n_deletes; i++) {
+            const struct cfnetrec_cell *row = cells[dec.deletes[i]];
+            uint32_t ip;
+            if (!lease_parse_ip(row->underlay_ip, &ip)
+                || ip != d->underlay_ip) {
+                /* Reclaiming an expired lease: not if its cell renewed it
+                 * meanwhile. */
+                cfnetrec_cell_verify_lease_expires(row);
+                VLOG_INFO("reclaiming %s from cell %s (expired %.1f s ago)",
+                          row->subnet, row->underlay_ip,
+                          (now - row->lease_expires) / 1000.0);
+            } else {
+                VLOG_INFO("replacing our row (subnet %s): %s", row->subnet,
+                          d->have_lease ? "not our lease"
+                                        : "not usable in the overlay");
+            }
+            cfnetrec_cell_delete(row);
+        }
+        struct cfnetrec_cell *row = cfnetrec_cell_insert(d->txn);
+        cfnetrec_cell_set_underlay_ip(row, d->ip_text);
+        cfnetrec_cell_set_subnet(row, subnet);
+        cfnetrec_cell_set_lease_expires(row, d->txn_expires);
+        cfnetrec_cell_set_renewed(row, now);
+        break;
+
+    case LEASE_NONE_FREE: {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        lease_overlay_format(&lo, &s);
+        note_blocked(d, xasprintf("no free subnet in %s (%"PRIuSIZE" cells "
+                                  "hold leases)", ds_cstr(&s), dec.n_live));
+        ds_destroy(&s);
+        break;
+    }
+
+    case LEASE_HELD: {
+        const struct cfnetrec_cell *holder = cells[dec.row];
+        note_blocked(d, xasprintf("our lease %s is held by cell %s (its row "
+                                  "has subnet %s, expiring in %.1f s): "
+                                  "keeping our lease, its containers have "
+                                  "addresses in it", d->lease_text,
+                                  holder->underlay_ip, holder->subnet,
+                                  (holder->lease_expires - now) / 1000.0));
+        break;
+    }
+    }
+
+    if (d->txn) {
+        /* Looked at once more in check_txn(). */
+        ovsdb_idl_txn_commit(d->txn);
+    }
+    lease_decision_destroy(&dec);
+    free(rows);
+    free(cells);
+    lease_overlay_destroy(&lo);
+}
+
+/* Looks at the transaction in flight, if any. */
+static void
+check_txn(struct directory *d)
+{
+    if (!d->txn) {
+        return;
+    }
+
+    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(d->txn);
+    if (status == TXN_INCOMPLETE) {
+        return;
+    }
+
+    char subnet[LEASE_CIDR_LEN];
+    lease_cidr_format(&d->txn_subnet, subnet);
+    if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
+        long long int lifetime_s = (d->txn_expires - d->txn_now) / 1000;
+        switch (d->txn_kind) {
+        case TXN_CLAIM:
+            d->n_claims++;
+            if (d->have_lease) {
+                VLOG_INFO("claimed our lease %s again (lease of %lld s)",
+                          subnet, lifetime_s);
+            } else {
+                VLOG_INFO("claimed lease %s (lease of %lld s)", subnet,
+                          lifetime_s);
+            }
+            break;
+        case TXN_KEEP:
+            d->n_renewals++;
+            VLOG_INFO("kept lease %s from an earlier run (lease of %lld s)",
+                      subnet, lifetime_s);
+            break;
+        case TXN_RENEW:
+            d->n_renewals++;
+            VLOG_DBG("renewed lease %s", subnet);
+            break;
+        }
+        if (!d->have_lease) {
+            d->have_lease = true;
+            d->lease = d->txn_subnet;
+            memcpy(d->lease_text, subnet, sizeof subnet);
+            d->changed = true;
+        }
+        d->lease_expires = d->txn_expires;
+        d->renewed = d->txn_now;
+        d->backoff_ms = 0;
+        d->failed_claims = 0;
+        d->next_attempt = 0;
+        d->next_renew = time_msec() + renew_interval_ms(d);
+        d->next_blocked_log = 0;
+    } else {
+        const char *status_s = ovsdb_idl_txn_status_to_string(status);
+        const char *error = ovsdb_idl_txn_get_error(d->txn);
+        if (error && !strcmp(error, status_s)) {
+            error = NULL;
+        }
+        char *what = xasprintf("%s of %s failed: %s%s%s",
+                               txn_kind_name(d->txn_kind), subnet, status_s,
+                               error ? ": " : "", error ? error : "");
+        note_failure(d, what);
+        free(what);
+        if (d->txn_kind == TXN_CLAIM) {
+            d->failed_claims++;
+        }
+    }
+    ovsdb_idl_txn_destroy(d->txn);
+    d->txn = NULL;
+
+    /* Our row's state (and, with a new lease, which other cells overlap
+     * it) is as of the latest data. */
+    if (d->connected) {
+        copy_from_idl(d);
+    }
+}
+
+/* When the next claim or renewal is due (LLONG_MAX: nothing to do until
+ * the data changes). */
+static long long int
+next_action(const struct directory *d)
+{
+    if (!d->connected || d->txn) {
+        return LLONG_MAX;
+    }
+    if (d->have_lease && d->own_row_matches) {
+        return MAX(d->next_renew, d->next_attempt);
+    }
+    if (!d->have_lease && !d->overlay_row) {
+        return LLONG_MAX;               /* Nothing to lease from yet. */
+    }
+    return d->next_attempt;
+}
+
+bool
+directory_run(struct directory *d)
+{
+    ovsdb_idl_run(d->idl);
+    update_connection(d);
+    if (d->connected && ovsdb_idl_get_seqno(d->idl) != d->copied_seqno) {
+        copy_from_idl(d);
+    }
+    check_txn(d);
+
+    if (time_msec() >= next_action(d)) {
+        const struct cfnetrec_cell *own = find_own_row(d);
+        if (d->have_lease && d->own_row_matches && own) {
+            renew(d, own, TXN_RENEW, &d->lease);
+            ovsdb_idl_txn_commit(d->txn);
+        } else {
+            claim(d);
+        }
+    }
+
+    bool changed = d->changed;
+    d->changed = false;
+    return changed;
+}
+
+void
+directory_wait(struct directory *d)
+{
+    ovsdb_idl_wait(d->idl);
+    if (d->txn) {
+        ovsdb_idl_txn_wait(d->txn);
+    }
+    long long int when = next_action(d);
+    if (when != LLONG_MAX) {
+        poll_timer_wait_until(when);
+    }
+}
+
+bool
+directory_get_lease(const struct directory *d, struct model_cidr *subnet)
+{
+    if (d->have_lease) {
+        *subnet = d->lease;
+    }
+    return d->have_lease;
+}
+
+const struct model_cidr *
+directory_get_overlays(const struct directory *d, size_t *n)
+{
+    *n = d->n_overlays;
+    return d->overlays;
+}
+
+const struct model_remote *
+directory_get_remotes(const struct directory *d, size_t *n)
+{
+    *n = d->n_remotes;
+    return d->remotes;
+}
+
+bool
+directory_is_connected(const struct directory *d)
+{
+    return d->connected;
+}
+
+/* Appends wall-clock time 'when' and how long ago (or ahead) it is. */
+static void
+put_time(struct ds *ds, long long int when, long long int now)
+{
+    ds_put_strftime_msec(ds, "%Y-%m-%d %H:%M:%S.###", when, true);
+    long long int delta = when - now;
+    if (delta >= 0) {
+        ds_put_format(ds, " UTC (in %.1f s)", delta / 1000.0);
+    } else {
+        ds_put_format(ds, " UTC (%.1f s ago)", -delta / 1000.0);
+    }
+}
+
+void
+directory_format(const struct directory *d, struct ds *ds)
+{
+    long long int now = time_wall_msec();
+
+    ds_put_format(ds, "cluster directory: %s", d->connected ? "connected"
+                  : d->conn_changed ? "not connected" : "never connected");
+    if (d->conn_changed) {
+        ds_put_cstr(ds, " since ");
+        put_time(ds, d->conn_changed, now);
+    }
+    ds_put_format(ds, "\n  remotes: %s\n  underlay ip: %s\n",
+                  d->remotes_text, d->ip_text);
+
+    if (d->have_lease) {
+        ds_put_format(ds, "  lease: %s, expires ", d->lease_text);
+        put_time(ds, d->lease_expires, now);
+        ds_put_cstr(ds, "\n  last renewed: ");
+        put_time(ds, d->renewed, now);
+        ds_put_char(ds, '\n');
+    } else {
+        ds_put_cstr(ds, "  lease: none\n");
+    }
+
+    if (d->have_overlay) {
+        ds_put_cstr(ds, "  overlay: ");
+        for (size_t i = 0; i < d->n_overlays; i++) {
+            char buf[LEASE_CIDR_LEN];
+            lease_cidr_format(&d->overlays[i], buf);
+            ds_put_format(ds, "%s%s", i ? ", " : "", buf);
+        }
+        ds_put_format(ds, " (/%u subnets, lease lifetime %"PRId64" s, "
+                      "renewal every %.1f s)\n", d->subnet_plen,
+                      d->lifetime_s, renew_interval_ms(d) / 1000.0);
+    } else {
+        ds_put_cstr(ds, "  overlay: unknown\n");
+    }
+    ds_put_format(ds, "  cells: %"PRIuSIZE" (other cells: %"PRIuSIZE")\n",
+                  d->n_cells, d->n_remotes);
+    ds_put_format(ds, "  claims: %llu, renewals: %llu, failures: %llu\n",
+                  d->n_claims, d->n_renewals, d->n_failures);
+    if (d->txn) {
+        ds_put_format(ds, "  in flight: %s\n", txn_kind_name(d->txn_kind));
+    }
+    if (d->last_failure) {
+        ds_put_format(ds, "  last problem: %s\n", d->last_failure);
+    }
+}

@@ -1,0 +1,77 @@
+/*
+ * directory: flowctl's adapter to the cluster directory, cfnet-db (the
+ * clustered OVSDB of ovsdb/cfnet.ovsschema).  It holds this cell's subnet
+ * lease and reports the overlay networks and the other cells.
+ *
+ *   - Claims a lease once connected to the cluster's leader and the
+ *     Overlay row is known: this cell's own Cell row if it has a usable
+ *     subnet (so a restarted cell gets its lease back), otherwise a free
+ *     subnet chosen by lease.c, inserted in one transaction that also
+ *     deletes the expired row it reclaims.  The database's indexes make a
+ *     concurrent claimant of the same subnet fail; failed transactions are
+ *     retried with fresh data after 100 ms, doubling up to 2 s.
+ *   - Renews the lease every renew interval (lease_expires, renewed).
+ *   - Once held, the lease never changes for the life of the process: if
+ *     the row disappears (another cell reclaimed it after it expired), the
+ *     same subnet is claimed again; if another cell now holds it, an error
+ *     naming the holder is logged every 10 s and the old lease is still
+ *     reported, since the cell's containers have addresses in it.
+ *   - Copies the overlay networks and the other cells out of the IDL when
+ *     it changes while connected, and keeps the last known ones while the
+ *     directory is unreachable.
+ *
+ * Lease times are wall-clock milliseconds since the epoch (time_wall_msec()
+ * here, `date +%s%3N` in a shell).
+ *
+ * Not thread-safe. */
+
+#ifndef FLOWCTL_DIRECTORY_H
+#define FLOWCTL_DIRECTORY_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model.h"
+
+struct ds;
+
+/* Connects to 'remotes' ("tcp:A:PORT,tcp:B:PORT,...", as for
+ * ovsdb_idl_create(); the IDL talks only to the leader and fails over by
+ * itself) for the cell with underlay address 'underlay_ip' (host byte
+ * order), renewing every 'renew_interval_s' seconds (0: the lease lifetime
+ * / 3, at least 1 s). */
+struct directory *directory_create(const char *remotes, uint32_t underlay_ip,
+                                   unsigned int renew_interval_s);
+void directory_destroy(struct directory *);
+
+/* Runs the IDL and claims or renews the lease.  Returns true if what the
+ * getters report (lease, overlays, remotes) changed since the last call. */
+bool directory_run(struct directory *);
+void directory_wait(struct directory *);
+
+/* The lease: false until one is held.  Once held it never changes for the
+ * life of the process. */
+bool directory_get_lease(const struct directory *, struct model_cidr *subnet);
+
+/* The overlay networks: NULL and 0 until first read; the last known ones
+ * while disconnected.  Valid until the next directory_run(). */
+const struct model_cidr *directory_get_overlays(const struct directory *,
+                                                size_t *n);
+
+/* The other cells (every Cell row except this cell's own, with parseable
+ * address and subnet, expired or not, but none whose subnet overlaps this
+ * cell's lease), sorted by underlay address; the last known ones while the
+ * directory is unreachable.  Valid until the next directory_run(). */
+const struct model_remote *directory_get_remotes(const struct directory *,
+                                                 size_t *n);
+
+/* True while connected to the cluster's leader with its data in sync. */
+bool directory_is_connected(const struct directory *);
+
+/* Appends a human-readable state (for flowctl/show): the connection, the
+ * lease and its expiry, the last renewal, the cells known and the claim,
+ * renewal and failure counters. */
+void directory_format(const struct directory *, struct ds *);
+
+#endif /* directory.h */

@@ -1,0 +1,240 @@
+# System tests of the overlay across cells, on cell-sim in cluster mode
+# (scripts/cell-sim up --cells N, docs/cell-sim.md): a 3-member cfnet-db
+# cluster (Raft), cells whose flowctl claims its subnet there, userspace
+# Geneve tunnels between the cells over one underlay segment, and
+# containers made through garden-sim and cni-ovs.  What is checked is what a
+# CF user or operator sees, with real traffic: leases, container-to-
+# container traffic across cells keeping its source address, the app tag in
+# the Geneve option, forged Geneve dropped, the MTU at 1500 and 9000, and
+# the directory's faults.
+#
+# Helpers (sim_up, expect, fail, ...) are tests/system/flowctl/simlib.sh's;
+# each test has its own sim, removed by file_teardown.  Run by
+# tests/system/run-file, as root.
+
+# shellcheck source=flowctl/simlib.sh
+. "$SB_TOP/tests/system/flowctl/simlib.sh"
+
+FC_GENEVE=$SB_TOP/tests/system/flowctl/geneve.py
+
+subnet_of() { cvsctl_on "$1" get open_vswitch . external_ids:cf-subnet | tr -d '"'; }
+mtu_of() { cvsctl_on "$1" get open_vswitch . external_ids:cf-mtu | tr -d '"'; }
+cell_ip() { echo "10.0.0.$((10 + $1))"; }
+
+# The directory's Cell rows as "underlay_ip subnet" lines, sorted, read
+# from member I (default 1).
+db_cells() {
+    sim db "${1:-1}" exec ovsdb-client query \
+        "unix:$FC_STATE/db${1:-1}/cfnet-db.sock" \
+        '["CFNet",{"op":"select","table":"Cell","where":[],"columns":["underlay_ip","subnet"]}]' \
+        | jq -r '.[0].rows[] | "\(.underlay_ip) \(.subnet)"' | sort
+}
+
+# lease_expires IP [MEMBER]: the lease expiry (ms) of the cell at IP.
+lease_expires() {
+    sim db "${2:-1}" exec ovsdb-client query \
+        "unix:$FC_STATE/db${2:-1}/cfnet-db.sock" \
+        "[\"CFNet\",{\"op\":\"select\",\"table\":\"Cell\",\"where\":[[\"underlay_ip\",\"==\",\"$1\"]],\"columns\":[\"lease_expires\"]}]" \
+        | jq -r '.[0].rows[0].lease_expires'
+}
+
+# The classify flow of APP's port loads its tag into reg8: prints it (hex,
+# as ovs-ofctl writes it).
+tag_of() {
+    local cell=$1 app=$2 port
+    port=$(cvsctl_on "$cell" get interface "$(ifname_of "$app")" ofport)
+    ofctl_on "$cell" --no-stats dump-flows br-cf "table=0,in_port=$port" \
+        | grep -oE '(load|set_field):0x[0-9a-f]*->(NXM_NX_REG8\[\]|reg8)' \
+        | head -1 | sed -E 's/.*:0x([0-9a-f]*)->.*/\1/'
+}
+
+# remote_flows I: the number of cells cell I forwards to.
+remote_flows() {
+    ofctl_on "$1" --no-stats dump-flows br-cf table=9 | grep -c 'tun_dst' || true
+}
+
+# ---------------------------------------------------------------------------
+# Leases and tunnels
+
+# Every cell holds its own lease inside the overlay, published as
+# cf-subnet; the directory lists the three; every bridge has the Geneve
+# port and the option's TLV mapping, and forwards to the two other cells.
+test_leases_tunnels_and_tlv_map() {
+    sim_up --cells 3
+    local i s subnets=()
+    for i in 1 2 3; do
+        s=$(subnet_of "$i")
+        [[ $s =~ ^10\.255\.[0-9]+\.0/24$ ]] \
+            || fail "cell $i: cf-subnet '$s' is not a /24 of 10.255.0.0/16"
+        subnets+=("$(cell_ip "$i") $s")
+        expect_equal "$(cvsctl_on "$i" get interface cf-tun type)" geneve \
+            "cell $i: cf-tun's type"
+        expect_equal "$(cvsctl_on "$i" get interface cf-tun options:remote_ip)" \
+            flow "cell $i: cf-tun's remote_ip"
+        ofctl_on "$i" dump-tlv-map br-cf | grep -qE \
+            '^ *0xfff0 +0x80 +4 +tun_metadata0$' \
+            || fail "cell $i: no TLV mapping for the tag:
+$(ofctl_on "$i" dump-tlv-map br-cf)"
+        wait_until 5 "cell $i forwards to 2 cells" \
+            eval "[ \"\$(remote_flows $i)\" = 2 ]"
+    done
+    expect_equal "$(printf '%s\n' "${subnets[@]}" | awk '{print $2}' | sort -u | wc -l)" \
+        3 "the number of distinct subnets"
+    expect_equal "$(db_cells)" "$(printf '%s\n' "${subnets[@]}" | sort)" \
+        "the directory's cells"
+    fcctl_on 2 flowctl/show | grep -q 'connected' \
+        || fail "flowctl/show does not report the directory"
+}
+
+# ---------------------------------------------------------------------------
+# Container-to-container
+
+# With disable_container_network_policy, a container reaches containers on
+# its own and on other cells, TCP, UDP and ICMP, and the receiver sees the
+# sender's own address: no NAT on the overlay.
+test_c2c_across_cells_keeps_source_address() {
+    sim_up --cells 3 --disable-container-network-policy
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 2 >/dev/null
+    sim push c --cell 1 >/dev/null
+    sim push d --cell 3 >/dev/null
+    local a b c d
+    a=$(sim ip a) b=$(sim ip b) c=$(sim ip c) d=$(sim ip d)
+    serve b 8080 >/dev/null
+    serve c 8080 >/dev/null
+    serve d 7070 --udp >/dev/null
+    expect a connected tcp "$b" 8080
+    expect_equal "$PROBE_DETAIL" "peer $a ${PROBE_DETAIL##* }" \
+        "the source b sees (cross-cell)"
+    expect a connected tcp "$c" 8080
+    expect_equal "${PROBE_DETAIL% *}" "peer $a" "the source c sees (same cell)"
+    expect b reply udp "$d" 7070
+    expect_equal "${PROBE_DETAIL% * *}" "peer $b" "the source d sees (UDP)"
+    expect_ping_ok a "$d"
+    expect_ping_ok d "$c"
+}
+
+# Without the switch, container-to-container stays closed, across cells as
+# on one cell: refused at once, although something listens.
+test_c2c_refused_without_switch() {
+    sim_up --cells 2
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 2 >/dev/null
+    local b
+    b=$(sim ip b)
+    serve b 8080 >/dev/null
+    expect a refused tcp "$b" 8080
+    expect_ping_unreachable a "$b"
+}
+
+# The sender's app tag rides in the Geneve option (class 0xfff0, type
+# 0x80), the value its cell loads for it in 'classify'.
+test_app_tag_in_geneve_option() {
+    sim_up --cells 2 --disable-container-network-policy
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 2 >/dev/null
+    local a b tag pcap
+    a=$(sim ip a) b=$(sim ip b)
+    tag=$(tag_of 1 a)
+    [ -n "$tag" ] || fail "no tag in a's classify flow"
+    pcap=$FC_TMP/ul.pcap
+    # On cell 2's port of the underlay bridge (the bridge device itself
+    # sees only what is addressed to it).
+    sim bg ul tcpdump --immediate-mode -U -ni c2 -w "$pcap" udp port 6081 >/dev/null
+    sleep 1
+    expect_ping_ok a "$b"
+    sleep 0.5
+    local opts
+    opts=$("$FC_PY" "$FC_GENEVE" options "$pcap")
+    grep -q "^$a $b 0xfff0 0x80 $(printf '%08x' "0x$tag")\$" <<<"$opts" \
+        || fail "no Geneve packet $a -> $b with tag $tag:
+$opts"
+    # And b's reply carries b's tag.
+    grep -q "^$b $a 0xfff0 0x80 $(printf '%08x' "0x$(tag_of 2 b)")\$" \
+        <<<"$opts" || fail "b's reply lacks b's tag:
+$opts"
+}
+
+# Geneve is accepted only from the cells in the directory: a forged packet
+# (tag and all) from the external host, which is not a cell, is dropped;
+# the same packet from a cell's address is delivered (so the check can
+# fail); a container may not send to any cell's Geneve port at all, even
+# with an ASG that allows everything.
+test_forged_geneve_dropped() {
+    sim_up --cells 2 --disable-container-network-policy
+    sim push a --cell 1 --netout "$ALLOW_ALL" >/dev/null
+    sim push b --cell 2 >/dev/null
+    local a b log
+    a=$(sim ip a) b=$(sim ip b)
+    log=$FC_TMP/b.pcap
+    sim bg b tcpdump --immediate-mode -U -ni eth0 -w "$log" udp port 7777 >/dev/null
+    sleep 1
+    on ext "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" --inner-src "$a" \
+        --inner-dst "$b" --dport 7777 --tag 0x80000001 --payload from-ext
+    sim cell --cell 1 "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" \
+        --inner-src "$a" --inner-dst "$b" --dport 7777 --tag 0x80000001 \
+        --payload from-cell1
+    expect a refused udp "$(cell_ip 2)" 6081
+    sleep 1
+    local got
+    got=$(sim cell tcpdump -nr "$log" -A 2>/dev/null | grep -oE 'from-(ext|cell1)' | sort -u | tr '\n' ' ')
+    expect_equal "$got" "from-cell1 " "what b received"
+}
+
+# ---------------------------------------------------------------------------
+# MTU
+
+# mtu_test UNDERLAY_MTU: the container MTU is the underlay's minus 58; a
+# ping with DF of exactly that size crosses cells, one byte more fails at
+# the sender with "message too long".
+mtu_test() {
+    local ul=$1 want=$(($1 - 58))
+    sim_up --cells 2 --underlay-mtu "$ul" --disable-container-network-policy
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 2 >/dev/null
+    local b out
+    b=$(sim ip b)
+    expect_equal "$(mtu_of 1)" "$want" "cf-mtu"
+    expect_equal "$(on a cat /sys/class/net/eth0/mtu)" "$want" "a's eth0 MTU"
+    out=$(on a ping -n -c1 -W2 -M do -s $((want - 28)) "$b" 2>&1) || true
+    grep -q ' 1 received' <<<"$out" \
+        || fail "a DF ping of $want bytes should cross the cells:
+$out"
+    out=$(on a ping -n -c1 -W2 -M do -s $((want - 27)) "$b" 2>&1) || true
+    grep -qi 'message too long' <<<"$out" \
+        || fail "a DF ping of $((want + 1)) bytes should fail at the sender:
+$out"
+}
+
+test_mtu_underlay_1500() { mtu_test 1500; }
+test_mtu_underlay_9000() { mtu_test 9000; }
+
+# ---------------------------------------------------------------------------
+# Restarts and faults
+
+# flowctl gets its lease back after a restart, and established traffic
+# across cells survives it.
+test_flowctl_restart_keeps_lease() {
+    sim_up --cells 2 --disable-container-network-policy
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 2 >/dev/null
+    local b before
+    b=$(sim ip b)
+    before=$(subnet_of 2)
+    serve b 8080 >/dev/null
+    local out=$FC_TMP/stream
+    on a "$FC_PY" "$FC_PROBE" stream "$b" 8080 --interval 0.05 --duration 6 \
+        > "$out" &
+    remember_pid $!
+    sleep 1
+    local pid
+    pid=$(cat "$FC_STATE/cell2/flowctl.pid")
+    kill -9 "$pid"
+    wait_until 5 "flowctl of cell 2 gone" eval "! pid_alive $pid"
+    flowctl_start 2
+    wait_until 10 "cell 2's flowctl synced" eval "fcctl_on 2 flowctl/show | grep -q '^connection: .*(connected)'"
+    expect_equal "$(subnet_of 2)" "$before" "cell 2's subnet after a restart"
+    wait
+    grep -q '^done' "$out" || fail "the stream broke:
+$(tail -3 "$out")"
+}

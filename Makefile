@@ -109,6 +109,7 @@ lint:
 bench: all
 	@$(TOP)/bench/run
 	@$(TOP)/bench/flows
+	@$(TOP)/bench/overlay
 
 clean:
 	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests

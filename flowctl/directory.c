@@ -52,9 +52,10 @@ struct directory {
     char ip_text[INET_ADDRSTRLEN];
     unsigned int renew_interval_s;  /* As given; 0 = lifetime / 3. */
 
-    /* The connection.  "Connected" means in sync with the leader: the IDL
-     * has a session and has received the data since it began (every
-     * monitor reply increments the IDL's seqno). */
+    /* The connection.  "Connected" means in sync with the cluster: the
+     * IDL has a session with a member that is part of it and has received
+     * the data since it began (every monitor reply increments the IDL's
+     * seqno). */
     bool connected;
     unsigned int session_seqno;     /* IDL seqno when last disconnected. */
     long long int conn_changed;     /* Wall ms of the last change (0:
@@ -112,6 +113,15 @@ directory_create(const char *remotes, uint32_t underlay_ip,
     struct directory *d = xzalloc(sizeof *d);
 
     d->idl = ovsdb_idl_create(remotes, &cfnetrec_idl_class, true, true);
+    /* Any member that is part of the cluster will do, as for OVN's
+     * controllers: a follower serves the (Raft-committed) data and
+     * forwards our transactions to the leader, and the IDL still refuses
+     * members cut off from the cluster or behind what it has seen.  Only
+     * the clients of a lost member reconnect, and new sessions do not
+     * bounce from follower to follower (with the IDL's growing backoff)
+     * looking for the leader: 200 claims took 8.6 s leader-only, 2.9 s
+     * so (bench/overlay). */
+    ovsdb_idl_set_leader_only(d->idl, false);
     d->remotes_text = xstrdup(remotes);
     d->underlay_ip = underlay_ip;
     snprintf(d->ip_text, sizeof d->ip_text, IP_FMT,

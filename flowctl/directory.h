@@ -3,7 +3,7 @@
  * clustered OVSDB of ovsdb/cfnet.ovsschema).  It holds this cell's subnet
  * lease and reports the overlay networks and the other cells.
  *
- *   - Claims a lease once connected to the cluster's leader and the
+ *   - Claims a lease once connected to a member of the cluster and the
  *     Overlay row is known: this cell's own Cell row if it has a usable
  *     subnet (so a restarted cell gets its lease back), otherwise a free
  *     subnet chosen by lease.c, inserted in one transaction that also
@@ -37,7 +37,8 @@
 struct ds;
 
 /* Connects to 'remotes' ("tcp:A:PORT,tcp:B:PORT,...", as for
- * ovsdb_idl_create(); the IDL talks only to the leader and fails over by
+ * ovsdb_idl_create(); the IDL talks to any member that is part of the
+ * cluster, which forwards transactions to the leader, and fails over by
  * itself) for the cell with underlay address 'underlay_ip' (host byte
  * order), renewing every 'renew_interval_s' seconds (0: the lease lifetime
  * / 3, at least 1 s). */
@@ -66,7 +67,8 @@ const struct model_cidr *directory_get_overlays(const struct directory *,
 const struct model_remote *directory_get_remotes(const struct directory *,
                                                  size_t *n);
 
-/* True while connected to the cluster's leader with its data in sync. */
+/* True while connected to a member of the cluster with its data in
+ * sync. */
 bool directory_is_connected(const struct directory *);
 
 /* Appends a human-readable state (for flowctl/show): the connection, the

@@ -174,10 +174,13 @@ test_forged_geneve_dropped() {
     sim cell --cell 1 "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" \
         --inner-src "$a" --inner-dst "$b" --dport 7777 --tag 0x80000001 \
         --payload from-cell1
+    on a "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" --inner-src "$a" \
+        --inner-dst "$b" --dport 7777 --tag 0x80000001 --payload from-app
     expect a refused udp "$(cell_ip 2)" 6081
     sleep 1
     local got
-    got=$(sim cell tcpdump -nr "$log" -A 2>/dev/null | grep -oE 'from-(ext|cell1)' | sort -u | tr '\n' ' ')
+    got=$(sim cell tcpdump -nr "$log" -A 2>/dev/null \
+          | grep -oE 'from-(ext|cell1|app)' | sort -u | tr '\n' ' ')
     expect_equal "$got" "from-cell1 " "what b received"
 }
 
@@ -234,6 +237,108 @@ test_flowctl_restart_keeps_lease() {
     flowctl_start 2
     wait_until 10 "cell 2's flowctl synced" eval "fcctl_on 2 flowctl/show | grep -q '^connection: .*(connected)'"
     expect_equal "$(subnet_of 2)" "$before" "cell 2's subnet after a restart"
+    wait
+    grep -q '^done' "$out" || fail "the stream broke:
+$(tail -3 "$out")"
+}
+
+# The number (1-3) of the cfnet-db member that is the Raft leader.
+db_leader() {
+    sim db status | sed -n 's/^db\([123]\) .*role leader.*/\1/p' | head -1
+}
+
+# directory_connected I: cell I's flowctl reports the directory connected.
+directory_connected() {
+    fcctl_on "$1" flowctl/show | grep -q '^cluster directory: connected'
+}
+
+# claim_from_ext IP: a new claimant (flowctl's directory code, in
+# tests/directory-driver) on the external host gets a lease for IP.
+claim_from_ext() {
+    on ext "$CFNET_OUT/tests/directory-driver" --timeout=20 --claims=1 \
+        --prefix-ip="$1" tcp:10.0.0.3:6641,tcp:10.0.0.4:6641,tcp:10.0.0.5:6641
+}
+
+# One member killed (the leader): the other two elect a new one; cells keep
+# renewing their leases and a new cell still gets one; traffic between
+# cells goes on.
+# The warnings of flowctl's IDL when its cfnet-db member goes away.
+DB_GONE_LOG='tcp:10\.0\.0\.[345]:6641: (receive error|send error|connection dropped)'
+
+test_directory_member_down() {
+    FC_LOG_IGNORE=$DB_GONE_LOG
+    sim_up --cells 2 --disable-container-network-policy --lease-lifetime 6 \
+        --renew-interval 1
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 2 >/dev/null
+    local b leader survivor t
+    b=$(sim ip b)
+    serve b 8080 >/dev/null
+    leader=$(db_leader)
+    [ -n "$leader" ] || fail "no leader: $(sim db status)"
+    survivor=$((leader % 3 + 1))
+    kill -9 "$(cat "$FC_STATE/db$leader/cfnet-db.pid")"
+    t=$(date +%s%3N)
+    # Leases renewed after the leader went (read from a survivor).
+    wait_until 15 "cell 1's lease renewed without member $leader" \
+        eval "[ \"\$(lease_expires 10.0.0.11 $survivor)\" -gt $((t + 5000)) ]"
+    wait_until 15 "cell 2's lease renewed without member $leader" \
+        eval "[ \"\$(lease_expires 10.0.0.12 $survivor)\" -gt $((t + 5000)) ]"
+    local out
+    out=$(claim_from_ext 10.0.1.1) || fail "no claim without member $leader: $out"
+    grep -q '^claimed 1 leases' <<<"$out" || fail "claim: $out"
+    expect a connected tcp "$b" 8080
+    expect_equal "$(db_cells "$survivor" | wc -l)" 3 "cells in the directory"
+}
+
+# Every member killed: established and new traffic between the cells keeps
+# flowing on the last known cells and leases; flowctl says the directory is
+# gone.  A restarted member alone has no quorum; with the others back the
+# cluster elects a leader, the member is part of it again, and the cells
+# reconnect and renew.
+test_directory_down_traffic_flows_and_members_rejoin() {
+    FC_LOG_IGNORE=$DB_GONE_LOG
+    sim_up --cells 2 --disable-container-network-policy --lease-lifetime 10 \
+        --renew-interval 1
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 2 >/dev/null
+    local a b
+    a=$(sim ip a) b=$(sim ip b)
+    serve b 8080 >/dev/null
+    serve a 9090 >/dev/null
+    local out=$FC_TMP/stream
+    on a "$FC_PY" "$FC_PROBE" stream "$b" 8080 --interval 0.05 --duration 8 \
+        > "$out" &
+    remember_pid $!
+    sleep 0.5
+    local i
+    for i in 1 2 3; do
+        kill -9 "$(cat "$FC_STATE/db$i/cfnet-db.pid")"
+    done
+    wait_until 15 "cell 1 notices the directory is gone" \
+        eval "! directory_connected 1"
+    fcctl_on 1 flowctl/show | grep -q '^  lease: 10\.255\.' \
+        || fail "cell 1 lost its lease: $(fcctl_on 1 flowctl/show)"
+    expect a connected tcp "$b" 8080
+    expect b connected tcp "$a" 9090
+    expect_equal "$(remote_flows 1)" 1 "cells cell 1 forwards to"
+
+    # One member alone: no quorum, so no leader and no connection.
+    sim db 1 start >/dev/null 2>&1
+    sleep 2
+    [ -z "$(db_leader)" ] || fail "a lone member became leader"
+    ! directory_connected 1 || fail "cell 1 connected to a lone member"
+    sim db 2 start >/dev/null 2>&1
+    sim db 3 start >/dev/null 2>&1
+    wait_until 20 "a leader" eval '[ -n "$(db_leader)" ]'
+    wait_until 20 "member 1 back in the cluster with 3 servers" \
+        eval "sim db 1 status | grep -A3 '^Servers:' | grep -c '(' | grep -qx 3"
+    wait_until 40 "cell 1 reconnected" directory_connected 1
+    wait_until 40 "cell 2 reconnected" directory_connected 2
+    local t
+    t=$(date +%s%3N)
+    wait_until 10 "cell 2's lease renewed" \
+        eval "[ \"\$(lease_expires 10.0.0.12)\" -gt $((t + 8000)) ]"
     wait
     grep -q '^done' "$out" || fail "the stream broke:
 $(tail -3 "$out")"

@@ -421,6 +421,24 @@ cell_run(struct cell *cell, struct ovsdb_idl_txn *txn, struct model *model)
     return true;
 }
 
+bool
+cell_published_subnet(const struct cell *cell, struct model_cidr *subnet)
+{
+    const struct ovsrec_open_vswitch *ovs
+        = ovsrec_open_vswitch_first(cell->idl);
+    const char *s = ovs ? smap_get(&ovs->external_ids, CFNET_KEY_SUBNET)
+                        : NULL;
+    uint32_t addr;
+    unsigned int plen;
+
+    if (!s || !cfnet_parse_cidr(s, &addr, &plen) || !plen) {
+        return false;
+    }
+    subnet->addr = addr;
+    subnet->plen = plen;
+    return true;
+}
+
 uint32_t
 cell_gateway_ofport(const struct cell *cell)
 {

@@ -51,6 +51,11 @@ void cell_register_idl(struct ovsdb_idl *);
  * then only the model is rebuilt.  Returns true if the model changed. */
 bool cell_run(struct cell *, struct ovsdb_idl_txn *txn, struct model *);
 
+/* Stores in '*subnet' the cf-subnet published in the database (by this
+ * run or an earlier one) and returns true, or returns false if there is
+ * none. */
+bool cell_published_subnet(const struct cell *, struct model_cidr *subnet);
+
 /* The gateway port's OpenFlow port number, or 0 until vswitchd has one. */
 uint32_t cell_gateway_ofport(const struct cell *);
 

@@ -51,6 +51,9 @@ struct directory {
     uint32_t underlay_ip;
     char ip_text[INET_ADDRSTRLEN];
     unsigned int renew_interval_s;  /* As given; 0 = lifetime / 3. */
+    bool have_hint;                 /* The subnet this cell had before */
+    struct model_cidr hint;         /* (directory_set_hint()). */
+    bool renew_clamped_logged;
 
     /* The connection.  "Connected" means in sync with the cluster: the
      * IDL has a session with a member that is part of it and has received
@@ -146,14 +149,28 @@ directory_destroy(struct directory *d)
     }
 }
 
-/* The renewal interval in ms. */
+/* The renewal interval in ms: the configured one, but never more than
+ * half the lease lifetime (a lease must not lapse between renewals, or
+ * another cell could take it over). */
 static long long int
-renew_interval_ms(const struct directory *d)
+renew_interval_ms(struct directory *d)
 {
+    long long int lifetime_ms = d->lifetime_s * 1000;
     if (d->renew_interval_s) {
-        return d->renew_interval_s * 1000LL;
+        long long int ms = d->renew_interval_s * 1000LL;
+        if (lifetime_ms && ms > lifetime_ms / 2) {
+            if (!d->renew_clamped_logged) {
+                VLOG_WARN("renew_interval_s %u is more than half the lease "
+                          "lifetime (%lld s): renewing every %lld ms",
+                          d->renew_interval_s, (long long int) d->lifetime_s,
+                          MAX(1000LL, lifetime_ms / 2));
+                d->renew_clamped_logged = true;
+            }
+            return MAX(1000LL, lifetime_ms / 2);
+        }
+        return ms;
     }
-    return MAX(1000LL, d->lifetime_s * 1000 / 3);
+    return MAX(1000LL, lifetime_ms / 3);
 }
 
 static void
@@ -392,9 +409,22 @@ claim(struct directory *d)
     size_t n = collect_rows(d, &rows, &cells);
     long long int now = time_wall_msec();
     struct lease_decision dec;
-    lease_decide(&lo, rows, n, d->underlay_ip,
-                 d->have_lease ? &d->lease : NULL, d->failed_claims, now,
-                 &dec);
+    if (!d->have_lease && d->have_hint
+        && lease_overlay_contains(&lo, &d->hint)) {
+        /* The subnet this cell had before (its containers may still have
+         * addresses in it): take it again if it is free. */
+        lease_decide(&lo, rows, n, d->underlay_ip, &d->hint,
+                     d->failed_claims, now, &dec);
+        if (dec.action != LEASE_KEEP && dec.action != LEASE_CLAIM) {
+            lease_decision_destroy(&dec);
+            lease_decide(&lo, rows, n, d->underlay_ip, NULL,
+                         d->failed_claims, now, &dec);
+        }
+    } else {
+        lease_decide(&lo, rows, n, d->underlay_ip,
+                     d->have_lease ? &d->lease : NULL, d->failed_claims, now,
+                     &dec);
+    }
 
     char subnet[LEASE_CIDR_LEN];
     lease_cidr_format(&dec.subnet, subnet);
@@ -619,6 +649,15 @@ directory_get_remotes(const struct directory *d, size_t *n)
     return d->remotes;
 }
 
+void
+directory_set_hint(struct directory *d, const struct model_cidr *subnet)
+{
+    if (!d->have_lease) {
+        d->have_hint = true;
+        d->hint = *subnet;
+    }
+}
+
 bool
 directory_is_connected(const struct directory *d)
 {
@@ -669,9 +708,10 @@ directory_format(const struct directory *d, struct ds *ds)
             lease_cidr_format(&d->overlays[i], buf);
             ds_put_format(ds, "%s%s", i ? ", " : "", buf);
         }
+        struct directory *dd = CONST_CAST(struct directory *, d);
         ds_put_format(ds, " (/%u subnets, lease lifetime %"PRId64" s, "
                       "renewal every %.1f s)\n", d->subnet_plen,
-                      d->lifetime_s, renew_interval_ms(d) / 1000.0);
+                      d->lifetime_s, renew_interval_ms(dd) / 1000.0);
     } else {
         ds_put_cstr(ds, "  overlay: unknown\n");
     }

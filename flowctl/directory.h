@@ -67,6 +67,12 @@ const struct model_cidr *directory_get_overlays(const struct directory *,
 const struct model_remote *directory_get_remotes(const struct directory *,
                                                  size_t *n);
 
+/* Tells 'd' the subnet this cell had before (the cf-subnet a previous run
+ * published): if the cell's own row is gone but that subnet is free, it is
+ * claimed again rather than another (the cell's containers may still have
+ * addresses in it).  Ignored once a lease is held. */
+void directory_set_hint(struct directory *, const struct model_cidr *);
+
 /* True while connected to a member of the cluster with its data in
  * sync. */
 bool directory_is_connected(const struct directory *);

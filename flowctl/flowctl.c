@@ -55,6 +55,7 @@ struct flowctl {
     struct model model;
     struct cell *cell;
     struct directory *directory;        /* Cluster mode only. */
+    bool directory_started;             /* Told the earlier subnet. */
     bool have_subnet;                   /* Configured, or leased. */
     struct ofctrl *ofctrl;
     struct pinctrl *pinctrl;
@@ -608,9 +609,27 @@ set_subnet(struct flowctl *fc, const struct model_cidr *subnet)
 /* Cluster mode: takes the lease, the overlay networks and the other cells
  * from the directory into the model. */
 static void
-run_directory(struct flowctl *fc)
+run_directory(struct flowctl *fc, struct ovsdb_idl *idl)
 {
-    if (!fc->directory || !directory_run(fc->directory)) {
+    if (!fc->directory) {
+        return;
+    }
+    if (!fc->directory_started) {
+        /* First the local database: the subnet an earlier run published
+         * is the one to claim again if it is free. */
+        if (!ovsdb_idl_has_ever_connected(idl)) {
+            return;
+        }
+        struct model_cidr earlier;
+        if (cell_published_subnet(fc->cell, &earlier)) {
+            VLOG_INFO("an earlier run published subnet "IP_FMT"/%u: "
+                      "claiming it again if it is free",
+                      IP_ARGS(htonl(earlier.addr)), earlier.plen);
+            directory_set_hint(fc->directory, &earlier);
+        }
+        fc->directory_started = true;
+    }
+    if (!directory_run(fc->directory)) {
         return;
     }
 
@@ -710,14 +729,17 @@ main(int argc, char *argv[])
             cell_remove_stale_ports(fc.cell, txn);
             fc.stale_checked = true;
         }
-        run_directory(&fc);
+        run_directory(&fc, loop.idl);
         if (cell_run(fc.cell, txn, &fc.model)) {
             fc.recompute = true;
         }
         watch_flow_restore_wait(&fc, loop.idl);
         run_hostnet(&fc);
-        if (!fc.ofctrl && cell_gateway_ofport(fc.cell)) {
-            /* The bridge exists: connect to it. */
+        if (!fc.ofctrl && cell_gateway_ofport(fc.cell) && fc.have_subnet) {
+            /* The bridge exists and the subnet is known: connect to it.
+             * Not before the subnet (in cluster mode, the lease): the first
+             * put replaces every flow, and the bridge may still hold an
+             * earlier run's, which keep traffic flowing until then. */
             start_openflow(&fc);
         }
         if (fc.ofctrl) {

@@ -173,29 +173,53 @@ write_sysctl(const char *path, const char *value)
     return NULL;
 }
 
-/* Runs iptables with 'argv' (NULL-terminated, without the program name)
+/* Runs 'argv[0]' (iptables or iptables-restore) with 'argv'
+ * (NULL-terminated), feeding it 'input' (if nonnull) on its standard input,
  * and returns its exit status, or -1 if it could not be run. */
 static int
-run_iptables(char **argv, struct ds *output)
+run_program(char **argv, const char *input, struct ds *output)
 {
-    int pipefd[2];
+    int pipefd[2], infd[2] = { -1, -1 };
     if (pipe(pipefd)) {
+        return -1;
+    }
+    if (input && pipe(infd)) {
+        close(pipefd[0]);
+        close(pipefd[1]);
         return -1;
     }
     pid_t pid = fork();
     if (pid < 0) {
         close(pipefd[0]);
         close(pipefd[1]);
+        if (input) {
+            close(infd[0]);
+            close(infd[1]);
+        }
         return -1;
     } else if (!pid) {
         dup2(pipefd[1], STDOUT_FILENO);
         dup2(pipefd[1], STDERR_FILENO);
         close(pipefd[0]);
         close(pipefd[1]);
-        execvp("iptables", argv);
+        if (input) {
+            dup2(infd[0], STDIN_FILENO);
+            close(infd[0]);
+            close(infd[1]);
+        }
+        execvp(argv[0], argv);
         _exit(127);
     }
     close(pipefd[1]);
+    if (input) {
+        /* The rules are a few hundred bytes: far below a pipe's buffer. */
+        close(infd[0]);
+        size_t len = strlen(input);
+        if (write(infd[1], input, len) != (ssize_t) len) {
+            VLOG_WARN("writing to %s: %s", argv[0], ovs_strerror(errno));
+        }
+        close(infd[1]);
+    }
     char buf[512];
     ssize_t n;
     while ((n = read(pipefd[0], buf, sizeof buf)) > 0
@@ -236,35 +260,15 @@ ensure_rule(const char *rule)
 
     struct ds out = DS_EMPTY_INITIALIZER;
     char *error = NULL;
-    if (run_iptables(argv, &out)) {
+    if (run_program(argv, NULL, &out)) {
         argv[4] = "-A";
         ds_clear(&out);
-        if (run_iptables(argv, &out)) {
+        if (run_program(argv, NULL, &out)) {
             error = xasprintf("iptables -t %s: %s", rule, ds_cstr(&out));
         }
     }
     ds_destroy(&out);
     free(copy);
-    return error;
-}
-
-/* Runs "iptables -w -t nat VERB CHAIN"; with 'exists_ok', an exit status
- * of 1 (the chain exists) is no error. */
-static char *
-iptables_simple(const char *verb, const char *chain, bool exists_ok)
-{
-    char *argv[] = {
-        "iptables", "-w", "-t", "nat", CONST_CAST(char *, verb),
-        CONST_CAST(char *, chain), NULL,
-    };
-    struct ds out = DS_EMPTY_INITIALIZER;
-    char *error = NULL;
-    int status = run_iptables(argv, &out);
-    if (status && !(exists_ok && status == 1)) {
-        error = xasprintf("iptables -t nat %s %s: %s", verb, chain,
-                          ds_cstr(&out));
-    }
-    ds_destroy(&out);
     return error;
 }
 
@@ -293,24 +297,27 @@ hostnet_apply(const struct hostnet_spec *spec)
         return error;
     }
 
-    /* Masquerade what leaves the overlay: a chain of our own, rebuilt
-     * (flushed, then filled in order) on every start. */
-    error = iptables_simple("-N", MASQ_CHAIN, true);
-    if (!error) {
-        error = iptables_simple("-F", MASQ_CHAIN, false);
+    /* Masquerade what leaves the overlay: a chain of our own, replaced as a
+     * whole, atomically (iptables-restore --noflush declares, i.e.
+     * creates or empties, and fills it in one commit of the nat table), so
+     * no connection ever meets it half-built. */
+    struct ds chain = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&chain, "*nat\n:"MASQ_CHAIN" - [0:0]\n");
+    for (size_t i = 0; i < spec->n_overlays; i++) {
+        ds_put_format(&chain, "-A "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN\n",
+                      IP_ARGS(htonl(spec->overlays[i].addr)),
+                      spec->overlays[i].plen);
     }
+    ds_put_cstr(&chain, "-A "MASQ_CHAIN" -j MASQUERADE\nCOMMIT\n");
+    char *restore_argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+    struct ds out = DS_EMPTY_INITIALIZER;
+    if (run_program(restore_argv, ds_cstr(&chain), &out)) {
+        error = xasprintf("iptables-restore (chain "MASQ_CHAIN"): %s",
+                          ds_cstr(&out));
+    }
+    ds_destroy(&out);
+    ds_destroy(&chain);
     char *rule;
-    for (size_t i = 0; !error && i <= spec->n_overlays; i++) {
-        if (i < spec->n_overlays) {
-            rule = xasprintf("nat "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN",
-                             IP_ARGS(htonl(spec->overlays[i].addr)),
-                             spec->overlays[i].plen);
-        } else {
-            rule = xstrdup("nat "MASQ_CHAIN" -j MASQUERADE");
-        }
-        error = ensure_rule(rule);
-        free(rule);
-    }
     for (size_t i = 0; !error && i < spec->n_overlays; i++) {
         rule = xasprintf("nat POSTROUTING -s "IP_FMT"/%u -m comment "
                          "--comment cni-ovs-masquerade -j "MASQ_CHAIN,

@@ -271,7 +271,11 @@ find_free(const struct lease_overlay *ov, const struct live_set *ls,
         uint64_t count = network_n_subnets(ov, net);
         uint64_t first = MAX(lo, base), last = MIN(hi, base + count);
 
-        for (uint64_t j = first - base; first < last && j < last - base; ) {
+        if (first >= last) {
+            base += count;
+            continue;
+        }
+        for (uint64_t j = first - base; j < last - base; ) {
             uint64_t start = cidr_start(net) + j * size;
             uint64_t blocked_until;
             if (!live_set_blocks(ls, start, start + size, &blocked_until)) {

@@ -385,6 +385,20 @@ add_overlay_flows(struct ctx *ctx)
     const struct model_cell *cell = &model->cell;
     uint64_t ock = cookie(PIPELINE_CK_OVERLAY, 0);
 
+    /* spoof_guard: from the host, no overlay source but the host's own
+     * gateway address (the host forwards what the underlay sends to the
+     * overlay; nothing may pose as a container). */
+    add_flow(ctx, "table=%d,priority=120,cookie=%#"PRIx64",reg0=%d,ip,"
+             "nw_src="IP_FMT",actions=goto_table:%d", PIPELINE_T_SPOOF_GUARD,
+             ock, PIPELINE_FROM_GATEWAY, IP_FMT_ARGS(cell->gateway_host_ip),
+             PIPELINE_T_CONNTRACK);
+    for (size_t i = 0; i < cell->n_overlays; i++) {
+        add_flow(ctx, "table=%d,priority=110,cookie=%#"PRIx64",reg0=%d,ip,"
+                 "nw_src="IP_FMT"/%u,actions=drop", PIPELINE_T_SPOOF_GUARD,
+                 ock, PIPELINE_FROM_GATEWAY,
+                 IP_FMT_ARGS(cell->overlays[i].addr), cell->overlays[i].plen);
+    }
+
     /* forward: an overlay address with neither a container here nor a
      * cell behind it is rejected, not sent to the host (which would route
      * it back). */
@@ -428,6 +442,21 @@ add_overlay_flows(struct ctx *ctx)
              PIPELINE_T_CLASSIFY, ock, cell->tunnel_ofport,
              PIPELINE_FROM_TUNNEL, PIPELINE_T_SPOOF_GUARD);
 
+    /* ct_state: container traffic to any UDP port 6081 is judged by
+     * 'egress' packet by packet, not only when new: a flow opened before a
+     * cell at that address joined must not go on reaching its Geneve
+     * port. */
+    add_flow(ctx, "table=%d,priority=120,cookie=%#"PRIx64","
+             "ct_state=-new+trk,reg0=%d,udp,tp_dst=%d,actions=goto_table:%d",
+             PIPELINE_T_CT_STATE, ock, PIPELINE_FROM_CONTAINER,
+             PIPELINE_GENEVE_PORT, PIPELINE_T_EGRESS);
+
+    /* forward: a packet from another cell for an address of ours that no
+     * container has is dropped (a reject could not go back through the
+     * tunnel, and must not use up the reject meter). */
+    add_flow(ctx, "table=%d,priority=60,cookie=%#"PRIx64",reg0=%d,ip,"
+             "actions=drop", PIPELINE_T_FORWARD, ock, PIPELINE_FROM_TUNNEL);
+
     /* ct_state: a new connection from another cell is judged by
      * 'ingress'. */
     add_flow(ctx, "table=%d,priority=40,cookie=%#"PRIx64","
@@ -458,15 +487,20 @@ add_overlay_flows(struct ctx *ctx)
         }
         uint64_t rck = cookie(PIPELINE_CK_OVERLAY, r->underlay_ip);
 
-        /* spoof_guard: Geneve from a known cell, carrying one of its
+        /* spoof_guard: Geneve from a known cell to our underlay address,
+         * with a tag (they all have the top bit set), carrying one of its
          * containers' addresses to one of ours; the sender's tag into
          * reg8.  Everything else from the tunnel is dropped (the table's
          * default). */
         add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
-                 "tun_src="IP_FMT",nw_src="IP_FMT"/%u,nw_dst="IP_FMT"/%u,"
+                 "tun_src="IP_FMT",tun_dst="IP_FMT","
+                 "tun_metadata%d=0x80000000/0x80000000,"
+                 "nw_src="IP_FMT"/%u,nw_dst="IP_FMT"/%u,"
                  "actions=move:NXM_NX_TUN_METADATA%d[0..31]->NXM_NX_REG8[],"
                  "goto_table:%d", PIPELINE_T_SPOOF_GUARD, rck,
                  PIPELINE_FROM_TUNNEL, IP_FMT_ARGS(r->underlay_ip),
+                 IP_FMT_ARGS(cell->instance_address),
+                 CFNET_GENEVE_METADATA_IDX,
                  IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
                  IP_FMT_ARGS(cell->subnet.addr), cell->subnet.plen,
                  CFNET_GENEVE_METADATA_IDX, PIPELINE_T_CONNTRACK);

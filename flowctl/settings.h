@@ -29,7 +29,7 @@ struct flowctl_config {
 
     /* Cluster mode ("cluster" given): the overlay networks and this cell's
      * subnet come from the cluster directory, cfnet-db, not from here. */
-    char *cluster_remotes;          /* "tcp:A,tcp:B,..."; "" if single. */
+    char *cluster_remotes;          /* "tcp:A,tcp:B,..."; NULL if single. */
     unsigned int renew_interval_s;  /* 0: the lease lifetime / 3. */
 
     /* What the pipeline needs: instance_address, overlays, subnet, DNS,

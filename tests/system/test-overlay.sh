@@ -17,6 +17,9 @@
 
 FC_GENEVE=$SB_TOP/tests/system/flowctl/geneve.py
 
+# The warnings of flowctl's IDL when its cfnet-db member goes away.
+DB_GONE_LOG='tcp:10\.0\.0\.[345]:6641: (receive error|send error|connection dropped)'
+
 subnet_of() { cvsctl_on "$1" get open_vswitch . external_ids:cf-subnet | tr -d '"'; }
 mtu_of() { cvsctl_on "$1" get open_vswitch . external_ids:cf-mtu | tr -d '"'; }
 cell_ip() { echo "10.0.0.$((10 + $1))"; }
@@ -158,10 +161,11 @@ $opts"
 # Geneve is accepted only from the cells in the directory: a forged packet
 # (tag and all) from the external host, which is not a cell, is dropped;
 # the same packet from a cell's address is delivered (so the check can
-# fail); a container may not send to any cell's Geneve port at all, even
+# fail), but not if its inner source is another cell's container or it has
+# no tag; a container may not send to any cell's Geneve port at all, even
 # with an ASG that allows everything.
 test_forged_geneve_dropped() {
-    sim_up --cells 2 --disable-container-network-policy
+    sim_up --cells 3 --disable-container-network-policy
     sim push a --cell 1 --netout "$ALLOW_ALL" >/dev/null
     sim push b --cell 2 >/dev/null
     local a b log
@@ -174,13 +178,22 @@ test_forged_geneve_dropped() {
     sim cell --cell 1 "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" \
         --inner-src "$a" --inner-dst "$b" --dport 7777 --tag 0x80000001 \
         --payload from-cell1
+    # A known cell, but posing as another cell's container, or without a
+    # tag.
+    local c3
+    c3=$(subnet_of 3)
+    sim cell --cell 1 "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" \
+        --inner-src "${c3%.0/24}.9" --inner-dst "$b" --dport 7777 \
+        --tag 0x80000001 --payload from-cell1-as-cell3
+    sim cell --cell 1 "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" \
+        --inner-src "$a" --inner-dst "$b" --dport 7777 --payload from-cell1-untagged
     on a "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" --inner-src "$a" \
         --inner-dst "$b" --dport 7777 --tag 0x80000001 --payload from-app
     expect a refused udp "$(cell_ip 2)" 6081
     sleep 1
     local got
     got=$(sim cell tcpdump -nr "$log" -A 2>/dev/null \
-          | grep -oE 'from-(ext|cell1|app)' | sort -u | tr '\n' ' ')
+          | grep -oE 'from-[a-z0-9-]+' | sort -u | tr '\n' ' ')
     expect_equal "$got" "from-cell1 " "what b received"
 }
 
@@ -215,31 +228,72 @@ test_mtu_underlay_9000() { mtu_test 9000; }
 # ---------------------------------------------------------------------------
 # Restarts and faults
 
-# flowctl gets its lease back after a restart, and established traffic
-# across cells survives it.
+# flows_of I: cell I's flow table as an operator dumps it, sorted.
+flows_of() { ofctl_on "$1" --no-stats dump-flows br-cf | sort; }
+
+# restart_flowctl I: SIGKILL cell I's flowctl and start it again.
+restart_flowctl() {
+    local pid
+    pid=$(cat "$FC_STATE/cell$1/flowctl.pid")
+    kill -9 "$pid"
+    wait_until 5 "flowctl of cell $1 gone" eval "! pid_alive $pid"
+    sleep 0.3       # Traffic without flowctl.
+    flowctl_start "$1"
+}
+
+# ping_all_answered LOG N: the background ping whose log is LOG got all N
+# replies.
+ping_all_answered() {
+    grep -q "^$2 packets transmitted, $2 received," "$1" \
+        || fail "packets lost: $(tail -2 "$1")"
+}
+
+# flowctl gets its lease back after a restart (SIGKILL), with the same
+# flows, and traffic across the cells loses no packet; and again with every
+# cfnet-db member down: it then waits for the directory and leaves the
+# bridge's flows alone, so traffic goes on, and takes its lease back when
+# the directory returns.
 test_flowctl_restart_keeps_lease() {
+    FC_LOG_IGNORE=$DB_GONE_LOG
     sim_up --cells 2 --disable-container-network-policy
     sim push a --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null
-    local b before
+    local b before flows ping_pid
     b=$(sim ip b)
     before=$(subnet_of 2)
-    serve b 8080 >/dev/null
-    local out=$FC_TMP/stream
-    on a "$FC_PY" "$FC_PROBE" stream "$b" 8080 --interval 0.05 --duration 6 \
-        > "$out" &
-    remember_pid $!
-    sleep 1
-    local pid
-    pid=$(cat "$FC_STATE/cell2/flowctl.pid")
-    kill -9 "$pid"
-    wait_until 5 "flowctl of cell 2 gone" eval "! pid_alive $pid"
-    flowctl_start 2
-    wait_until 10 "cell 2's flowctl synced" eval "fcctl_on 2 flowctl/show | grep -q '^connection: .*(connected)'"
+    flows=$(flows_of 2)
+    ping_pid=$(sim bg a ping -n -i 0.05 -c 200 -W 1 "$b" | tail -1)
+    wait_until 3 "the first replies" \
+        grep -q 'icmp_seq=5 ' "$FC_STATE/logs/bg.$ping_pid.log"
+
+    restart_flowctl 2
+    wait_until 10 "cell 2's flowctl connected to the directory" \
+        directory_connected 2
+    wait_until 10 "cell 2's flows back" eval '[ "$(flows_of 2)" = "$flows" ]'
     expect_equal "$(subnet_of 2)" "$before" "cell 2's subnet after a restart"
-    wait
-    grep -q '^done' "$out" || fail "the stream broke:
-$(tail -3 "$out")"
+
+    # With the directory gone.
+    local i
+    for i in 1 2 3; do
+        kill -9 "$(cat "$FC_STATE/db$i/cfnet-db.pid")"
+    done
+    restart_flowctl 2
+    sleep 1
+    ! directory_connected 2 || fail "connected with every member down"
+    expect_equal "$(flows_of 2)" "$flows" "cell 2's flows, flowctl waiting"
+    pid_alive "$ping_pid" || fail "the ping ended before the second restart"
+    wait_until 12 "the ping to end" eval "! pid_alive $ping_pid"
+    ping_all_answered "$FC_STATE/logs/bg.$ping_pid.log" 200
+
+    for i in 1 2 3; do
+        sim db "$i" start >/dev/null 2>&1
+    done
+    wait_until 40 "cell 2 reconnected" directory_connected 2
+    wait_until 10 "cell 2 holds its lease" \
+        eval "fcctl_on 2 flowctl/show | grep -q '^  lease: $before'"
+    expect_equal "$(subnet_of 2)" "$before" "cell 2's subnet"
+    wait_until 10 "cell 2's flows" eval '[ "$(flows_of 2)" = "$flows" ]'
+    expect_ping_ok a "$b"
 }
 
 # The number (1-3) of the cfnet-db member that is the Raft leader.
@@ -262,9 +316,6 @@ claim_from_ext() {
 # One member killed (the leader): the other two elect a new one; cells keep
 # renewing their leases and a new cell still gets one; traffic between
 # cells goes on.
-# The warnings of flowctl's IDL when its cfnet-db member goes away.
-DB_GONE_LOG='tcp:10\.0\.0\.[345]:6641: (receive error|send error|connection dropped)'
-
 test_directory_member_down() {
     FC_LOG_IGNORE=$DB_GONE_LOG
     sim_up --cells 2 --disable-container-network-policy --lease-lifetime 6 \

@@ -455,7 +455,21 @@ test_overlay_flows(void **state OVS_UNUSED)
     ASSERT_FLOWS(lines, 1, "table=1 ", "tun_src=10.0.10.11",
                  "nw_src=10.255.8.0/24", "nw_dst=10.255.7.0/24",
                  "TUN_METADATA0[0..31]->NXM_NX_REG8[]", "goto_table:3");
+    /* ...sent to our underlay address, with a tag. */
+    ASSERT_FLOWS(lines, 2, "table=1 ", "tun_dst=10.0.10.10",
+                 "tun_metadata0=0x80000000/0x80000000");
     ASSERT_FLOWS(lines, 0, "tun_src=10.0.10.10");
+    /* From the host, no overlay source but the host's gateway address. */
+    ASSERT_FLOWS(lines, 1, "table=1 priority=110", "reg0=0x2",
+                 "nw_src=10.255.0.0/16", "actions=drop");
+    ASSERT_FLOWS(lines, 1, "table=1 priority=120", "reg0=0x2",
+                 "nw_src=10.255.7.1", "goto_table:3");
+    /* Container UDP to port 6081 is judged again, packet by packet. */
+    ASSERT_FLOWS(lines, 1, "table=5 priority=120", "ct_state=-new+trk",
+                 "reg0=0x1", "tp_dst=6081", "goto_table:6");
+    /* From the tunnel to an address of ours without a container: drop. */
+    ASSERT_FLOWS(lines, 1, "table=9 priority=60", "reg0=0x3",
+                 "actions=drop");
     ASSERT_FLOWS(lines, 0, "tun_src=10.0.10.13");
     /* Forwarding to each, with our tag in the option. */
     ASSERT_FLOWS(lines, 1, "table=9 priority=100", "nw_dst=10.255.9.0/24",

@@ -120,7 +120,7 @@ test_c2c_across_cells_keeps_source_address() {
 # Without the switch, container-to-container stays closed, across cells as
 # on one cell: refused at once, although something listens.
 test_c2c_refused_without_switch() {
-    sim_up --cells 2
+    sim_up --cells 3
     sim push a --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null
     local b
@@ -133,7 +133,7 @@ test_c2c_refused_without_switch() {
 # The sender's app tag rides in the Geneve option (class 0xfff0, type
 # 0x80), the value its cell loads for it in 'classify'.
 test_app_tag_in_geneve_option() {
-    sim_up --cells 2 --disable-container-network-policy
+    sim_up --cells 3 --disable-container-network-policy
     sim push a --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null
     local a b tag pcap
@@ -205,7 +205,7 @@ test_forged_geneve_dropped() {
 # the sender with "message too long".
 mtu_test() {
     local ul=$1 want=$(($1 - 58))
-    sim_up --cells 2 --underlay-mtu "$ul" --disable-container-network-policy
+    sim_up --cells 3 --underlay-mtu "$ul" --disable-container-network-policy
     sim push a --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null
     local b out
@@ -224,6 +224,32 @@ $out"
 
 test_mtu_underlay_1500() { mtu_test 1500; }
 test_mtu_underlay_9000() { mtu_test 9000; }
+
+# An mtu setting the underlay cannot carry is refused at start, naming the
+# setting and the limit; a smaller one overrides the automatic MTU.
+test_mtu_override() {
+    sim_up --cells 3 --underlay-mtu 9000
+    local d=$FC_STATE/cell1 out rc=0
+    jq '. + {mtu: 8943}' "$d/flowctl.json" > "$FC_TMP/too-big.json"
+    out=$(sim cell --cell 1 "$CELL_SIM_BIN/flowctl" \
+              --config "$FC_TMP/too-big.json" \
+              --pidfile="$FC_TMP/refused.pid" 2>&1) || rc=$?
+    [ $rc -ne 0 ] || fail "flowctl started with mtu 8943 over a 9000 underlay"
+    grep -q 'mtu: 8943 is more than br-phy (MTU 9000) can carry' <<<"$out" \
+        || fail "unclear refusal: $out"
+    grep -q 'at most 8942' <<<"$out" || fail "the limit is not named: $out"
+
+    jq '. + {mtu: 8000}' "$d/flowctl.json" > "$FC_TMP/f.json"
+    mv "$FC_TMP/f.json" "$d/flowctl.json"
+    local pid
+    pid=$(cat "$d/flowctl.pid")
+    fcctl_on 1 exit
+    wait_until 5 "flowctl of cell 1 gone" eval "! pid_alive $pid"
+    flowctl_start 1
+    wait_until 10 "cf-mtu 8000" eval '[ "$(mtu_of 1)" = 8000 ]'
+    sim push a --cell 1 >/dev/null
+    expect_equal "$(on a cat /sys/class/net/eth0/mtu)" 8000 "a's eth0 MTU"
+}
 
 # ---------------------------------------------------------------------------
 # Restarts and faults
@@ -255,7 +281,7 @@ ping_all_answered() {
 # the directory returns.
 test_flowctl_restart_keeps_lease() {
     FC_LOG_IGNORE=$DB_GONE_LOG
-    sim_up --cells 2 --disable-container-network-policy
+    sim_up --cells 3 --disable-container-network-policy
     sim push a --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null
     local b before flows ping_pid
@@ -318,7 +344,7 @@ claim_from_ext() {
 # cells goes on.
 test_directory_member_down() {
     FC_LOG_IGNORE=$DB_GONE_LOG
-    sim_up --cells 2 --disable-container-network-policy --lease-lifetime 6 \
+    sim_up --cells 3 --disable-container-network-policy --lease-lifetime 6 \
         --renew-interval 1
     sim push a --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null
@@ -339,7 +365,7 @@ test_directory_member_down() {
     out=$(claim_from_ext 10.0.1.1) || fail "no claim without member $leader: $out"
     grep -q '^claimed 1 leases' <<<"$out" || fail "claim: $out"
     expect a connected tcp "$b" 8080
-    expect_equal "$(db_cells "$survivor" | wc -l)" 3 "cells in the directory"
+    expect_equal "$(db_cells "$survivor" | wc -l)" 4 "cells in the directory (3 cells and the new claimant)"
 }
 
 # Every member killed: established and new traffic between the cells keeps
@@ -349,7 +375,7 @@ test_directory_member_down() {
 # reconnect and renew.
 test_directory_down_traffic_flows_and_members_rejoin() {
     FC_LOG_IGNORE=$DB_GONE_LOG
-    sim_up --cells 2 --disable-container-network-policy --lease-lifetime 10 \
+    sim_up --cells 3 --disable-container-network-policy --lease-lifetime 10 \
         --renew-interval 1
     sim push a --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null
@@ -372,7 +398,7 @@ test_directory_down_traffic_flows_and_members_rejoin() {
         || fail "cell 1 lost its lease: $(fcctl_on 1 flowctl/show)"
     expect a connected tcp "$b" 8080
     expect b connected tcp "$a" 9090
-    expect_equal "$(remote_flows 1)" 1 "cells cell 1 forwards to"
+    expect_equal "$(remote_flows 1)" 2 "cells cell 1 forwards to"
 
     # One member alone: no quorum, so no leader and no connection.
     sim db 1 start >/dev/null 2>&1

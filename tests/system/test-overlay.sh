@@ -89,6 +89,24 @@ $(ofctl_on "$i" dump-tlv-map br-cf)"
         || fail "flowctl/show does not report the directory"
 }
 
+# Five cells: every cell forwards to the four others, and a container on
+# each reaches the containers on all the others.
+test_five_cells_full_mesh() {
+    sim_up --cells 5 --disable-container-network-policy
+    local i j
+    for i in 1 2 3 4 5; do
+        sim push "a$i" --cell "$i" >/dev/null
+    done
+    for i in 1 2 3 4 5; do
+        expect_equal "$(remote_flows "$i")" 4 "cells cell $i forwards to"
+    done
+    for i in 1 5; do
+        for j in 1 2 3 4 5; do
+            [ "$i" = "$j" ] || expect_ping_ok "a$i" "$(sim ip "a$j")"
+        done
+    done
+}
+
 # ---------------------------------------------------------------------------
 # Container-to-container
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cf-types.h"
 #include "cfnet.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -19,13 +20,7 @@
 bool
 lease_parse_ip(const char *s, uint32_t *ip)
 {
-    struct in_addr in;
-
-    if (inet_pton(AF_INET, s, &in) != 1) {
-        return false;
-    }
-    *ip = ntohl(in.s_addr);
-    return true;
+    return cf_ip_parse(s, ip);
 }
 
 bool

@@ -1,82 +1,52 @@
 # System tests of flowctl's directory (flowctl/directory.c, the cfnet-db
 # adapter: subnet leases), driven by build/tests/directory-driver against a
-# real three-member cfnet-db cluster.  As in test-cfnet-db.sh, each member
-# runs in its own network namespace and a fourth holds the Linux bridge
-# that joins them; the drivers run in a fifth, "client", namespace.  The
-# addresses are from TEST-NET-1 (192.0.2.0/24) and exist only inside those
-# namespaces.  The drivers' underlay addresses (192.0.2.100 and up) are
-# only names in the directory: nothing listens on them.
+# real three-member cfnet-db cluster.  As in test-cfnet-db.sh (the cluster
+# is cfnet-cluster.sh's), each member runs in its own network namespace and
+# a fourth holds the Linux bridge that joins them; the drivers run in a
+# fifth, "client", namespace.  The addresses are from TEST-NET-1
+# (192.0.2.0/24) and exist only inside those namespaces.  The drivers'
+# underlay addresses (192.0.2.100 and up) are only names in the directory:
+# nothing listens on them.
 #
 # The tests bring their own sandbox (file_setup/file_teardown, see lib.sh):
 # every namespace, ovsdb-server and driver is recorded by name or pid and
 # removed when the test ends, pass or fail.  Run by tests/system/run-file,
 # as root.
 
-DT_SCRIPT=$SB_TOP/scripts/cfnet-db
+# shellcheck source=cfnet-cluster.sh
+. "$SB_TOP/tests/system/cfnet-cluster.sh"
+
 DT_DRIVER=${CFNET_OUT:-$SB_TOP/build}/tests/directory-driver
-DT_NET=192.0.2
-DT_RAFT_PORT=6641       # Raft (server-to-server)
-DT_CLIENT_PORT=6640     # clients (ptcp remote)
-DT_TIMEOUT=30           # seconds to wait for anything
+CL_POLL_DS=1            # cl_wait tries every 0.1 s (CL_TIMEOUT: 30 s)
 
 # ---------------------------------------------------------------------------
 # Setup, teardown, logs
 
 file_setup() {
-    # $BASHPID: the test's own subshell, so names are unique per test.
-    DT_PFX="cfL$BASHPID-"
-    DT_TMP=$(mktemp -d /tmp/cfnet-dir-test.XXXXXX)
-    : > "$DT_TMP/netns.list"
-    : > "$DT_TMP/pids.list"
-    : > "$DT_TMP/drivers.list"
-    : > "$DT_TMP/failures"
+    cl_sandbox cfL cfnet-dir-test
+    : > "$CL_TMP/drivers.list"
     DT_LOG_IGNORE=''
     [ -x "$DT_DRIVER" ] || fail "no $DT_DRIVER: run make"
-    DT_BR_NS=${DT_PFX}br
-    DT_CLIENT_NS=${DT_PFX}c
-    dt_netns_add "$DT_BR_NS"
-    ip -n "$DT_BR_NS" link set lo up
-    ip -n "$DT_BR_NS" link add br0 type bridge
-    ip -n "$DT_BR_NS" link set br0 up
-    local i
-    for i in 1 2 3 c; do
-        local ns=${DT_PFX}m$i addr
-        addr=$(dt_ip "$i")
-        if [ "$i" = c ]; then
-            ns=$DT_CLIENT_NS
-        fi
-        dt_netns_add "$ns"
-        ip -n "$ns" link set lo up
-        # Both ends are made in the namespaces: none ever is on the host.
-        ip -n "$DT_BR_NS" link add "v$i" type veth peer name eth0 netns "$ns"
-        ip -n "$DT_BR_NS" link set "v$i" master br0 up
-        ip -n "$ns" addr add "$addr/24" dev eth0
-        ip -n "$ns" link set eth0 up
-    done
-}
-
-dt_netns_add() {
-    ip netns add "$1"
-    echo "$1" >> "$DT_TMP/netns.list"
+    DT_CLIENT_NS=$(cl_ns c)
+    cl_network 1 2 3 c
 }
 
 file_teardown() {
-    local rc=$?
-    trap - EXIT
-    set +eE
-    if [ $rc -ne 0 ]; then
-        dt_dump_state
-    fi
-    # Drivers first, asked to exit (so that a sanitizer build checks for
-    # leaks), then killed; only pids that are still our drivers.
+    cl_teardown $? dt_dump_state dt_stop_drivers
+}
+
+# dt_stop_drivers RC: drivers first, asked to exit (so that a sanitizer
+# build checks for leaks), then killed; only pids that are still our
+# drivers.  Then, if the test passed so far, the sanitizers' verdict.
+dt_stop_drivers() {
     local name pid
     while read -r name pid; do
         [ -n "$pid" ] || continue
         if dt_is_driver "$pid"; then
-            timeout 2 ovs-appctl -t "$DT_TMP/$name.ctl" exit \
+            timeout 2 ovs-appctl -t "$CL_TMP/$name.ctl" exit \
                 >/dev/null 2>&1
         fi
-    done < "$DT_TMP/drivers.list"
+    done < "$CL_TMP/drivers.list"
     while read -r name pid; do
         [ -n "$pid" ] || continue
         for _ in $(seq 20); do
@@ -84,36 +54,8 @@ file_teardown() {
             sleep 0.1
         done
         dt_is_driver "$pid" && kill -KILL "$pid" 2>/dev/null
-    done < "$DT_TMP/drivers.list"
-    if [ $rc -eq 0 ] && ! dt_check_sanitizers; then
-        rc=1
-    fi
-    # Every ovsdb-server the test started, by recorded pid (and only if
-    # that pid is still an ovsdb-server).
-    while read -r pid; do
-        [ -n "$pid" ] || continue
-        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ovsdb-server ]; then
-            kill -KILL "$pid" 2>/dev/null
-        fi
-    done < "$DT_TMP/pids.list"
-    local ns
-    while read -r ns; do
-        [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
-    done < "$DT_TMP/netns.list"
-    if [ $rc -ne 0 ]; then
-        echo "---- failure ----"
-        if [ -s "$DT_TMP/failures" ]; then
-            cat "$DT_TMP/failures"
-        else
-            echo "(a command of the test failed: see above)"
-        fi
-    fi
-    if [ $rc -ne 0 ] && [ "${CFNET_KEEP:-0}" = 1 ]; then
-        echo "sandbox kept in $DT_TMP"
-    else
-        rm -rf "$DT_TMP"
-    fi
-    exit $rc
+    done < "$CL_TMP/drivers.list"
+    [ "$1" -ne 0 ] || dt_check_sanitizers
 }
 
 # True if 'pid' is a directory-driver (comm is cut to 15 characters).
@@ -121,29 +63,20 @@ dt_is_driver() {
     [ "$(cat "/proc/$1/comm" 2>/dev/null)" = directory-drive ]
 }
 
+# After the members' state (cl_dump_state), the rows and the drivers'.
 dt_dump_state() {
-    echo "---- state at failure ----"
-    local i
-    for i in 1 2 3; do
-        echo "-- member $i: cluster/status --"
-        dt_status "$i" 2>&1 \
-            | grep -E '^(Status|Role|Term|Leader):|^ +[0-9a-f]{4} ' | head -8
-        echo "-- member $i: log warnings (last 4) --"
-        grep -E '\|(WARN|ERR|EMER)\|' "$(dt_dir "$i")/cfnet-db.log" \
-            2>/dev/null | tail -4
-    done
     echo "-- Cell rows --"
     dt_select_cells 2>&1 | head -30
     local name pid
     while read -r name pid; do
         echo "-- driver $name (pid $pid): output (last 3), log (last 8) --"
-        tail -3 "$DT_TMP/$name.out" 2>/dev/null
-        tail -8 "$DT_TMP/$name.log" 2>/dev/null
+        tail -3 "$CL_TMP/$name.out" 2>/dev/null
+        tail -8 "$CL_TMP/$name.log" 2>/dev/null
         if dt_is_driver "$pid"; then
-            timeout 2 ovs-appctl -t "$DT_TMP/$name.ctl" directory/show \
+            timeout 2 ovs-appctl -t "$CL_TMP/$name.ctl" directory/show \
                 2>&1 | head -12
         fi
-    done < <(head -4 "$DT_TMP/drivers.list")
+    done < <(head -4 "$CL_TMP/drivers.list")
 }
 
 # Killing members is part of the tests: the others log lost connections
@@ -151,24 +84,15 @@ dt_dump_state() {
 # cannot make.  Anything else at warning level or above fails the test,
 # apart from what a test expects (DT_LOG_IGNORE, an extended regex).
 file_check_logs() {
-    local ignore='(connection (closed|dropped)|Connection refused'
-    ignore+='|Connection reset by peer|Broken pipe|End of file'
-    ignore+='|receive error|send error|connection attempt failed'
-    ignore+='|No route to host|unix#[0-9]+:|Dropped [0-9]+ log messages'
+    local ignore='No route to host'
     ignore+='|tcp:192\.0\.2\.[0-9]+:[0-9]+: (connect|connection) '
     ignore+='|ignoring vote request received after only'
     # Cells claiming at once may collide on a subnet: the index refuses
     # the second claim, which is retried (the IDL warns).
     ignore+='|ovsdb_idl\|WARN\|transaction error: .*constraint violation'
     [ -n "$DT_LOG_IGNORE" ] && ignore+="|$DT_LOG_IGNORE"
-    ignore+=')'
-    local bad
-    bad=$(grep -HE '\|(WARN|ERR|EMER)\|' "$DT_TMP"/m*/cfnet-db.log \
-              "$DT_TMP"/*.log 2>/dev/null | grep -vE "$ignore" || true)
-    if [ -n "$bad" ]; then
-        fail "unexpected warnings in the logs:
-$bad"
-    fi
+    cl_check_logs "$ignore" "the logs" \
+        "$CL_TMP"/m*/cfnet-db.log "$CL_TMP"/*.log
     dt_check_sanitizers
 }
 
@@ -176,17 +100,12 @@ $bad"
 dt_check_sanitizers() {
     local bad
     bad=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-              "$DT_TMP"/*.log 2>/dev/null || true)
+              "$CL_TMP"/*.log 2>/dev/null || true)
     if [ -n "$bad" ]; then
         fail "sanitizer reports in: $bad
 $(grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-      "$DT_TMP"/*.log | head -40)"
+      "$CL_TMP"/*.log | head -40)"
     fi
-}
-
-fail() {
-    echo "$1" | tee -a "$DT_TMP/failures"
-    return 1
 }
 
 expect_eq() {
@@ -196,112 +115,38 @@ expect_eq() {
 # ---------------------------------------------------------------------------
 # The cluster
 
-dt_ip() {
-    if [ "$1" = c ]; then
-        echo "$DT_NET.50"
-    else
-        echo "$DT_NET.1$1"
-    fi
-}
-dt_dir() { echo "$DT_TMP/m$1"; }
-dt_ns() { echo "${DT_PFX}m$1"; }
-dt_raft() { echo "tcp:$(dt_ip "$1"):$DT_RAFT_PORT"; }
-dt_status() { "$DT_SCRIPT" status --dir "$(dt_dir "$1")"; }
 dt_now() { date +%s%3N; }
 dt_remotes() {
     local i r=''
     for i in 1 2 3; do
-        r+="${r:+,}tcp:$(dt_ip "$i"):$DT_CLIENT_PORT"
+        r+="${r:+,}tcp:$(cl_ip "$i"):$CL_CLIENT_PORT"
     done
     echo "$r"
-}
-
-# dt_start I: starts member I in its namespace and records its pid.
-dt_start() {
-    ip netns exec "$(dt_ns "$1")" "$DT_SCRIPT" start --dir "$(dt_dir "$1")" \
-        --remote "ptcp:$DT_CLIENT_PORT:$(dt_ip "$1")"
-    cat "$(dt_dir "$1")/cfnet-db.pid" >> "$DT_TMP/pids.list"
 }
 
 # dt_kill I: kills member I (SIGKILL, like a crash) and waits until it is
 # gone.
 dt_kill() {
     local pid
-    pid=$(cat "$(dt_dir "$1")/cfnet-db.pid")
+    pid=$(cat "$(cl_dir "$1")/cfnet-db.pid")
     [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ovsdb-server ] \
         || fail "member $1 (pid $pid) is not running"
     kill -KILL "$pid"
-    dt_wait "member $1 (pid $pid) to exit" dt_gone "$pid"
+    cl_wait "member $1 (pid $pid) to exit" cl_gone "$pid"
     DT_DEAD+=" $1"
 }
-dt_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # dt_restart I: starts killed member I again.
 dt_restart() {
-    "$DT_SCRIPT" stop --dir "$(dt_dir "$1")" >/dev/null
-    dt_start "$1"
+    cl_restart "$1"
     DT_DEAD=$(sed "s/ $1\b//" <<<"$DT_DEAD")
 }
 
-# dt_member_ok I N: member I is a cluster member, knows a leader and sees
-# N servers.
-dt_member_ok() {
-    local st
-    st=$(dt_status "$1" 2>/dev/null) || return 1
-    grep -q '^Status: cluster member$' <<<"$st" || return 1
-    grep -qE '^Leader: (self|[0-9a-f]{4})' <<<"$st" || return 1
-    [ "$(sed -n '/^Servers:/,$p' <<<"$st" \
-         | grep -cE '^ +[0-9a-f]{4} ')" = "$2" ]
-}
-
-dt_all_ok() {
-    local n=$1 i
-    shift
-    for i in "$@"; do
-        dt_member_ok "$i" "$n" || return 1
-    done
-}
-
-dt_leader() {
-    local i
-    for i in 1 2 3; do
-        if dt_status "$i" 2>/dev/null | grep -q '^Role: leader$'; then
-            echo "$i"
-            return 0
-        fi
-    done
-    return 1
-}
-
-# dt_wait WHAT CMD...: retries CMD until it succeeds or DT_TIMEOUT passes.
-dt_wait() {
-    local what=$1 i
-    shift
-    for i in $(seq $((DT_TIMEOUT * 10))); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    fail "timed out after ${DT_TIMEOUT}s waiting for: $what"
-}
-
-# dt_cluster_up: forms the three-member cluster and waits until all three
-# are members that know the leader.
 DT_DEAD=''
-dt_cluster_up() {
-    "$DT_SCRIPT" create --dir "$(dt_dir 1)" --local "$(dt_raft 1)"
-    dt_start 1
-    "$DT_SCRIPT" join --dir "$(dt_dir 2)" --local "$(dt_raft 2)" \
-        --remote "$(dt_raft 1)"
-    dt_start 2
-    "$DT_SCRIPT" join --dir "$(dt_dir 3)" --local "$(dt_raft 3)" \
-        --remote "$(dt_raft 1),$(dt_raft 2)"
-    dt_start 3
-    dt_wait "3 members with a leader" dt_all_ok 3 1 2 3
-}
 
 # dt_overlay NETWORKS PLEN LIFETIME_S: writes the Overlay row.
 dt_overlay() {
-    "$DT_SCRIPT" overlay --dir "$(dt_dir 1)" --networks "$1" \
+    "$CL_SCRIPT" overlay --dir "$(cl_dir 1)" --networks "$1" \
         --prefix-length "$2" --lease-lifetime "$3"
 }
 
@@ -319,11 +164,8 @@ dt_live_member() {
 # dt_transact OPS: one transaction on CFNet through a live member's local
 # socket; OUT gets the result, which must have no error.
 dt_transact() {
-    OUT=$(ovsdb-client --timeout=10 transact \
-              "unix:$(dt_dir "$(dt_live_member)")/cfnet-db.sock" \
-              "[\"CFNet\", $1]" 2>&1) || true
-    jq -e 'type == "array" and all(.[]; . != null and (has("error") | not))' \
-        <<<"$OUT" >/dev/null 2>&1 || fail "transaction failed: $1: $OUT"
+    cl_transact "$(dt_live_member)" "$1"
+    cl_ok || fail "transaction failed: $1: $OUT"
 }
 
 # The Cell rows, one per line: "UNDERLAY_IP SUBNET LEASE_EXPIRES RENEWED",
@@ -331,7 +173,7 @@ dt_transact() {
 dt_select_cells() {
     local out
     out=$(ovsdb-client --timeout=10 transact \
-              "unix:$(dt_dir "$(dt_live_member)")/cfnet-db.sock" \
+              "unix:$(cl_dir "$(dt_live_member)")/cfnet-db.sock" \
               '["CFNet", {"op": "select", "table": "Cell", "where": []}]' \
               2>&1) || return 1
     jq -r '.[0].rows[] | "\(.underlay_ip) \(.subnet) \(.lease_expires) \(.renewed)"' \
@@ -344,12 +186,6 @@ dt_cell() {
     dt_select_cells | awk -v ip="$1" '$1 == ip'
 }
 
-dt_cell_insert_op() {
-    printf '{"op": "insert", "table": "Cell", "row": {"underlay_ip": "%s",
-             "subnet": "%s", "lease_expires": %d, "renewed": %d}}' \
-        "$1" "$2" "$3" "$4"
-}
-
 # ---------------------------------------------------------------------------
 # The drivers
 
@@ -360,38 +196,38 @@ dt_driver() {
     shift 2
     ip netns exec "$DT_CLIENT_NS" env \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-        "$DT_DRIVER" --unixctl="$DT_TMP/$name.ctl" "$@" "$(dt_remotes)" \
-        "$ip" > "$DT_TMP/$name.out" 2> "$DT_TMP/$name.log" &
-    echo "$name $!" >> "$DT_TMP/drivers.list"
+        "$DT_DRIVER" --unixctl="$CL_TMP/$name.ctl" "$@" "$(dt_remotes)" \
+        "$ip" > "$CL_TMP/$name.out" 2> "$CL_TMP/$name.log" &
+    echo "$name $!" >> "$CL_TMP/drivers.list"
 }
 
 dt_driver_pid() {
-    awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$DT_TMP/drivers.list"
+    awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$CL_TMP/drivers.list"
 }
 
 # dt_stop NAME: makes driver NAME exit (unixctl exit) and waits for it.
 dt_stop() {
     local pid
     pid=$(dt_driver_pid "$1")
-    ovs-appctl -t "$DT_TMP/$1.ctl" exit
-    dt_wait "driver $1 (pid $pid) to exit" dt_gone "$pid"
+    ovs-appctl -t "$CL_TMP/$1.ctl" exit
+    cl_wait "driver $1 (pid $pid) to exit" cl_gone "$pid"
 }
 
 # The lease driver NAME last reported ("" if none yet).
 dt_lease() {
     awk '$1 == "lease" && $2 != "none" { l = $2 } END { print l }' \
-        "$DT_TMP/$1.out" 2>/dev/null
+        "$CL_TMP/$1.out" 2>/dev/null
 }
 dt_has_lease() { [ -n "$(dt_lease "$1")" ]; }
-dt_wait_lease() { dt_wait "driver $1 to report a lease" dt_has_lease "$1"; }
+dt_wait_lease() { cl_wait "driver $1 to report a lease" dt_has_lease "$1"; }
 
 # The distinct leases driver NAME ever reported, one per line.
 dt_leases_reported() {
-    awk '$1 == "lease" && $2 != "none" { print $2 }' "$DT_TMP/$1.out" \
+    awk '$1 == "lease" && $2 != "none" { print $2 }' "$CL_TMP/$1.out" \
         | sort -u
 }
 
-dt_show() { ovs-appctl -t "$DT_TMP/$1.ctl" directory/show; }
+dt_show() { ovs-appctl -t "$CL_TMP/$1.ctl" directory/show; }
 
 # dt_show_has NAME REGEX: driver NAME's directory/show matches REGEX.
 dt_show_has() { dt_show "$1" 2>/dev/null | grep -qE "$2"; }
@@ -417,7 +253,7 @@ dt_no_row() { [ -z "$(dt_cell "$1")" ]; }
 dt_n_rows_is() { [ "$(dt_select_cells | wc -l)" = "$1" ]; }
 
 # dt_last_out_has NAME REGEX: driver NAME's last report matches REGEX.
-dt_last_out_has() { tail -1 "$DT_TMP/$1.out" | grep -qE "$2"; }
+dt_last_out_has() { tail -1 "$CL_TMP/$1.out" | grep -qE "$2"; }
 
 # ---------------------------------------------------------------------------
 # Tests
@@ -425,7 +261,7 @@ dt_last_out_has() { tail -1 "$DT_TMP/$1.out" | grep -qE "$2"; }
 # A cell claims a lease inside the overlay; its row says so, with a lease
 # that ends one lifetime after its renewal, in the future.
 test_claim_lease() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.255.0.0/16 24 60
     local before
     before=$(dt_now)
@@ -437,9 +273,9 @@ test_claim_lease() {
     after=$(dt_now)
     [[ $lease =~ ^10\.255\.[0-9]{1,3}\.0/24$ ]] \
         || fail "lease $lease is not a /24 of 10.255.0.0/16"
-    grep -q "^lease $lease cells 0 connected yes$" "$DT_TMP/a.out" \
-        || fail "unexpected output: $(cat "$DT_TMP/a.out")"
-    dt_wait "the row of 192.0.2.101" dt_row_is 192.0.2.101 .
+    grep -q "^lease $lease cells 0 connected yes$" "$CL_TMP/a.out" \
+        || fail "unexpected output: $(cat "$CL_TMP/a.out")"
+    cl_wait "the row of 192.0.2.101" dt_row_is 192.0.2.101 .
     row=$(dt_cell 192.0.2.101)
     local ip subnet expires renewed
     read -r ip subnet expires renewed <<<"$row"
@@ -456,7 +292,7 @@ test_claim_lease() {
         || fail "directory/show: $(dt_show a)"
     dt_show_has a '^  claims: 1, renewals: 0, failures: 0$' \
         || fail "directory/show: $(dt_show a)"
-    grep -q "claimed lease $lease" "$DT_TMP/a.log" \
+    grep -q "claimed lease $lease" "$CL_TMP/a.log" \
         || fail "no 'claimed lease' in the log"
 }
 
@@ -464,7 +300,7 @@ test_claim_lease() {
 # and even if its lease expired meanwhile; an own row that is not usable in
 # the overlay is replaced.
 test_restart_same_lease() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.255.0.0/16 24 60
     dt_driver a 192.0.2.101
     dt_wait_lease a
@@ -478,7 +314,7 @@ test_restart_same_lease() {
     expect_eq "$(dt_lease a2)" "$first" "the lease after a restart"
     dt_show_has a2 '^  claims: 0, renewals: 1, failures: 0$' \
         || fail "a2 did not keep its row: $(dt_show a2)"
-    grep -q "kept lease $first from an earlier run" "$DT_TMP/a2.log" \
+    grep -q "kept lease $first from an earlier run" "$CL_TMP/a2.log" \
         || fail "no 'kept lease' in a2's log"
     dt_stop a2
 
@@ -493,7 +329,7 @@ test_restart_same_lease() {
     dt_driver a3 192.0.2.101
     dt_wait_lease a3
     expect_eq "$(dt_lease a3)" "$other" "the lease of the edited row"
-    dt_wait "a3's row renewed" dt_expires_after 192.0.2.101 "$(dt_now)"
+    cl_wait "a3's row renewed" dt_expires_after 192.0.2.101 "$(dt_now)"
     expect_eq "$(dt_cell 192.0.2.101 | awk '{ print $2 }')" "$other" \
         "the subnet of a3's row"
     dt_stop a3
@@ -508,16 +344,16 @@ test_restart_same_lease() {
     fourth=$(dt_lease a4)
     [[ $fourth =~ ^10\.255\.[0-9]{1,3}\.0/24$ ]] \
         || fail "a4's lease $fourth is not in the overlay"
-    dt_wait "a4's row" dt_row_is 192.0.2.101 " ${fourth//./\\.} "
+    cl_wait "a4's row" dt_row_is 192.0.2.101 " ${fourth//./\\.} "
     expect_eq "$(dt_select_cells | wc -l)" 1 "the number of Cell rows"
-    grep -q "replacing our row (subnet 10.254.1.0/24)" "$DT_TMP/a4.log" \
+    grep -q "replacing our row (subnet 10.254.1.0/24)" "$CL_TMP/a4.log" \
         || fail "no 'replacing our row' in a4's log"
 }
 
 # Twenty cells starting at once get twenty different subnets, and each
 # learns of the nineteen others; then ten more in one process.
 test_many_cells_distinct() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.255.0.0/16 24 60
     local i
     for i in $(seq 0 19); do
@@ -534,7 +370,7 @@ test_many_cells_distinct() {
         expect_eq "$(dt_leases_reported "d$i" | wc -l)" 1 \
             "the number of leases d$i reported"
     done
-    dt_wait "20 Cell rows" dt_n_rows_is 20
+    cl_wait "20 Cell rows" dt_n_rows_is 20
     expect_eq "$(dt_select_cells | awk '{ print $2 }' | sort)" "$leases" \
         "the subnets in the directory"
     for i in $(seq 0 19); do
@@ -542,7 +378,7 @@ test_many_cells_distinct() {
             "$(dt_lease "d$i")" "the row of d$i"
     done
     for i in $(seq 0 19); do
-        dt_wait "d$i to know 19 other cells" \
+        cl_wait "d$i to know 19 other cells" \
             dt_last_out_has "d$i" ' cells 19 '
     done
 
@@ -550,7 +386,7 @@ test_many_cells_distinct() {
     local out
     out=$(ip netns exec "$DT_CLIENT_NS" "$DT_DRIVER" --claims=10 \
               --prefix-ip=192.0.2.200 --timeout=30 "$(dt_remotes)" \
-              2>"$DT_TMP/claims.log")
+              2>"$CL_TMP/claims.log")
     [[ $out =~ ^claimed\ 10\ leases\ in\ [0-9]+\ ms$ ]] \
         || fail "--claims 10: $out"
     expect_eq "$(dt_select_cells | awk '{ print $2 }' | sort -u | wc -l)" \
@@ -560,30 +396,30 @@ test_many_cells_distinct() {
 # An expired lease is reclaimed when it is the only subnet left; a live
 # one never is, until it expires.
 test_expired_reclaimed() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.99.0.0/24 25 60       # Two subnets.
     local now
     now=$(dt_now)
-    dt_transact "$(dt_cell_insert_op 192.0.2.201 10.99.0.0/25 \
+    dt_transact "$(cl_cell_op 192.0.2.201 10.99.0.0/25 \
                    $((now + 600000)) "$now"),
-                 $(dt_cell_insert_op 192.0.2.202 10.99.0.128/25 \
+                 $(cl_cell_op 192.0.2.202 10.99.0.128/25 \
                    $((now - 1000)) $((now - 61000)))"
     dt_driver a 192.0.2.101
     dt_wait_lease a
     expect_eq "$(dt_lease a)" 10.99.0.128/25 "the reclaimed lease"
-    dt_wait "the expired row to go" dt_no_row 192.0.2.202
+    cl_wait "the expired row to go" dt_no_row 192.0.2.202
     expect_eq "$(dt_select_cells | awk '{ print $1, $2 }')" \
         "192.0.2.101 10.99.0.128/25
 192.0.2.201 10.99.0.0/25" "the rows after the reclaim"
     grep -q 'reclaiming 10.99.0.128/25 from cell 192.0.2.202' \
-        "$DT_TMP/a.log" || fail "no 'reclaiming' in the log"
+        "$CL_TMP/a.log" || fail "no 'reclaiming' in the log"
 
     # The overlay is full: the next cell gets nothing and says so.
     DT_LOG_IGNORE='directory\|ERR\|no free subnet in 10\.99\.0\.0/24 \(2 cells hold leases\)'
     dt_driver b 192.0.2.102
-    dt_wait "b to say the overlay is full" \
+    cl_wait "b to say the overlay is full" \
         grep -q 'no free subnet in 10.99.0.0/24 (2 cells hold leases)' \
-        "$DT_TMP/b.log"
+        "$CL_TMP/b.log"
     sleep 1
     ! dt_has_lease b || fail "b got a lease in a full overlay: $(dt_lease b)"
     expect_eq "$(dt_select_cells | wc -l)" 2 "the number of rows"
@@ -595,23 +431,23 @@ test_expired_reclaimed() {
                   "row": {"lease_expires": '"$(($(dt_now) - 1))"'}}'
     dt_wait_lease b
     expect_eq "$(dt_lease b)" 10.99.0.0/25 "b's lease"
-    dt_wait "the row of 201 to go" dt_no_row 192.0.2.201
+    cl_wait "the row of 201 to go" dt_no_row 192.0.2.201
     expect_eq "$(dt_lease a)" 10.99.0.128/25 "a's lease"
 }
 
 # Renewals move lease_expires forward (lifetime 3 s: every second).
 test_renewals() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.255.0.0/16 24 3
     dt_driver a 192.0.2.101
     dt_wait_lease a
-    dt_wait "a's row" dt_row_is 192.0.2.101 .
+    cl_wait "a's row" dt_row_is 192.0.2.101 .
 
     local e0 e1 e2 r2
     e0=$(dt_cell 192.0.2.101 | awk '{ print $3 }')
-    dt_wait "a renewal" dt_expires_after 192.0.2.101 "$e0"
+    cl_wait "a renewal" dt_expires_after 192.0.2.101 "$e0"
     e1=$(dt_cell 192.0.2.101 | awk '{ print $3 }')
-    dt_wait "a second renewal" dt_expires_after 192.0.2.101 "$e1"
+    cl_wait "a second renewal" dt_expires_after 192.0.2.101 "$e1"
     read -r _ _ e2 r2 <<<"$(dt_cell 192.0.2.101)"
     expect_eq "$((e2 - r2))" 3000 "lease_expires - renewed"
     [ "$e2" -gt "$(dt_now)" ] || fail "the lease expired: $e2"
@@ -629,7 +465,7 @@ test_renewals() {
 # With the leader dead, a new cell still claims a lease and an existing
 # one still renews; the dead member rejoins when restarted.
 test_leader_killed() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.255.0.0/16 24 6
     dt_driver a 192.0.2.101
     dt_wait_lease a
@@ -637,24 +473,24 @@ test_leader_killed() {
     lease=$(dt_lease a)
 
     local leader killed_at
-    leader=$(dt_leader) || fail "no leader"
+    leader=$(cl_leader) || fail "no leader"
     dt_kill "$leader"
     killed_at=$(dt_now)
 
     dt_driver b 192.0.2.102
     dt_wait_lease b
     [ "$(dt_lease b)" != "$lease" ] || fail "b got a's lease $lease"
-    dt_wait "a to renew after the leader died" \
+    cl_wait "a to renew after the leader died" \
         dt_renewed_after 192.0.2.101 "$killed_at"
-    dt_wait "b's row" dt_row_is 192.0.2.102 .
+    cl_wait "b's row" dt_row_is 192.0.2.102 .
     expect_eq "$(dt_leases_reported a)" "$lease" "a's leases"
 
     dt_restart "$leader"
-    dt_wait "member $leader to rejoin" dt_all_ok 3 1 2 3
+    cl_wait "member $leader to rejoin" cl_all_ok 3 1 2 3
     # And it has the rows written while it was dead.
     local n
     n=$(ovsdb-client --timeout=10 transact \
-            "unix:$(dt_dir "$leader")/cfnet-db.sock" \
+            "unix:$(cl_dir "$leader")/cfnet-db.sock" \
             '["CFNet", {"op": "select", "table": "Cell", "where": [],
                         "columns": ["subnet"]}]' | jq '.[0].rows | length')
     expect_eq "$n" 2 "rows seen by the rejoined member"
@@ -664,13 +500,13 @@ test_leader_killed() {
 # when the members come back it reconnects and renews, and they are all
 # members of the cluster again.
 test_all_members_killed() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.255.0.0/16 24 3
     dt_driver a 192.0.2.101
     dt_driver b 192.0.2.102
     dt_wait_lease a
     dt_wait_lease b
-    dt_wait "a to know b" dt_show_has a '^  cells: 2 \(other cells: 1\)$'
+    cl_wait "a to know b" dt_show_has a '^  cells: 2 \(other cells: 1\)$'
     local lease
     lease=$(dt_lease a)
 
@@ -678,7 +514,7 @@ test_all_members_killed() {
     for i in 1 2 3; do
         dt_kill "$i"
     done
-    dt_wait "a to lose the directory" \
+    cl_wait "a to lose the directory" \
         dt_show_has a '^cluster directory: not connected since '
     # Longer than a lease: nothing changes for the driver.
     sleep 3.5
@@ -690,26 +526,26 @@ test_all_members_killed() {
         || fail "a forgot the cells while disconnected: $show"
     grep -q '^cluster directory: not connected' <<<"$show" \
         || fail "a says it is connected: $show"
-    tail -1 "$DT_TMP/a.out" | grep -q "^lease $lease cells 1 " \
-        || fail "a's last report: $(tail -1 "$DT_TMP/a.out")"
+    tail -1 "$CL_TMP/a.out" | grep -q "^lease $lease cells 1 " \
+        || fail "a's last report: $(tail -1 "$CL_TMP/a.out")"
 
     local restarted_at
     restarted_at=$(dt_now)
     for i in 1 2 3; do
         dt_restart "$i"
     done
-    dt_wait "the members to form the cluster again" dt_all_ok 3 1 2 3
+    cl_wait "the members to form the cluster again" cl_all_ok 3 1 2 3
     # The IDL's reconnection backoff is at its maximum (8 s) by now, and
     # each member it tries before the leader costs one.
-    local DT_TIMEOUT=45
-    dt_wait "a to reconnect" \
+    local CL_TIMEOUT=45
+    cl_wait "a to reconnect" \
         dt_show_has a '^cluster directory: connected since '
-    dt_wait "a to renew after the restart" \
+    cl_wait "a to renew after the restart" \
         dt_renewed_after 192.0.2.101 "$restarted_at"
     expect_eq "$(dt_cell 192.0.2.101 | awk '{ print $2 }')" "$lease" \
         "a's row after the restart"
     expect_eq "$(dt_leases_reported a)" "$lease" "a's leases"
-    grep -q 'reconnected to the cluster directory after' "$DT_TMP/a.log" \
+    grep -q 'reconnected to the cluster directory after' "$CL_TMP/a.log" \
         || fail "no 'reconnected' in a's log"
 }
 
@@ -717,13 +553,13 @@ test_all_members_killed() {
 # cell holds it, it says so and keeps reporting its lease (its containers
 # have addresses in it).
 test_row_lost() {
-    dt_cluster_up
+    cl_cluster_up
     dt_overlay 10.255.0.0/16 24 60
     dt_driver a 192.0.2.101
     dt_wait_lease a
     local lease now
     lease=$(dt_lease a)
-    dt_wait "a's row" dt_row_is 192.0.2.101 .
+    cl_wait "a's row" dt_row_is 192.0.2.101 .
 
     # Someone else has it now (as if a's lease had expired and been
     # reclaimed).
@@ -731,19 +567,19 @@ test_row_lost() {
     now=$(dt_now)
     dt_transact '{"op": "delete", "table": "Cell",
                   "where": [["underlay_ip", "==", "192.0.2.101"]]},
-                 '"$(dt_cell_insert_op 192.0.2.201 "$lease" \
+                 '"$(cl_cell_op 192.0.2.201 "$lease" \
                      $((now + 600000)) "$now")"
-    dt_wait "a to name the holder" \
+    cl_wait "a to name the holder" \
         grep -q "our lease $lease is held by cell 192.0.2.201" \
-        "$DT_TMP/a.log"
+        "$CL_TMP/a.log"
     dt_show_has a "^  lease: ${lease//./\\.}, " || fail "a's show: $(dt_show a)"
     [ -z "$(dt_cell 192.0.2.101)" ] || fail "a has a row: $(dt_cell 192.0.2.101)"
 
     # Once it is free, a takes it back.
     dt_transact '{"op": "delete", "table": "Cell",
                   "where": [["underlay_ip", "==", "192.0.2.201"]]}'
-    dt_wait "a's row again" dt_row_is 192.0.2.101 " ${lease//./\\.} "
-    grep -q "claimed our lease $lease again" "$DT_TMP/a.log" \
+    cl_wait "a's row again" dt_row_is 192.0.2.101 " ${lease//./\\.} "
+    grep -q "claimed our lease $lease again" "$CL_TMP/a.log" \
         || fail "no 'claimed our lease again' in a's log"
     expect_eq "$(dt_leases_reported a)" "$lease" "a's leases"
     dt_show_has a '^  claims: 2, ' || fail "a's show: $(dt_show a)"

@@ -257,7 +257,7 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
     cell_format(fc->cell, &fc->model, &s);
     if (fc->directory) {
-        ds_put_cstr(&s, "\ncluster directory:\n");
+        ds_put_char(&s, '\n');
         directory_format(fc->directory, &s);
         ds_put_char(&s, '\n');
     }
@@ -445,6 +445,33 @@ flowctl_trace(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     free(timeout);
     free(flow);
+}
+
+/* flowctl/cells: the other cells this one forwards to (cluster mode). */
+static void
+flowctl_cells(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *fc_)
+{
+    struct flowctl *fc = fc_;
+
+    if (!fc->directory) {
+        unixctl_command_reply_error(conn, "single-cell mode: no other cells "
+                                    "(flowctl has no \"cluster\" setting)");
+        return;
+    }
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "%"PRIuSIZE" other cells%s\n", fc->model.n_remotes,
+                  directory_is_connected(fc->directory)
+                  ? "" : " (as last known: the directory is unreachable)");
+    for (size_t i = 0; i < fc->model.n_remotes; i++) {
+        const struct model_remote *r = &fc->model.remotes[i];
+        ds_put_format(&s, IP_FMT" "IP_FMT"/%u\n",
+                      IP_ARGS(htonl(r->underlay_ip)),
+                      IP_ARGS(htonl(r->subnet.addr)), r->subnet.plen);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
 }
 
 static void
@@ -690,6 +717,7 @@ main(int argc, char *argv[])
     unixctl_command_register("flowctl/show", "", 0, 0, flowctl_show, &fc);
     unixctl_command_register("flowctl/recompute", "", 0, 0,
                              flowctl_recompute, &fc);
+    unixctl_command_register("flowctl/cells", "", 0, 0, flowctl_cells, &fc);
     unixctl_command_register("flowctl/rule-stats", "[--json]", 0, 1,
                              flowctl_rule_stats, &fc);
     unixctl_command_register("flowctl/trace", "HANDLE DST tcp|udp|icmp PORT",

@@ -85,8 +85,11 @@ $(ofctl_on "$i" dump-tlv-map br-cf)"
         3 "the number of distinct subnets"
     expect_equal "$(db_cells)" "$(printf '%s\n' "${subnets[@]}" | sort)" \
         "the directory's cells"
-    fcctl_on 2 flowctl/show | grep -q 'connected' \
+    fcctl_on 2 flowctl/show | grep -q '^cluster directory: connected' \
         || fail "flowctl/show does not report the directory"
+    expect_equal "$(fcctl_on 2 flowctl/cells)" "2 other cells
+$(printf '%s\n' "${subnets[@]}" | grep -v "^$(cell_ip 2) " | sort)" \
+        "cell 2's flowctl/cells"
 }
 
 # Five cells: every cell forwards to the four others, and a container on
@@ -417,6 +420,9 @@ test_directory_down_traffic_flows_and_members_rejoin() {
     expect a connected tcp "$b" 8080
     expect b connected tcp "$a" 9090
     expect_equal "$(remote_flows 1)" 2 "cells cell 1 forwards to"
+    expect_equal "$(fcctl_on 1 flowctl/cells | head -1)" \
+        "2 other cells (as last known: the directory is unreachable)" \
+        "cell 1's flowctl/cells"
 
     # One member alone: no quorum, so no leader and no connection.
     sim db 1 start >/dev/null 2>&1

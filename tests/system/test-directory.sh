@@ -451,11 +451,13 @@ test_renewals() {
     read -r _ _ e2 r2 <<<"$(dt_cell 192.0.2.101)"
     expect_eq "$((e2 - r2))" 3000 "lease_expires - renewed"
     [ "$e2" -gt "$(dt_now)" ] || fail "the lease expired: $e2"
-    # Every second or so: 3 renewals take 2 to 5 s.
+    # Renewals go on (every second): 3 s later the lease has moved on by
+    # at least one renewal's worth, and not by more than the time that
+    # passed (with slack for a loaded machine).
     local e3
     sleep 3
     e3=$(dt_cell 192.0.2.101 | awk '{ print $3 }')
-    [ $((e3 - e2)) -ge 2000 ] && [ $((e3 - e2)) -le 4500 ] \
+    [ $((e3 - e2)) -ge 1000 ] && [ $((e3 - e2)) -le 6000 ] \
         || fail "lease_expires moved $((e3 - e2)) ms in 3 s"
     dt_show_has a '^  claims: 1, renewals: [2-9], failures: 0$' \
         || fail "a's show: $(dt_show a)"

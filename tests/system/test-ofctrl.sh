@@ -15,11 +15,10 @@ ofctl() { sb_cell ovs-ofctl -O OpenFlow15 --names "$@"; }
 # $SB/NAME.
 flows() { cat > "$SB/$1"; }
 
-# drive [--OPTION...] STEP...: runs ofctrl-driver against br-cf with the
-# given steps (names of files written by flows, or @reconnect).  OUT gets
-# stdout, ERR stderr, RC the exit code.
-drive() {
-    local opts=() steps=() s o e
+# drive_argv [--OPTION...] STEP...: ofctrl-driver's command line for drive
+# and drive_bg, in the array DRIVE_ARGV.
+drive_argv() {
+    local opts=() steps=() s
     while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do
         opts+=("$1")
         shift
@@ -30,10 +29,19 @@ drive() {
             *) steps+=("$SB/$s") ;;
         esac
     done
+    DRIVE_ARGV=("$OFCTRL_DRIVER" "${opts[@]}" "unix:$SB/br-cf.mgmt"
+                "${steps[@]}")
+}
+
+# drive [--OPTION...] STEP...: runs ofctrl-driver against br-cf with the
+# given steps (names of files written by flows, or @reconnect).  OUT gets
+# stdout, ERR stderr, RC the exit code.
+drive() {
+    local o e
+    drive_argv "$@"
     o=$(mktemp) e=$(mktemp)
     set +e
-    sb_cell "$OFCTRL_DRIVER" "${opts[@]}" "unix:$SB/br-cf.mgmt" \
-        "${steps[@]}" >"$o" 2>"$e"
+    sb_cell "${DRIVE_ARGV[@]}" >"$o" 2>"$e"
     RC=$?
     set -e
     OUT=$(cat "$o") ERR=$(cat "$e")
@@ -531,19 +539,8 @@ restart_vswitchd() {
 # drive_bg [--OPTION...] STEP...: drive in the background; drive_wait waits
 # for it and sets OUT, ERR and RC as drive does.
 drive_bg() {
-    local opts=() steps=() s
-    while [ $# -gt 0 ] && [ "${1#--}" != "$1" ]; do
-        opts+=("$1")
-        shift
-    done
-    for s in "$@"; do
-        case $s in
-            @*) steps+=("$s") ;;
-            *) steps+=("$SB/$s") ;;
-        esac
-    done
-    sb_cell "$OFCTRL_DRIVER" "${opts[@]}" "unix:$SB/br-cf.mgmt" \
-        "${steps[@]}" >"$SB/drive.out" 2>"$SB/drive.err" &
+    drive_argv "$@"
+    sb_cell "${DRIVE_ARGV[@]}" >"$SB/drive.out" 2>"$SB/drive.err" &
     DRIVE_PID=$!
     echo "$DRIVE_PID" >> "$SB/pids.list"
 }

@@ -95,6 +95,97 @@ add_link_route(struct nl_sock *sk, int ifindex, uint32_t addr,
     return NULL;
 }
 
+/* Deletes the static routes through the gateway port that 'spec' no
+ * longer wants (overlay networks an earlier run had). */
+static char *
+remove_stale_routes(struct nl_sock *sk, const struct hostnet_spec *spec,
+                    int ifindex)
+{
+    struct nl_cache *cache;
+    int err = rtnl_route_alloc_cache(sk, AF_INET, 0, &cache);
+    if (err < 0) {
+        return xasprintf("listing routes: %s", nl_geterror(err));
+    }
+
+    char *error = NULL;
+    for (struct nl_object *obj = nl_cache_get_first(cache); obj && !error;
+         obj = nl_cache_get_next(obj)) {
+        struct rtnl_route *route = (struct rtnl_route *) obj;
+        struct rtnl_nexthop *nh = rtnl_route_nexthop_n(route, 0);
+        struct nl_addr *dst = rtnl_route_get_dst(route);
+        if (!nh || rtnl_route_nh_get_ifindex(nh) != ifindex
+            || rtnl_route_get_protocol(route) != RTPROT_STATIC
+            || rtnl_route_get_table(route) != RT_TABLE_MAIN
+            || !dst || nl_addr_get_len(dst) != 4) {
+            continue;
+        }
+        uint32_t addr;
+        memcpy(&addr, nl_addr_get_binary_addr(dst), 4);
+        addr = ntohl(addr);
+        unsigned int plen = nl_addr_get_prefixlen(dst);
+        bool wanted = addr == CFNET_GATEWAY_IP && plen == 32;
+        for (size_t i = 0; !wanted && i < spec->n_overlays; i++) {
+            wanted = (spec->overlays[i].addr == addr
+                      && spec->overlays[i].plen == plen);
+        }
+        if (!wanted) {
+            err = rtnl_route_delete(sk, route, 0);
+            if (err < 0) {
+                error = xasprintf("deleting the route to "IP_FMT"/%u via "
+                                  "%s: %s", IP_ARGS(htonl(addr)), plen,
+                                  spec->gw_ifname, nl_geterror(err));
+            } else {
+                VLOG_INFO("removed an earlier route to "IP_FMT"/%u via %s",
+                          IP_ARGS(htonl(addr)), plen, spec->gw_ifname);
+            }
+        }
+    }
+    nl_cache_free(cache);
+    return error;
+}
+
+/* Deletes the IPv4 addresses of link 'ifindex' other than 'ip'/'plen'. */
+static char *
+remove_other_addrs(struct nl_sock *sk, int ifindex, uint32_t ip,
+                   unsigned int plen, const char *ifname)
+{
+    struct nl_cache *cache;
+    int err = rtnl_addr_alloc_cache(sk, &cache);
+    if (err < 0) {
+        return xasprintf("listing addresses: %s", nl_geterror(err));
+    }
+
+    char *error = NULL;
+    for (struct nl_object *obj = nl_cache_get_first(cache); obj && !error;
+         obj = nl_cache_get_next(obj)) {
+        struct rtnl_addr *a = (struct rtnl_addr *) obj;
+        struct nl_addr *local = rtnl_addr_get_local(a);
+        if (rtnl_addr_get_ifindex(a) != ifindex
+            || rtnl_addr_get_family(a) != AF_INET
+            || !local || nl_addr_get_len(local) != 4) {
+            continue;
+        }
+        uint32_t addr;
+        memcpy(&addr, nl_addr_get_binary_addr(local), 4);
+        addr = ntohl(addr);
+        unsigned int aplen = rtnl_addr_get_prefixlen(a);
+        if (addr == ip && aplen == plen) {
+            continue;
+        }
+        err = rtnl_addr_delete(sk, a, 0);
+        if (err < 0) {
+            error = xasprintf("deleting "IP_FMT"/%u from %s: %s",
+                              IP_ARGS(htonl(addr)), aplen, ifname,
+                              nl_geterror(err));
+        } else {
+            VLOG_INFO("removed an earlier address "IP_FMT"/%u from %s",
+                      IP_ARGS(htonl(addr)), aplen, ifname);
+        }
+    }
+    nl_cache_free(cache);
+    return error;
+}
+
 static char *
 configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
 {
@@ -141,6 +232,15 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
                          spec->gw_ifname, nl_geterror(err));
     }
 
+    /* Any other IPv4 address on the port is an earlier run's (another
+     * subnet, another overlay prefix): it would keep routing its network
+     * here. */
+    error = remove_other_addrs(sk, ifindex, spec->gw_ip, plen,
+                               spec->gw_ifname);
+    if (error) {
+        return error;
+    }
+
     /* The other overlay networks, through the bridge too. */
     for (size_t i = 0; i < spec->n_overlays; i++) {
         const struct model_cidr *o = &spec->overlays[i];
@@ -154,8 +254,9 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     }
 
     /* 169.254.0.1 through the bridge (NetIn goes there). */
-    return add_link_route(sk, ifindex, CFNET_GATEWAY_IP, 32,
-                          spec->gw_ifname);
+    error = add_link_route(sk, ifindex, CFNET_GATEWAY_IP, 32,
+                           spec->gw_ifname);
+    return error ? error : remove_stale_routes(sk, spec, ifindex);
 }
 
 static char *
@@ -272,6 +373,101 @@ ensure_rule(const char *rule)
     return error;
 }
 
+/* Does the word list 'line' (as `iptables -S` prints a rule) contain the
+ * words 'a' and 'b' in a row? */
+static bool
+has_words(const char *line, const char *a, const char *b)
+{
+    char *pair = xasprintf(" %s %s ", a, b);
+    char *padded = xasprintf(" %s ", line);
+    bool found = strstr(padded, pair) != NULL;
+    free(padded);
+    free(pair);
+    return found;
+}
+
+/* Is rule 'line' of ours (by its comment) one that 'spec' still wants? */
+static bool
+rule_is_wanted(const struct hostnet_spec *spec, const char *line)
+{
+    if (has_words(line, "--comment", "cni-ovs-masquerade")) {
+        if (!has_words(line, "-j", MASQ_CHAIN)) {
+            return false;
+        }
+        for (size_t i = 0; i < spec->n_overlays; i++) {
+            char *net = xasprintf(IP_FMT"/%u",
+                                  IP_ARGS(htonl(spec->overlays[i].addr)),
+                                  spec->overlays[i].plen);
+            bool match = has_words(line, "-s", net);
+            free(net);
+            if (match) {
+                return true;
+            }
+        }
+        return false;
+    } else if (has_words(line, "--comment", "cni-ovs-netin")) {
+        char *dst = xasprintf(IP_FMT"/32",
+                              IP_ARGS(htonl(spec->instance_address)));
+        char *ports = xasprintf("%u:%u", spec->netin_port_min,
+                                spec->netin_port_max);
+        bool wanted = (has_words(line, "-d", dst)
+                       && has_words(line, "-i", spec->underlay_interface)
+                       && has_words(line, "--dport", ports));
+        free(ports);
+        free(dst);
+        return wanted;
+    }
+    return true;                /* Not ours. */
+}
+
+/* Deletes the rules of ours in nat chain 'chain' that 'spec' no longer
+ * wants (an earlier run's, with other overlay networks, another NetIn
+ * range or underlay interface). */
+static char *
+remove_stale_rules(const struct hostnet_spec *spec, const char *chain)
+{
+    char *list_argv[] = {
+        "iptables", "-w", "-t", "nat", "-S", CONST_CAST(char *, chain), NULL,
+    };
+    struct ds out = DS_EMPTY_INITIALIZER;
+    char *error = NULL;
+
+    if (run_program(list_argv, NULL, &out)) {
+        error = xasprintf("iptables -t nat -S %s: %s", chain, ds_cstr(&out));
+        ds_destroy(&out);
+        return error;
+    }
+
+    char *save = NULL;
+    for (char *line = strtok_r(ds_cstr(&out), "\n", &save);
+         line && !error; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "-A ", 3) || rule_is_wanted(spec, line)) {
+            continue;
+        }
+        /* "-A CHAIN words..." -> iptables -w -t nat -D CHAIN words... */
+        char *copy = xstrdup(line + 3);
+        char *argv[64] = { "iptables", "-w", "-t", "nat", "-D" };
+        int n = 5;
+        char *wsave = NULL;
+        for (char *w = strtok_r(copy, " ", &wsave); w && n < 63;
+             w = strtok_r(NULL, " ", &wsave)) {
+            argv[n++] = w;
+        }
+        argv[n] = NULL;
+        struct ds dout = DS_EMPTY_INITIALIZER;
+        if (run_program(argv, NULL, &dout)) {
+            error = xasprintf("iptables -t nat -D %s: %s", line + 3,
+                              ds_cstr(&dout));
+        } else {
+            VLOG_INFO("removed an earlier iptables rule: %s", line);
+        }
+        ds_destroy(&dout);
+        free(copy);
+    }
+    ds_destroy(&out);
+    return error;
+}
+
 char *
 hostnet_apply(const struct hostnet_spec *spec)
 {
@@ -330,6 +526,11 @@ hostnet_apply(const struct hostnet_spec *spec)
         return error;
     }
 
+    error = remove_stale_rules(spec, "POSTROUTING");
+    if (error) {
+        return error;
+    }
+
     rule = xasprintf("nat PREROUTING -i %s -d "IP_FMT" -p tcp -m tcp "
                      "--dport %u:%u -m comment --comment cni-ovs-netin "
                      "-j DNAT --to-destination "CFNET_GATEWAY_IP_STRING,
@@ -338,5 +539,5 @@ hostnet_apply(const struct hostnet_spec *spec)
                      spec->netin_port_min, spec->netin_port_max);
     error = ensure_rule(rule);
     free(rule);
-    return error;
+    return error ? error : remove_stale_rules(spec, "PREROUTING");
 }

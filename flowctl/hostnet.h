@@ -19,6 +19,11 @@
  *     NetIn port range to 169.254.0.1 (same port), where the bridge maps
  *     it to the container.
  *
+ * What an earlier run set up and this one does not want (an address or
+ * route of other overlay networks on the gateway port, our iptables rules
+ * for other networks, another NetIn range or underlay interface) is
+ * removed.
+ *
  * Errors quote the kernel or iptables. */
 
 #ifndef FLOWCTL_HOSTNET_H

@@ -500,6 +500,52 @@ test_vswitchd_restart_with_flow_restore_wait() {
     expect router refused tcp 10.0.0.11 61001
 }
 
+# What an earlier run set up on the host and this one does not want is
+# removed at start: rules of ours for another overlay network or NetIn
+# range, a route and an address of another overlay network on cf-gw.
+# Rules that are not ours stay.
+test_host_side_follows_the_config() {
+    sim_up
+    sim cell ip addr add 10.254.1.1/16 dev cf-gw
+    sim cell ip route add 10.253.0.0/16 dev cf-gw proto static
+    sim cell iptables -w -t nat -A POSTROUTING -s 10.254.0.0/16 \
+        -m comment --comment cni-ovs-masquerade -j cni-ovs-masq
+    sim cell iptables -w -t nat -A PREROUTING -i ul0 -d 10.0.0.11/32 \
+        -p tcp -m tcp --dport 50000:50010 -m comment --comment cni-ovs-netin \
+        -j DNAT --to-destination 169.254.0.1
+    sim cell iptables -w -t nat -A POSTROUTING -s 192.168.0.0/16 \
+        -j MASQUERADE
+    jq '. + {netin_port_range: "62000-63000"}' "$FC_CELL/flowctl.json" \
+        > "$FC_TMP/flowctl.json"
+    cp "$FC_TMP/flowctl.json" "$FC_CELL/flowctl.json"
+    local pid
+    pid=$(cat "$FC_CELL/flowctl.pid")
+    fcctl exit
+    wait_until 5 "flowctl gone" eval "! pid_alive $pid"
+    flowctl_start
+    wait_until 10 "the new NetIn rule" eval \
+        "sim cell iptables -w -t nat -S PREROUTING | grep -q 62000:63000"
+    wait_until 10 "the earlier NetIn rule gone" eval \
+        "! sim cell iptables -w -t nat -S PREROUTING | grep -q 50000:50010"
+
+    expect_equal "$(sim cell iptables -w -t nat -S POSTROUTING \
+                    | grep -c cni-ovs-masquerade)" 1 "masquerade jumps"
+    sim cell iptables -w -t nat -S POSTROUTING \
+        | grep -q -- '-s 10.255.0.0/16 .*cni-ovs-masquerade -j cni-ovs-masq' \
+        || fail "no masquerade jump for the overlay"
+    sim cell iptables -w -t nat -S POSTROUTING \
+        | grep -q -- '-s 192.168.0.0/16 -j MASQUERADE' \
+        || fail "a rule that is not ours went"
+    expect_equal "$(sim cell iptables -w -t nat -S PREROUTING \
+                    | grep -c cni-ovs-netin)" 1 "NetIn rules"
+    expect_equal "$(sim cell ip -4 -o addr show dev cf-gw \
+                    | awk '{ print $4 }')" 10.255.1.1/16 "cf-gw's addresses"
+    ! sim cell ip route show 10.253.0.0/16 | grep -q . \
+        || fail "the earlier route is still there"
+    sim cell ip route show 169.254.0.1 | grep -q cf-gw \
+        || fail "the route to 169.254.0.1 went"
+}
+
 # Ports whose veth vanished while flowctl was down are removed from OVSDB
 # when it starts, with their flows; the others keep working.
 test_stale_port_removed_at_start() {

@@ -93,13 +93,6 @@ cookie_id(uint64_t cookie)
     return cookie & ((UINT64_C(1) << 56) - 1);
 }
 
-static bool
-in_cidr(uint32_t ip, uint32_t addr, unsigned int plen)
-{
-    uint32_t mask = plen ? UINT32_MAX << (32 - plen) : 0;
-    return (ip & mask) == (addr & mask);
-}
-
 static void
 explain_asg(const struct model *model, uint64_t id, struct ds *ds)
 {
@@ -134,13 +127,12 @@ explain_host(const struct model *model, uint64_t id, uint32_t dst,
     if (id == PIPELINE_HOST_CLOSING) {
         bool overlay = false;
         for (size_t i = 0; i < cell->n_overlays; i++) {
-            overlay |= in_cidr(dst, cell->overlays[i].addr,
-                               cell->overlays[i].plen);
+            overlay |= model_cidr_contains(&cell->overlays[i], dst);
         }
         if (overlay && dst != cell->gateway_host_ip) {
             ds_put_format(ds, "rejected: "IP_FMT" is in the overlay %s",
                           IP_FMT_ARGS(dst),
-                          in_cidr(dst, cell->subnet.addr, cell->subnet.plen)
+                          model_cidr_contains(&cell->subnet, dst)
                           ? "(a container on this cell; container-to-"
                             "container needs a policy)"
                           : "(container-to-container needs a policy)");

@@ -62,13 +62,6 @@ ipv4_addr(uint32_t ip, unsigned int plen)
     return a;
 }
 
-static bool
-in_cidr(uint32_t ip, const struct model_cidr *c)
-{
-    uint32_t mask = c->plen ? ~0u << (32 - c->plen) : 0;
-    return (ip & mask) == c->addr;
-}
-
 /* Routes 'addr'/'plen' through link 'ifindex' (scope link). */
 static char *
 add_link_route(struct nl_sock *sk, int ifindex, uint32_t addr,
@@ -215,7 +208,7 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     unsigned int plen = 32;
     for (size_t i = 0; i < spec->n_overlays; i++) {
         const struct model_cidr *o = &spec->overlays[i];
-        if (in_cidr(spec->gw_ip, o)) {
+        if (model_cidr_contains(o, spec->gw_ip)) {
             plen = o->plen;
         }
     }
@@ -244,7 +237,7 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     /* The other overlay networks, through the bridge too. */
     for (size_t i = 0; i < spec->n_overlays; i++) {
         const struct model_cidr *o = &spec->overlays[i];
-        if (!in_cidr(spec->gw_ip, o)) {
+        if (!model_cidr_contains(o, spec->gw_ip)) {
             error = add_link_route(sk, ifindex, o->addr, o->plen,
                                    spec->gw_ifname);
             if (error) {

@@ -22,6 +22,14 @@ struct model_cidr {
     unsigned int plen;
 };
 
+/* Is 'ip' (host byte order) in 'c'?  (CIDRs here are masked.) */
+static inline bool
+model_cidr_contains(const struct model_cidr *c, uint32_t ip)
+{
+    uint32_t mask = c->plen ? UINT32_MAX << (32 - c->plen) : 0;
+    return (ip & mask) == c->addr;
+}
+
 /* "ip:port" of a host service containers may reach. */
 struct model_service {
     uint32_t ip;

@@ -349,13 +349,6 @@ add_deny_flows(struct ctx *ctx)
 
 /* ---- the overlay: other cells and container-to-container ---- */
 
-static bool
-cidr_contains(const struct model_cidr *c, uint32_t ip)
-{
-    uint32_t mask = c->plen ? ~0u << (32 - c->plen) : 0;
-    return (ip & mask) == c->addr;
-}
-
 /* Is 'r' a usable remote cell: not this cell, its subnet not ours, and
  * inside the overlay? */
 static bool
@@ -368,7 +361,7 @@ remote_is_valid(const struct model_cell *cell, const struct model_remote *r)
         return false;
     }
     for (size_t i = 0; i < cell->n_overlays; i++) {
-        if (cidr_contains(&cell->overlays[i], r->subnet.addr)
+        if (model_cidr_contains(&cell->overlays[i], r->subnet.addr)
             && r->subnet.plen >= cell->overlays[i].plen) {
             return true;
         }

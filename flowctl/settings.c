@@ -238,9 +238,8 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
         cell->n_overlays = 1;
         parse_cidr_member(&jp, root, "", "subnet", true, &cell->subnet);
         if (!jparse_failed(&jp)) {
-            uint32_t omask = overlay.plen ? ~0u << (32 - overlay.plen) : 0;
             if (cell->subnet.plen < overlay.plen
-                || (cell->subnet.addr & omask) != overlay.addr) {
+                || !model_cidr_contains(&overlay, cell->subnet.addr)) {
                 jparse_error(&jp, "", "subnet", "must lie inside "
                              "overlay_network");
             } else if (cell->subnet.plen > 30) {

@@ -56,8 +56,10 @@
 
 /* Container MAC: ee:ee + IPv4 bytes ('ip' in host order). */
 void cfnet_container_mac(uint32_t ip, uint8_t mac[6]);
-/* Host-side veth MAC: aa:aa + IPv4 bytes. */
+/* Host-side interface MAC (the gateways): aa:aa + IPv4 bytes. */
 void cfnet_host_mac(uint32_t ip, uint8_t mac[6]);
+/* Host end of container 'handle''s veth: aa:ab + 4 bytes of its SHA-1. */
+void cfnet_veth_host_mac(const char *handle, uint8_t mac[6]);
 /* "xx:xx:xx:xx:xx:xx" into 'buf'. */
 void cfnet_mac_format(const uint8_t mac[6], char buf[18]);
 

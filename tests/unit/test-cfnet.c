@@ -1,7 +1,8 @@
 /*
  * Unit tests for lib/cfnet.c: derived MACs, the host veth name and CIDR
- * parsing.  Expected interface names were computed independently with
- * Python's hashlib ("cf" + sha1(handle).hexdigest()[:12]). */
+ * parsing.  Expected interface names and veth MACs were computed
+ * independently with Python's hashlib ("cf" + sha1(handle).hexdigest()[:12];
+ * "aa:ab:" + sha1(handle) bytes 6 to 9). */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -44,6 +45,26 @@ test_macs(void **state)
     assert_memory_equal(mac, gw_mac, 6);
     cfnet_mac_format(gw_mac, buf);
     assert_string_equal(buf, "aa:aa:a9:fe:00:01");
+}
+
+/* The host end's MAC comes from the handle (it is made before IPAM
+ * answers): aa:ab + SHA-1 bytes 6..9, as Python's hashlib computes them. */
+static void
+test_veth_host_mac(void **state)
+{
+    static const char *const cases[][2] = {
+        { "abc", "aa:ab:81:6a:ba:3e" },
+        { "6a1e7b1c-2f5d-4d2e-9e0a-3b7c8d9e0f11", "aa:ab:81:a8:bc:09" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint8_t mac[6];
+        char buf[18];
+        cfnet_veth_host_mac(cases[i][0], mac);
+        cfnet_mac_format(mac, buf);
+        assert_string_equal(buf, cases[i][1]);
+        /* Unicast, locally administered. */
+        assert_int_equal(mac[0] & 0x03, 0x02);
+    }
 }
 
 static void
@@ -138,6 +159,7 @@ main(void)
         cmocka_unit_test(test_macs),
         cmocka_unit_test(test_gateway_constants),
         cmocka_unit_test(test_host_ifname),
+        cmocka_unit_test(test_veth_host_mac),
         cmocka_unit_test(test_parse_cidr_good),
         cmocka_unit_test(test_parse_cidr_bad),
     };

@@ -55,6 +55,12 @@ ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) \
 OVS_LIBS = $(OVS_LIB) -lssl -lcrypto -lcap-ng -lm -lpthread -lrt \
            $(shell sed -n 's/^Libs.private: *//p' $(OVS_BLD)/lib/libopenvswitch.pc 2>/dev/null)
 LIBS = $(OVS_LIBS) -ljansson -lnl-route-3 -lnl-3
+# cni-ovs runs once per container command: its libraries are linked in
+# statically (all but the C library), which saves it the dynamic loader's
+# work on libcrypto and the rest, about 1.8 ms of every ADD and DEL
+# (docs/performance.md).  The archives come with the same -dev packages.
+CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic -lssl -lcrypto -lcap-ng -ljansson \
+           -lnl-route-3 -lnl-3 -Wl,-Bdynamic -latomic -lm -lpthread -lrt
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
 .PHONY: all deps ovs check check-unit check-system lint bench clean distclean

@@ -9,4 +9,4 @@ CNI_IO_OBJS := $(CNI_IO_SRCS:%.c=$(OBJ)/%.o)
 $(BIN)/cni-ovs: $(OBJ)/cni-ovs/main.o $(CNI_IO_OBJS) $(CNI_CORE_OBJS) \
                 $(LIBCFNET) $(OVS_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(CNI_LIBS)

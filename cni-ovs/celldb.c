@@ -10,10 +10,13 @@
 #include <string.h>
 
 #include "cfnet.h"
+#include "jsonrpc.h"
+#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "smap.h"
+#include "stream.h"
 #include "timeval.h"
 #include "util.h"
 #include "vswitch-idl.h"
@@ -157,9 +160,223 @@ unreachable_error(const struct celldb *db, int *code)
                      error ? ovs_retval_to_string(error) : "");
 }
 
+/* ---- The cell's settings, read once ---- */
+
+/* Stores the string-to-string map 'json' (OVSDB's ["map", [[K, V], ...]])
+ * in 'map'.  Returns false if 'json' is not such a map. */
+static bool
+parse_string_map(const struct json *json, struct smap *map)
+{
+    if (json->type != JSON_ARRAY || json_array(json)->n != 2
+        || json_array(json)->elems[0]->type != JSON_STRING
+        || strcmp(json_string(json_array(json)->elems[0]), "map")
+        || json_array(json)->elems[1]->type != JSON_ARRAY) {
+        return false;
+    }
+    const struct json_array *pairs = json_array(json_array(json)->elems[1]);
+    for (size_t i = 0; i < pairs->n; i++) {
+        const struct json *pair = pairs->elems[i];
+        if (pair->type != JSON_ARRAY || json_array(pair)->n != 2
+            || json_array(pair)->elems[0]->type != JSON_STRING
+            || json_array(pair)->elems[1]->type != JSON_STRING) {
+            return false;
+        }
+        smap_replace(map, json_string(json_array(pair)->elems[0]),
+                     json_string(json_array(pair)->elems[1]));
+    }
+    return true;
+}
+
+/* Returns the rows of the result of operation 'i' in the "transact" reply
+ * 'result', or NULL if it has none (an error, or not a select result). */
+static const struct json_array *
+select_rows(const struct json *result, size_t i)
+{
+    if (result->type != JSON_ARRAY || json_array(result)->n <= i) {
+        return NULL;
+    }
+    const struct json *op = json_array(result)->elems[i];
+    const struct json *rows = (op->type == JSON_OBJECT
+                               ? shash_find_data(json_object(op), "rows")
+                               : NULL);
+    return rows && rows->type == JSON_ARRAY ? json_array(rows) : NULL;
+}
+
+/* Returns the string-to-string map column 'column' of 'row' (a JSON
+ * object) in 'map'.  Returns false if it is missing or not such a map. */
+static bool
+parse_row_map(const struct json *row, const char *column, struct smap *map)
+{
+    const struct json *value = (row->type == JSON_OBJECT
+                                ? shash_find_data(json_object(row), column)
+                                : NULL);
+    return value && parse_string_map(value, map);
+}
+
+/* Parses the reply to celldb_read_settings()'s request into 's'.  Returns
+ * NULL or an error. */
+static char *
+parse_settings(const struct json *result, struct celldb_settings *s)
+{
+    const struct json_array *ovs_rows = select_rows(result, 0);
+    const struct json_array *br_rows = select_rows(result, 1);
+    const struct json_array *iface_rows = select_rows(result, 2);
+    if (!ovs_rows || !br_rows || !iface_rows) {
+        return xstrdup("unexpected reply");
+    }
+    if (ovs_rows->n != 1) {
+        return xasprintf("%"PRIuSIZE" Open_vSwitch rows, not 1 (is the "
+                         "database initialized?)", ovs_rows->n);
+    }
+    if (!parse_row_map(ovs_rows->elems[0], "external_ids", &s->cell_ids)) {
+        return xstrdup("unexpected Open_vSwitch external_ids");
+    }
+    s->has_bridge = br_rows->n > 0;
+    s->has_iface = iface_rows->n > 0;
+    if (s->has_iface
+        && !parse_row_map(iface_rows->elems[0], "external_ids",
+                          &s->iface_ids)) {
+        return xstrdup("unexpected Interface external_ids");
+    }
+    return NULL;
+}
+
+/* Returns a "select" operation on 'table' for the rows whose 'key' column
+ * equals 'value' (all rows if 'key' is NULL), of column 'column'. */
+static struct json *
+select_op(const char *table, const char *key, const char *value,
+          const char *column)
+{
+    struct json *op = json_object_create();
+    json_object_put_string(op, "op", "select");
+    json_object_put_string(op, "table", table);
+    json_object_put(op, "where",
+                    (key
+                     ? json_array_create_1(json_array_create_3(
+                                               json_string_create(key),
+                                               json_string_create("=="),
+                                               json_string_create(value)))
+                     : json_array_create_empty()));
+    json_object_put(op, "columns",
+                    json_array_create_1(json_string_create(column)));
+    return op;
+}
+
+void
+celldb_settings_init(struct celldb_settings *s)
+{
+    smap_init(&s->cell_ids);
+    s->has_bridge = false;
+    s->has_iface = false;
+    smap_init(&s->iface_ids);
+}
+
+void
+celldb_settings_destroy(struct celldb_settings *s)
+{
+    smap_destroy(&s->cell_ids);
+    smap_destroy(&s->iface_ids);
+}
+
 char *
-celldb_open(const char *remote, const char *bridge, const char *ifname,
-            long long int deadline, struct celldb **dbp, int *code)
+celldb_read_settings(const char *remote, const char *bridge,
+                     const char *ifname, long long int deadline,
+                     struct celldb_settings *settings, int *code)
+{
+    struct stream *stream;
+    struct jsonrpc *rpc = NULL;
+    struct jsonrpc_msg *reply = NULL;
+    char *why = NULL;
+
+    /* Connect, retrying until the deadline (ovsdb-server may be
+     * restarting), as the IDL would. */
+    int backoff = 100;
+    for (;;) {
+        int error = jsonrpc_stream_open(remote, &stream, DSCP_DEFAULT);
+        long long int now = time_msec();
+        if (!error) {
+            error = stream_open_block(error, MAX(deadline - now, 1),
+                                      &stream);
+        }
+        if (!error) {
+            break;
+        }
+        now = time_msec();
+        if (now >= deadline) {
+            why = xstrdup(ovs_retval_to_string(error));
+            goto out;
+        }
+        VLOG_DBG("%s: connecting: %s (retrying)", remote,
+                 ovs_retval_to_string(error));
+        poll_timer_wait_until(MIN(now + backoff, deadline));
+        poll_block();
+        backoff = MIN(backoff * 2, 1000);
+    }
+
+    struct json *params = json_array_create_empty();
+    json_array_add(params, json_string_create("Open_vSwitch"));
+    json_array_add(params, select_op("Open_vSwitch", NULL, NULL,
+                                     "external_ids"));
+    json_array_add(params, select_op("Bridge", "name", bridge, "name"));
+    json_array_add(params, select_op("Interface", "name", ifname,
+                                     "external_ids"));
+
+    rpc = jsonrpc_open(stream);
+    struct jsonrpc_msg *request = jsonrpc_create_request("transact", params,
+                                                         NULL);
+    struct json *id = json_clone(request->id);
+    int error = jsonrpc_send(rpc, request);
+    while (!error) {
+        jsonrpc_run(rpc);
+        error = jsonrpc_recv(rpc, &reply);
+        if (error == EAGAIN) {
+            error = 0;
+            if (time_msec() >= deadline) {
+                why = xstrdup("timed out");
+                break;
+            }
+            jsonrpc_wait(rpc);
+            jsonrpc_recv_wait(rpc);
+            poll_timer_wait_until(deadline);
+            poll_block();
+        } else if (!error) {
+            if (reply->id && json_equal(reply->id, id)) {
+                break;
+            }
+            jsonrpc_msg_destroy(reply);    /* E.g. an "echo" request. */
+            reply = NULL;
+        }
+    }
+    json_destroy(id);
+    if (why) {
+        /* Timed out. */
+    } else if (error) {
+        why = xstrdup(ovs_retval_to_string(error));
+    } else if (reply->type == JSONRPC_ERROR) {
+        char *s = json_to_string(reply->error, 0);
+        why = xasprintf("server error %s", s);
+        free(s);
+    } else {
+        why = parse_settings(reply->result, settings);
+    }
+
+out:
+    jsonrpc_msg_destroy(reply);
+    jsonrpc_close(rpc);
+    if (why) {
+        char *msg = xasprintf("ovsdb %s: cannot read the cell's settings: "
+                              "%s", remote, why);
+        free(why);
+        *code = CODE_TRY_AGAIN;
+        return msg;
+    }
+    return NULL;
+}
+
+/* ---- The IDL session ---- */
+
+struct celldb *
+celldb_start(const char *remote, const char *bridge, const char *ifname)
 {
     struct celldb *db = xzalloc(sizeof *db);
 
@@ -171,18 +388,38 @@ celldb_open(const char *remote, const char *bridge, const char *ifname,
     ovsdb_idl_set_probe_interval(db->idl, 0);
     register_columns(db);
 
+    /* Connect and send the first request: the server answers while the
+     * caller does something else. */
+    ovsdb_idl_run(db->idl);
+    return db;
+}
+
+char *
+celldb_wait_ready(struct celldb *db, long long int deadline, int *code)
+{
     for (;;) {
         ovsdb_idl_run(db->idl);
         if (replica_ready(db)) {
-            *dbp = db;
             return NULL;
         }
         if (block_until(db, deadline)) {
-            char *error = unreachable_error(db, code);
-            celldb_close(db);
-            return error;
+            return unreachable_error(db, code);
         }
     }
+}
+
+char *
+celldb_open(const char *remote, const char *bridge, const char *ifname,
+            long long int deadline, struct celldb **dbp, int *code)
+{
+    struct celldb *db = celldb_start(remote, bridge, ifname);
+    char *error = celldb_wait_ready(db, deadline, code);
+    if (error) {
+        celldb_close(db);
+        return error;
+    }
+    *dbp = db;
+    return NULL;
 }
 
 void
@@ -197,11 +434,18 @@ celldb_close(struct celldb *db)
     }
 }
 
+const struct smap *
+celldb_get_cell_ids(const struct celldb *db)
+{
+    const struct ovsrec_open_vswitch *ovs = cell_row(db);
+    return ovs ? &ovs->external_ids : NULL;
+}
+
 const char *
 celldb_get_cell_key(const struct celldb *db, const char *key)
 {
-    const struct ovsrec_open_vswitch *ovs = cell_row(db);
-    return ovs ? smap_get(&ovs->external_ids, key) : NULL;
+    const struct smap *ids = celldb_get_cell_ids(db);
+    return ids ? smap_get(ids, key) : NULL;
 }
 
 bool

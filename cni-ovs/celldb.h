@@ -26,9 +26,30 @@
 #include <stdbool.h>
 
 #include "compiler.h"
+#include "smap.h"
 
-struct smap;
 struct celldb;
+
+/* What an ADD needs to know before it starts: the cell's settings, and
+ * whether the container's bridge and interface exist. */
+struct celldb_settings {
+    struct smap cell_ids;       /* Open_vSwitch external_ids (cf-subnet...). */
+    bool has_bridge;            /* Does the bridge exist? */
+    bool has_iface;             /* Does the container's interface exist? */
+    struct smap iface_ids;      /* If so, its external_ids. */
+};
+
+void celldb_settings_init(struct celldb_settings *);
+void celldb_settings_destroy(struct celldb_settings *);
+
+/* Reads 'settings' (initialized by the caller) for bridge 'bridge' and
+ * interface 'ifname' from 'remote' without an IDL session: one JSON-RPC
+ * "transact" of three selects, one round trip, where an IDL session takes
+ * three and the schema.  Returns NULL or an error (code 11). */
+char *celldb_read_settings(const char *remote, const char *bridge,
+                           const char *ifname, long long int deadline,
+                           struct celldb_settings *settings, int *code)
+    OVS_WARN_UNUSED_RESULT;
 
 /* Connects to 'remote' and replicates the rows described above for bridge
  * 'bridge' and port/interface 'ifname'.  Returns NULL and stores the session
@@ -38,7 +59,19 @@ char *celldb_open(const char *remote, const char *bridge, const char *ifname,
                   long long int deadline, struct celldb **dbp, int *code)
     OVS_WARN_UNUSED_RESULT;
 
+/* celldb_open() in two steps, so that the caller can work while the server
+ * answers: celldb_start() connects and sends the first request,
+ * celldb_wait_ready() waits until the replica is complete.  After a failed
+ * wait the caller still closes the session. */
+struct celldb *celldb_start(const char *remote, const char *bridge,
+                            const char *ifname);
+char *celldb_wait_ready(struct celldb *, long long int deadline, int *code)
+    OVS_WARN_UNUSED_RESULT;
+
 void celldb_close(struct celldb *);
+
+/* Returns Open_vSwitch external_ids, or NULL. */
+const struct smap *celldb_get_cell_ids(const struct celldb *);
 
 /* Returns Open_vSwitch external_ids:'key', or NULL. */
 const char *celldb_get_cell_key(const struct celldb *, const char *key);

@@ -3,10 +3,12 @@
  *
  * In order, each step undone in reverse if a later one fails:
  *
- *   1. read the cell's subnet and MTU from the local OVSDB (cf-subnet,
- *      cf-mtu, written by flowctl; an explicit "mtu" in the config wins);
- *   2. ask the IPAM plugin for an address in that subnet;
- *   3. make the veth pair and configure the container side (plumb.c);
+ *   1. read the cell's settings from the local OVSDB in one round trip
+ *      (cf-subnet and cf-mtu, written by flowctl; an explicit "mtu" in the
+ *      config wins), and refuse if the container's interface exists;
+ *   2. start the IPAM plugin on an address in that subnet;
+ *   3. while it works, make the veth pair (plumb_create()) and open the IDL
+ *      session; then give the container side the address (plumb_address());
  *   4. add the host end to the bridge, with the container record in the
  *      Interface's external_ids, in one OVSDB transaction, and wait for
  *      ovs-vswitchd to give it an OpenFlow port;
@@ -39,12 +41,14 @@ VLOG_DEFINE_THIS_MODULE(cmd_add);
 #define CODE_ALREADY_EXISTS 100
 
 /* Reads the cell's subnet (malloc'd, into '*subnetp') and container MTU
- * from the OVSDB replica in 'db' (the config's "mtu" wins when nonzero). */
+ * from the Open_vSwitch external_ids 'cell_ids' (the config's "mtu" wins
+ * when nonzero). */
 char *
-cmd_read_cell(const struct celldb *db, const struct netconf *nc,
-          char **subnetp, unsigned int *mtu, int *code)
+cmd_read_cell(const struct smap *cell_ids, const struct netconf *nc,
+              char **subnetp, unsigned int *mtu, int *code)
 {
-    const char *subnet = celldb_get_cell_key(db, CFNET_KEY_SUBNET);
+    const char *subnet = (cell_ids
+                          ? smap_get(cell_ids, CFNET_KEY_SUBNET) : NULL);
     uint32_t net;
     unsigned int plen;
 
@@ -66,7 +70,7 @@ cmd_read_cell(const struct celldb *db, const struct netconf *nc,
         *mtu = nc->mtu;
         return NULL;
     }
-    const char *s = celldb_get_cell_key(db, CFNET_KEY_MTU);
+    const char *s = smap_get(cell_ids, CFNET_KEY_MTU);
     if (!s) {
         *code = CODE_TRY_AGAIN;
         return xasprintf("this cell has no container MTU yet (Open_vSwitch "
@@ -131,13 +135,32 @@ cmd_plumb_spec(const struct cni_env *env, const struct netconf *nc,
     spec->container_ifname = env->ifname;
     spec->host_ifname = host_ifname;
     spec->alias = env->container_id;
-    cfnet_host_mac(ip, spec->host_mac);
-    cfnet_container_mac(ip, spec->container_mac);
+    cfnet_veth_host_mac(env->container_id, spec->host_mac);
     spec->mtu = mtu;
-    spec->ip = ip;
     spec->gateway = CFNET_GATEWAY_IP;
     memcpy(spec->gateway_mac, gw_mac, sizeof gw_mac);
     spec->tx_csum_off = nc->netdev;
+    if (ip) {
+        cmd_plumb_spec_set_ip(spec, ip);
+    }
+}
+
+/* Completes 'spec' with the container's address 'ip' and the MAC derived
+ * from it. */
+void
+cmd_plumb_spec_set_ip(struct plumb_spec *spec, uint32_t ip)
+{
+    spec->ip = ip;
+    cfnet_container_mac(ip, spec->container_mac);
+}
+
+/* With CNI_OVS_VLOG=cmd_add:dbg, logs when ADD of 'env' reached 'what',
+ * counted from 'start' (time_usec()): where an ADD spends its time. */
+static void
+log_phase(const struct cni_env *env, long long int start, const char *what)
+{
+    VLOG_DBG("%s: %s at %.1f ms", env->container_id, what,
+             (time_usec() - start) / 1000.0);
 }
 
 /* Gives back the address that IPAM handed out for this container. */
@@ -160,9 +183,11 @@ char *
 cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
         int *code)
 {
+    long long int start = time_usec();
     long long int deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
     char host_ifname[CFNET_IFNAME_LEN + 1];
     struct celldb *db = NULL;
+    struct ipam_call *ipam = NULL;
     char *subnet = NULL;
     bool reserved = false, plumbed = false, ported = false;
     char *error;
@@ -170,54 +195,82 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     *out = NULL;
     cfnet_host_ifname(env->container_id, host_ifname);
 
-    /* Start the IPAM plugin now: its runtime starts up while we read the
-     * cell's database, and it waits for its config on stdin (a Go plugin
-     * such as host-local spends milliseconds before it reads stdin). */
-    struct ipam_call *ipam = NULL;
-    error = ipam_start(nc, env->path, "ADD", &ipam, code);
-    if (error) {
-        return error;
-    }
-
-    /* 1. The cell. */
-    error = celldb_open(nc->ovsdb, nc->bridge, host_ifname, deadline, &db,
-                        code);
-    if (error) {
-        ipam_abort(ipam);
-        return error;
-    }
+    /* 1. The cell's settings: one round trip, so that the IPAM plugin and
+     * the veth need not wait for the IDL session. */
+    struct celldb_settings settings;
+    celldb_settings_init(&settings);
     unsigned int mtu;
-    error = cmd_read_cell(db, nc, &subnet, &mtu, code);
-    if (error) {
-        goto out;
+    error = celldb_read_settings(nc->ovsdb, nc->bridge, host_ifname,
+                                 deadline, &settings, code);
+    if (!error) {
+        error = cmd_read_cell(&settings.cell_ids, nc, &subnet, &mtu, code);
     }
-    if (!celldb_has_bridge(db)) {
+    if (!error && !settings.has_bridge) {
         *code = CODE_TRY_AGAIN;
         error = xasprintf("bridge %s does not exist yet (flowctl creates it)",
                           nc->bridge);
-        goto out;
     }
-    const struct smap *old = celldb_get_iface_ids(db);
-    if (old || plumb_link_exists(host_ifname)) {
-        const char *owner = old ? smap_get(old, CFNET_KEY_HANDLE) : NULL;
+    if (!error && (settings.has_iface || plumb_link_exists(host_ifname))) {
+        const char *owner = smap_get(&settings.iface_ids, CFNET_KEY_HANDLE);
         *code = CODE_ALREADY_EXISTS;
         error = xasprintf("container %s already has interface %s%s%s "
                           "(ADD twice without DEL?)", env->container_id,
                           host_ifname, owner ? " owned by " : "",
                           owner ? owner : "");
-        goto out;
     }
-
-    /* 2. The address. */
-    json_t *ipam_conf = ipam_config(nc, subnet);
-    json_t *ipam_result = NULL;
-    error = ipam_finish(ipam, ipam_conf, &ipam_result, code);
-    ipam = NULL;
-    json_decref(ipam_conf);
+    celldb_settings_destroy(&settings);
     if (error) {
         goto out;
     }
-    reserved = true;
+    log_phase(env, start, "cell settings read");
+
+    /* 2. The address, from the IPAM plugin, which works while we go on. */
+    error = ipam_start(nc, env->path, "ADD", &ipam, code);
+    if (error) {
+        goto out;
+    }
+    json_t *ipam_conf = ipam_config(nc, subnet);
+    error = ipam_feed(ipam, ipam_conf);
+    json_decref(ipam_conf);
+    if (error) {
+        *code = 5;
+        goto out;
+    }
+    log_phase(env, start, "IPAM plugin started");
+
+    /* 3. The veth pair, and the IDL session, while the plugin works.
+     * Making the pair sets off ovs-vswitchd's reconfiguration of its
+     * bridges (it reconfigures on every link event in its namespace): the
+     * sooner, the less of it is left when the port's transaction comes
+     * (docs/performance.md has the figures). */
+    struct plumb_spec spec;
+    cmd_plumb_spec(env, nc, host_ifname, 0, mtu, &spec);
+    db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);
+    char *plumb_error = plumb_create(&spec);
+    plumbed = !plumb_error;
+    log_phase(env, start, "veth made");
+    if (plumb_error) {
+        *code = CODE_TRY_AGAIN;
+    } else {
+        plumb_error = celldb_wait_ready(db, deadline, code);
+    }
+
+    json_t *ipam_result = NULL;
+    int ipam_code;
+    error = ipam_finish(ipam, NULL, &ipam_result, &ipam_code);
+    ipam = NULL;
+    reserved = !error;
+    log_phase(env, start, "IPAM plugin done");
+    if (plumb_error) {
+        /* The first failure is the one to report. */
+        free(error);
+        json_decref(ipam_result);
+        error = plumb_error;
+        goto out;
+    } else if (error) {
+        *code = ipam_code;
+        goto out;
+    }
     uint32_t ip;
     error = ipam_result_ipv4(ipam_result, &ip);
     json_decref(ipam_result);
@@ -226,30 +279,27 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
         goto out;
     }
 
-    /* 3. The veth pair and the container side.  The container record is
-     * built first: plumb_add() brings the host end up last, and the port's
-     * transaction follows at once (ovs-vswitchd reconfigures its bridges on
-     * every link event, so the sooner it has the port too, the better;
-     * docs/performance.md has the figures). */
-    struct plumb_spec spec;
-    cmd_plumb_spec(env, nc, host_ifname, ip, mtu, &spec);
-    struct smap ids = SMAP_INITIALIZER(&ids);
-    build_record(env, nc, ip, spec.container_mac, &ids);
-    error = plumb_add(&spec);
+    /* The container side's address.  Only the container's namespace sees
+     * it: no link event for ovs-vswitchd. */
+    cmd_plumb_spec_set_ip(&spec, ip);
+    error = plumb_address(&spec);
     if (error) {
-        smap_destroy(&ids);
         *code = CODE_TRY_AGAIN;
         goto out;
     }
-    plumbed = true;
+    log_phase(env, start, "container side addressed");
 
     /* 4. The port, with the container record. */
+    struct smap ids = SMAP_INITIALIZER(&ids);
+    build_record(env, nc, ip, spec.container_mac, &ids);
     error = celldb_add_port(db, &ids, deadline, code);
     smap_destroy(&ids);
     ported = true;              /* Even on error: it may have committed. */
     if (error) {
         goto out;
     }
+
+    log_phase(env, start, "port added");
 
     /* 5. The flows. */
     if (nc->install_timeout) {
@@ -277,7 +327,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     *out = cni_result_to_json(&result);
 
 out:
-    ipam_abort(ipam);           /* Only if it never got its config. */
+    ipam_abort(ipam);           /* Only if it was never fed. */
     if (error) {
         /* Undo in reverse order; the first error is the one reported. */
         if (ported) {

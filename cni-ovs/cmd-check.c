@@ -66,7 +66,7 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
     }
 
     unsigned int mtu;
-    error = cmd_read_cell(db, nc, &subnet, &mtu, code);
+    error = cmd_read_cell(celldb_get_cell_ids(db), nc, &subnet, &mtu, code);
     if (error) {
         goto out;
     }

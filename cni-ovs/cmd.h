@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct celldb;
+struct smap;
 struct netconf;
 struct plumb_spec;
 
@@ -44,12 +45,14 @@ char *cmd_check(const struct cni_env *, const struct netconf *, char **out,
 void cmd_plumb_spec(const struct cni_env *, const struct netconf *,
                     const char *host_ifname, uint32_t ip, unsigned int mtu,
                     struct plumb_spec *);
+void cmd_plumb_spec_set_ip(struct plumb_spec *, uint32_t ip);
 
-/* Reads the cell's subnet (Open_vSwitch external_ids:cf-subnet, malloc'd
- * into '*subnetp') and the container MTU (the config's "mtu" if nonzero,
- * else external_ids:cf-mtu) from 'db'.  Fails with code 11 while flowctl
- * has not written them. */
-char *cmd_read_cell(const struct celldb *, const struct netconf *,
+/* Reads the cell's subnet (external_ids:cf-subnet, malloc'd into
+ * '*subnetp') and the container MTU (the config's "mtu" if nonzero, else
+ * external_ids:cf-mtu) from the Open_vSwitch row's external_ids
+ * 'cell_ids' (NULL if there is no such row).  Fails with code 11 while
+ * flowctl has not written them. */
+char *cmd_read_cell(const struct smap *cell_ids, const struct netconf *,
                     char **subnetp, unsigned int *mtu, int *code)
     OVS_WARN_UNUSED_RESULT;
 

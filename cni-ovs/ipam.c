@@ -240,6 +240,8 @@ struct ipam_call {
     char *command;              /* CNI_COMMAND. */
     pid_t pid;
     int in_fd;                  /* Its stdin, until written and closed. */
+    char *input;                /* What it gets on stdin, once fed. */
+    size_t in_len, in_ofs;      /* Its length, how much is written. */
     struct reader out, err;
     sigset_t old_mask;          /* Signal mask to restore. */
     bool was_pending;           /* SIGPIPE pending before we started? */
@@ -322,34 +324,57 @@ run_plugin_start(struct ipam_call *call, const char *argv0, char **env)
     return NULL;
 }
 
-/* Writes 'input' to the stdin of the plugin started in 'call' (nothing if
- * 'input' is empty: the plugin then sees end of file), collects its stdout
- * into 'call->out' and stderr into 'call->err', and stores its wait status
- * in '*statusp'.  Returns NULL or an error saying why the run failed.  The
+/* Writes as much of 'call->input' to the plugin's stdin as it takes
+ * without blocking, and closes its stdin once all of it is written (or the
+ * plugin stopped reading: its exit status will tell). */
+static void
+write_input(struct ipam_call *call)
+{
+    while (call->in_fd >= 0) {
+        ssize_t retval = (call->in_ofs < call->in_len
+                          ? write(call->in_fd, call->input + call->in_ofs,
+                                  call->in_len - call->in_ofs)
+                          : 0);
+        if (retval > 0) {
+            call->in_ofs += retval;
+        } else if (retval < 0 && errno == EINTR) {
+            continue;
+        } else if (retval < 0 && errno == EAGAIN) {
+            return;
+        } else if (retval < 0) {
+            /* EPIPE: the plugin exited or closed stdin without reading it
+             * all. */
+            VLOG_DBG("writing to %s: %s", call->program,
+                     ovs_strerror(errno));
+        }
+        if (retval <= 0 || call->in_ofs >= call->in_len) {
+            close(call->in_fd);
+            call->in_fd = -1;
+        }
+    }
+}
+
+/* Writes the rest of 'call->input' to the stdin of the plugin started in
+ * 'call' (none: the plugin then sees end of file), collects its stdout into
+ * 'call->out' and stderr into 'call->err', and stores its wait status in
+ * '*statusp'.  Returns NULL or an error saying why the run failed.  The
  * caller ds_destroy()s the readers' text in any case. */
 static char *
-run_plugin_finish(struct ipam_call *call, const char *input, int *statusp)
+run_plugin_finish(struct ipam_call *call, int *statusp)
 {
     struct reader *out = &call->out, *err = &call->err;
-    const char *program = call->program;
     pid_t pid = call->pid;
-    int in_fd = call->in_fd;
-    size_t in_len = strlen(input);
-    size_t in_ofs = 0;
-
-    if (!in_len) {
-        close(in_fd);
-        in_fd = -1;
-    }
 
     char *error = NULL;
-    while (in_fd >= 0 || out->fd >= 0 || err->fd >= 0) {
+    write_input(call);
+    while (call->in_fd >= 0 || out->fd >= 0 || err->fd >= 0) {
         struct pollfd pfds[3];
         int n = 0;
         int in_idx = -1, out_idx = -1, err_idx = -1;
-        if (in_fd >= 0) {
+        if (call->in_fd >= 0) {
             in_idx = n;
-            pfds[n++] = (struct pollfd) { .fd = in_fd, .events = POLLOUT };
+            pfds[n++] = (struct pollfd) { .fd = call->in_fd,
+                                          .events = POLLOUT };
         }
         if (out->fd >= 0) {
             out_idx = n;
@@ -370,21 +395,7 @@ run_plugin_finish(struct ipam_call *call, const char *input, int *statusp)
         }
 
         if (in_idx >= 0 && pfds[in_idx].revents) {
-            ssize_t retval = write(in_fd, input + in_ofs, in_len - in_ofs);
-            if (retval > 0) {
-                in_ofs += retval;
-            }
-            if (in_ofs >= in_len
-                || (retval < 0 && errno != EINTR && errno != EAGAIN)) {
-                if (retval < 0) {
-                    /* EPIPE: the plugin exited or closed stdin without
-                     * reading it all.  Its exit status will tell. */
-                    VLOG_DBG("writing to %s: %s",
-                             program, ovs_strerror(errno));
-                }
-                close(in_fd);
-                in_fd = -1;
-            }
+            write_input(call);
         }
         if (out_idx >= 0 && pfds[out_idx].revents) {
             reader_run(out);
@@ -393,8 +404,9 @@ run_plugin_finish(struct ipam_call *call, const char *input, int *statusp)
             reader_run(err);
         }
     }
-    if (in_fd >= 0) {
-        close(in_fd);
+    if (call->in_fd >= 0) {
+        close(call->in_fd);
+        call->in_fd = -1;
     }
     if (out->fd >= 0) {
         close(out->fd);
@@ -507,6 +519,7 @@ ipam_call_free(struct ipam_call *call)
         free(call->type);
         free(call->program);
         free(call->command);
+        free(call->input);
         free(call);
     }
 }
@@ -549,10 +562,26 @@ ipam_start(const struct netconf *nc, const char *cni_path,
     return NULL;
 }
 
-/* Gives the plugin started as 'call' its input, 'config', and waits for its
- * answer, as described in ipam.h.  Frees 'call'.  Returns NULL or an error
- * with '*code' set: the plugin's code if it printed a CNI error, otherwise
- * 5. */
+/* Gives the plugin started as 'call' its input, 'config', as far as that
+ * goes without blocking (see ipam.h).  Returns NULL, or an error (and then
+ * the call is still to be aborted). */
+char *
+ipam_feed(struct ipam_call *call, const json_t *config)
+{
+    ovs_assert(!call->input);
+    call->input = json_dumps(config, JSON_COMPACT);
+    if (!call->input) {
+        return xasprintf("ipam (%s): cannot encode config", call->type);
+    }
+    call->in_len = strlen(call->input);
+    write_input(call);
+    return NULL;
+}
+
+/* Gives the plugin started as 'call' its input, 'config' (NULL if
+ * ipam_feed() did), and waits for its answer, as described in ipam.h.
+ * Frees 'call'.  Returns NULL or an error with '*code' set: the plugin's
+ * code if it printed a CNI error, otherwise 5. */
 char *
 ipam_finish(struct ipam_call *call, const json_t *config, json_t **result,
             int *code)
@@ -565,16 +594,17 @@ ipam_finish(struct ipam_call *call, const json_t *config, json_t **result,
         *result = NULL;
     }
 
-    char *input = json_dumps(config, JSON_COMPACT);
-    if (!input) {
-        ipam_abort(call);
-        *code = 5;
-        return xasprintf("ipam (%s): cannot encode config", type);
+    if (config) {
+        error = ipam_feed(call, config);
+        if (error) {
+            ipam_abort(call);
+            *code = 5;
+            return error;
+        }
     }
 
     int status = 0;
-    char *run_error = run_plugin_finish(call, input, &status);
-    free(input);
+    char *run_error = run_plugin_finish(call, &status);
 
     if (run_error) {
         error = xasprintf("ipam (%s): running %s: %s",
@@ -615,8 +645,10 @@ void
 ipam_abort(struct ipam_call *call)
 {
     if (call) {
+        /* Fed, the plugin would do the work: finish it instead. */
+        ovs_assert(!call->input);
         int status;
-        char *error = run_plugin_finish(call, "", &status);
+        char *error = run_plugin_finish(call, &status);
         VLOG_DBG("%s: abandoned%s%s", call->program, error ? ": " : "",
                  error ? error : "");
         free(error);

@@ -38,16 +38,19 @@ char *ipam_exec(const struct netconf *nc, const char *cni_path,
                 int *code)
     OVS_WARN_UNUSED_RESULT;
 
-/* The same in two steps, so that the plugin's process starts while the
- * caller still works out its input: ipam_start() forks and execs the
- * plugin (which then waits for its stdin), ipam_finish() gives it 'config'
- * and collects the answer like ipam_exec().  ipam_abort() ends a started
- * plugin without work (empty stdin: it refuses before touching anything).
- * Every started call must be finished or aborted exactly once; both free
- * it. */
+/* The same in steps, so that the plugin's process starts while the caller
+ * still works out its input, and works while the caller does something
+ * else: ipam_start() forks and execs the plugin (which then waits for its
+ * stdin); ipam_feed() gives it 'config' without waiting; ipam_finish()
+ * gives it 'config' (NULL if it was fed) and collects the answer like
+ * ipam_exec().  ipam_abort() ends a started plugin that was not fed without
+ * work (empty stdin: it refuses before touching anything).  Every started
+ * call must be finished or aborted exactly once; both free it. */
 struct ipam_call;
 char *ipam_start(const struct netconf *nc, const char *cni_path,
                  const char *command, struct ipam_call **callp, int *code)
+    OVS_WARN_UNUSED_RESULT;
+char *ipam_feed(struct ipam_call *, const json_t *config)
     OVS_WARN_UNUSED_RESULT;
 char *ipam_finish(struct ipam_call *, const json_t *config, json_t **result,
                   int *code)

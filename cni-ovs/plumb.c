@@ -401,8 +401,9 @@ delete_link(struct nlconn *conn, const char *ifname, const char *where)
 /* ---- plumb_add() ---- */
 
 /* Creates the veth pair for 'spec' through 'host': host end
- * 'spec->host_ifname' in the current namespace and peer 'peer_name' created
- * directly in namespace 'nsfd', both with their MACs and MTU, both down.
+ * 'spec->host_ifname' in the current namespace, with its MAC, and peer
+ * 'peer_name' created directly in namespace 'nsfd' (its MAC comes later,
+ * with the address), both with the MTU, both down.
  *
  * The host end is only an OVS port.  With the kernel datapath OVS takes
  * every packet it receives; with the userspace datapath the host's IP stack
@@ -430,9 +431,6 @@ create_veth(struct nlconn *host, const struct plumb_spec *spec, int nsfd,
     nl_addr_put(mac);
 
     rtnl_link_set_name(peer, peer_name);
-    mac = make_mac(spec->container_mac);
-    rtnl_link_set_addr(peer, mac);
-    nl_addr_put(mac);
     rtnl_link_set_ns_fd(peer, nsfd);
     rtnl_link_set_flags(link, IFF_NOARP | IFF_PROMISC);
 
@@ -628,50 +626,68 @@ add_route(struct container *ct, const struct plumb_spec *spec, int ifindex,
     return NULL;
 }
 
-/* Configures the container side: renames 'tmp_name' to
- * 'spec->container_ifname' and then everything plumb.h lists. */
+/* Prepares the container end 'spec->container_ifname' for traffic, before
+ * the host end goes up: transmit checksum offload off (for the userspace
+ * datapath), IPv6 off (so that it sends nothing of its own when its carrier
+ * comes up), the interface and loopback up. */
 static char *
-configure_container(struct container *ct, const struct plumb_spec *spec,
-                    const char *tmp_name)
+prepare_container(struct container *ct, const struct plumb_spec *spec)
 {
     const char *ifname = spec->container_ifname;
-    char ip_s[INET_ADDRSTRLEN], gw_s[INET_ADDRSTRLEN];
-    format_ipv4(spec->ip, ip_s);
-    format_ipv4(spec->gateway, gw_s);
-
-    /* Rename.  The peer is down, as renaming requires. */
-    struct rtnl_link *link;
-    int err = nlconn_get_link(&ct->nl, tmp_name, &link);
-    if (err < 0) {
-        return nlconn_error(&ct->nl, err, "looking up %s in %s",
-                            tmp_name, ct->path);
-    }
-    if (strcmp(tmp_name, ifname)) {
-        struct rtnl_link *changes = rtnl_link_alloc();
-        if (!changes) {
-            out_of_memory();
-        }
-        rtnl_link_set_name(changes, ifname);
-        err = change_link(&ct->nl, link, changes);
-        rtnl_link_put(changes);
-        if (err < 0) {
-            rtnl_link_put(link);
-            return nlconn_error(&ct->nl, err, "renaming %s to %s in %s",
-                                tmp_name, ifname, ct->path);
-        }
-    }
-    int ifindex = rtnl_link_get_ifindex(link);
-    rtnl_link_put(link);
-
     char *error = NULL;
+
     if (spec->tx_csum_off) {
         error = disable_tx_csum(ct, ifname);
     }
     if (!error) {
         error = disable_ipv6(ct, ifname);
     }
-    if (error) {
-        return error;
+    if (!error) {
+        char *where = xasprintf(" in %s", ct->path);
+        error = set_link_up(&ct->nl, ifname, where);
+        if (!error) {
+            error = set_link_up(&ct->nl, "lo", where);
+        }
+        free(where);
+    }
+    return error;
+}
+
+/* Gives the container end 'spec->container_ifname', which is up, its
+ * address: the MAC derived from it, <ip>/32, the gateway's neighbour entry
+ * and the routes.  None of it makes a link event in the cell. */
+static char *
+address_container(struct container *ct, const struct plumb_spec *spec)
+{
+    const char *ifname = spec->container_ifname;
+    char ip_s[INET_ADDRSTRLEN], gw_s[INET_ADDRSTRLEN];
+    format_ipv4(spec->ip, ip_s);
+    format_ipv4(spec->gateway, gw_s);
+
+    struct rtnl_link *link;
+    int err = nlconn_get_link(&ct->nl, ifname, &link);
+    if (err < 0) {
+        return nlconn_error(&ct->nl, err, "looking up %s in %s",
+                            ifname, ct->path);
+    }
+    int ifindex = rtnl_link_get_ifindex(link);
+
+    /* A veth takes a new MAC while up. */
+    struct rtnl_link *changes = rtnl_link_alloc();
+    if (!changes) {
+        out_of_memory();
+    }
+    struct nl_addr *mac = make_mac(spec->container_mac);
+    rtnl_link_set_addr(changes, mac);
+    nl_addr_put(mac);
+    err = change_link(&ct->nl, link, changes);
+    rtnl_link_put(changes);
+    rtnl_link_put(link);
+    if (err < 0) {
+        char mac_s[18];
+        format_mac(spec->container_mac, mac_s);
+        return nlconn_error(&ct->nl, err, "setting the MAC of %s in %s to %s",
+                            ifname, ct->path, mac_s);
     }
 
     /* <ip>/32. */
@@ -692,18 +708,6 @@ configure_container(struct container *ct, const struct plumb_spec *spec,
     if (err < 0) {
         return nlconn_error(&ct->nl, err, "adding address %s/32 to %s in %s",
                             ip_s, ifname, ct->path);
-    }
-
-    /* Up, then the neighbour entry and the routes (a route's device must
-     * be up). */
-    char *where = xasprintf(" in %s", ct->path);
-    error = set_link_up(&ct->nl, ifname, where);
-    if (!error) {
-        error = set_link_up(&ct->nl, "lo", where);
-    }
-    free(where);
-    if (error) {
-        return error;
     }
 
     struct rtnl_neigh *neigh = rtnl_neigh_alloc();
@@ -728,20 +732,21 @@ configure_container(struct container *ct, const struct plumb_spec *spec,
                             gw_s, ifname, ct->path);
     }
 
-    error = add_route(ct, spec, ifindex, spec->gateway, 32, 0, 0);
+    char *error = add_route(ct, spec, ifindex, spec->gateway, 32, 0, 0);
     if (!error) {
         error = add_route(ct, spec, ifindex, 0, 0, spec->gateway, spec->ip);
     }
     return error;
 }
 
-/* Creates and configures the veth pair described by 'spec' (see plumb.h).
+/* Creates the veth pair described by 'spec' and brings it up (see
+ * plumb.h).
  * Returns NULL on success, otherwise a malloc'd error, after deleting the
  * host end if this call created it (which deletes the peer too).  A host
  * end that already existed is left alone.  Restores the calling thread's
  * network namespace on every path. */
 char *
-plumb_add(const struct plumb_spec *spec)
+plumb_create(const struct plumb_spec *spec)
 {
     struct container ct;
     char *error;
@@ -772,25 +777,24 @@ plumb_add(const struct plumb_spec *spec)
         return error;
     }
 
-    /* The peer is created directly in the container's namespace under a
-     * temporary name derived from the (unique) host name, and renamed
-     * there: many containers want "eth0". */
-    char tmp_name[IFNAMSIZ];
-    snprintf(tmp_name, sizeof tmp_name, "t%s", spec->host_ifname);
-
-    /* The cell's ovs-vswitchd reconfigures all its bridges on every link
+    /* The peer is created directly in the container's namespace, under its
+     * final name (its uniqueness matters only there).
+     *
+     * The cell's ovs-vswitchd reconfigures all its bridges on every link
      * event in its namespace.  The host end makes two bursts of them: when
-     * it is created (and gets its alias) and when it goes up (and, the peer
-     * being up already, gets its carrier), which is last, just before the
-     * caller adds it to the bridge. */
-    error = create_veth(&host, spec, ct.nsfd, tmp_name);
+     * it is created (its alias and sysctls, written while it is down, make
+     * none, nor does anything in the container's namespace) and when it
+     * goes up (and, the peer being up already, gets its carrier).  It goes
+     * up here, before it is a port: ovs-vswitchd's userspace datapath
+     * would otherwise poll a down device and log errors. */
+    error = create_veth(&host, spec, ct.nsfd, spec->container_ifname);
     if (!error) {
         error = set_host_alias(&host, spec);
         if (!error) {
             error = write_host_sysctls(spec->host_ifname);
         }
         if (!error) {
-            error = configure_container(&ct, spec, tmp_name);
+            error = prepare_container(&ct, spec);
         }
         if (!error) {
             error = set_link_up(&host, spec->host_ifname, "");
@@ -806,6 +810,24 @@ plumb_add(const struct plumb_spec *spec)
 
     nlconn_close(&host);
     container_close(&ct);
+    return error;
+}
+
+/* Gives the container end made by plumb_create() its address (see
+ * plumb.h).  Returns NULL or a malloc'd error; on error, the caller deletes
+ * the pair with plumb_del_host().  Restores the calling thread's network
+ * namespace on every path. */
+char *
+plumb_address(const struct plumb_spec *spec)
+{
+    struct container ct;
+    char *error;
+
+    container_open(spec->netns_path, &ct, &error);
+    if (!error) {
+        error = address_container(&ct, spec);
+        container_close(&ct);
+    }
     return error;
 }
 

@@ -1,28 +1,35 @@
 /*
  * plumb: the container's veth, set up with libnl (no shelling out to 'ip').
  *
- * plumb_add() makes a veth pair in the current (cell) network namespace:
- * the host end 'host_ifname' (what OVS gets as a port) and a peer that is
- * moved into the container's namespace and renamed 'container_ifname'.
- * Inside the container:
+ * A veth pair: the host end 'host_ifname', in the current (cell) network
+ * namespace, is what OVS gets as a port; its peer is created directly in
+ * the container's namespace as 'container_ifname'.  It is made in two
+ * steps.
  *
- *     <ip>/32 on the interface, MAC derived from the IP, MTU 'mtu', up;
+ * plumb_create() makes the pair, before the container's address is known:
+ *
+ *     the host end gets its MAC, the MTU, IFLA_IFALIAS = 'alias' (the CNI
+ *         container id, so that DEL can tell the link is this container's),
+ *         the flags NOARP and PROMISC, rp_filter=1 and disable_ipv6=1;
+ *     the container end gets the MTU, with 'tx_csum_off' transmit checksum
+ *         offload off (userspace datapath), disable_ipv6=1;
+ *     both ends go up (the host end last), and loopback in the container
+ *         namespace too.
+ *
+ * plumb_address() then gives the container end, inside its namespace:
+ *
+ *     its MAC, derived from the IP, and <ip>/32;
  *     a permanent neighbour entry  169.254.0.1 -> CFNET_GATEWAY_MAC, so the
  *         container never needs ARP for its gateway;
- *     a link route to 169.254.0.1 and "default via 169.254.0.1 src <ip>";
- *     with 'tx_csum_off', transmit checksum offload off (userspace datapath).
+ *     a link route to 169.254.0.1 and "default via 169.254.0.1 src <ip>".
  *
- * The host end gets its MAC, the same MTU, IFLA_IFALIAS = 'alias' (the CNI
- * container id, so that DEL can tell the link is this container's), the
- * flags NOARP and PROMISC, rp_filter=1 and disable_ipv6=1, and is set up.
- * Loopback in the container namespace is brought up too.
- *
- * Order: the pair is created (the host end down), the host end gets its
- * alias and sysctls, the container side is configured, and the host end is
- * set up last.  The cell's ovs-vswitchd reconfigures its bridges on every
- * link event in its namespace; this way the host end makes two bursts of
- * them, at creation and when it goes up (its carrier comes up with it), and
- * the caller should add the port to the bridge right after plumb_add().
+ * Why two steps: the cell's ovs-vswitchd reconfigures its bridges on every
+ * link event in its namespace, and only plumb_create() makes any (two
+ * bursts: when the host end is created, and when it goes up and gets its
+ * carrier).  Made while the IPAM plugin works, the pair has ovs-vswitchd
+ * start its reconfiguration as early as possible, rather than just before
+ * the port's transaction; plumb_address() touches only the container's
+ * namespace.
  *
  * Every function is idempotent at its edges: deleting what is already gone
  * is success.  Errors are malloc'd messages that quote the kernel's reason
@@ -53,10 +60,15 @@ struct plumb_spec {
     bool tx_csum_off;               /* For datapath_type=netdev. */
 };
 
-/* Creates and configures everything described above.  On failure removes
- * whatever it created (the host end and, with it, the peer) and returns the
- * error. */
-char *plumb_add(const struct plumb_spec *) OVS_WARN_UNUSED_RESULT;
+/* Creates the pair and brings it up, as described above; needs every field
+ * of 'spec' but 'ip' and 'container_mac'.  On failure removes whatever it
+ * created (the host end and, with it, the peer) and returns the error. */
+char *plumb_create(const struct plumb_spec *) OVS_WARN_UNUSED_RESULT;
+
+/* Gives the container end made by plumb_create() its address, MAC,
+ * neighbour entry and routes.  On failure returns the error and leaves the
+ * pair for the caller to delete with plumb_del_host(). */
+char *plumb_address(const struct plumb_spec *) OVS_WARN_UNUSED_RESULT;
 
 /* Deletes the host-side link 'host_ifname' (deleting a veth end deletes its
  * peer) if it exists and, when 'alias' is nonnull, only if its ifalias

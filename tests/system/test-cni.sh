@@ -163,6 +163,44 @@ test_no_subnet_is_try_again() {
     expect_nothing_left early-1
     check "container namespace untouched" \
         test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+
+    # The same without the bridge (flowctl has not made it yet).
+    vsctl set open_vswitch . external_ids:cf-subnet="$CELL_SUBNET"
+    vsctl del-br br-cf
+    cni ADD early-2 "$ns" "$(sb_conf)"
+    expect_eq "$RC" 1 "exit code (no bridge)"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code (no bridge)"
+    check "message names the bridge: $OUT" \
+        grep -q 'bridge br-cf does not exist' <<<"$(jq -r .msg <<<"$OUT")"
+    expect_nothing_left early-2
+    check "container namespace untouched (no bridge)" \
+        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+}
+
+# A failure after the IPAM plugin has started, while the veth is made,
+# gives the address back and leaves nothing: here the container already has
+# an interface of the name CNI_IFNAME asks for.
+test_veth_failure_after_ipam_leaves_nothing() {
+    local ns
+    ns=$(sb_netns c1)
+    ip -n "${ns##*/}" link add eth0 type veth peer name other0
+    cni ADD clash-1 "$ns" "$(sb_conf)"
+    expect_eq "$RC" 1 "exit code"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
+    check "message names the veth and the kernel's reason: $OUT" \
+        grep -q "creating veth $(host_ifname clash-1).*exists" \
+        <<<"$(jq -r .msg <<<"$OUT")"
+    expect_nothing_left clash-1
+    check "the container's own eth0 is untouched" \
+        test "$(ip -n "${ns##*/}" -j link show eth0 \
+                | jq -r '.[0].link')" = other0
+    check "no other link in the container" \
+        test "$(ip -n "${ns##*/}" -j link | jq length)" = 3
+    # The plugin did reserve an address (host-local remembers the last one
+    # it handed out), and it was given back.
+    expect_eq "$(cat "$SB"/ipam/cf-net/last_reserved_ip.0)" 10.255.7.2 \
+        "the address IPAM handed out"
+    check "and gave back" test ! -e "$SB/ipam/cf-net/10.255.7.2"
 }
 
 # Bad input gets CNI error JSON naming the field, and leaves nothing.
@@ -321,9 +359,26 @@ test_add_twice_refused() {
     first_ip=$(jq -r '.ips[0].address' <<<"$OUT")
     cni ADD twice-1 "$ns" "$(sb_conf)"
     expect_eq "$RC" 1 "second ADD"
+    expect_eq "$(jq -r .code <<<"$OUT")" 100 "error code"
     check "says already: $OUT" grep -q already <<<"$(jq -r .msg <<<"$OUT")"
     expect_eq "$(vsctl get interface "$(host_ifname twice-1)" \
                  external_ids:cf-ip)" "\"${first_ip%/*}\"" "record kept"
+    check "address still reserved" \
+        grep -q "^twice-1" "$SB/ipam/cf-net/${first_ip%/*}"
+    check "veth kept" sb_cell ip link show "$(host_ifname twice-1)"
+
+    # Refused on the record alone too (its veth gone, e.g. deleted by
+    # hand), and the address stays reserved until DEL.  (ovs-vswitchd
+    # complains about the vanished device.)
+    SB_LOG_IGNORE="$(host_ifname twice-1)"
+    sb_cell ip link del "$(host_ifname twice-1)"
+    cni ADD twice-1 "$ns" "$(sb_conf)"
+    expect_eq "$RC" 1 "ADD over a record without its veth"
+    expect_eq "$(jq -r .code <<<"$OUT")" 100 "error code (record only)"
+    check "names the owner: $OUT" grep -q "owned by twice-1" \
+        <<<"$(jq -r .msg <<<"$OUT")"
+    check "address still reserved (record only)" \
+        grep -q "^twice-1" "$SB/ipam/cf-net/${first_ip%/*}"
 }
 
 # 50 ADDs in parallel: all succeed, distinct addresses and names; then 50

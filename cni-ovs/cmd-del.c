@@ -66,8 +66,8 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
     *out = NULL;
     cfnet_host_ifname(env->container_id, host_ifname);
 
-    /* The IPAM plugin starts up while we remove the port and the veth; it
-     * gets its config at the end (see cmd-add.c). */
+    /* The IPAM plugin starts up while we remove the port; it gets its
+     * config once the port is gone. */
     struct ipam_call *ipam = NULL;
     keep_error(&first, &first_code,
                ipam_start(nc, env->path, "DEL", &ipam, &c), c);
@@ -82,6 +82,20 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
     }
     keep_error(&first, &first_code, error, c);
 
+    /* The address, once the port is gone (no container record names it any
+     * more): the IPAM plugin releases it while the veth goes, which takes
+     * the kernel tens of milliseconds (RCU grace periods). */
+    if (ipam) {
+        json_t *config = ipam_config(nc, subnet ? subnet : ANY_SUBNET);
+        error = ipam_feed(ipam, config);
+        json_decref(config);
+        if (error) {
+            keep_error(&first, &first_code, error, 5);
+            ipam_abort(ipam);
+            ipam = NULL;
+        }
+    }
+
     /* The veth: the host end by name and owner, the container end by its
      * namespace (covers an ADD that died before naming the host end). */
     keep_error(&first, &first_code,
@@ -90,12 +104,9 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
     keep_error(&first, &first_code,
                plumb_del_container(env->netns, env->ifname), CODE_TRY_AGAIN);
 
-    /* The address. */
     if (ipam) {
-        json_t *config = ipam_config(nc, subnet ? subnet : ANY_SUBNET);
         keep_error(&first, &first_code,
-                   ipam_finish(ipam, config, NULL, &c), c);
-        json_decref(config);
+                   ipam_finish(ipam, NULL, NULL, &c), c);
     }
 
     celldb_close(db);

@@ -238,17 +238,17 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     }
     log_phase(env, start, "IPAM plugin started");
 
-    /* 3. The veth pair, and the IDL session, while the plugin works.
+    /* 3. The veth pair, then the IDL session, while the plugin works.
      * Making the pair sets off ovs-vswitchd's reconfiguration of its
      * bridges (it reconfigures on every link event in its namespace): the
      * sooner, the less of it is left when the port's transaction comes
      * (docs/performance.md has the figures). */
     struct plumb_spec spec;
     cmd_plumb_spec(env, nc, host_ifname, 0, mtu, &spec);
-    db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);
     char *plumb_error = plumb_create(&spec);
     plumbed = !plumb_error;
     log_phase(env, start, "veth made");
+    db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);
     if (plumb_error) {
         *code = CODE_TRY_AGAIN;
     } else {

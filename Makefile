@@ -59,8 +59,13 @@ LIBS = $(OVS_LIBS) -ljansson -lnl-route-3 -lnl-3
 # statically (all but the C library), which saves it the dynamic loader's
 # work on libcrypto and the rest, about 1.8 ms of every ADD and DEL
 # (docs/performance.md).  The archives come with the same -dev packages.
-CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic -lssl -lcrypto -lcap-ng -ljansson \
-           -lnl-route-3 -lnl-3 -Wl,-Bdynamic -latomic -lm -lpthread -lrt
+OVS_PRIVATE_LIBS = $(shell sed -n 's/^Libs.private: *//p' \
+                     $(OVS_BLD)/lib/libopenvswitch.pc 2>/dev/null)
+CNI_SYSTEM_LIBS := -latomic -lm -lpthread -lrt -ldl
+CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic \
+           $(filter-out $(CNI_SYSTEM_LIBS),-lssl -lcrypto -lcap-ng \
+                                           $(OVS_PRIVATE_LIBS)) \
+           -ljansson -lnl-route-3 -lnl-3 -Wl,-Bdynamic $(CNI_SYSTEM_LIBS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
 .PHONY: all deps ovs check check-unit check-system lint bench clean distclean

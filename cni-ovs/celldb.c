@@ -187,19 +187,36 @@ parse_string_map(const struct json *json, struct smap *map)
     return true;
 }
 
-/* Returns the rows of the result of operation 'i' in the "transact" reply
- * 'result', or NULL if it has none (an error, or not a select result). */
-static const struct json_array *
-select_rows(const struct json *result, size_t i)
+/* Stores the rows of the result of operation 'i' in the "transact" reply
+ * 'result' in '*rowsp'.  Returns NULL, or an error: the server's, quoted,
+ * if the operation failed. */
+static char *
+select_rows(const struct json *result, size_t i,
+            const struct json_array **rowsp)
 {
-    if (result->type != JSON_ARRAY || json_array(result)->n <= i) {
+    *rowsp = NULL;
+    if (result->type != JSON_ARRAY || json_array(result)->n <= i
+        || json_array(result)->elems[i]->type != JSON_OBJECT) {
+        return xstrdup("unexpected reply");
+    }
+    const struct shash *op = json_object(json_array(result)->elems[i]);
+    const struct json *rows = shash_find_data(op, "rows");
+    if (rows && rows->type == JSON_ARRAY) {
+        *rowsp = json_array(rows);
         return NULL;
     }
-    const struct json *op = json_array(result)->elems[i];
-    const struct json *rows = (op->type == JSON_OBJECT
-                               ? shash_find_data(json_object(op), "rows")
-                               : NULL);
-    return rows && rows->type == JSON_ARRAY ? json_array(rows) : NULL;
+    const struct json *error = shash_find_data(op, "error");
+    if (error) {
+        const struct json *details = shash_find_data(op, "details");
+        char *e = json_to_string(error, 0);
+        char *d = details ? json_to_string(details, 0) : NULL;
+        char *msg = xasprintf("server error %s%s%s", e, d ? ": " : "",
+                              d ? d : "");
+        free(e);
+        free(d);
+        return msg;
+    }
+    return xstrdup("unexpected reply");
 }
 
 /* Returns the string-to-string map column 'column' of 'row' (a JSON
@@ -218,11 +235,16 @@ parse_row_map(const struct json *row, const char *column, struct smap *map)
 static char *
 parse_settings(const struct json *result, struct celldb_settings *s)
 {
-    const struct json_array *ovs_rows = select_rows(result, 0);
-    const struct json_array *br_rows = select_rows(result, 1);
-    const struct json_array *iface_rows = select_rows(result, 2);
-    if (!ovs_rows || !br_rows || !iface_rows) {
-        return xstrdup("unexpected reply");
+    const struct json_array *ovs_rows, *br_rows, *iface_rows;
+    char *error = select_rows(result, 0, &ovs_rows);
+    if (!error) {
+        error = select_rows(result, 1, &br_rows);
+    }
+    if (!error) {
+        error = select_rows(result, 2, &iface_rows);
+    }
+    if (error) {
+        return error;
     }
     if (ovs_rows->n != 1) {
         return xasprintf("%"PRIuSIZE" Open_vSwitch rows, not 1 (is the "
@@ -302,7 +324,8 @@ celldb_read_settings(const char *remote, const char *bridge,
             break;
         }
         now = time_msec();
-        if (now >= deadline) {
+        if (now >= deadline || error == EAFNOSUPPORT || error == EINVAL) {
+            /* Out of time, or a remote that cannot work. */
             why = xstrdup(ovs_retval_to_string(error));
             goto out;
         }

@@ -3,10 +3,11 @@
  *
  * In order, each step undone in reverse if a later one fails:
  *
- *   1. read the cell's settings from the local OVSDB in one round trip
- *      (cf-subnet and cf-mtu, written by flowctl; an explicit "mtu" in the
- *      config wins), and refuse if the container's interface exists;
- *   2. start the IPAM plugin on an address in that subnet;
+ *   1. start the IPAM plugin's process, and read the cell's settings from
+ *      the local OVSDB in one round trip (cf-subnet and cf-mtu, written by
+ *      flowctl; an explicit "mtu" in the config wins); refuse if the
+ *      container's interface exists;
+ *   2. give the IPAM plugin its config: an address in that subnet;
  *   3. while it works, make the veth pair (plumb_create()) and open the IDL
  *      session; then give the container side the address (plumb_address());
  *   4. add the host end to the bridge, with the container record in the
@@ -36,6 +37,7 @@
 
 VLOG_DEFINE_THIS_MODULE(cmd_add);
 
+#define CODE_IO 5
 #define CODE_INVALID_CONFIG 7
 #define CODE_TRY_AGAIN 11
 #define CODE_ALREADY_EXISTS 100
@@ -195,6 +197,14 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     *out = NULL;
     cfnet_host_ifname(env->container_id, host_ifname);
 
+    /* The IPAM plugin's process starts first: a missing plugin is reported
+     * before anything else, and its runtime starts up (it waits for its
+     * config on stdin) while we read the cell. */
+    error = ipam_start(nc, env->path, "ADD", &ipam, code);
+    if (error) {
+        goto out;
+    }
+
     /* 1. The cell's settings: one round trip, so that the IPAM plugin and
      * the veth need not wait for the IDL session. */
     struct celldb_settings settings;
@@ -220,23 +230,20 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     }
     celldb_settings_destroy(&settings);
     if (error) {
-        goto out;
+        goto out;               /* The plugin is aborted, never fed. */
     }
     log_phase(env, start, "cell settings read");
 
-    /* 2. The address, from the IPAM plugin, which works while we go on. */
-    error = ipam_start(nc, env->path, "ADD", &ipam, code);
-    if (error) {
-        goto out;
-    }
+    /* 2. The address: the IPAM plugin gets its config and works while we
+     * go on. */
     json_t *ipam_conf = ipam_config(nc, subnet);
     error = ipam_feed(ipam, ipam_conf);
     json_decref(ipam_conf);
     if (error) {
-        *code = 5;
+        *code = CODE_IO;
         goto out;
     }
-    log_phase(env, start, "IPAM plugin started");
+    log_phase(env, start, "IPAM plugin fed");
 
     /* 3. The veth pair, then the IDL session, while the plugin works.
      * Making the pair sets off ovs-vswitchd's reconfiguration of its
@@ -245,14 +252,13 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
      * (docs/performance.md has the figures). */
     struct plumb_spec spec;
     cmd_plumb_spec(env, nc, host_ifname, 0, mtu, &spec);
-    char *plumb_error = plumb_create(&spec);
-    plumbed = !plumb_error;
-    log_phase(env, start, "veth made");
-    db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);
-    if (plumb_error) {
-        *code = CODE_TRY_AGAIN;
-    } else {
-        plumb_error = celldb_wait_ready(db, deadline, code);
+    int side_code = CODE_TRY_AGAIN;
+    char *side_error = plumb_create(&spec);
+    if (!side_error) {
+        plumbed = true;
+        log_phase(env, start, "veth made");
+        db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);
+        side_error = celldb_wait_ready(db, deadline, &side_code);
     }
 
     json_t *ipam_result = NULL;
@@ -261,13 +267,17 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     ipam = NULL;
     reserved = !error;
     log_phase(env, start, "IPAM plugin done");
-    if (plumb_error) {
-        /* The first failure is the one to report. */
+    if (side_error && !(error && ipam_code != CODE_TRY_AGAIN)) {
+        /* The veth or the IDL session failed.  That is the error to report
+         * unless the plugin failed for good (e.g. bad "ranges"), which
+         * trying again would not mend. */
         free(error);
         json_decref(ipam_result);
-        error = plumb_error;
+        error = side_error;
+        *code = side_code;
         goto out;
     } else if (error) {
+        free(side_error);
         *code = ipam_code;
         goto out;
     }

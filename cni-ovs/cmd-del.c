@@ -9,8 +9,10 @@
  * container never existed, when it is called twice, and after an ADD that
  * died half-way.
  *
- * When the OVSDB cannot be reached, the rest is still cleaned up and DEL
- * then fails with code 11, so that the caller retries the port.
+ * When the OVSDB cannot be reached, the veth is still removed, but the
+ * address is kept (flowctl may still have flows for it) and DEL fails with
+ * code 11, so that the caller retries: the retry removes the port and
+ * releases the address.
  */
 
 #include <config.h>
@@ -29,6 +31,7 @@
 
 VLOG_DEFINE_THIS_MODULE(cmd_del);
 
+#define CODE_IO 5
 #define CODE_TRY_AGAIN 11
 
 /* host-local releases by container id; any valid range will do when the
@@ -80,20 +83,26 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
         subnet = s ? xstrdup(s) : NULL;
         error = celldb_del_port(db, env->container_id, deadline, &c);
     }
+    bool port_gone = !error;
     keep_error(&first, &first_code, error, c);
 
-    /* The address, once the port is gone (no container record names it any
-     * more): the IPAM plugin releases it while the veth goes, which takes
-     * the kernel tens of milliseconds (RCU grace periods). */
-    if (ipam) {
+    /* The address, only once the port is gone: as long as a container
+     * record names the address, flowctl has flows for it, and another
+     * container must not get it.  (Otherwise DEL fails, and the runtime's
+     * retry releases it.)  The IPAM plugin releases it while the veth goes,
+     * which takes the kernel tens of milliseconds (RCU grace periods). */
+    if (ipam && port_gone) {
         json_t *config = ipam_config(nc, subnet ? subnet : ANY_SUBNET);
         error = ipam_feed(ipam, config);
         json_decref(config);
         if (error) {
-            keep_error(&first, &first_code, error, 5);
+            keep_error(&first, &first_code, error, CODE_IO);
             ipam_abort(ipam);
             ipam = NULL;
         }
+    } else if (ipam) {
+        ipam_abort(ipam);
+        ipam = NULL;
     }
 
     /* The veth: the host end by name and owner, the container end by its

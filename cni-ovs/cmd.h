@@ -14,10 +14,9 @@
 
 #include <stdint.h>
 
-struct celldb;
-struct smap;
 struct netconf;
 struct plumb_spec;
+struct smap;
 
 /* The CNI_* environment variables (pointers into the environment). */
 struct cni_env {

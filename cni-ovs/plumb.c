@@ -398,7 +398,7 @@ delete_link(struct nlconn *conn, const char *ifname, const char *where)
             : NULL);
 }
 
-/* ---- plumb_add() ---- */
+/* ---- plumb_create() and plumb_address() ---- */
 
 /* Creates the veth pair for 'spec' through 'host': host end
  * 'spec->host_ifname' in the current namespace, with its MAC, and peer
@@ -788,6 +788,18 @@ plumb_create(const struct plumb_spec *spec)
      * up here, before it is a port: ovs-vswitchd's userspace datapath
      * would otherwise poll a down device and log errors. */
     error = create_veth(&host, spec, ct.nsfd, spec->container_ifname);
+    if (error && host.kerr == EEXIST) {
+        /* Which name is taken?  Name the container's if it is that one. */
+        struct rtnl_link *link;
+        if (!nlconn_get_link(&ct.nl, spec->container_ifname, &link)) {
+            rtnl_link_put(link);
+            free(error);
+            error = xasprintf("creating veth %s: the container's network "
+                              "namespace %s already has an interface %s",
+                              spec->host_ifname, ct.path,
+                              spec->container_ifname);
+        }
+    }
     if (!error) {
         error = set_host_alias(&host, spec);
         if (!error) {

@@ -4,7 +4,7 @@
  * The result of ADD (cniVersion as in the config):
  *
  *   {"cniVersion":"1.0.0",
- *    "interfaces":[{"name":"<host veth>","mac":"aa:aa:.."},
+ *    "interfaces":[{"name":"<host veth>","mac":"aa:ab:.."},
  *                  {"name":"eth0","mac":"ee:ee:..","sandbox":"<netns>"}],
  *    "ips":[{"interface":1,"address":"10.255.7.2/32",
  *            "gateway":"169.254.0.1"}],

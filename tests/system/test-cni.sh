@@ -177,18 +177,20 @@ test_no_subnet_is_try_again() {
         test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
 }
 
-# A failure after the IPAM plugin has started, while the veth is made,
-# gives the address back and leaves nothing: here the container already has
-# an interface of the name CNI_IFNAME asks for.
-test_veth_failure_after_ipam_leaves_nothing() {
+# A failure after the IPAM plugin was fed gives the address back and
+# leaves nothing: while the veth is made (the container already has an
+# interface of the name CNI_IFNAME asks for), and after the plugin answered,
+# while the container side gets its address (a route the container
+# already has).
+test_failure_after_ipam_leaves_nothing() {
     local ns
     ns=$(sb_netns c1)
     ip -n "${ns##*/}" link add eth0 type veth peer name other0
     cni ADD clash-1 "$ns" "$(sb_conf)"
     expect_eq "$RC" 1 "exit code"
     expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
-    check "message names the veth and the kernel's reason: $OUT" \
-        grep -q "creating veth $(host_ifname clash-1).*exists" \
+    check "message names the container's eth0: $OUT" \
+        grep -q "namespace $ns already has an interface eth0" \
         <<<"$(jq -r .msg <<<"$OUT")"
     expect_nothing_left clash-1
     check "the container's own eth0 is untouched" \
@@ -201,6 +203,26 @@ test_veth_failure_after_ipam_leaves_nothing() {
     expect_eq "$(cat "$SB"/ipam/cf-net/last_reserved_ip.0)" 10.255.7.2 \
         "the address IPAM handed out"
     check "and gave back" test ! -e "$SB/ipam/cf-net/10.255.7.2"
+
+    # Now the veth is made and the plugin answers, but the gateway's route
+    # cannot be added: the container has one, over another interface.
+    local ns2
+    ns2=$(sb_netns c2)
+    ip -n "${ns2##*/}" link add other1 type veth peer name other2
+    ip -n "${ns2##*/}" link set other1 up
+    ip -n "${ns2##*/}" route add 169.254.0.1/32 dev other1
+    cni ADD clash-2 "$ns2" "$(sb_conf)"
+    expect_eq "$RC" 1 "exit code (route)"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code (route)"
+    check "message names the route: $OUT" \
+        grep -q "adding route 169.254.0.1/32 dev eth0" \
+        <<<"$(jq -r .msg <<<"$OUT")"
+    expect_nothing_left clash-2
+    check "the veth is gone from the container too" \
+        test "$(ip -n "${ns2##*/}" -j link | jq length)" = 3
+    expect_eq "$(cat "$SB"/ipam/cf-net/last_reserved_ip.0)" 10.255.7.3 \
+        "the address IPAM handed out (route)"
+    check "and gave back (route)" test ! -e "$SB/ipam/cf-net/10.255.7.3"
 }
 
 # Bad input gets CNI error JSON naming the field, and leaves nothing.
@@ -256,12 +278,36 @@ test_bad_input_names_field_and_leaves_nothing() {
 
 # An unreachable OVSDB is "try again later".
 test_unreachable_ovsdb_is_try_again() {
-    local ns
+    local ns nodb
     ns=$(sb_netns c1)
-    cni ADD nodb-1 "$ns" "$(sb_conf ".ovsdb = \"unix:$SB/nothing.sock\"")"
+    nodb=$(sb_conf ".ovsdb = \"unix:$SB/nothing.sock\"")
+    cni ADD nodb-1 "$ns" "$nodb"
     expect_eq "$RC" 1 "exit code"
     expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
     expect_nothing_left nodb-1
+
+    # DEL without the database removes the veth but keeps the address (the
+    # port, and flowctl's flows for it, are still there) and asks for a
+    # retry, which finishes the job.
+    local ns2 ip
+    ns2=$(sb_netns c2)
+    cni ADD nodb-2 "$ns2" "$(sb_conf)"
+    expect_eq "$RC" 0 "ADD (stderr: $ERR)"
+    ip=$(jq -r '.ips[0].address' <<<"$OUT")
+    ip=${ip%/*}
+    cni DEL nodb-2 "$ns2" "$nodb"
+    expect_eq "$RC" 1 "DEL without the database"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code (DEL)"
+    check "address still reserved" grep -q "^nodb-2" "$SB/ipam/cf-net/$ip"
+    check "port still there" vsctl get interface "$(host_ifname nodb-2)" name
+    if sb_cell ip link show "$(host_ifname nodb-2)" >/dev/null 2>&1; then
+        echo "veth still exists"; return 1
+    fi
+    # (ovs-vswitchd complains about the port's vanished device.)
+    SB_LOG_IGNORE="$(host_ifname nodb-2)"
+    cni DEL nodb-2 "$ns2" "$(sb_conf)"
+    expect_eq "$RC" 0 "DEL retried (out: $OUT)"
+    expect_nothing_left nodb-2
 }
 
 # install_timeout: ADD waits for flowctl's cf-installed=true and undoes
@@ -350,16 +396,29 @@ test_del_after_partial_add() {
 }
 
 # ADD twice for one container is refused and does not disturb the first.
+# The IPAM plugin is a wrapper around host-local that logs each command with
+# the size of its config: the refusal comes before the plugin gets one.
 test_add_twice_refused() {
     local ns
     ns=$(sb_netns c1)
-    cni ADD twice-1 "$ns" "$(sb_conf)"
+    cat > "$SB/cni-bin/logging-ipam" <<EOF2
+#!/bin/sh
+input=\$(cat)
+echo "\$CNI_COMMAND \${#input}" >> "$SB/ipam.log"
+printf '%s' "\$input" | exec /usr/lib/cni/host-local
+EOF2
+    chmod +x "$SB/cni-bin/logging-ipam"
+    local conf
+    conf=$(sb_conf '.ipam.type = "logging-ipam"')
+    cni ADD twice-1 "$ns" "$conf"
     expect_eq "$RC" 0 "first ADD (stderr: $ERR)"
     local first_ip
     first_ip=$(jq -r '.ips[0].address' <<<"$OUT")
-    cni ADD twice-1 "$ns" "$(sb_conf)"
+    cni ADD twice-1 "$ns" "$conf"
     expect_eq "$RC" 1 "second ADD"
     expect_eq "$(jq -r .code <<<"$OUT")" 100 "error code"
+    expect_eq "$(awk '$2 > 0' "$SB/ipam.log" | wc -l)" 1 \
+        "IPAM commands with a config (the first ADD only)"
     check "says already: $OUT" grep -q already <<<"$(jq -r .msg <<<"$OUT")"
     expect_eq "$(vsctl get interface "$(host_ifname twice-1)" \
                  external_ids:cf-ip)" "\"${first_ip%/*}\"" "record kept"
@@ -372,13 +431,15 @@ test_add_twice_refused() {
     # complains about the vanished device.)
     SB_LOG_IGNORE="$(host_ifname twice-1)"
     sb_cell ip link del "$(host_ifname twice-1)"
-    cni ADD twice-1 "$ns" "$(sb_conf)"
+    cni ADD twice-1 "$ns" "$conf"
     expect_eq "$RC" 1 "ADD over a record without its veth"
     expect_eq "$(jq -r .code <<<"$OUT")" 100 "error code (record only)"
     check "names the owner: $OUT" grep -q "owned by twice-1" \
         <<<"$(jq -r .msg <<<"$OUT")"
     check "address still reserved (record only)" \
         grep -q "^twice-1" "$SB/ipam/cf-net/${first_ip%/*}"
+    expect_eq "$(awk '$2 > 0' "$SB/ipam.log" | wc -l)" 1 \
+        "IPAM commands with a config (record only)"
 }
 
 # 50 ADDs in parallel: all succeed, distinct addresses and names; then 50

@@ -150,31 +150,31 @@ test_mtu_override() {
                  | jq -r '.[0].mtu')" 1300 "host MTU"
 }
 
-# Without cf-subnet (flowctl has no lease yet): code 11, nothing made.
+# expect_refused_early HANDLE NS PATTERN: ADD of HANDLE in NS failed with
+# code 11, a message matching PATTERN, and made nothing.
+expect_refused_early() {
+    local handle=$1 ns=$2 pattern=$3
+    cni ADD "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 1 "exit code ($handle)"
+    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code ($handle)"
+    check "message matches '$pattern': $OUT" \
+        grep -q "$pattern" <<<"$(jq -r .msg <<<"$OUT")"
+    expect_nothing_left "$handle"
+    check "container namespace untouched ($handle)" \
+        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+}
+
+# Without cf-subnet (flowctl has no lease yet), or without the bridge
+# (flowctl has not made it yet): code 11, nothing made.
 test_no_subnet_is_try_again() {
     local ns
     ns=$(sb_netns c1)
     vsctl remove open_vswitch . external_ids cf-subnet
-    cni ADD early-1 "$ns" "$(sb_conf)"
-    expect_eq "$RC" 1 "exit code"
-    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
-    check "message says there is no subnet: $OUT" \
-        grep -q 'cf-subnet' <<<"$(jq -r .msg <<<"$OUT")"
-    expect_nothing_left early-1
-    check "container namespace untouched" \
-        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+    expect_refused_early early-1 "$ns" 'cf-subnet'
 
-    # The same without the bridge (flowctl has not made it yet).
     vsctl set open_vswitch . external_ids:cf-subnet="$CELL_SUBNET"
     vsctl del-br br-cf
-    cni ADD early-2 "$ns" "$(sb_conf)"
-    expect_eq "$RC" 1 "exit code (no bridge)"
-    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code (no bridge)"
-    check "message names the bridge: $OUT" \
-        grep -q 'bridge br-cf does not exist' <<<"$(jq -r .msg <<<"$OUT")"
-    expect_nothing_left early-2
-    check "container namespace untouched (no bridge)" \
-        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+    expect_refused_early early-2 "$ns" 'bridge br-cf does not exist'
 }
 
 # A failure after the IPAM plugin was fed gives the address back and

@@ -16,25 +16,38 @@
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
 #include "packets.h"
 #include "pipeline.h"
 #include "smap.h"
-#include "sset.h"
 #include "util.h"
+#include "uuid.h"
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(cell);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* Per container: which put carried its flows, and whether the installed
- * mark is written. */
-struct installed {
-    struct hmap_node node;              /* By hash of 'handle'. */
-    char *handle;
-    uint64_t seqno;                     /* 0 = not yet in a put. */
+
+/* The containers whose flows one desired table holds: each by its
+ * Interface row and the OpenFlow port its flows match on.  A row that is
+ * deleted and made again (DEL and a new ADD of the same handle), or whose
+ * port changes, is another container as far as these sets go.  Hashed by
+ * the row's UUID. */
+struct carried {
+    struct hmap_node node;
+    struct uuid iface;
+    uint32_t ofport;
+};
+
+/* A put that OVS has not acknowledged yet, and the containers its table
+ * held. */
+struct put_record {
+    struct ovs_list node;               /* In cell's 'puts', oldest first. */
+    uint64_t seqno;
+    struct hmap carried;                /* "struct carried"s. */
 };
 
 struct cell {
@@ -48,10 +61,21 @@ struct cell {
     uint32_t tunnel_ofport;
     unsigned int last_seqno;            /* IDL seqno of the last rebuild. */
     uint64_t model_digest;              /* model_digest() of it. */
+
+    /* cf-installed accounting (see cell_note_desired()): the containers of
+     * the desired table last computed, those of each put in flight, and
+     * those of the last put OVS acknowledged. */
+    struct hmap desired;                /* "struct carried"s. */
+    struct ovs_list puts;               /* "struct put_record"s. */
+    struct hmap acked;                  /* "struct carried"s... */
+    uint64_t acked_seqno;               /* ...of this put. */
+    uint64_t acked_gen;                 /* Bumped when 'acked' changes. */
     unsigned int marked_idl_seqno;      /* State cell_mark_installed() */
-    uint64_t marked_acked_seqno;        /* last worked from. */
-    struct hmap installed;              /* "struct installed"s. */
+    uint64_t marked_acked_gen;          /* last worked from. */
 };
+
+static void carried_clear(struct hmap *);
+static void put_record_destroy(struct put_record *);
 
 void
 cell_register_idl(struct ovsdb_idl *idl)
@@ -96,7 +120,9 @@ cell_create(struct ovsdb_idl *idl, const struct flowctl_config *cfg,
     cell->cfg = cfg;
     cell->mtu = mtu;
     snprintf(cell->mtu_s, sizeof cell->mtu_s, "%u", mtu);
-    hmap_init(&cell->installed);
+    hmap_init(&cell->desired);
+    ovs_list_init(&cell->puts);
+    hmap_init(&cell->acked);
     if (cfg->cell.subnet.plen) {
         cell_set_subnet(cell, &cfg->cell.subnet);
     }
@@ -115,12 +141,14 @@ void
 cell_destroy(struct cell *cell)
 {
     if (cell) {
-        struct installed *in;
-        HMAP_FOR_EACH_POP (in, node, &cell->installed) {
-            free(in->handle);
-            free(in);
+        struct put_record *put;
+        LIST_FOR_EACH_POP (put, node, &cell->puts) {
+            put_record_destroy(put);
         }
-        hmap_destroy(&cell->installed);
+        carried_clear(&cell->desired);
+        hmap_destroy(&cell->desired);
+        carried_clear(&cell->acked);
+        hmap_destroy(&cell->acked);
         free(cell);
     }
 }
@@ -138,18 +166,67 @@ find_bridge(const struct cell *cell)
     return NULL;
 }
 
-static struct installed *
-find_installed(const struct cell *cell, const char *handle)
+static void
+carried_clear(struct hmap *set)
 {
-    struct installed *in;
+    struct carried *c;
+    HMAP_FOR_EACH_POP (c, node, set) {
+        free(c);
+    }
+}
 
-    HMAP_FOR_EACH_WITH_HASH (in, node, hash_string(handle, 0),
-                             &cell->installed) {
-        if (!strcmp(in->handle, handle)) {
-            return in;
+static void
+carried_add(struct hmap *set, const struct uuid *iface, uint32_t ofport)
+{
+    struct carried *c = xmalloc(sizeof *c);
+    c->iface = *iface;
+    c->ofport = ofport;
+    hmap_insert(set, &c->node, uuid_hash(iface));
+}
+
+/* Moves the contents of 'src' into 'dst' (cleared first), leaving 'src'
+ * empty. */
+static void
+carried_move(struct hmap *dst, struct hmap *src)
+{
+    carried_clear(dst);
+    hmap_swap(dst, src);
+}
+
+/* Replaces 'dst''s contents with a copy of 'src''s. */
+static void
+carried_copy(struct hmap *dst, const struct hmap *src)
+{
+    const struct carried *c;
+
+    carried_clear(dst);
+    HMAP_FOR_EACH (c, node, src) {
+        carried_add(dst, &c->iface, c->ofport);
+    }
+}
+
+/* Does 'set' hold the container on Interface row 'iface' with port
+ * 'ofport'? */
+static bool
+carried_contains(const struct hmap *set, const struct uuid *iface,
+                 uint32_t ofport)
+{
+    const struct carried *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, uuid_hash(iface), set) {
+        if (uuid_equals(&c->iface, iface) && c->ofport == ofport) {
+            return true;
         }
     }
-    return NULL;
+    return false;
+}
+
+static void
+put_record_destroy(struct put_record *put)
+{
+    carried_clear(&put->carried);
+    hmap_destroy(&put->carried);
+    free(put);
 }
 
 /* Creates the bridge with its gateway port. */
@@ -348,6 +425,7 @@ rebuild_model(struct cell *cell, struct model *model)
                 continue;
             }
             c = model_add_container(model, handle, ofport);
+            c->iface = iface->header_.uuid;
             if (!fill_container(model, c, iface)) {
                 model_remove_container(model, c);
             }
@@ -366,6 +444,7 @@ static uint32_t
 container_hash(const struct model_container *c, uint32_t basis)
 {
     uint32_t h = hash_string(c->handle, basis);
+    h = hash_bytes(&c->iface, sizeof c->iface, h);
     h = hash_int(c->ofport, h);
     h = hash_int(c->ip, h);
     h = hash_bytes(c->mac, sizeof c->mac, h);
@@ -446,21 +525,62 @@ cell_gateway_ofport(const struct cell *cell)
 }
 
 void
-cell_note_put(struct cell *cell, const struct model *model, uint64_t seqno)
+cell_note_desired(struct cell *cell, const struct model *model)
 {
     const struct model_container *c;
 
+    carried_clear(&cell->desired);
     HMAP_FOR_EACH (c, node, &model->containers) {
-        struct installed *in = find_installed(cell, c->handle);
-        if (!in) {
-            in = xzalloc(sizeof *in);
-            in->handle = xstrdup(c->handle);
-            hmap_insert(&cell->installed, &in->node,
-                        hash_string(c->handle, 0));
+        carried_add(&cell->desired, &c->iface, c->ofport);
+    }
+}
+
+void
+cell_note_put(struct cell *cell, uint64_t seqno)
+{
+    if (seqno <= cell->acked_seqno) {
+        /* Nothing was sent: the switch has this very table already, under
+         * the sequence number it acknowledged last. */
+        carried_copy(&cell->acked, &cell->desired);
+        cell->acked_seqno = seqno;
+        cell->acked_gen++;
+        return;
+    }
+
+    struct put_record *put = NULL;
+    if (!ovs_list_is_empty(&cell->puts)) {
+        put = CONTAINER_OF(ovs_list_back(&cell->puts), struct put_record,
+                           node);
+    }
+    if (!put || put->seqno != seqno) {
+        put = xmalloc(sizeof *put);
+        put->seqno = seqno;
+        hmap_init(&put->carried);
+        ovs_list_push_back(&cell->puts, &put->node);
+    }
+    carried_copy(&put->carried, &cell->desired);
+}
+
+/* Takes in the switch's acknowledgment of every put up to 'acked_seqno':
+ * the acknowledged put's containers become the installed ones; those of
+ * earlier puts, acknowledged or lost (a rejected bundle, a reconnection),
+ * are forgotten, since the acknowledged table replaced theirs. */
+static void
+take_acks(struct cell *cell, uint64_t acked_seqno)
+{
+    struct put_record *put;
+
+    LIST_FOR_EACH_SAFE (put, node, &cell->puts) {
+        if (put->seqno > acked_seqno) {
+            break;
         }
-        if (!in->seqno) {
-            in->seqno = seqno;
+        ovs_list_remove(&put->node);
+        if (put->seqno == acked_seqno) {
+            carried_move(&cell->acked, &put->carried);
+            cell->acked_seqno = acked_seqno;
+            cell->acked_gen++;
         }
+        put_record_destroy(put);
     }
 }
 
@@ -468,53 +588,43 @@ void
 cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
                     uint64_t acked_seqno)
 {
-    const struct ovsrec_bridge *br = find_bridge(cell);
-    unsigned int idl_seqno = ovsdb_idl_get_seqno(cell->idl);
+    take_acks(cell, acked_seqno);
 
     /* Nothing to do unless the database or the acknowledgments moved:
      * this runs on every iteration of the main loop. */
+    const struct ovsrec_bridge *br = find_bridge(cell);
+    unsigned int idl_seqno = ovsdb_idl_get_seqno(cell->idl);
     if (!br || !txn || (idl_seqno == cell->marked_idl_seqno
-                        && acked_seqno == cell->marked_acked_seqno)) {
+                        && cell->acked_gen == cell->marked_acked_gen)) {
         return;
     }
     cell->marked_idl_seqno = idl_seqno;
-    cell->marked_acked_seqno = acked_seqno;
+    cell->marked_acked_gen = cell->acked_gen;
 
-    struct sset present = SSET_INITIALIZER(&present);
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct ovsrec_port *port = br->ports[i];
         for (size_t j = 0; j < port->n_interfaces; j++) {
             const struct ovsrec_interface *iface = port->interfaces[j];
             const char *handle = smap_get(&iface->external_ids,
                                           CFNET_KEY_HANDLE);
-            if (!handle) {
+            int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
+            if (!handle || ofport <= 0 || ofport > UINT32_MAX
+                || smap_get_bool(&iface->external_ids, CFNET_KEY_INSTALLED,
+                                 false)) {
                 continue;
             }
-            sset_add(&present, handle);
-            if (smap_get_bool(&iface->external_ids, CFNET_KEY_INSTALLED,
-                              false)) {
-                continue;
-            }
-            const struct installed *in = find_installed(cell, handle);
-            if (in && in->seqno && in->seqno <= acked_seqno) {
+            if (carried_contains(&cell->acked, &iface->header_.uuid,
+                                 ofport)) {
                 ovsrec_interface_update_external_ids_setkey(
                     iface, CFNET_KEY_INSTALLED, "true");
-                VLOG_DBG("%s (%s): flows installed", handle, iface->name);
+                VLOG_DBG("%s (%s): flows installed by put %"PRIu64, handle,
+                         iface->name, cell->acked_seqno);
+            } else {
+                VLOG_DBG("%s (%s): flows not installed yet", handle,
+                         iface->name);
             }
         }
     }
-
-    /* Forget containers that are gone once their last put is in. */
-    struct installed *in;
-    HMAP_FOR_EACH_SAFE (in, node, &cell->installed) {
-        if (!sset_contains(&present, in->handle)
-            && in->seqno && in->seqno <= acked_seqno) {
-            hmap_remove(&cell->installed, &in->node);
-            free(in->handle);
-            free(in);
-        }
-    }
-    sset_destroy(&present);
 }
 
 size_t
@@ -559,6 +669,28 @@ cell_end_flow_restore_wait(struct cell *cell, struct ovsdb_idl_txn *txn)
     }
 }
 
+/* Appends to 'ds' where container 'c''s flows are: "installed (put N)"
+ * when the last put OVS acknowledged held them, else "in put N" for the
+ * latest put in flight that holds them, else "not put yet". */
+static void
+format_flow_state(const struct cell *cell, const struct model_container *c,
+                  struct ds *ds)
+{
+    if (carried_contains(&cell->acked, &c->iface, c->ofport)) {
+        ds_put_format(ds, "installed (put %"PRIu64")", cell->acked_seqno);
+        return;
+    }
+
+    const struct put_record *put;
+    LIST_FOR_EACH_REVERSE (put, node, &cell->puts) {
+        if (carried_contains(&put->carried, &c->iface, c->ofport)) {
+            ds_put_format(ds, "in put %"PRIu64, put->seqno);
+            return;
+        }
+    }
+    ds_put_cstr(ds, "not put yet");
+}
+
 void
 cell_format(const struct cell *cell, const struct model *model,
             struct ds *ds)
@@ -573,13 +705,13 @@ cell_format(const struct cell *cell, const struct model *model,
     HMAP_FOR_EACH (c, node, &model->containers) {
         struct pipeline_ruleset_info info;
         pipeline_container_ruleset(model, c->ofport, &info);
-        const struct installed *in = find_installed(cell, c->handle);
         ds_put_format(ds, "  %s ofport %"PRIu32" ip "IP_FMT" ruleset %"PRIu32
                       " (%"PRIuSIZE" rules%s) port mappings %"PRIuSIZE
-                      " put %"PRIu64"\n", c->handle, c->ofport,
+                      " flows ", c->handle, c->ofport,
                       IP_ARGS(htonl(c->ip)), info.ruleset,
                       c->netout ? c->netout->parsed.n_netout_rules : 0,
-                      c->staging ? ", staging" : "", c->n_port_mappings,
-                      in ? in->seqno : 0);
+                      c->staging ? ", staging" : "", c->n_port_mappings);
+        format_flow_state(cell, c, ds);
+        ds_put_char(ds, '\n');
     }
 }

@@ -59,12 +59,28 @@ bool cell_published_subnet(const struct cell *, struct model_cidr *subnet);
 /* The gateway port's OpenFlow port number, or 0 until vswitchd has one. */
 uint32_t cell_gateway_ofport(const struct cell *);
 
-/* Records that the put with sequence number 'seqno' carried the flows of
- * every container currently in 'model' that has none recorded yet. */
-void cell_note_put(struct cell *, const struct model *, uint64_t seqno);
+/* cf-installed accounting.  cf-installed=true on a container's Interface
+ * row says that OVS has acknowledged a table holding the container's
+ * flows, so that cni-ovs ADD, which waits for it, returns only once the
+ * container's traffic flows.  Each desired table's containers (each by its
+ * Interface row and OpenFlow port) are recorded with it; the put that sends
+ * the table records them under its sequence number; the acknowledgment of
+ * that put marks exactly them.  A container that appears while a put is in
+ * flight waits for a later put; one deleted (or made again under the same
+ * handle) meanwhile is never marked for the old row's flows.  As OVN's
+ * ofctrl-seqno and if-status do.
+ *
+ * Call cell_note_desired() whenever the desired table is computed from
+ * 'model', cell_note_put() with the sequence number each ofctrl_put() of
+ * that table returns (also when it sent nothing), and
+ * cell_mark_installed() on every iteration with ofctrl_acked_seqno(). */
+void cell_note_desired(struct cell *, const struct model *);
+void cell_note_put(struct cell *, uint64_t seqno);
 
-/* Marks installed, in 'txn', every container whose put OVS has
- * acknowledged ('acked_seqno'). */
+/* Marks installed, in 'txn', every container whose Interface row and port
+ * were in the table of the put OVS acknowledged last ('acked_seqno'), and
+ * forgets earlier puts.  With a null 'txn' it only takes the
+ * acknowledgment in; the marks follow with the next transaction. */
 void cell_mark_installed(struct cell *, struct ovsdb_idl_txn *txn,
                          uint64_t acked_seqno);
 

@@ -535,6 +535,7 @@ run_flows(struct flowctl *fc)
     if (fc->recompute && fc->model.cell.gateway_ofport && fc->have_subnet) {
         long long int start = time_msec();
         pipeline_compute(&fc->model, &fc->desired);
+        cell_note_desired(fc->cell, &fc->model);
         fc->last_recompute_ms = time_msec() - start;
         fc->recompute = false;
         fc->put_pending = true;
@@ -555,7 +556,7 @@ run_flows(struct flowctl *fc)
     if (fc->put_pending && ofctrl_can_put(fc->ofctrl)) {
         bool replace = ofctrl_needs_put(fc->ofctrl);
         uint64_t seqno = ofctrl_put(fc->ofctrl, &fc->desired);
-        cell_note_put(fc->cell, &fc->model, seqno);
+        cell_note_put(fc->cell, seqno);
         if (replace) {
             fc->replace_seqno = seqno;
         }

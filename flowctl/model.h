@@ -15,6 +15,7 @@
 
 #include "cf-types.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/uuid.h"
 
 /* A CIDR, host byte order. */
 struct model_cidr {
@@ -83,6 +84,9 @@ struct model_rules {
 struct model_container {
     struct hmap_node node;              /* In .containers., by ofport. */
     char *handle;
+    struct uuid iface;                  /* Its OVSDB Interface row (where
+                                         * cf-installed goes); all-zero in
+                                         * models built by hand. */
     uint32_t ofport;
     uint32_t ip;                        /* Host byte order. */
     uint8_t mac[6];

@@ -151,7 +151,7 @@ gen_network(uint32_t *s, struct cf_ip_range *r)
     } else if (kind < 13) {
         /* An aligned block, /20 to /28. */
         unsigned int plen = 20 + rnd(s) % 9;
-        uint32_t mask = UINT32_MAX << (32 - plen);
+        uint32_t mask = ipv4_prefix_mask(plen);
         r->start = base & mask;
         r->end = r->start | ~mask;
     } else {

@@ -25,6 +25,7 @@
 
 #include "celldb.h"
 #include "cfnet.h"
+#include "ipv4.h"
 #include "cmd.h"
 #include "ipam.h"
 #include "netconf.h"
@@ -51,8 +52,7 @@ cmd_read_cell(const struct smap *cell_ids, const struct netconf *nc,
 {
     const char *subnet = (cell_ids
                           ? smap_get(cell_ids, CFNET_KEY_SUBNET) : NULL);
-    uint32_t net;
-    unsigned int plen;
+    struct ipv4_cidr net;
 
     if (!subnet) {
         *code = CODE_TRY_AGAIN;
@@ -60,7 +60,7 @@ cmd_read_cell(const struct smap *cell_ids, const struct netconf *nc,
                          "external_ids:%s is not set; flowctl writes it once "
                          "it has a lease)", CFNET_KEY_SUBNET);
     }
-    if (!cfnet_parse_cidr(subnet, &net, &plen) || plen > 30) {
+    if (!ipv4_parse_cidr(subnet, &net) || net.plen > 30) {
         *code = CODE_TRY_AGAIN;
         return xasprintf("Open_vSwitch external_ids:%s: \"%s\" is not an "
                          "IPv4 subnet of /30 or larger", CFNET_KEY_SUBNET,
@@ -104,9 +104,9 @@ build_record(const struct cni_env *env, const struct netconf *nc,
              uint32_t ip, const uint8_t mac[6], struct smap *ids)
 {
     const struct cf_metadata *md = &nc->metadata;
-    char ip_s[16], mac_s[18];
+    char ip_s[IPV4_ADDR_LEN], mac_s[18];
 
-    cf_ip_format(ip, ip_s);
+    ipv4_format(ip, ip_s);
     cfnet_mac_format(mac, mac_s);
 
     smap_add(ids, CFNET_KEY_HANDLE, env->container_id);

@@ -14,6 +14,7 @@
 #include "celldb.h"
 #include "cf-record.h"
 #include "cfnet.h"
+#include "ipv4.h"
 #include "cmd.h"
 #include "ipam.h"
 #include "netconf.h"
@@ -75,8 +76,8 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
     const struct smap *ids = celldb_get_iface_ids(db);
     const char *owner = ids ? smap_get(ids, CFNET_KEY_HANDLE) : NULL;
     const char *rec_ip = ids ? smap_get(ids, CFNET_KEY_IP) : NULL;
-    char ip_s[16];
-    cf_ip_format(ip, ip_s);
+    char ip_s[IPV4_ADDR_LEN];
+    ipv4_format(ip, ip_s);
     if (!owner || strcmp(owner, env->container_id)) {
         *code = CODE_MISMATCH;
         error = xasprintf("port %s for container %s is missing from bridge "

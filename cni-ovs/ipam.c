@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipv4.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
@@ -681,20 +682,14 @@ ipam_exec(const struct netconf *nc, const char *cni_path,
 static bool
 parse_ipv4(const char *address, uint32_t *ip)
 {
-    char buf[INET_ADDRSTRLEN];
+    char buf[IPV4_ADDR_LEN];
     size_t len = strcspn(address, "/");
     if (len >= sizeof buf) {
         return false;
     }
     memcpy(buf, address, len);
     buf[len] = '\0';
-
-    struct in_addr in;
-    if (inet_pton(AF_INET, buf, &in) != 1) {
-        return false;
-    }
-    *ip = ntohl(in.s_addr);
-    return true;
+    return ipv4_parse(buf, ip);
 }
 
 /* Stores the first IPv4 address of IPAM result 'result' in '*ip' (host

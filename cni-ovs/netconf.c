@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipv4.h"
 #include "jparse.h"
 #include "util.h"
 
@@ -275,7 +276,7 @@ parse_dns_servers(struct jparse *jp, struct netconf *nc)
         uint32_t ip;
         if (!json_is_string(elem)) {
             jparse_error(jp, path, NULL, "must be a string");
-        } else if (!cf_ip_parse(json_string_value(elem), &ip)) {
+        } else if (!ipv4_parse(json_string_value(elem), &ip)) {
             jparse_error(jp, path, NULL, "not an IPv4 address");
         } else {
             nc->dns_servers[nc->n_dns_servers++] = json_string_value(elem);

@@ -37,6 +37,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "cfnet.h"
+#include "ipv4.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -325,20 +327,6 @@ make_mac(const uint8_t mac[6])
     return addr;
 }
 
-static void
-format_ipv4(uint32_t ip, char buf[INET_ADDRSTRLEN])
-{
-    uint32_t nip = htonl(ip);
-    inet_ntop(AF_INET, &nip, buf, INET_ADDRSTRLEN);
-}
-
-static void
-format_mac(const uint8_t mac[6], char buf[18])
-{
-    snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
-             mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-}
-
 /* Applies 'changes' to existing link 'link' through 'conn'.  Returns 0 or a
  * negative NLE_* code. */
 static int
@@ -614,9 +602,9 @@ add_route(struct container *ct, const struct plumb_spec *spec, int ifindex,
     int err = rtnl_route_add(ct->nl.sk, route, NLM_F_CREATE | NLM_F_EXCL);
     rtnl_route_put(route);
     if (err < 0) {
-        char dst_s[INET_ADDRSTRLEN], gw_s[INET_ADDRSTRLEN];
-        format_ipv4(dst, dst_s);
-        format_ipv4(gateway, gw_s);
+        char dst_s[IPV4_ADDR_LEN], gw_s[IPV4_ADDR_LEN];
+        ipv4_format(dst, dst_s);
+        ipv4_format(gateway, gw_s);
         return nlconn_error(&ct->nl, err,
                             "adding route %s/%u%s%s dev %s in %s",
                             dst_s, plen, gateway ? " via " : "",
@@ -660,9 +648,9 @@ static char *
 address_container(struct container *ct, const struct plumb_spec *spec)
 {
     const char *ifname = spec->container_ifname;
-    char ip_s[INET_ADDRSTRLEN], gw_s[INET_ADDRSTRLEN];
-    format_ipv4(spec->ip, ip_s);
-    format_ipv4(spec->gateway, gw_s);
+    char ip_s[IPV4_ADDR_LEN], gw_s[IPV4_ADDR_LEN];
+    ipv4_format(spec->ip, ip_s);
+    ipv4_format(spec->gateway, gw_s);
 
     struct rtnl_link *link;
     int err = nlconn_get_link(&ct->nl, ifname, &link);
@@ -685,7 +673,7 @@ address_container(struct container *ct, const struct plumb_spec *spec)
     rtnl_link_put(link);
     if (err < 0) {
         char mac_s[18];
-        format_mac(spec->container_mac, mac_s);
+        cfnet_mac_format(spec->container_mac, mac_s);
         return nlconn_error(&ct->nl, err, "setting the MAC of %s in %s to %s",
                             ifname, ct->path, mac_s);
     }
@@ -973,9 +961,9 @@ check_link(struct rtnl_link *link, const struct plumb_spec *spec,
     if (!mac || nl_addr_get_len(mac) != 6
         || memcmp(nl_addr_get_binary_addr(mac), spec->container_mac, 6)) {
         char want[18], have[18] = "none";
-        format_mac(spec->container_mac, want);
+        cfnet_mac_format(spec->container_mac, want);
         if (mac && nl_addr_get_len(mac) == 6) {
-            format_mac(nl_addr_get_binary_addr(mac), have);
+            cfnet_mac_format(nl_addr_get_binary_addr(mac), have);
         }
         return xasprintf("%s in %s has MAC %s, expected %s",
                          ifname, path, have, want);
@@ -1021,9 +1009,9 @@ plumb_check(const struct plumb_spec *spec)
         goto out;
     }
 
-    char ip_s[INET_ADDRSTRLEN], gw_s[INET_ADDRSTRLEN];
-    format_ipv4(spec->ip, ip_s);
-    format_ipv4(spec->gateway, gw_s);
+    char ip_s[IPV4_ADDR_LEN], gw_s[IPV4_ADDR_LEN];
+    ipv4_format(spec->ip, ip_s);
+    ipv4_format(spec->gateway, gw_s);
 
     struct nl_cache *cache;
     nlconn_reset(&ct.nl);

@@ -14,6 +14,7 @@
 
 #include "cf-record.h"
 #include "cfnet.h"
+#include "ipv4.h"
 #include "jparse.h"
 #include "util.h"
 
@@ -28,9 +29,9 @@ static char *output(json_t *);
 char *
 cni_result_to_json(const struct cni_result *r)
 {
-    char ip[16], gateway[16];
-    cf_ip_format(r->ip, ip);
-    cf_ip_format(r->gateway, gateway);
+    char ip[IPV4_ADDR_LEN], gateway[IPV4_ADDR_LEN];
+    ipv4_format(r->ip, ip);
+    ipv4_format(r->gateway, gateway);
 
     json_t *interfaces = jparse_pack(
         "[o, o]",

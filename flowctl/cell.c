@@ -54,7 +54,7 @@ struct cell {
     struct ovsdb_idl *idl;
     const struct flowctl_config *cfg;
     unsigned int mtu;
-    char subnet[32];                    /* "a.b.c.d/n"; "" until known. */
+    char subnet[IPV4_CIDR_LEN];         /* "a.b.c.d/n"; "" until known. */
     char mtu_s[16];
     uint8_t gw_mac[6];
     uint32_t gw_ofport;
@@ -130,10 +130,9 @@ cell_create(struct ovsdb_idl *idl, const struct flowctl_config *cfg,
 }
 
 void
-cell_set_subnet(struct cell *cell, const struct model_cidr *subnet)
+cell_set_subnet(struct cell *cell, const struct ipv4_cidr *subnet)
 {
-    snprintf(cell->subnet, sizeof cell->subnet, IP_FMT"/%u",
-             IP_ARGS(htonl(subnet->addr)), subnet->plen);
+    ipv4_cidr_format(subnet, cell->subnet);
     cfnet_host_mac(subnet->addr + 1, cell->gw_mac);
 }
 
@@ -363,7 +362,7 @@ fill_container(struct model *model, struct model_container *c,
     struct eth_addr ea;
     char *error = NULL;
 
-    if (!ip || !cf_ip_parse(ip, &c->ip)) {
+    if (!ip || !ipv4_parse(ip, &c->ip)) {
         error = xasprintf("%s: missing or bad %s", iface->name,
                           CFNET_KEY_IP);
     } else if (!mac || !eth_addr_from_string(mac, &ea)) {
@@ -501,20 +500,18 @@ cell_run(struct cell *cell, struct ovsdb_idl_txn *txn, struct model *model)
 }
 
 bool
-cell_published_subnet(const struct cell *cell, struct model_cidr *subnet)
+cell_published_subnet(const struct cell *cell, struct ipv4_cidr *subnet)
 {
     const struct ovsrec_open_vswitch *ovs
         = ovsrec_open_vswitch_first(cell->idl);
     const char *s = ovs ? smap_get(&ovs->external_ids, CFNET_KEY_SUBNET)
                         : NULL;
-    uint32_t addr;
-    unsigned int plen;
+    struct ipv4_cidr cidr;
 
-    if (!s || !cfnet_parse_cidr(s, &addr, &plen) || !plen) {
+    if (!s || !ipv4_parse_cidr(s, &cidr) || !cidr.plen) {
         return false;
     }
-    subnet->addr = addr;
-    subnet->plen = plen;
+    *subnet = cidr;
     return true;
 }
 

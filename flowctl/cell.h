@@ -40,8 +40,8 @@ void cell_destroy(struct cell *);
 /* Sets the cell's subnet (in cluster mode, once the lease is held; in
  * single-cell mode cell_create() takes it from the configuration).  Until
  * then cell_run() creates and publishes nothing. */
-struct model_cidr;
-void cell_set_subnet(struct cell *, const struct model_cidr *);
+struct ipv4_cidr;
+void cell_set_subnet(struct cell *, const struct ipv4_cidr *);
 
 /* Registers the tables and columns flowctl needs with 'idl' (before the
  * first ovsdb_idl_run()). */
@@ -54,7 +54,7 @@ bool cell_run(struct cell *, struct ovsdb_idl_txn *txn, struct model *);
 /* Stores in '*subnet' the cf-subnet published in the database (by this
  * run or an earlier one) and returns true, or returns false if there is
  * none. */
-bool cell_published_subnet(const struct cell *, struct model_cidr *subnet);
+bool cell_published_subnet(const struct cell *, struct ipv4_cidr *subnet);
 
 /* The gateway port's OpenFlow port number, or 0 until vswitchd has one. */
 uint32_t cell_gateway_ofport(const struct cell *);

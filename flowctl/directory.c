@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cfnet-idl.h"
+#include "ipv4.h"
 #include "lease.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
@@ -49,10 +50,10 @@ struct directory {
     struct ovsdb_idl *idl;
     char *remotes_text;
     uint32_t underlay_ip;
-    char ip_text[INET_ADDRSTRLEN];
+    char ip_text[IPV4_ADDR_LEN];
     unsigned int renew_interval_s;  /* As given; 0 = lifetime / 3. */
     bool have_hint;                 /* The subnet this cell had before */
-    struct model_cidr hint;         /* (directory_set_hint()). */
+    struct ipv4_cidr hint;         /* (directory_set_hint()). */
     bool renew_clamped_logged;
 
     /* The connection.  "Connected" means in sync with the cluster: the
@@ -68,7 +69,7 @@ struct directory {
     /* Copied out of the IDL, kept while disconnected. */
     bool have_overlay;              /* Has ever read the Overlay row. */
     bool overlay_row;               /* The Overlay row exists now. */
-    struct model_cidr *overlays;    /* Its networks. */
+    struct ipv4_cidr *overlays;    /* Its networks. */
     size_t n_overlays;
     unsigned int subnet_plen;
     int64_t lifetime_s;
@@ -80,15 +81,15 @@ struct directory {
 
     /* The lease. */
     bool have_lease;
-    struct model_cidr lease;
-    char lease_text[LEASE_CIDR_LEN];
+    struct ipv4_cidr lease;
+    char lease_text[IPV4_CIDR_LEN];
     long long int lease_expires;    /* Wall ms, as we last wrote it. */
     long long int renewed;          /* Wall ms of our last write. */
 
     /* The transaction in flight, if any. */
     struct ovsdb_idl_txn *txn;
     enum txn_kind txn_kind;
-    struct model_cidr txn_subnet;
+    struct ipv4_cidr txn_subnet;
     long long int txn_now;          /* Wall ms: 'renewed' written. */
     long long int txn_expires;      /* Wall ms: 'lease_expires' written. */
 
@@ -127,8 +128,7 @@ directory_create(const char *remotes, uint32_t underlay_ip,
     ovsdb_idl_set_leader_only(d->idl, false);
     d->remotes_text = xstrdup(remotes);
     d->underlay_ip = underlay_ip;
-    snprintf(d->ip_text, sizeof d->ip_text, IP_FMT,
-             IP_ARGS(htonl(underlay_ip)));
+    ipv4_format(underlay_ip, d->ip_text);
     d->renew_interval_s = renew_interval_s;
     return d;
 }
@@ -213,7 +213,7 @@ find_own_row(const struct directory *d)
 
     CFNETREC_CELL_FOR_EACH (row, d->idl) {
         uint32_t ip;
-        if (lease_parse_ip(row->underlay_ip, &ip) && ip == d->underlay_ip) {
+        if (ipv4_parse(row->underlay_ip, &ip) && ip == d->underlay_ip) {
             return row;
         }
     }
@@ -312,10 +312,10 @@ copy_from_idl(struct directory *d)
     free(rows);
 
     const struct cfnetrec_cell *own = find_own_row(d);
-    struct model_cidr subnet;
+    struct ipv4_cidr subnet;
     d->own_row = own != NULL;
     d->own_row_matches = (own && d->have_lease
-                          && lease_parse_cidr(own->subnet, &subnet)
+                          && ipv4_parse_cidr(own->subnet, &subnet)
                           && subnet.addr == d->lease.addr
                           && subnet.plen == d->lease.plen);
     d->copied_seqno = ovsdb_idl_get_seqno(d->idl);
@@ -363,7 +363,7 @@ note_blocked(struct directory *d, char *msg)
 
 static void
 start_txn(struct directory *d, enum txn_kind kind,
-          const struct model_cidr *subnet, long long int now)
+          const struct ipv4_cidr *subnet, long long int now)
 {
     d->txn_kind = kind;
     d->txn_subnet = *subnet;
@@ -375,7 +375,7 @@ start_txn(struct directory *d, enum txn_kind kind,
 /* Renews 'row', ours. */
 static void
 renew(struct directory *d, const struct cfnetrec_cell *row,
-      enum txn_kind kind, const struct model_cidr *subnet)
+      enum txn_kind kind, const struct ipv4_cidr *subnet)
 {
     long long int now = time_wall_msec();
 
@@ -426,8 +426,8 @@ claim(struct directory *d)
                      &dec);
     }
 
-    char subnet[LEASE_CIDR_LEN];
-    lease_cidr_format(&dec.subnet, subnet);
+    char subnet[IPV4_CIDR_LEN];
+    ipv4_cidr_format(&dec.subnet, subnet);
     switch (dec.action) {
     case LEASE_KEEP:
         renew(d, cells[dec.row], d->have_lease ? TXN_RENEW : TXN_KEEP,
@@ -442,7 +442,7 @@ claim(struct directory *d)
         for (size_t i = 0; i < dec.n_deletes; i++) {
             const struct cfnetrec_cell *row = cells[dec.deletes[i]];
             uint32_t ip;
-            if (!lease_parse_ip(row->underlay_ip, &ip)
+            if (!ipv4_parse(row->underlay_ip, &ip)
                 || ip != d->underlay_ip) {
                 /* Reclaiming an expired lease: not if its cell renewed it
                  * meanwhile. */
@@ -508,8 +508,8 @@ check_txn(struct directory *d)
         return;
     }
 
-    char subnet[LEASE_CIDR_LEN];
-    lease_cidr_format(&d->txn_subnet, subnet);
+    char subnet[IPV4_CIDR_LEN];
+    ipv4_cidr_format(&d->txn_subnet, subnet);
     if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
         long long int lifetime_s = (d->txn_expires - d->txn_now) / 1000;
         switch (d->txn_kind) {
@@ -627,7 +627,7 @@ directory_wait(struct directory *d)
 }
 
 bool
-directory_get_lease(const struct directory *d, struct model_cidr *subnet)
+directory_get_lease(const struct directory *d, struct ipv4_cidr *subnet)
 {
     if (d->have_lease) {
         *subnet = d->lease;
@@ -635,7 +635,7 @@ directory_get_lease(const struct directory *d, struct model_cidr *subnet)
     return d->have_lease;
 }
 
-const struct model_cidr *
+const struct ipv4_cidr *
 directory_get_overlays(const struct directory *d, size_t *n)
 {
     *n = d->n_overlays;
@@ -650,7 +650,7 @@ directory_get_remotes(const struct directory *d, size_t *n)
 }
 
 void
-directory_set_hint(struct directory *d, const struct model_cidr *subnet)
+directory_set_hint(struct directory *d, const struct ipv4_cidr *subnet)
 {
     if (!d->have_lease) {
         d->have_hint = true;
@@ -704,8 +704,8 @@ directory_format(const struct directory *d, struct ds *ds)
     if (d->have_overlay) {
         ds_put_cstr(ds, "  overlay: ");
         for (size_t i = 0; i < d->n_overlays; i++) {
-            char buf[LEASE_CIDR_LEN];
-            lease_cidr_format(&d->overlays[i], buf);
+            char buf[IPV4_CIDR_LEN];
+            ipv4_cidr_format(&d->overlays[i], buf);
             ds_put_format(ds, "%s%s", i ? ", " : "", buf);
         }
         struct directory *dd = CONST_CAST(struct directory *, d);

@@ -53,11 +53,11 @@ void directory_wait(struct directory *);
 
 /* The lease: false until one is held.  Once held it never changes for the
  * life of the process. */
-bool directory_get_lease(const struct directory *, struct model_cidr *subnet);
+bool directory_get_lease(const struct directory *, struct ipv4_cidr *subnet);
 
 /* The overlay networks: NULL and 0 until first read; the last known ones
  * while disconnected.  Valid until the next directory_run(). */
-const struct model_cidr *directory_get_overlays(const struct directory *,
+const struct ipv4_cidr *directory_get_overlays(const struct directory *,
                                                 size_t *n);
 
 /* The other cells (every Cell row except this cell's own, with parseable
@@ -71,7 +71,7 @@ const struct model_remote *directory_get_remotes(const struct directory *,
  * published): if the cell's own row is gone but that subnet is free, it is
  * claimed again rather than another (the cell's containers may still have
  * addresses in it).  Ignored once a lease is held. */
-void directory_set_hint(struct directory *, const struct model_cidr *);
+void directory_set_hint(struct directory *, const struct ipv4_cidr *);
 
 /* True while connected to a member of the cluster with its data in
  * sync. */

@@ -127,12 +127,12 @@ explain_host(const struct model *model, uint64_t id, uint32_t dst,
     if (id == PIPELINE_HOST_CLOSING) {
         bool overlay = false;
         for (size_t i = 0; i < cell->n_overlays; i++) {
-            overlay |= model_cidr_contains(&cell->overlays[i], dst);
+            overlay |= ipv4_cidr_contains(&cell->overlays[i], dst);
         }
         if (overlay && dst != cell->gateway_host_ip) {
             ds_put_format(ds, "rejected: "IP_FMT" is in the overlay %s",
                           IP_FMT_ARGS(dst),
-                          model_cidr_contains(&cell->subnet, dst)
+                          ipv4_cidr_contains(&cell->subnet, dst)
                           ? "(a container on this cell; container-to-"
                             "container needs a policy)"
                           : "(container-to-container needs a policy)");
@@ -163,7 +163,7 @@ explain_deny(const struct model *model, uint64_t id, struct ds *ds)
 {
     static const char *const names[] = { "always", "running", "staging" };
     const struct model_cell *cell = &model->cell;
-    const struct model_cidr *lists[] = {
+    const struct ipv4_cidr *lists[] = {
         cell->deny_always, cell->deny_running, cell->deny_staging,
     };
     const size_t counts[] = {

@@ -624,7 +624,7 @@ end_flow_restore_wait(struct flowctl *fc, struct ovsdb_idl_txn *txn,
 /* The cell's subnet is known (configured, or leased): the gateway's
  * address and MAC follow from it. */
 static void
-set_subnet(struct flowctl *fc, const struct model_cidr *subnet)
+set_subnet(struct flowctl *fc, const struct ipv4_cidr *subnet)
 {
     fc->model.cell.subnet = *subnet;
     fc->model.cell.gateway_host_ip = subnet->addr + 1;
@@ -648,7 +648,7 @@ run_directory(struct flowctl *fc, struct ovsdb_idl *idl)
         if (!ovsdb_idl_has_ever_connected(idl)) {
             return;
         }
-        struct model_cidr earlier;
+        struct ipv4_cidr earlier;
         if (cell_published_subnet(fc->cell, &earlier)) {
             VLOG_INFO("an earlier run published subnet "IP_FMT"/%u: "
                       "claiming it again if it is free",
@@ -661,7 +661,7 @@ run_directory(struct flowctl *fc, struct ovsdb_idl *idl)
         return;
     }
 
-    struct model_cidr subnet;
+    struct ipv4_cidr subnet;
     if (!fc->have_subnet && directory_get_lease(fc->directory, &subnet)) {
         VLOG_INFO("subnet lease "IP_FMT"/%u", IP_ARGS(htonl(subnet.addr)),
                   subnet.plen);
@@ -670,7 +670,7 @@ run_directory(struct flowctl *fc, struct ovsdb_idl *idl)
     }
 
     size_t n;
-    const struct model_cidr *overlays = directory_get_overlays(fc->directory,
+    const struct ipv4_cidr *overlays = directory_get_overlays(fc->directory,
                                                                &n);
     struct model_cell *mc = &fc->model.cell;
     if (n && (n != mc->n_overlays

@@ -207,8 +207,8 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
      * that holds it: the kernel then routes that network here. */
     unsigned int plen = 32;
     for (size_t i = 0; i < spec->n_overlays; i++) {
-        const struct model_cidr *o = &spec->overlays[i];
-        if (model_cidr_contains(o, spec->gw_ip)) {
+        const struct ipv4_cidr *o = &spec->overlays[i];
+        if (ipv4_cidr_contains(o, spec->gw_ip)) {
             plen = o->plen;
         }
     }
@@ -236,8 +236,8 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
 
     /* The other overlay networks, through the bridge too. */
     for (size_t i = 0; i < spec->n_overlays; i++) {
-        const struct model_cidr *o = &spec->overlays[i];
-        if (!model_cidr_contains(o, spec->gw_ip)) {
+        const struct ipv4_cidr *o = &spec->overlays[i];
+        if (!ipv4_cidr_contains(o, spec->gw_ip)) {
             error = add_link_route(sk, ifindex, o->addr, o->plen,
                                    spec->gw_ifname);
             if (error) {

@@ -34,12 +34,12 @@
 
 #include "compiler.h"
 
-struct model_cidr;
+struct ipv4_cidr;
 
 struct hostnet_spec {
     const char *gw_ifname;              /* "cf-gw". */
     uint32_t gw_ip;                     /* Subnet's first address. */
-    const struct model_cidr *overlays;  /* The overlay networks. */
+    const struct ipv4_cidr *overlays;  /* The overlay networks. */
     size_t n_overlays;
     uint32_t instance_address;
     const char *underlay_interface;

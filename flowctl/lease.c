@@ -6,7 +6,6 @@
 
 #include "lease.h"
 
-#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,46 +13,20 @@
 #include "cfnet.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
-#include "packets.h"
 #include "util.h"
-
-bool
-lease_parse_ip(const char *s, uint32_t *ip)
-{
-    return cf_ip_parse(s, ip);
-}
-
-bool
-lease_parse_cidr(const char *s, struct model_cidr *cidr)
-{
-    return cfnet_parse_cidr(s, &cidr->addr, &cidr->plen);
-}
 
 /* The first address of 'c' and one past its last, as 64-bit numbers so that
  * 255.255.255.255/32 ends at 2**32. */
 static uint64_t
-cidr_start(const struct model_cidr *c)
+cidr_start(const struct ipv4_cidr *c)
 {
-    return c->addr;
+    return ipv4_cidr_network(c);
 }
 
 static uint64_t
-cidr_end(const struct model_cidr *c)
+cidr_end(const struct ipv4_cidr *c)
 {
-    return (uint64_t) c->addr + (UINT64_C(1) << (32 - c->plen));
-}
-
-bool
-lease_cidr_overlaps(const struct model_cidr *a, const struct model_cidr *b)
-{
-    return cidr_start(a) < cidr_end(b) && cidr_start(b) < cidr_end(a);
-}
-
-void
-lease_cidr_format(const struct model_cidr *cidr, char buf[LEASE_CIDR_LEN])
-{
-    snprintf(buf, LEASE_CIDR_LEN, IP_FMT"/%u", IP_ARGS(htonl(cidr->addr)),
-             cidr->plen);
+    return (uint64_t) ipv4_cidr_broadcast(c) + 1;
 }
 
 bool
@@ -66,8 +39,8 @@ lease_overlay_init(struct lease_overlay *ov, const char *const *networks,
                            sizeof *ov->networks);
     ov->n_networks = 0;
     for (size_t i = 0; i < n_networks; i++) {
-        struct model_cidr net;
-        if (lease_parse_cidr(networks[i], &net)) {
+        struct ipv4_cidr net;
+        if (ipv4_parse_cidr(networks[i], &net)) {
             ov->networks[ov->n_networks++] = net;
         } else {
             ok = false;
@@ -103,7 +76,7 @@ lease_overlay_destroy(struct lease_overlay *ov)
  * lease). */
 static uint64_t
 network_n_subnets(const struct lease_overlay *ov,
-                  const struct model_cidr *net)
+                  const struct ipv4_cidr *net)
 {
     if (!ov->subnet_plen || net->plen > ov->subnet_plen) {
         return 0;
@@ -124,13 +97,13 @@ lease_overlay_n_subnets(const struct lease_overlay *ov)
 
 bool
 lease_overlay_contains(const struct lease_overlay *ov,
-                       const struct model_cidr *subnet)
+                       const struct ipv4_cidr *subnet)
 {
     if (!ov->subnet_plen || subnet->plen != ov->subnet_plen) {
         return false;
     }
     for (size_t i = 0; i < ov->n_networks; i++) {
-        const struct model_cidr *net = &ov->networks[i];
+        const struct ipv4_cidr *net = &ov->networks[i];
         if (net->plen <= subnet->plen
             && cidr_start(net) <= cidr_start(subnet)
             && cidr_end(subnet) <= cidr_end(net)) {
@@ -144,8 +117,8 @@ void
 lease_overlay_format(const struct lease_overlay *ov, struct ds *ds)
 {
     for (size_t i = 0; i < ov->n_networks; i++) {
-        char buf[LEASE_CIDR_LEN];
-        lease_cidr_format(&ov->networks[i], buf);
+        char buf[IPV4_CIDR_LEN];
+        ipv4_cidr_format(&ov->networks[i], buf);
         ds_put_format(ds, "%s%s", i ? ", " : "", buf);
     }
 }
@@ -177,7 +150,7 @@ compare_intervals(const void *a_, const void *b_)
 
 static void
 live_set_add(struct live_set *ls, size_t *allocated,
-             const struct model_cidr *subnet, size_t row)
+             const struct ipv4_cidr *subnet, size_t row)
 {
     if (ls->n >= *allocated) {
         ls->iv = x2nrealloc(ls->iv, allocated, sizeof *ls->iv);
@@ -237,7 +210,7 @@ live_set_blocks(const struct live_set *ls, uint64_t start, uint64_t end,
 
 /* The first interval overlapping 'subnet', in row order. */
 static const struct interval *
-live_set_find(const struct live_set *ls, const struct model_cidr *subnet)
+live_set_find(const struct live_set *ls, const struct ipv4_cidr *subnet)
 {
     const struct interval *best = NULL;
 
@@ -256,13 +229,13 @@ live_set_find(const struct live_set *ls, const struct model_cidr *subnet)
  * stores it in '*subnet' if found. */
 static bool
 find_free(const struct lease_overlay *ov, const struct live_set *ls,
-          uint64_t lo, uint64_t hi, struct model_cidr *subnet)
+          uint64_t lo, uint64_t hi, struct ipv4_cidr *subnet)
 {
     uint64_t base = 0;
     uint64_t size = UINT64_C(1) << (32 - ov->subnet_plen);
 
     for (size_t i = 0; i < ov->n_networks && base < hi; i++) {
-        const struct model_cidr *net = &ov->networks[i];
+        const struct ipv4_cidr *net = &ov->networks[i];
         uint64_t count = network_n_subnets(ov, net);
         uint64_t first = MAX(lo, base), last = MIN(hi, base + count);
 
@@ -304,13 +277,13 @@ row_is_own(const struct lease_row *row, uint32_t underlay_ip)
 {
     uint32_t ip;
 
-    return lease_parse_ip(row->underlay_ip, &ip) && ip == underlay_ip;
+    return ipv4_parse(row->underlay_ip, &ip) && ip == underlay_ip;
 }
 
 void
 lease_decide(const struct lease_overlay *ov,
              const struct lease_row *rows, size_t n_rows,
-             uint32_t underlay_ip, const struct model_cidr *preferred,
+             uint32_t underlay_ip, const struct ipv4_cidr *preferred,
              unsigned int attempt, int64_t now, struct lease_decision *d)
 {
     memset(d, 0, sizeof *d);
@@ -319,12 +292,12 @@ lease_decide(const struct lease_overlay *ov,
     struct live_set live = { .iv = NULL, .n = 0 };
     size_t allocated = 0;
     size_t own = SIZE_MAX;
-    struct model_cidr own_subnet = { 0, 0 };
+    struct ipv4_cidr own_subnet = { 0, 0 };
     bool own_parses = false;
     for (size_t i = 0; i < n_rows; i++) {
         const struct lease_row *row = &rows[i];
-        struct model_cidr subnet;
-        bool parses = lease_parse_cidr(row->subnet, &subnet);
+        struct ipv4_cidr subnet;
+        bool parses = ipv4_parse_cidr(row->subnet, &subnet);
 
         if (row_is_own(row, underlay_ip)) {
             if (own == SIZE_MAX) {
@@ -354,7 +327,7 @@ lease_decide(const struct lease_overlay *ov,
     }
 
     /* A subnet to claim. */
-    struct model_cidr subnet;
+    struct ipv4_cidr subnet;
     if (preferred) {
         const struct interval *holder = live_set_find(&live, preferred);
         if (holder) {
@@ -379,11 +352,11 @@ lease_decide(const struct lease_overlay *ov,
     d->deletes = xmalloc((n_rows ? n_rows : 1) * sizeof *d->deletes);
     for (size_t i = 0; i < n_rows; i++) {
         const struct lease_row *row = &rows[i];
-        struct model_cidr other;
+        struct ipv4_cidr other;
         if (row_is_own(row, underlay_ip)
             || (row->lease_expires < now
-                && lease_parse_cidr(row->subnet, &other)
-                && lease_cidr_overlaps(&other, &subnet))) {
+                && ipv4_parse_cidr(row->subnet, &other)
+                && ipv4_cidr_overlaps(&other, &subnet))) {
             d->deletes[d->n_deletes++] = i;
         }
     }
@@ -419,7 +392,7 @@ compare_remotes(const void *a_, const void *b_)
 
 size_t
 lease_remotes(const struct lease_row *rows, size_t n_rows,
-              uint32_t underlay_ip, const struct model_cidr *own,
+              uint32_t underlay_ip, const struct ipv4_cidr *own,
               struct model_remote **remotesp)
 {
     struct model_remote *remotes = NULL;
@@ -427,10 +400,10 @@ lease_remotes(const struct lease_row *rows, size_t n_rows,
 
     for (size_t i = 0; i < n_rows; i++) {
         struct model_remote r;
-        if (!lease_parse_ip(rows[i].underlay_ip, &r.underlay_ip)
+        if (!ipv4_parse(rows[i].underlay_ip, &r.underlay_ip)
             || r.underlay_ip == underlay_ip
-            || !lease_parse_cidr(rows[i].subnet, &r.subnet)
-            || (own && lease_cidr_overlaps(own, &r.subnet))) {
+            || !ipv4_parse_cidr(rows[i].subnet, &r.subnet)
+            || (own && ipv4_cidr_overlaps(own, &r.subnet))) {
             continue;
         }
         if (!remotes) {

@@ -41,7 +41,7 @@ struct ds;
 
 /* The Overlay row, parsed. */
 struct lease_overlay {
-    struct model_cidr *networks;    /* Every network that parsed, in */
+    struct ipv4_cidr *networks;    /* Every network that parsed, in */
     size_t n_networks;              /* the row's order. */
     unsigned int subnet_plen;       /* Prefix length of a lease. */
 };
@@ -63,7 +63,7 @@ uint64_t lease_overlay_n_subnets(const struct lease_overlay *);
 /* True if 'subnet' is usable as a lease: inside one of the networks, of
  * the overlay's prefix length. */
 bool lease_overlay_contains(const struct lease_overlay *,
-                            const struct model_cidr *subnet);
+                            const struct ipv4_cidr *subnet);
 
 /* Appends the networks as "A/n, B/n" to 'ds'. */
 void lease_overlay_format(const struct lease_overlay *, struct ds *);
@@ -90,7 +90,7 @@ enum lease_action {
 struct lease_decision {
     enum lease_action action;
     size_t row;                     /* KEEP, HELD: index into the rows. */
-    struct model_cidr subnet;       /* KEEP, CLAIM: the lease. */
+    struct ipv4_cidr subnet;       /* KEEP, CLAIM: the lease. */
     size_t *deletes;                /* CLAIM: indexes into the rows, in */
     size_t n_deletes;               /* ascending order. */
     size_t n_live;                  /* Live leases of other cells. */
@@ -105,7 +105,7 @@ struct lease_decision {
  * lease_decision_destroy(). */
 void lease_decide(const struct lease_overlay *,
                   const struct lease_row *rows, size_t n_rows,
-                  uint32_t underlay_ip, const struct model_cidr *preferred,
+                  uint32_t underlay_ip, const struct ipv4_cidr *preferred,
                   unsigned int attempt, int64_t now,
                   struct lease_decision *);
 void lease_decision_destroy(struct lease_decision *);
@@ -115,22 +115,7 @@ void lease_decision_destroy(struct lease_decision *);
  * and (with 'own' nonnull) rows whose subnet overlaps 'own', sorted by
  * underlay address.  Expired rows are included.  Returns the number. */
 size_t lease_remotes(const struct lease_row *rows, size_t n_rows,
-                     uint32_t underlay_ip, const struct model_cidr *own,
+                     uint32_t underlay_ip, const struct ipv4_cidr *own,
                      struct model_remote **remotesp);
-
-/* Parses dotted-quad 's' into '*ip' (host byte order). */
-bool lease_parse_ip(const char *s, uint32_t *ip);
-
-/* Parses CIDR text 's' (as cfnet_parse_cidr(): host bits must be zero). */
-bool lease_parse_cidr(const char *s, struct model_cidr *);
-
-/* True if 'a' and 'b' have an address in common. */
-bool lease_cidr_overlaps(const struct model_cidr *a,
-                         const struct model_cidr *b);
-
-/* Formats 'cidr' as "a.b.c.d/n" into 'buf'. */
-#define LEASE_CIDR_LEN 19
-void lease_cidr_format(const struct model_cidr *cidr,
-                       char buf[LEASE_CIDR_LEN]);
 
 #endif /* lease.h */

@@ -14,22 +14,9 @@
 #include <stdint.h>
 
 #include "cf-types.h"
+#include "ipv4.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/uuid.h"
-
-/* A CIDR, host byte order. */
-struct model_cidr {
-    uint32_t addr;
-    unsigned int plen;
-};
-
-/* Is 'ip' (host byte order) in 'c'?  (CIDRs here are masked.) */
-static inline bool
-model_cidr_contains(const struct model_cidr *c, uint32_t ip)
-{
-    uint32_t mask = c->plen ? UINT32_MAX << (32 - c->plen) : 0;
-    return (ip & mask) == c->addr;
-}
 
 /* "ip:port" of a host service containers may reach. */
 struct model_service {
@@ -40,9 +27,9 @@ struct model_service {
 /* The cell: flowctl's configuration as the pipeline sees it. */
 struct model_cell {
     uint32_t instance_address;          /* The cell's underlay IP. */
-    struct model_cidr *overlays;        /* All cells' containers: the */
+    struct ipv4_cidr *overlays;        /* All cells' containers: the */
     size_t n_overlays;                  /* overlay networks. */
-    struct model_cidr subnet;           /* This cell's containers. */
+    struct ipv4_cidr subnet;           /* This cell's containers. */
     bool c2c_open;                      /* disable_container_network_
                                          * policy: all c2c allowed. */
     uint32_t *dns_servers;              /* Reachable on 53/udp+tcp. */
@@ -51,11 +38,11 @@ struct model_cell {
     size_t n_tcp_services;
     struct model_service *udp_services;
     size_t n_udp_services;
-    struct model_cidr *deny_always;     /* Egress denied to everyone. */
+    struct ipv4_cidr *deny_always;     /* Egress denied to everyone. */
     size_t n_deny_always;
-    struct model_cidr *deny_running;    /* ... to app and task. */
+    struct ipv4_cidr *deny_running;    /* ... to app and task. */
     size_t n_deny_running;
-    struct model_cidr *deny_staging;    /* ... to staging. */
+    struct ipv4_cidr *deny_staging;    /* ... to staging. */
     size_t n_deny_staging;
     uint32_t gateway_ofport;            /* The host gateway port. */
     uint32_t netin_ip;                  /* Where the host sends NetIn. */
@@ -69,7 +56,7 @@ struct model_cell {
 /* Another cell of the cluster, as the directory (cfnet-db) lists it. */
 struct model_remote {
     uint32_t underlay_ip;               /* Host byte order. */
-    struct model_cidr subnet;           /* Its containers. */
+    struct ipv4_cidr subnet;           /* Its containers. */
 };
 
 /* A list of NetOut rules, parsed once and shared by every container whose

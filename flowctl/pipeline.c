@@ -325,7 +325,7 @@ add_deny_flows(struct ctx *ctx)
 {
     const struct model_cell *cell = &ctx->model->cell;
     const struct {
-        const struct model_cidr *cidrs;
+        const struct ipv4_cidr *cidrs;
         size_t n;
         const char *match;
     } sets[3] = {
@@ -336,7 +336,7 @@ add_deny_flows(struct ctx *ctx)
 
     for (int s = 0; s < 3; s++) {
         for (size_t i = 0; i < sets[s].n; i++) {
-            const struct model_cidr *c = &sets[s].cidrs[i];
+            const struct ipv4_cidr *c = &sets[s].cidrs[i];
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",%sip,"
                      "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
                      PIPELINE_T_EGRESS, PRIO_EGRESS_DENY,
@@ -361,7 +361,7 @@ remote_is_valid(const struct model_cell *cell, const struct model_remote *r)
         return false;
     }
     for (size_t i = 0; i < cell->n_overlays; i++) {
-        if (model_cidr_contains(&cell->overlays[i], r->subnet.addr)
+        if (ipv4_cidr_contains(&cell->overlays[i], r->subnet.addr)
             && r->subnet.plen >= cell->overlays[i].plen) {
             return true;
         }

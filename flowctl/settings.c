@@ -10,15 +10,16 @@
 
 #include "cf-record.h"
 #include "cfnet.h"
+#include "ipv4.h"
 #include "jparse.h"
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
 static void
 parse_cidr(struct jparse *jp, const char *path, const char *s,
-           struct model_cidr *out)
+           struct ipv4_cidr *out)
 {
-    if (!cfnet_parse_cidr(s, &out->addr, &out->plen)) {
+    if (!ipv4_parse_cidr(s, out)) {
         jparse_error(jp, path, NULL, "\"%s\" is not an IPv4 CIDR (a.b.c.d/n "
                      "with no host bits set)", s);
     }
@@ -26,7 +27,7 @@ parse_cidr(struct jparse *jp, const char *path, const char *s,
 
 static void
 parse_cidr_member(struct jparse *jp, const json_t *obj, const char *path,
-                  const char *member, bool required, struct model_cidr *out)
+                  const char *member, bool required, struct ipv4_cidr *out)
 {
     const char *s = jparse_string(jp, obj, path, member, required);
     if (s) {
@@ -41,7 +42,7 @@ parse_ip_member(struct jparse *jp, const json_t *obj, const char *path,
                 const char *member, bool required, uint32_t *ip)
 {
     const char *s = jparse_string(jp, obj, path, member, required);
-    if (s && !cf_ip_parse(s, ip)) {
+    if (s && !ipv4_parse(s, ip)) {
         jparse_error(jp, path, member, "\"%s\" is not an IPv4 address", s);
     }
 }
@@ -77,7 +78,7 @@ parse_list(struct jparse *jp, const json_t *obj, const char *path,
 static void
 parse_ip_elem(struct jparse *jp, const char *path, const char *s, void *out)
 {
-    if (!cf_ip_parse(s, out)) {
+    if (!ipv4_parse(s, out)) {
         jparse_error(jp, path, NULL, "\"%s\" is not an IPv4 address", s);
     }
 }
@@ -96,7 +97,7 @@ parse_service_elem(struct jparse *jp, const char *path, const char *s,
 {
     struct model_service *out = out_;
     const char *colon = strrchr(s, ':');
-    char ip[16];
+    char ip[IPV4_ADDR_LEN];
     int port;
 
     if (!colon || colon - s >= (ptrdiff_t) sizeof ip
@@ -106,7 +107,7 @@ parse_service_elem(struct jparse *jp, const char *path, const char *s,
     }
     memcpy(ip, s, colon - s);
     ip[colon - s] = '\0';
-    if (!cf_ip_parse(ip, &out->ip)) {
+    if (!ipv4_parse(ip, &out->ip)) {
         jparse_error(jp, path, NULL, "\"%s\" is not ip:port", s);
         return;
     }
@@ -228,7 +229,7 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
                          "directory (a lease) when \"cluster\" is set");
         }
     } else {
-        struct model_cidr overlay = { 0, 0 };
+        struct ipv4_cidr overlay = { 0, 0 };
         parse_cidr_member(&jp, root, "", "overlay_network", false, &overlay);
         if (!overlay.plen && !jparse_failed(&jp)) {
             overlay.addr = 0x0aff0000;              /* 10.255.0.0/16 */
@@ -239,7 +240,7 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
         parse_cidr_member(&jp, root, "", "subnet", true, &cell->subnet);
         if (!jparse_failed(&jp)) {
             if (cell->subnet.plen < overlay.plen
-                || !model_cidr_contains(&overlay, cell->subnet.addr)) {
+                || !ipv4_cidr_contains(&overlay, cell->subnet.addr)) {
                 jparse_error(&jp, "", "subnet", "must lie inside "
                              "overlay_network");
             } else if (cell->subnet.plen > 30) {

@@ -11,12 +11,12 @@
 
 #include "cf-record.h"
 
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipv4.h"
 #include "util.h"
 
 static char *dup_string(struct jparse *, const json_t *obj,
@@ -212,9 +212,9 @@ cf_netout_rules_to_json(const struct cf_runtime *rt)
 
         json_t *networks = jparse_new_array();
         for (size_t j = 0; j < rule->n_networks; j++) {
-            char start[16], end[16];
-            cf_ip_format(rule->networks[j].start, start);
-            cf_ip_format(rule->networks[j].end, end);
+            char start[IPV4_ADDR_LEN], end[IPV4_ADDR_LEN];
+            ipv4_format(rule->networks[j].start, start);
+            ipv4_format(rule->networks[j].end, end);
             json_array_append_new(networks,
                                   jparse_pack("{s:s, s:s}",
                                               "start", start, "end", end));
@@ -242,28 +242,6 @@ cf_netout_rules_to_json(const struct cf_runtime *rt)
         json_array_append_new(array, obj);
     }
     return dump_and_free(array);
-}
-
-/* Parses dotted-quad IPv4 address 's' into '*ip' (host byte order).
- * Returns false, leaving '*ip' alone, if 's' is anything else (including
- * octets with leading zeros and trailing characters). */
-bool
-cf_ip_parse(const char *s, uint32_t *ip)
-{
-    struct in_addr addr;
-    if (inet_pton(AF_INET, s, &addr) != 1) {
-        return false;
-    }
-    *ip = ntohl(addr.s_addr);
-    return true;
-}
-
-/* Formats 'ip' (host byte order) as a dotted quad into 'buf'. */
-void
-cf_ip_format(uint32_t ip, char buf[16])
-{
-    snprintf(buf, 16, "%"PRIu32".%"PRIu32".%"PRIu32".%"PRIu32,
-             ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
 /* Metadata. */
@@ -350,10 +328,10 @@ parse_networks(struct jparse *jp, const json_t *rule_obj, const char *path,
         const char *start = jparse_string(jp, elem, elem_path, "start", true);
         const char *end = jparse_string(jp, elem, elem_path, "end", true);
         struct cf_ip_range *range = &rule->networks[i];
-        if (start && !cf_ip_parse(start, &range->start)) {
+        if (start && !ipv4_parse(start, &range->start)) {
             jparse_error(jp, elem_path, "start", "not an IPv4 address");
         }
-        if (end && !cf_ip_parse(end, &range->end)) {
+        if (end && !ipv4_parse(end, &range->end)) {
             jparse_error(jp, elem_path, "end", "not an IPv4 address");
         }
         if (!jparse_failed(jp)) {

@@ -73,8 +73,4 @@ struct cf_runtime {
     size_t n_netout_rules;
 };
 
-/* Helpers for IPv4 text <-> host-order integer. */
-bool cf_ip_parse(const char *s, uint32_t *ip);
-void cf_ip_format(uint32_t ip, char buf[16]);
-
 #endif /* cf-types.h */

@@ -11,7 +11,6 @@
 
 #include "cfnet.h"
 
-#include <arpa/inet.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,51 +83,6 @@ cfnet_host_ifname(const char *handle, char name[CFNET_IFNAME_LEN + 1])
     snprintf(name, CFNET_IFNAME_LEN + 1, "cf%02x%02x%02x%02x%02x%02x",
              digest[0], digest[1], digest[2], digest[3], digest[4],
              digest[5]);
-}
-
-/* Parses 's', which must be exactly "a.b.c.d/len" with 'len' a decimal
- * number 0..32 without leading zeros, into '*net' (host byte order) and
- * '*plen'.  Returns false, storing nothing, if 's' is malformed or if the
- * address has bits set outside the prefix (e.g. "10.0.0.1/24"). */
-bool
-cfnet_parse_cidr(const char *s, uint32_t *net, unsigned int *plen)
-{
-    const char *slash = strchr(s, '/');
-    if (!slash || slash - s > 15) {
-        return false;
-    }
-
-    char addr_text[16];
-    memcpy(addr_text, s, slash - s);
-    addr_text[slash - s] = '\0';
-    struct in_addr in;
-    if (inet_pton(AF_INET, addr_text, &in) != 1) {
-        return false;
-    }
-    uint32_t addr = ntohl(in.s_addr);
-
-    /* One or two digits, no sign, space or leading zero. */
-    const char *p = slash + 1;
-    size_t len = strlen(p);
-    if (len < 1 || len > 2
-        || strspn(p, "0123456789") != len
-        || (len == 2 && p[0] == '0')) {
-        return false;
-    }
-    unsigned int prefix = (len == 1
-                           ? p[0] - '0'
-                           : (p[0] - '0') * 10 + (p[1] - '0'));
-    if (prefix > 32) {
-        return false;
-    }
-
-    uint32_t mask = prefix ? UINT32_MAX << (32 - prefix) : 0;
-    if (addr & ~mask) {
-        return false;
-    }
-    *net = addr;
-    *plen = prefix;
-    return true;
 }
 
 static void

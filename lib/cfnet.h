@@ -70,8 +70,4 @@ void cfnet_mac_format(const uint8_t mac[6], char buf[18]);
 #define CFNET_IFNAME_LEN 14
 void cfnet_host_ifname(const char *handle, char name[CFNET_IFNAME_LEN + 1]);
 
-/* Parses "a.b.c.d/len" into '*net' (host order, masked) and '*plen'.
- * Returns false if malformed or if host bits are set. */
-bool cfnet_parse_cidr(const char *s, uint32_t *net, unsigned int *plen);
-
 #endif /* cfnet.h */

@@ -35,6 +35,7 @@
 
 #include "directory.h"
 #include "fatal-signal.h"
+#include "ipv4.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -79,7 +80,7 @@ exit_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
 static void
 print_state(const struct directory *d)
 {
-    struct model_cidr lease;
+    struct ipv4_cidr lease;
     size_t n;
 
     directory_get_remotes(d, &n);
@@ -96,12 +97,12 @@ print_state(const struct directory *d)
 static uint32_t
 parse_ip(const char *s)
 {
-    struct in_addr in;
+    uint32_t ip;
 
-    if (inet_pton(AF_INET, s, &in) != 1) {
+    if (!ipv4_parse(s, &ip)) {
         ovs_fatal(0, "%s: not an IPv4 address", s);
     }
-    return ntohl(in.s_addr);
+    return ip;
 }
 
 static void
@@ -214,7 +215,7 @@ main(int argc, char *argv[])
 
         size_t n_leases = 0;
         for (size_t i = 0; i < drv.n; i++) {
-            struct model_cidr lease;
+            struct ipv4_cidr lease;
             if (directory_run(drv.dirs[i]) && !n_claims) {
                 print_state(drv.dirs[i]);
             }

@@ -664,42 +664,6 @@ test_netout_rules_json(void **state)
     cf_runtime_destroy(&rt);
 }
 
-/* IPv4 helpers. */
-
-static void
-test_ip_parse_format(void **state)
-{
-    static const struct {
-        const char *text;
-        uint32_t ip;
-    } good[] = {
-        { "0.0.0.0", 0 },
-        { "255.255.255.255", UINT32_MAX },
-        { "10.255.7.2", IP(10, 255, 7, 2) },
-        { "169.254.0.1", IP(169, 254, 0, 1) },
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
-        uint32_t ip = 0x12345678;
-        char buf[16];
-        assert_true(cf_ip_parse(good[i].text, &ip));
-        assert_int_equal(ip, good[i].ip);
-        cf_ip_format(ip, buf);
-        assert_string_equal(buf, good[i].text);
-    }
-
-    static const char *const bad[] = {
-        "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.4 ", " 1.2.3.4",
-        "01.2.3.4", "1.2.3.-4", "a.b.c.d", "1.2.3.4/32", "::1", "0x1.2.3.4",
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-        uint32_t ip = 0x12345678;
-        if (cf_ip_parse(bad[i], &ip)) {
-            fail_msg("\"%s\" parsed as an IPv4 address", bad[i]);
-        }
-        assert_int_equal(ip, 0x12345678);
-    }
-}
-
 int
 main(void)
 {
@@ -720,7 +684,6 @@ main(void)
         cmocka_unit_test(test_netout_error_index),
         cmocka_unit_test(test_port_mappings_json),
         cmocka_unit_test(test_netout_rules_json),
-        cmocka_unit_test(test_ip_parse_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,34 +39,19 @@ overlay(struct lease_overlay *ov, const char *networks, int plen)
 }
 
 static const char *
-cidr_str(const struct model_cidr *c)
+cidr_str(const struct ipv4_cidr *c)
 {
-    static char buf[LEASE_CIDR_LEN];
+    static char buf[IPV4_CIDR_LEN];
 
-    lease_cidr_format(c, buf);
+    ipv4_cidr_format(c, buf);
     return buf;
 }
 
 static void
 test_parse(void **state OVS_UNUSED)
 {
-    struct model_cidr c;
-    uint32_t ip;
-
-    assert_true(lease_parse_cidr("10.255.7.0/24", &c));
-    assert_int_equal(c.addr, 0x0aff0700);
-    assert_int_equal(c.plen, 24);
-    assert_false(lease_parse_cidr("10.255.7.1/24", &c));
-    assert_false(lease_parse_cidr("10.255.7.0", &c));
-    assert_false(lease_parse_cidr("10.255.7.0/33", &c));
-    assert_false(lease_parse_cidr("", &c));
-    assert_false(lease_parse_cidr("banana", &c));
-    assert_true(lease_parse_ip("192.0.2.1", &ip));
-    assert_int_equal(ip, IP(1));
-    assert_false(lease_parse_ip("192.0.2", &ip));
-    assert_false(lease_parse_ip("192.0.2.1/32", &ip));
-
-    /* Bad networks are left out and named. */
+    /* Bad networks are left out and named (ipv4_parse_cidr()'s own tests
+     * are in test-ipv4.c). */
     struct lease_overlay ov;
     struct ds errors = DS_EMPTY_INITIALIZER;
     const char *nets[] = { "10.255.0.0/16", "10.1.2.3/16", "x" };
@@ -86,11 +71,11 @@ test_parse(void **state OVS_UNUSED)
     /* Networks smaller than a lease hold none. */
     overlay(&ov, "10.255.0.0/16,10.9.9.0/25", 24);
     assert_int_equal(lease_overlay_n_subnets(&ov), 256);
-    c = (struct model_cidr) { 0x0aff0700, 24 };
+    struct ipv4_cidr c = { 0x0aff0700, 24 };
     assert_true(lease_overlay_contains(&ov, &c));
     c.plen = 25;
     assert_false(lease_overlay_contains(&ov, &c));
-    c = (struct model_cidr) { 0x0afe0700, 24 };
+    c = (struct ipv4_cidr) { 0x0afe0700, 24 };
     assert_false(lease_overlay_contains(&ov, &c));
     struct ds s = DS_EMPTY_INITIALIZER;
     lease_overlay_format(&ov, &s);
@@ -136,7 +121,7 @@ test_own_row_kept(void **state OVS_UNUSED)
     lease_decision_destroy(&d);
 
     /* The same with our old lease preferred. */
-    struct model_cidr pref = { 0x0aff0900, 24 };
+    struct ipv4_cidr pref = { 0x0aff0900, 24 };
     lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(11), &pref, 0, NOW, &d);
     assert_int_equal(d.action, LEASE_KEEP);
     assert_int_equal(d.row, 1);
@@ -218,12 +203,12 @@ test_live_never_taken(void **state OVS_UNUSED)
     struct lease_overlay ov;
     struct lease_decision d;
     struct lease_row rows[8];
-    char subnets[8][LEASE_CIDR_LEN];
+    char subnets[8][IPV4_CIDR_LEN];
 
     overlay(&ov, "10.99.0.0/24", 27);  /* 8 subnets. */
     for (int i = 0; i < 8; i++) {
-        struct model_cidr c = { 0x0a630000 + i * 32, 27 };
-        lease_cidr_format(&c, subnets[i]);
+        struct ipv4_cidr c = { 0x0a630000 + i * 32, 27 };
+        ipv4_cidr_format(&c, subnets[i]);
         rows[i] = (struct lease_row) { "192.0.2.200", subnets[i],
                                        i == 5 ? EXPIRED : LIVE };
     }
@@ -417,7 +402,7 @@ test_slash16_256_subnets(void **state OVS_UNUSED)
     struct lease_overlay ov;
     struct lease_decision d;
     struct lease_row rows[257];
-    char ips[257][16], subnets[257][LEASE_CIDR_LEN];
+    char ips[257][IPV4_ADDR_LEN], subnets[257][IPV4_CIDR_LEN];
     bool used[256] = { false };
 
     overlay(&ov, "10.255.0.0/16", 24);
@@ -426,7 +411,7 @@ test_slash16_256_subnets(void **state OVS_UNUSED)
         snprintf(ips[i], sizeof ips[i], "192.0.%d.%d", 2 + i / 200,
                  i % 200 + 1);
         uint32_t ip;
-        assert_true(lease_parse_ip(ips[i], &ip));
+        assert_true(ipv4_parse(ips[i], &ip));
         lease_decide(&ov, rows, i, ip, NULL, 0, NOW, &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_int_equal(d.n_live, i);
@@ -434,7 +419,7 @@ test_slash16_256_subnets(void **state OVS_UNUSED)
         unsigned int third = (d.subnet.addr >> 8) & 0xff;
         assert_false(used[third]);
         used[third] = true;
-        lease_cidr_format(&d.subnet, subnets[i]);
+        ipv4_cidr_format(&d.subnet, subnets[i]);
         rows[i] = (struct lease_row) { ips[i], subnets[i], LIVE };
         lease_decision_destroy(&d);
     }
@@ -484,7 +469,7 @@ test_preferred(void **state OVS_UNUSED)
 {
     struct lease_overlay ov;
     struct lease_decision d;
-    struct model_cidr pref = { 0x0aff0500, 24 };   /* 10.255.5.0/24 */
+    struct ipv4_cidr pref = { 0x0aff0500, 24 };   /* 10.255.5.0/24 */
 
     overlay(&ov, "10.255.0.0/16", 24);
 
@@ -551,7 +536,7 @@ test_remotes(void **state OVS_UNUSED)
         { "192.0.2.x", "10.255.6.0/24", LIVE },
     };
     struct model_remote *r;
-    struct model_cidr own = { 0x0aff0100, 24 };
+    struct ipv4_cidr own = { 0x0aff0100, 24 };
 
     size_t n = lease_remotes(rows, ARRAY_SIZE(rows), IP(11), &own, &r);
     assert_int_equal(n, 2);

@@ -40,6 +40,7 @@
 #include "cfnet.h"
 #include "ipv4.h"
 #include "openvswitch/vlog.h"
+#include "procsys.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(plumb);
@@ -438,40 +439,30 @@ create_veth(struct nlconn *host, const struct plumb_spec *spec, int nsfd,
     return NULL;
 }
 
-/* Writes 'value' to /proc/sys/net/'path' in the current namespace.  A
- * missing file (IPv6 disabled in the kernel) is not an error. */
+/* Writes 'value' to setting 'name' (under /proc/sys) in the current
+ * namespace; 'where' is "" or " in NAMESPACE", for the message.  A missing
+ * setting (IPv6 disabled in the kernel) is not an error. */
 static char *
-write_proc_sys(const char *path, const char *value)
+write_sysctl(const char *name, const char *value, const char *where)
 {
-    char *file = xasprintf("/proc/sys/net/%s", path);
-    int fd = open(file, O_WRONLY | O_CLOEXEC);
-    int error = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-        ssize_t n;
-        do {
-            n = write(fd, value, strlen(value));
-        } while (n < 0 && errno == EINTR);
-        error = n < 0 ? errno : 0;
-        close(fd);
-    }
-    char *msg = (error && error != ENOENT
-                 ? xasprintf("writing %s: %s", file, ovs_strerror(error))
-                 : NULL);
-    free(file);
-    return msg;
+    int error = procsys_write(name, value);
+    return (error && error != ENOENT
+            ? xasprintf("writing "PROCSYS_DIR"/%s%s: %s", name, where,
+                        ovs_strerror(error))
+            : NULL);
 }
 
 /* See create_veth().  Writing these makes no link event. */
 static char *
 write_host_sysctls(const char *ifname)
 {
-    char *path = xasprintf("ipv4/conf/%s/rp_filter", ifname);
-    char *error = write_proc_sys(path, "1\n");
-    free(path);
+    char *name = xasprintf("net/ipv4/conf/%s/rp_filter", ifname);
+    char *error = write_sysctl(name, "1\n", "");
+    free(name);
     if (!error) {
-        path = xasprintf("ipv6/conf/%s/disable_ipv6", ifname);
-        error = write_proc_sys(path, "1\n");
-        free(path);
+        name = xasprintf("net/ipv6/conf/%s/disable_ipv6", ifname);
+        error = write_sysctl(name, "1\n", "");
+        free(name);
     }
     return error;
 }
@@ -530,35 +521,19 @@ disable_tx_csum(struct container *ct, const char *ifname)
 static char *
 disable_ipv6(struct container *ct, const char *ifname)
 {
-    char *file = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6",
-                           ifname);
     int saved;
     int error = netns_enter(ct->nsfd, &saved);
     if (error) {
-        char *msg = xasprintf("entering network namespace %s: %s",
-                              ct->path, ovs_strerror(error));
-        free(file);
-        return msg;
+        return xasprintf("entering network namespace %s: %s",
+                         ct->path, ovs_strerror(error));
     }
 
-    int fd = open(file, O_WRONLY | O_CLOEXEC);
-    error = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-        ssize_t n;
-        do {
-            n = write(fd, "1\n", 2);
-        } while (n < 0 && errno == EINTR);
-        error = n < 0 ? errno : 0;
-        close(fd);
-    }
+    char *name = xasprintf("net/ipv6/conf/%s/disable_ipv6", ifname);
+    char *where = xasprintf(" in %s", ct->path);
+    char *msg = write_sysctl(name, "1\n", where);
     netns_leave(saved);
-
-    char *msg = NULL;
-    if (error && error != ENOENT) {
-        msg = xasprintf("writing %s in %s: %s",
-                        file, ct->path, ovs_strerror(error));
-    }
-    free(file);
+    free(where);
+    free(name);
     return msg;
 }
 

@@ -24,6 +24,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "procsys.h"
 #include "process.h"
 #include "util.h"
 
@@ -252,21 +253,6 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     return error ? error : remove_stale_routes(sk, spec, ifindex);
 }
 
-static char *
-write_sysctl(const char *path, const char *value)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0 || write(fd, value, strlen(value)) < 0) {
-        char *error = xasprintf("%s: %s", path, ovs_strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
-        return error;
-    }
-    close(fd);
-    return NULL;
-}
-
 /* Runs 'argv[0]' (iptables or iptables-restore) with 'argv'
  * (NULL-terminated), feeding it 'input' (if nonnull) on its standard input,
  * and returns its exit status, or -1 if it could not be run. */
@@ -481,9 +467,10 @@ hostnet_apply(const struct hostnet_spec *spec)
         return error;
     }
 
-    error = write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-    if (error) {
-        return error;
+    err = procsys_write("net/ipv4/ip_forward", "1");
+    if (err) {
+        return xasprintf(PROCSYS_DIR"/net/ipv4/ip_forward: %s",
+                         ovs_strerror(err));
     }
 
     /* Masquerade what leaves the overlay: a chain of our own, replaced as a

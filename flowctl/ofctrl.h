@@ -112,8 +112,11 @@ bool ofctrl_needs_put(const struct ofctrl *);
 /* Sends what turns the installed table into 'desired' (everything, in one
  * replacing bundle, after a (re)connection), and returns the sequence
  * number that ofctrl_acked_seqno() will report once OVS has committed it.
- * Sends nothing, and returns the last sequence number, if nothing differs.
- * Requires ofctrl_can_put(). */
+ * Sends nothing, and returns the last sequence number, if nothing differs:
+ * that number is then ofctrl_acked_seqno() already (a put can send nothing
+ * only when the installed table is known, with no bundle in flight), so
+ * the caller may treat 'desired' as acknowledged under it.  Requires
+ * ofctrl_can_put(). */
 uint64_t ofctrl_put(struct ofctrl *, const struct flow_table *desired);
 
 /* The highest sequence number whose bundle OVS has committed. */

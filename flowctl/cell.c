@@ -13,6 +13,7 @@
 #include "cfnet.h"
 #include "settings.h"
 #include "hash.h"
+#include "ipv4.h"
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -702,10 +703,11 @@ cell_format(const struct cell *cell, const struct model *model,
     HMAP_FOR_EACH (c, node, &model->containers) {
         struct pipeline_ruleset_info info;
         pipeline_container_ruleset(model, c->ofport, &info);
-        ds_put_format(ds, "  %s ofport %"PRIu32" ip "IP_FMT" ruleset %"PRIu32
+        char ip[IPV4_ADDR_LEN];
+        ds_put_format(ds, "  %s ofport %"PRIu32" ip %s ruleset %"PRIu32
                       " (%"PRIuSIZE" rules%s) port mappings %"PRIuSIZE
                       " flows ", c->handle, c->ofport,
-                      IP_ARGS(htonl(c->ip)), info.ruleset,
+                      ipv4_format(c->ip, ip), info.ruleset,
                       c->netout ? c->netout->parsed.n_netout_rules : 0,
                       c->staging ? ", staging" : "", c->n_port_mappings);
         format_flow_state(cell, c, ds);

@@ -81,11 +81,12 @@ static void
 print_state(const struct directory *d)
 {
     struct ipv4_cidr lease;
+    char lease_s[IPV4_CIDR_LEN];
     size_t n;
 
     directory_get_remotes(d, &n);
     if (directory_get_lease(d, &lease)) {
-        printf("lease "IP_FMT"/%u", IP_ARGS(htonl(lease.addr)), lease.plen);
+        printf("lease %s", ipv4_cidr_format(&lease, lease_s));
     } else {
         printf("lease none");
     }

@@ -31,7 +31,6 @@ VLOG_DEFINE_THIS_MODULE(cell);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-
 /* The containers whose flows one desired table holds: each by its
  * Interface row and the OpenFlow port its flows match on.  A row that is
  * deleted and made again (DEL and a new ADD of the same handle), or whose

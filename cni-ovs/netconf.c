@@ -15,14 +15,8 @@
 #include <string.h>
 
 #include "jparse.h"
+#include "result.h"
 #include "util.h"
-
-/* CNI error codes that netconf_parse() reports. */
-enum {
-    CNI_ERR_INCOMPATIBLE_VERSION = 1,
-    CNI_ERR_DECODE = 6,
-    CNI_ERR_INVALID_CONFIG = 7,
-};
 
 /* The smallest MTU every IPv4 link must support (RFC 791). */
 #define MIN_MTU 68

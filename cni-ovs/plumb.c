@@ -19,6 +19,7 @@
 #include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
+#include <linux/nsfs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
@@ -225,6 +226,28 @@ netns_leave(int saved)
                   "namespace");
     }
     close(saved);
+}
+
+/* Checks that 'path' is a network namespace file (as CNI_NETNS must be).
+ * Returns NULL if it is, otherwise a malloc'd message that quotes 'path'. */
+char *
+plumb_netns_check(const char *path)
+{
+    int fd;
+    int error = netns_open(path, &fd);
+    if (error) {
+        return xasprintf("cannot open \"%s\": %s", path,
+                         ovs_strerror(error));
+    }
+    int type = ioctl(fd, NS_GET_NSTYPE);
+    error = type < 0 ? errno : 0;
+    close(fd);
+    if (type == CLONE_NEWNET) {
+        return NULL;
+    } else if (type >= 0 || error == ENOTTY) {
+        return xasprintf("\"%s\" is not a network namespace", path);
+    }
+    return xasprintf("\"%s\": %s", path, ovs_strerror(error));
 }
 
 /* The container's side: its namespace and sockets that live in it. */

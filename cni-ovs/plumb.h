@@ -60,6 +60,11 @@ struct plumb_spec {
     bool tx_csum_off;               /* For datapath_type=netdev. */
 };
 
+/* Checks that 'netns_path' is a network namespace file, without entering
+ * it.  Returns NULL if so, otherwise a malloc'd message (e.g. "cannot open
+ * \"/var/run/netns/x\": No such file or directory"). */
+char *plumb_netns_check(const char *netns_path) OVS_WARN_UNUSED_RESULT;
+
 /* Creates the pair and brings it up, as described above; needs every field
  * of 'spec' but 'ip' and 'container_mac'.  On failure removes whatever it
  * created (the host end and, with it, the peer) and returns the error. */

@@ -15,6 +15,7 @@
 #include "cf-record.h"
 #include "cfnet.h"
 #include "jparse.h"
+#include "netconf.h"
 #include "util.h"
 
 static json_t *interface_json(const char *name, const uint8_t mac[6],

@@ -11,9 +11,6 @@
 
 #include "util.h"
 
-/* Longest interface name (IFNAMSIZ - 1). */
-#define MAX_IFNAME_LEN 15
-
 /* How much of a refused container id a message quotes. */
 #define MAX_QUOTE 40
 
@@ -37,7 +34,7 @@ cni_env_ifname_ok(const char *name)
 {
     size_t len = name ? strlen(name) : 0;
 
-    if (!len || len > MAX_IFNAME_LEN
+    if (!len || len > CNI_IFNAME_MAX
         || !strcmp(name, ".") || !strcmp(name, "..")) {
         return false;
     }

@@ -46,8 +46,12 @@ char *cni_env_check(const struct cni_env *env) OVS_WARN_UNUSED_RESULT;
  * alphanumeric (the CNI spec's pattern). */
 bool cni_env_container_id_ok(const char *id);
 
-/* Whether 'name' is an interface name the kernel accepts: 1 to 15 bytes,
- * no '/', ':' or whitespace, not "." or "..". */
+/* The longest interface name (IFNAMSIZ - 1). */
+#define CNI_IFNAME_MAX 15
+
+/* Whether 'name' is an interface name the kernel accepts: 1 to
+ * CNI_IFNAME_MAX bytes, no '/', ':' or whitespace, not "." or "..".
+ * (netconf.c checks "bridge" with it too.) */
 bool cni_env_ifname_ok(const char *name);
 
 #endif /* cni-env.h */

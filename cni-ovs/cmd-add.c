@@ -248,8 +248,15 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     struct plumb_spec spec;
     cmd_plumb_spec(env, nc, host_ifname, 0, mtu, &spec);
     int side_code = CNI_ERR_TRY_AGAIN;
-    char *side_error = plumb_create(&spec);
-    if (!side_error) {
+    bool ifname_taken;
+    char *side_error = plumb_create(&spec, &ifname_taken);
+    if (side_error && ifname_taken) {
+        /* CNI_IFNAME names an interface the container has already. */
+        char *msg = xasprintf("CNI_IFNAME: %s", side_error);
+        free(side_error);
+        side_error = msg;
+        side_code = CNI_ERR_INVALID_ENV;
+    } else if (!side_error) {
         plumbed = true;
         log_phase(env, start, "veth made");
         db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);

@@ -765,14 +765,18 @@ address_container(struct container *ct, const struct plumb_spec *spec)
 /* Creates the veth pair described by 'spec' and brings it up (see
  * plumb.h).
  * Returns NULL on success, otherwise a malloc'd error, after deleting the
- * host end if this call created it (which deletes the peer too).  A host
- * end that already existed is left alone.  Restores the calling thread's
- * network namespace on every path. */
+ * host end if this call created it (which deletes the peer too), with
+ * '*ifname_taken' true if the container's namespace already has an
+ * interface named 'spec->container_ifname'.  A host end that already
+ * existed is left alone.  Restores the calling thread's network namespace
+ * on every path. */
 char *
-plumb_create(const struct plumb_spec *spec)
+plumb_create(const struct plumb_spec *spec, bool *ifname_taken)
 {
     struct container ct;
     char *error;
+
+    *ifname_taken = false;
 
     if (!spec->netns_path || !spec->netns_path[0]) {
         return xstrdup("no network namespace given");
@@ -821,6 +825,7 @@ plumb_create(const struct plumb_spec *spec)
                               "namespace %s already has an interface %s",
                               spec->host_ifname, ct.path,
                               spec->container_ifname);
+            *ifname_taken = true;
         }
     }
     if (!error) {

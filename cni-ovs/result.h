@@ -67,8 +67,9 @@ enum cni_error {
 
     /* A CNI_* environment variable is missing or invalid: CNI_COMMAND,
      * CNI_CONTAINERID (characters, length), CNI_NETNS (not a network
-     * namespace), CNI_IFNAME, CNI_PATH.  The message names it.  Nothing
-     * was touched. */
+     * namespace), CNI_IFNAME (also: the container already has an interface
+     * of that name), CNI_PATH.  The message names it.  Nothing is left
+     * behind. */
     CNI_ERR_INVALID_ENV = 4,
 
     /* Input or output failed: stdin could not be read, the IPAM plugin

@@ -179,18 +179,18 @@ test_no_subnet_is_try_again() {
 
 # A failure after the IPAM plugin was fed gives the address back and
 # leaves nothing: while the veth is made (the container already has an
-# interface of the name CNI_IFNAME asks for), and after the plugin answered,
-# while the container side gets its address (a route the container
-# already has).
+# interface of the name CNI_IFNAME asks for: code 4, naming CNI_IFNAME),
+# and after the plugin answered, while the container side gets its address
+# (a route the container already has: code 11).
 test_failure_after_ipam_leaves_nothing() {
     local ns
     ns=$(sb_netns c1)
     ip -n "${ns##*/}" link add eth0 type veth peer name other0
     cni ADD clash-1 "$ns" "$(sb_conf)"
     expect_eq "$RC" 1 "exit code"
-    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
-    check "message names the container's eth0: $OUT" \
-        grep -q "namespace $ns already has an interface eth0" \
+    expect_eq "$(jq -r .code <<<"$OUT")" 4 "error code"
+    check "message names CNI_IFNAME and the container's eth0: $OUT" \
+        grep -q "^CNI_IFNAME: .*namespace $ns already has an interface eth0" \
         <<<"$(jq -r .msg <<<"$OUT")"
     expect_nothing_left clash-1
     check "the container's own eth0 is untouched" \

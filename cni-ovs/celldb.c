@@ -15,6 +15,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
+#include "result.h"
 #include "smap.h"
 #include "stream.h"
 #include "timeval.h"
@@ -22,9 +23,6 @@
 #include "vswitch-idl.h"
 
 VLOG_DEFINE_THIS_MODULE(celldb);
-
-/* CNI error code for "try again later". */
-#define CODE_TRY_AGAIN 11
 
 struct celldb {
     struct ovsdb_idl *idl;
@@ -154,7 +152,7 @@ unreachable_error(const struct celldb *db, int *code)
 {
     int error = ovsdb_idl_get_last_error(db->idl);
 
-    *code = CODE_TRY_AGAIN;
+    *code = CNI_ERR_TRY_AGAIN;
     return xasprintf("ovsdb %s: cannot read the cell's database%s%s",
                      db->remote, error ? ": " : " (timed out)",
                      error ? ovs_retval_to_string(error) : "");
@@ -390,7 +388,7 @@ out:
         char *msg = xasprintf("ovsdb %s: cannot read the cell's settings: "
                               "%s", remote, why);
         free(why);
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         return msg;
     }
     return NULL;
@@ -534,7 +532,7 @@ transact(struct celldb *db, char *(*build)(struct celldb *, const void *),
         if (error) {
             ovsdb_idl_txn_abort(txn);
             ovsdb_idl_txn_destroy(txn);
-            *code = CODE_TRY_AGAIN;
+            *code = CNI_ERR_TRY_AGAIN;
             return error;
         }
 
@@ -569,7 +567,7 @@ transact(struct celldb *db, char *(*build)(struct celldb *, const void *),
             break;
         }
         ovsdb_idl_txn_destroy(txn);
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         return msg;
     }
 }
@@ -619,13 +617,13 @@ celldb_add_port(struct celldb *db, const struct smap *external_ids,
             return NULL;
         }
         if (iface && iface->n_ofport && iface->ofport[0] == -1) {
-            *code = CODE_TRY_AGAIN;
+            *code = CNI_ERR_TRY_AGAIN;
             return xasprintf("ovs-vswitchd could not add port %s: %s",
                              db->ifname,
                              iface->error ? iface->error : "unknown error");
         }
         if (block_until(db, deadline)) {
-            *code = CODE_TRY_AGAIN;
+            *code = CNI_ERR_TRY_AGAIN;
             return xasprintf("ovs-vswitchd did not add port %s in time "
                              "(is it running?)", db->ifname);
         }
@@ -639,7 +637,7 @@ celldb_wait_installed(struct celldb *db, long long int deadline, int *code)
         ovsdb_idl_run(db->idl);
         const struct ovsrec_interface *iface = find_iface(db);
         if (!iface) {
-            *code = CODE_TRY_AGAIN;
+            *code = CNI_ERR_TRY_AGAIN;
             return xasprintf("port %s disappeared while waiting for its "
                              "flows", db->ifname);
         }
@@ -648,7 +646,7 @@ celldb_wait_installed(struct celldb *db, long long int deadline, int *code)
             return NULL;
         }
         if (block_until(db, deadline)) {
-            *code = CODE_TRY_AGAIN;
+            *code = CNI_ERR_TRY_AGAIN;
             return xasprintf("flows for port %s were not installed in time "
                              "(%s=true not set; is flowctl running?)",
                              db->ifname, CFNET_KEY_INSTALLED);
@@ -706,7 +704,7 @@ celldb_del_port(struct celldb *db, const char *handle,
             return NULL;
         }
         if (block_until(db, deadline)) {
-            *code = CODE_TRY_AGAIN;
+            *code = CNI_ERR_TRY_AGAIN;
             return xasprintf("ovs-vswitchd did not remove port %s in time "
                              "(is it running?)", db->ifname);
         }

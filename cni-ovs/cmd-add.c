@@ -38,11 +38,6 @@
 
 VLOG_DEFINE_THIS_MODULE(cmd_add);
 
-#define CODE_IO 5
-#define CODE_INVALID_CONFIG 7
-#define CODE_TRY_AGAIN 11
-#define CODE_ALREADY_EXISTS 100
-
 /* Reads the cell's subnet (malloc'd, into '*subnetp') and container MTU
  * from the Open_vSwitch external_ids 'cell_ids' (the config's "mtu" wins
  * when nonzero). */
@@ -55,13 +50,13 @@ cmd_read_cell(const struct smap *cell_ids, const struct netconf *nc,
     struct ipv4_cidr net;
 
     if (!subnet) {
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         return xasprintf("this cell has no subnet yet (Open_vSwitch "
                          "external_ids:%s is not set; flowctl writes it once "
                          "it has a lease)", CFNET_KEY_SUBNET);
     }
     if (!ipv4_parse_cidr(subnet, &net) || net.plen > 30) {
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         return xasprintf("Open_vSwitch external_ids:%s: \"%s\" is not an "
                          "IPv4 subnet of /30 or larger", CFNET_KEY_SUBNET,
                          subnet);
@@ -74,14 +69,14 @@ cmd_read_cell(const struct smap *cell_ids, const struct netconf *nc,
     }
     const char *s = smap_get(cell_ids, CFNET_KEY_MTU);
     if (!s) {
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         return xasprintf("this cell has no container MTU yet (Open_vSwitch "
                          "external_ids:%s is not set and the config has no "
                          "\"mtu\")", CFNET_KEY_MTU);
     }
     int value;
     if (!str_to_int(s, 10, &value) || value < 68 || value > 65535) {
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         return xasprintf("Open_vSwitch external_ids:%s: \"%s\" is not an "
                          "MTU (68..65535)", CFNET_KEY_MTU, s);
     }
@@ -216,13 +211,13 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
         error = cmd_read_cell(&settings.cell_ids, nc, &subnet, &mtu, code);
     }
     if (!error && !settings.has_bridge) {
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         error = xasprintf("bridge %s does not exist yet (flowctl creates it)",
                           nc->bridge);
     }
     if (!error && (settings.has_iface || plumb_link_exists(host_ifname))) {
         const char *owner = smap_get(&settings.iface_ids, CFNET_KEY_HANDLE);
-        *code = CODE_ALREADY_EXISTS;
+        *code = CNI_ERR_ALREADY_EXISTS;
         error = xasprintf("container %s already has interface %s%s%s "
                           "(ADD twice without DEL?)", env->container_id,
                           host_ifname, owner ? " owned by " : "",
@@ -240,7 +235,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     error = ipam_feed(ipam, ipam_conf);
     json_decref(ipam_conf);
     if (error) {
-        *code = CODE_IO;
+        *code = CNI_ERR_IO;
         goto out;
     }
     log_phase(env, start, "IPAM plugin fed");
@@ -252,9 +247,16 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
      * (docs/performance.md has the figures). */
     struct plumb_spec spec;
     cmd_plumb_spec(env, nc, host_ifname, 0, mtu, &spec);
-    int side_code = CODE_TRY_AGAIN;
-    char *side_error = plumb_create(&spec);
-    if (!side_error) {
+    int side_code = CNI_ERR_TRY_AGAIN;
+    bool ifname_taken;
+    char *side_error = plumb_create(&spec, &ifname_taken);
+    if (side_error && ifname_taken) {
+        /* CNI_IFNAME names an interface the container has already. */
+        char *msg = xasprintf("CNI_IFNAME: %s", side_error);
+        free(side_error);
+        side_error = msg;
+        side_code = CNI_ERR_INVALID_ENV;
+    } else if (!side_error) {
         plumbed = true;
         log_phase(env, start, "veth made");
         db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);
@@ -267,7 +269,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     ipam = NULL;
     reserved = !error;
     log_phase(env, start, "IPAM plugin done");
-    if (side_error && !(error && ipam_code != CODE_TRY_AGAIN)) {
+    if (side_error && !(error && ipam_code != CNI_ERR_TRY_AGAIN)) {
         /* The veth or the IDL session failed.  That is the error to report
          * unless the plugin failed for good (e.g. bad "ranges"), which
          * trying again would not mend. */
@@ -285,7 +287,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     error = ipam_result_ipv4(ipam_result, &ip);
     json_decref(ipam_result);
     if (error) {
-        *code = CODE_INVALID_CONFIG;
+        *code = CNI_ERR_INVALID_CONFIG;
         goto out;
     }
 
@@ -294,7 +296,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     cmd_plumb_spec_set_ip(&spec, ip);
     error = plumb_address(&spec);
     if (error) {
-        *code = CODE_TRY_AGAIN;
+        *code = CNI_ERR_TRY_AGAIN;
         goto out;
     }
     log_phase(env, start, "container side addressed");

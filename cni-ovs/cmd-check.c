@@ -20,15 +20,12 @@
 #include "netconf.h"
 #include "openvswitch/vlog.h"
 #include "plumb.h"
+#include "result.h"
 #include "smap.h"
 #include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(cmd_check);
-
-#define CODE_INCOMPATIBLE 1
-#define CODE_INVALID_CONFIG 7
-#define CODE_MISMATCH 101
 
 char *
 cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
@@ -43,17 +40,17 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
 
     *out = NULL;
     if (nc->version < CNI_V040) {
-        *code = CODE_INCOMPATIBLE;
+        *code = CNI_ERR_INCOMPATIBLE_VERSION;
         return xasprintf("cniVersion: CHECK needs 0.4.0 or later, not %s",
                          nc->version_string);
     }
     if (!nc->prev_result) {
-        *code = CODE_INVALID_CONFIG;
+        *code = CNI_ERR_INVALID_CONFIG;
         return xstrdup("prevResult: required for CHECK");
     }
     error = ipam_result_ipv4(nc->prev_result, &ip);
     if (error) {
-        *code = CODE_INVALID_CONFIG;
+        *code = CNI_ERR_INVALID_CONFIG;
         char *msg = xasprintf("prevResult: %s", error);
         free(error);
         return msg;
@@ -79,13 +76,13 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
     char ip_s[IPV4_ADDR_LEN];
     ipv4_format(ip, ip_s);
     if (!owner || strcmp(owner, env->container_id)) {
-        *code = CODE_MISMATCH;
+        *code = CNI_ERR_CHECK_MISMATCH;
         error = xasprintf("port %s for container %s is missing from bridge "
                           "%s", host_ifname, env->container_id, nc->bridge);
         goto out;
     }
     if (!rec_ip || strcmp(rec_ip, ip_s)) {
-        *code = CODE_MISMATCH;
+        *code = CNI_ERR_CHECK_MISMATCH;
         error = xasprintf("port %s: %s is %s, prevResult says %s",
                           host_ifname, CFNET_KEY_IP,
                           rec_ip ? rec_ip : "(none)", ip_s);
@@ -97,7 +94,7 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
     cmd_plumb_spec(env, nc, host_ifname, ip, mtu, &spec);
     error = plumb_check(&spec);
     if (error) {
-        *code = CODE_MISMATCH;
+        *code = CNI_ERR_CHECK_MISMATCH;
         goto out;
     }
 

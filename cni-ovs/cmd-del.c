@@ -26,13 +26,11 @@
 #include "netconf.h"
 #include "openvswitch/vlog.h"
 #include "plumb.h"
+#include "result.h"
 #include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(cmd_del);
-
-#define CODE_IO 5
-#define CODE_TRY_AGAIN 11
 
 /* host-local releases by container id; any valid range will do when the
  * cell's subnet cannot be read. */
@@ -96,7 +94,7 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
         error = ipam_feed(ipam, config);
         json_decref(config);
         if (error) {
-            keep_error(&first, &first_code, error, CODE_IO);
+            keep_error(&first, &first_code, error, CNI_ERR_IO);
             ipam_abort(ipam);
             ipam = NULL;
         }
@@ -109,9 +107,10 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
      * namespace (covers an ADD that died before naming the host end). */
     keep_error(&first, &first_code,
                plumb_del_host(host_ifname, env->container_id),
-               CODE_TRY_AGAIN);
+               CNI_ERR_TRY_AGAIN);
     keep_error(&first, &first_code,
-               plumb_del_container(env->netns, env->ifname), CODE_TRY_AGAIN);
+               plumb_del_container(env->netns, env->ifname),
+               CNI_ERR_TRY_AGAIN);
 
     if (ipam) {
         keep_error(&first, &first_code,

@@ -4,8 +4,9 @@
  * main.c reads the environment and the network config and calls one of
  * these.  Each returns NULL on success, storing the CNI result (malloc'd
  * JSON text, or NULL when the command prints nothing) in '*out'; on failure
- * it returns a malloc'd message and stores the CNI error code in '*code'.
- * A failed ADD leaves nothing behind. */
+ * it returns a malloc'd message and stores the CNI error code (enum
+ * cni_error, result.h) in '*code'.  A failed ADD leaves nothing behind.
+ * 'env' has passed cni_env_check(). */
 
 #ifndef CNI_OVS_CMD_H
 #define CNI_OVS_CMD_H 1
@@ -14,18 +15,11 @@
 
 #include <stdint.h>
 
+#include "cni-env.h"
+
 struct netconf;
 struct plumb_spec;
 struct smap;
-
-/* The CNI_* environment variables (pointers into the environment). */
-struct cni_env {
-    const char *command;        /* CNI_COMMAND. */
-    const char *container_id;   /* CNI_CONTAINERID. */
-    const char *netns;          /* CNI_NETNS (may be NULL for DEL). */
-    const char *ifname;         /* CNI_IFNAME. */
-    const char *path;           /* CNI_PATH (may be NULL for DEL). */
-};
 
 /* How long cni-ovs waits for the cell's OVSDB and for ovs-vswitchd to add a
  * port, in milliseconds.  'install_timeout' comes on top of it. */

@@ -28,6 +28,7 @@
 #include "ipv4.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "result.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(ipam);
@@ -99,13 +100,13 @@ find_plugin(const char *type, const char *cni_path, char **programp,
     *programp = NULL;
     if (!type[0] || strchr(type, '/')
         || !strcmp(type, ".") || !strcmp(type, "..")) {
-        *code = 7;
-        return xasprintf("ipam: invalid plugin type \"%s\"", type);
+        *code = CNI_ERR_INVALID_CONFIG;
+        return xasprintf("ipam.type: invalid plugin type \"%s\"", type);
     }
     if (!cni_path || !cni_path[0]) {
-        *code = 4;
-        return xasprintf("ipam: cannot find plugin \"%s\": CNI_PATH is not "
-                         "set", type);
+        *code = CNI_ERR_INVALID_ENV;
+        return xasprintf("CNI_PATH: not set, so IPAM plugin \"%s\" cannot "
+                         "be found", type);
     }
 
     char *dirs = xstrdup(cni_path);
@@ -124,8 +125,8 @@ find_plugin(const char *type, const char *cni_path, char **programp,
     }
     free(dirs);
 
-    *code = 7;
-    return xasprintf("ipam: plugin \"%s\" not found in CNI_PATH "
+    *code = CNI_ERR_INVALID_CONFIG;
+    return xasprintf("ipam.type: plugin \"%s\" not found in CNI_PATH "
                      "(searched %s)", type, cni_path);
 }
 
@@ -507,7 +508,7 @@ plugin_failure(const char *type, int status, struct reader *out,
     }
     free(quote);
 
-    *code = 5;
+    *code = CNI_ERR_IO;
     return ds_steal_cstr(&s);
 }
 
@@ -526,9 +527,9 @@ ipam_call_free(struct ipam_call *call)
 }
 
 /* Starts IPAM plugin 'nc->ipam_type' from 'cni_path' as described in
- * ipam.h.  Returns NULL or an error with '*code' set: 4 if 'cni_path' is
- * empty, 7 if the plugin is not in it or the type is not a plain file
- * name, otherwise 5. */
+ * ipam.h.  Returns NULL or an error with '*code' set: CNI_ERR_INVALID_ENV
+ * if 'cni_path' is empty, CNI_ERR_INVALID_CONFIG if the plugin is not in it
+ * or the type is not a plain file name, otherwise CNI_ERR_IO. */
 char *
 ipam_start(const struct netconf *nc, const char *cni_path,
            const char *command, struct ipam_call **callp, int *code)
@@ -556,7 +557,7 @@ ipam_start(const struct netconf *nc, const char *cni_path,
                           run_error);
         free(run_error);
         ipam_call_free(call);
-        *code = 5;
+        *code = CNI_ERR_IO;
         return error;
     }
     *callp = call;
@@ -582,7 +583,7 @@ ipam_feed(struct ipam_call *call, const json_t *config)
 /* Gives the plugin started as 'call' its input, 'config' (NULL if
  * ipam_feed() did), and waits for its answer, as described in ipam.h.
  * Frees 'call'.  Returns NULL or an error with '*code' set: the plugin's
- * code if it printed a CNI error, otherwise 5. */
+ * code if it printed a CNI error, otherwise CNI_ERR_IO. */
 char *
 ipam_finish(struct ipam_call *call, const json_t *config, json_t **result,
             int *code)
@@ -599,7 +600,7 @@ ipam_finish(struct ipam_call *call, const json_t *config, json_t **result,
         error = ipam_feed(call, config);
         if (error) {
             ipam_abort(call);
-            *code = 5;
+            *code = CNI_ERR_IO;
             return error;
         }
     }
@@ -611,7 +612,7 @@ ipam_finish(struct ipam_call *call, const json_t *config, json_t **result,
         error = xasprintf("ipam (%s): running %s: %s",
                           type, call->program, run_error);
         free(run_error);
-        *code = 5;
+        *code = CNI_ERR_IO;
     } else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
         error = plugin_failure(type, status, &call->out, &call->err, code);
     } else if (result && !strcmp(call->command, "ADD")) {
@@ -628,7 +629,7 @@ ipam_finish(struct ipam_call *call, const json_t *config, json_t **result,
                               type, quote[0] ? quote : "(empty)");
             free(quote);
             json_decref(doc);
-            *code = 5;
+            *code = CNI_ERR_IO;
         } else {
             *result = doc;
         }

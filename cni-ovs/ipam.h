@@ -32,7 +32,10 @@ json_t *ipam_config(const struct netconf *nc, const char *subnet);
  *
  * Returns NULL on success.  On failure returns a malloc'd message and sets
  * '*code' to a CNI error code: the plugin's own code when it printed a CNI
- * error, 5 (I/O) when it could not be run or printed something else. */
+ * error, CNI_ERR_INVALID_CONFIG when "ipam.type" is not a plugin in
+ * 'cni_path', CNI_ERR_INVALID_ENV when 'cni_path' is empty, CNI_ERR_IO when
+ * it could not be run or printed something else (enum cni_error in
+ * result.h). */
 char *ipam_exec(const struct netconf *nc, const char *cni_path,
                 const char *command, const json_t *config, json_t **result,
                 int *code)

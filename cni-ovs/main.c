@@ -11,24 +11,21 @@
 
 #include <config.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "cni-env.h"
 #include "netconf.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "plumb.h"
 #include "result.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(cni_ovs);
-
-/* CNI error codes used here (CNI SPEC.md, "Error").  */
-#define CODE_BAD_ENV 4
-#define CODE_IO 5
 
 /* Largest stdin document accepted: a 1,000-rule ASG is ~200 kB. */
 #define MAX_STDIN (16 * 1024 * 1024)
@@ -68,39 +65,6 @@ read_stdin(size_t *lenp, char **errorp)
     return ds_steal_cstr(&buf);
 }
 
-/* CNI_CONTAINERID must match [A-Za-z0-9][A-Za-z0-9_.-]* (CNI SPEC.md). */
-static bool
-valid_container_id(const char *id)
-{
-    if (!id || !isalnum((unsigned char) id[0])) {
-        return false;
-    }
-    for (const char *p = id; *p; p++) {
-        if (!isalnum((unsigned char) *p) && !strchr("_.-", *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* An interface name the kernel accepts: 1..15 bytes, no '/', ':' or
- * whitespace, not "." or "..". */
-static bool
-valid_ifname(const char *name)
-{
-    size_t len = name ? strlen(name) : 0;
-
-    if (!len || len > 15 || !strcmp(name, ".") || !strcmp(name, "..")) {
-        return false;
-    }
-    for (const char *p = name; *p; p++) {
-        if (*p == '/' || *p == ':' || isspace((unsigned char) *p)) {
-            return false;
-        }
-    }
-    return true;
-}
-
 static const char *
 getenv_nonempty(const char *name)
 {
@@ -108,35 +72,28 @@ getenv_nonempty(const char *name)
     return value && value[0] ? value : NULL;
 }
 
-/* Reads and checks the CNI_* variables 'command' needs.  Returns an error
- * naming the variable, or NULL. */
+/* Reads the CNI_* variables into 'env' and checks them for 'command',
+ * before anything is touched: for ADD and CHECK, CNI_NETNS must be a
+ * network namespace.  Returns an error naming the variable, or NULL. */
 static char *
 read_env(const char *command, struct cni_env *env)
 {
-    bool is_del = !strcmp(command, "DEL");
-
     env->command = command;
     env->container_id = getenv_nonempty("CNI_CONTAINERID");
     env->netns = getenv_nonempty("CNI_NETNS");
     env->ifname = getenv_nonempty("CNI_IFNAME");
     env->path = getenv_nonempty("CNI_PATH");
 
-    if (!env->container_id) {
-        return xstrdup("CNI_CONTAINERID: required");
-    } else if (!valid_container_id(env->container_id)) {
-        return xasprintf("CNI_CONTAINERID: \"%s\" must match "
-                         "[A-Za-z0-9][A-Za-z0-9_.-]*", env->container_id);
-    } else if (!env->ifname) {
-        return xstrdup("CNI_IFNAME: required");
-    } else if (!valid_ifname(env->ifname)) {
-        return xasprintf("CNI_IFNAME: \"%s\" is not a valid interface name",
-                         env->ifname);
-    } else if (!is_del && !env->netns) {
-        return xstrdup("CNI_NETNS: required");
-    } else if (!env->path) {
-        return xstrdup("CNI_PATH: required");
+    char *error = cni_env_check(env);
+    if (!error && strcmp(command, "DEL")) {
+        /* DEL tolerates a namespace that is gone (CNI SPEC.md). */
+        char *ns_error = plumb_netns_check(env->netns);
+        if (ns_error) {
+            error = xasprintf("CNI_NETNS: %s", ns_error);
+            free(ns_error);
+        }
     }
-    return NULL;
+    return error;
 }
 
 static int
@@ -179,7 +136,7 @@ main(int argc, char *argv[])
 
     const char *command = getenv_nonempty("CNI_COMMAND");
     if (!command) {
-        print_error(NULL, CODE_BAD_ENV, "CNI_COMMAND: required");
+        print_error(NULL, CNI_ERR_INVALID_ENV, "CNI_COMMAND: required");
         return 1;
     }
     if (!strcmp(command, "VERSION")) {
@@ -197,7 +154,7 @@ main(int argc, char *argv[])
     } else {
         char *msg = xasprintf("CNI_COMMAND: unknown command \"%s\"",
                               command);
-        print_error(NULL, CODE_BAD_ENV, msg);
+        print_error(NULL, CNI_ERR_INVALID_ENV, msg);
         free(msg);
         return 1;
     }
@@ -206,7 +163,7 @@ main(int argc, char *argv[])
     char *error = NULL;
     char *text = read_stdin(&len, &error);
     if (!text) {
-        print_error(NULL, CODE_IO, error);
+        print_error(NULL, CNI_ERR_IO, error);
         free(error);
         return 1;
     }
@@ -224,7 +181,7 @@ main(int argc, char *argv[])
     struct cni_env env;
     error = read_env(command, &env);
     if (error) {
-        code = CODE_BAD_ENV;
+        code = CNI_ERR_INVALID_ENV;
     } else {
         char *out = NULL;
         error = handler(&env, &nc, &out, &code);

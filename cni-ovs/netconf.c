@@ -10,26 +10,17 @@
 
 #include "netconf.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cni-env.h"
 #include "ipv4.h"
 #include "jparse.h"
+#include "result.h"
 #include "util.h"
-
-/* CNI error codes that netconf_parse() reports. */
-enum {
-    CNI_ERR_INCOMPATIBLE_VERSION = 1,
-    CNI_ERR_DECODE = 6,
-    CNI_ERR_INVALID_CONFIG = 7,
-};
 
 /* The smallest MTU every IPv4 link must support (RFC 791). */
 #define MIN_MTU 68
-
-/* Longest Linux interface name (IFNAMSIZ - 1). */
-#define MAX_IFNAME_LEN 15
 
 static bool parse_version(struct jparse *, struct netconf *);
 static const char *parse_name(struct jparse *, const json_t *root,
@@ -41,7 +32,6 @@ static void parse_dns_servers(struct jparse *, struct netconf *);
 static void parse_ipam(struct jparse *, struct netconf *);
 static void parse_datapath_type(struct jparse *, struct netconf *);
 static void parse_install_timeout(struct jparse *, struct netconf *);
-static bool is_valid_ifname(const char *);
 
 /* Returns the enum cni_version for version string 'string', or -1 if
  * cni-ovs does not support that version (or 'string' is NULL). */
@@ -204,10 +194,10 @@ static void
 parse_bridge(struct jparse *jp, struct netconf *nc)
 {
     const char *s = jparse_string(jp, nc->root, "", "bridge", false);
-    if (s && !is_valid_ifname(s)) {
+    if (s && !cni_env_ifname_ok(s)) {
         jparse_error(jp, "", "bridge", "not a valid interface name "
                      "(1 to %d characters, no '/', ':' or white space)",
-                     MAX_IFNAME_LEN);
+                     CNI_IFNAME_MAX);
         return;
     }
     nc->bridge = s ? s : NETCONF_DEFAULT_BRIDGE;
@@ -322,21 +312,4 @@ parse_install_timeout(struct jparse *jp, struct netconf *nc)
     jparse_uint(jp, nc->root, "", "install_timeout", false, 0, 3600,
                 &timeout);
     nc->install_timeout = timeout;
-}
-
-/* Returns true if Linux would accept 'name' as a network device name. */
-static bool
-is_valid_ifname(const char *name)
-{
-    size_t len = strlen(name);
-    if (!len || len > MAX_IFNAME_LEN
-        || !strcmp(name, ".") || !strcmp(name, "..")) {
-        return false;
-    }
-    for (const char *p = name; *p; p++) {
-        if (*p == '/' || *p == ':' || isspace((unsigned char) *p)) {
-            return false;
-        }
-    }
-    return true;
 }

@@ -8,9 +8,8 @@
  * the top level ("metadata").  Every member is described in
  * docs/configuration.md.  Unknown members are tolerated, as CNI requires.
  *
- * Pure: no I/O.  netconf_parse() returns a malloc'd error naming the field;
- * the caller turns it into CNI error code 7 (invalid config), or 1 for an
- * unsupported cniVersion (see 'version_error'). */
+ * Pure: no I/O.  netconf_parse() returns a malloc'd error naming the field
+ * and the CNI error code for it (enum cni_error in result.h). */
 
 #ifndef CNI_OVS_NETCONF_H
 #define CNI_OVS_NETCONF_H 1
@@ -20,12 +19,7 @@
 
 #include "cf-record.h"
 #include "compiler.h"
-
-enum cni_version {
-    CNI_V031,               /* "0.3.1" (also accepts "0.3.0"). */
-    CNI_V040,               /* "0.4.0". */
-    CNI_V100,               /* "1.0.0". */
-};
+#include "result.h"
 
 /* Returns the version for 'string' or -1 if unsupported. */
 int cni_version_from_string(const char *string);
@@ -67,8 +61,9 @@ struct netconf {
  * returns NULL and 'nc' must later be freed with netconf_destroy().  On
  * failure returns a malloc'd message (e.g. "mtu: must be an integer") and
  * leaves nothing to free; '*code' (if nonnull) is set to the CNI error
- * code: 6 for text that is not JSON, 1 for an unsupported cniVersion, 7 for
- * anything else. */
+ * code: CNI_ERR_DECODE for text that is not JSON,
+ * CNI_ERR_INCOMPATIBLE_VERSION for an unsupported cniVersion,
+ * CNI_ERR_INVALID_CONFIG for anything else. */
 char *netconf_parse(const char *text, size_t len, struct netconf *nc,
                     int *code)
     OVS_WARN_UNUSED_RESULT;

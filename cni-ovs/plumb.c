@@ -19,6 +19,7 @@
 #include <linux/ethtool.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
+#include <linux/nsfs.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
@@ -228,6 +229,28 @@ netns_leave(int saved)
                   "namespace");
     }
     close(saved);
+}
+
+/* Checks that 'path' is a network namespace file (as CNI_NETNS must be).
+ * Returns NULL if it is, otherwise a malloc'd message that quotes 'path'. */
+char *
+plumb_netns_check(const char *path)
+{
+    int fd;
+    int error = netns_open(path, &fd);
+    if (error) {
+        return xasprintf("cannot open \"%s\": %s", path,
+                         ovs_strerror(error));
+    }
+    int type = ioctl(fd, NS_GET_NSTYPE);
+    error = type < 0 ? errno : 0;
+    close(fd);
+    if (type == CLONE_NEWNET) {
+        return NULL;
+    } else if (type >= 0 || error == ENOTTY) {
+        return xasprintf("\"%s\" is not a network namespace", path);
+    }
+    return xasprintf("\"%s\": %s", path, ovs_strerror(error));
 }
 
 /* The container's side: its namespace and sockets that live in it. */
@@ -705,14 +728,18 @@ address_container(struct container *ct, const struct plumb_spec *spec)
 /* Creates the veth pair described by 'spec' and brings it up (see
  * plumb.h).
  * Returns NULL on success, otherwise a malloc'd error, after deleting the
- * host end if this call created it (which deletes the peer too).  A host
- * end that already existed is left alone.  Restores the calling thread's
- * network namespace on every path. */
+ * host end if this call created it (which deletes the peer too), with
+ * '*ifname_taken' true if the container's namespace already has an
+ * interface named 'spec->container_ifname'.  A host end that already
+ * existed is left alone.  Restores the calling thread's network namespace
+ * on every path. */
 char *
-plumb_create(const struct plumb_spec *spec)
+plumb_create(const struct plumb_spec *spec, bool *ifname_taken)
 {
     struct container ct;
     char *error;
+
+    *ifname_taken = false;
 
     if (!spec->netns_path || !spec->netns_path[0]) {
         return xstrdup("no network namespace given");
@@ -761,6 +788,7 @@ plumb_create(const struct plumb_spec *spec)
                               "namespace %s already has an interface %s",
                               spec->host_ifname, ct.path,
                               spec->container_ifname);
+            *ifname_taken = true;
         }
     }
     if (!error) {

@@ -60,10 +60,19 @@ struct plumb_spec {
     bool tx_csum_off;               /* For datapath_type=netdev. */
 };
 
+/* Checks that 'netns_path' is a network namespace file, without entering
+ * it.  Returns NULL if so, otherwise a malloc'd message (e.g. "cannot open
+ * \"/var/run/netns/x\": No such file or directory"). */
+char *plumb_netns_check(const char *netns_path) OVS_WARN_UNUSED_RESULT;
+
 /* Creates the pair and brings it up, as described above; needs every field
  * of 'spec' but 'ip' and 'container_mac'.  On failure removes whatever it
- * created (the host end and, with it, the peer) and returns the error. */
-char *plumb_create(const struct plumb_spec *) OVS_WARN_UNUSED_RESULT;
+ * created (the host end and, with it, the peer) and returns the error;
+ * '*ifname_taken' then says whether it failed because the container's
+ * namespace already has an interface named 'container_ifname' (a caller's
+ * mistake that trying again will not mend). */
+char *plumb_create(const struct plumb_spec *, bool *ifname_taken)
+    OVS_WARN_UNUSED_RESULT;
 
 /* Gives the container end made by plumb_create() its address, MAC,
  * neighbour entry and routes.  On failure returns the error and leaves the

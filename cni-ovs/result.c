@@ -16,6 +16,7 @@
 #include "cfnet.h"
 #include "ipv4.h"
 #include "jparse.h"
+#include "netconf.h"
 #include "util.h"
 
 static json_t *interface_json(const char *name, const uint8_t mac[6],

@@ -48,8 +48,6 @@
 
 VLOG_DEFINE_THIS_MODULE(flowctl);
 
-#define TUNNEL_OVERHEAD CFNET_TUNNEL_OVERHEAD
-
 struct flowctl {
     struct flowctl_config cfg;
     struct model model;
@@ -151,8 +149,8 @@ read_file(const char *name)
     return ds_steal_cstr(&s);
 }
 
-/* The container MTU: the configured one, else the underlay's minus the
- * tunnel overhead.  Refuses an override the underlay cannot carry. */
+/* The container MTU for 'cfg' (flowctl_container_mtu() decides), from the
+ * underlay interface's MTU.  Exits with the reason if there is none. */
 static unsigned int
 container_mtu(const struct flowctl_config *cfg)
 {
@@ -162,16 +160,14 @@ container_mtu(const struct flowctl_config *cfg)
         ovs_fatal(error, "underlay_interface %s: cannot read its MTU",
                   cfg->underlay_interface);
     }
-    if (!cfg->mtu) {
-        return underlay - TUNNEL_OVERHEAD;
+
+    unsigned int mtu;
+    char *msg = flowctl_container_mtu(cfg->underlay_interface, underlay,
+                                      cfg->mtu, &mtu);
+    if (msg) {
+        ovs_fatal(0, "%s", msg);
     }
-    if (cfg->mtu > underlay - TUNNEL_OVERHEAD) {
-        ovs_fatal(0, "mtu: %u is more than %s (MTU %d) can carry with the "
-                  "%d-byte tunnel overhead (at most %d)", cfg->mtu,
-                  cfg->underlay_interface, underlay, TUNNEL_OVERHEAD,
-                  underlay - TUNNEL_OVERHEAD);
-    }
-    return cfg->mtu;
+    return mtu;
 }
 
 /* ---- unixctl ---- */

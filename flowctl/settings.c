@@ -253,8 +253,9 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
 
     uint64_t mtu = 0;
     jparse_uint(&jp, root, "", "mtu", false, 0, 65535, &mtu);
-    if (mtu && mtu < 68) {
-        jparse_error(&jp, "", "mtu", "must be 0 (automatic) or 68..65535");
+    if (mtu && mtu < FLOWCTL_MIN_CONTAINER_MTU) {
+        jparse_error(&jp, "", "mtu", "must be 0 (automatic) or %d..65535",
+                     FLOWCTL_MIN_CONTAINER_MTU);
     }
     cfg->mtu = mtu;
 
@@ -352,4 +353,43 @@ flowctl_config_copy_cell(const struct flowctl_config *cfg,
                                     sizeof *src->deny_running);
     cell->deny_staging = copy_array(src->deny_staging, src->n_deny_staging,
                                     sizeof *src->deny_staging);
+}
+
+/* Works out the container MTU, as settings.h describes. */
+char *
+flowctl_container_mtu(const char *ifname, int underlay_mtu,
+                      unsigned int configured, unsigned int *mtup)
+{
+    /* In 'long long int', so that no MTU can wrap. */
+    long long int room = (long long int) underlay_mtu
+                         - CFNET_TUNNEL_OVERHEAD;
+
+    if (room < FLOWCTL_MIN_CONTAINER_MTU) {
+        return xasprintf("underlay_interface %s has MTU %d; the container "
+                         "MTU would be %lld (%d minus the %d-byte tunnel "
+                         "overhead), below the minimum %d: the underlay "
+                         "needs an MTU of at least %d", ifname,
+                         underlay_mtu, room, underlay_mtu,
+                         CFNET_TUNNEL_OVERHEAD, FLOWCTL_MIN_CONTAINER_MTU,
+                         FLOWCTL_MIN_CONTAINER_MTU + CFNET_TUNNEL_OVERHEAD);
+    }
+    if (room > FLOWCTL_MAX_CONTAINER_MTU) {
+        room = FLOWCTL_MAX_CONTAINER_MTU;
+    }
+    if (!configured) {
+        *mtup = room;
+        return NULL;
+    }
+    if (configured > room) {
+        return xasprintf("mtu: %u is more than %s (MTU %d) can carry with "
+                         "the %d-byte tunnel overhead (at most %lld)",
+                         configured, ifname, underlay_mtu,
+                         CFNET_TUNNEL_OVERHEAD, room);
+    }
+    if (configured < FLOWCTL_MIN_CONTAINER_MTU) {
+        return xasprintf("mtu: %u is below the minimum container MTU %d",
+                         configured, FLOWCTL_MIN_CONTAINER_MTU);
+    }
+    *mtup = configured;
+    return NULL;
 }

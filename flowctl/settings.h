@@ -46,6 +46,26 @@ char *flowctl_config_parse(const char *text, struct flowctl_config *cfg)
 
 void flowctl_config_destroy(struct flowctl_config *);
 
+/* The container MTU's limits.  The minimum is the datagram size every IPv4
+ * host must be able to receive (RFC 791 and RFC 1122, 576 bytes): below
+ * it, DNS answers and ordinary TCP segments no longer fit in one packet.
+ * The maximum is the largest MTU of a veth (ETH_MAX_MTU) and what cni-ovs
+ * accepts in cf-mtu. */
+#define FLOWCTL_MIN_CONTAINER_MTU 576
+#define FLOWCTL_MAX_CONTAINER_MTU 65535
+
+/* Works out the container MTU from the MTU 'underlay_mtu' of the underlay
+ * interface 'ifname' and the configured "mtu" 'configured' (0 means
+ * automatic): the underlay's MTU minus the tunnel overhead
+ * (CFNET_TUNNEL_OVERHEAD), at most FLOWCTL_MAX_CONTAINER_MTU, or
+ * 'configured' if it is not above that.  Refuses an underlay whose MTU
+ * leaves less than FLOWCTL_MIN_CONTAINER_MTU.  Returns NULL and stores the
+ * MTU in '*mtup', or a malloc'd message naming the interface or the
+ * setting and the limit ('*mtup' untouched).  Pure. */
+char *flowctl_container_mtu(const char *ifname, int underlay_mtu,
+                            unsigned int configured, unsigned int *mtup)
+    OVS_WARN_UNUSED_RESULT;
+
 /* Copies the cell part of 'cfg' into 'cell' (deep copy). */
 void flowctl_config_copy_cell(const struct flowctl_config *,
                               struct model_cell *cell);

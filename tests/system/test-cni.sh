@@ -179,18 +179,18 @@ test_no_subnet_is_try_again() {
 
 # A failure after the IPAM plugin was fed gives the address back and
 # leaves nothing: while the veth is made (the container already has an
-# interface of the name CNI_IFNAME asks for), and after the plugin answered,
-# while the container side gets its address (a route the container
-# already has).
+# interface of the name CNI_IFNAME asks for: code 4, naming CNI_IFNAME),
+# and after the plugin answered, while the container side gets its address
+# (a route the container already has: code 11).
 test_failure_after_ipam_leaves_nothing() {
     local ns
     ns=$(sb_netns c1)
     ip -n "${ns##*/}" link add eth0 type veth peer name other0
     cni ADD clash-1 "$ns" "$(sb_conf)"
     expect_eq "$RC" 1 "exit code"
-    expect_eq "$(jq -r .code <<<"$OUT")" 11 "error code"
-    check "message names the container's eth0: $OUT" \
-        grep -q "namespace $ns already has an interface eth0" \
+    expect_eq "$(jq -r .code <<<"$OUT")" 4 "error code"
+    check "message names CNI_IFNAME and the container's eth0: $OUT" \
+        grep -q "^CNI_IFNAME: .*namespace $ns already has an interface eth0" \
         <<<"$(jq -r .msg <<<"$OUT")"
     expect_nothing_left clash-1
     check "the container's own eth0 is untouched" \
@@ -257,7 +257,9 @@ test_bad_input_names_field_and_leaves_nothing() {
 
     cni ADD bad-1 "$ns" "$(sb_conf '.ipam.type = "no-such-ipam"')"
     expect_eq "$RC" 1 "exit code (ipam type)"
-    check "names the IPAM plugin: $OUT" grep -q 'no-such-ipam' \
+    expect_eq "$(jq -r .code <<<"$OUT")" 7 "error code (ipam type)"
+    check "names ipam.type and the plugin: $OUT" \
+        grep -q '^ipam.type: plugin "no-such-ipam" not found' \
         <<<"$(jq -r .msg <<<"$OUT")"
 
     # A bad environment is code 4.
@@ -268,12 +270,72 @@ test_bad_input_names_field_and_leaves_nothing() {
     cni ADD bad-1 "" "$(sb_conf)"
     expect_eq "$(jq -r .msg <<<"$OUT")" "CNI_NETNS: required" "CNI_NETNS"
 
-    # A namespace that does not exist fails after IPAM: all undone.
+    # A namespace that does not exist, or a file that is not one, is a bad
+    # CNI_NETNS (code 4), refused before anything is touched.
     cni ADD bad-1 /var/run/netns/${PFX}missing "$(sb_conf)"
     expect_eq "$RC" 1 "exit code (missing netns)"
+    expect_eq "$(jq -r .code <<<"$OUT")" 4 "error code (missing netns)"
+    expect_eq "$(jq -r .msg <<<"$OUT")" \
+        "CNI_NETNS: cannot open \"/var/run/netns/${PFX}missing\": No such file or directory" \
+        "message (missing netns)"
     expect_nothing_left bad-1
     check "container namespace untouched" \
         test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+    check "no IPAM data at all" test ! -e "$SB/ipam/cf-net"
+    echo '{}' > "$SB/not-a-netns"
+    cni ADD bad-1 "$SB/not-a-netns" "$(sb_conf)"
+    expect_eq "$(jq -r .code <<<"$OUT")" 4 "error code (not a netns)"
+    expect_eq "$(jq -r .msg <<<"$OUT")" \
+        "CNI_NETNS: \"$SB/not-a-netns\" is not a network namespace" \
+        "message (not a netns)"
+    expect_nothing_left bad-1
+}
+
+# A container id of up to 254 characters works (it is the host veth's
+# alias, which the kernel limits); 255 or more is refused at once with code
+# 4 naming CNI_CONTAINERID, before the IPAM plugin starts.  (It used to
+# fail late, with code 11, "try again later", which could never succeed.)
+test_container_id_length() {
+    local ns long longer
+    ns=$(sb_netns c1)
+    install_logging_ipam
+    long=$(printf 'a%.0s' $(seq 1 254))
+    longer=${long}b
+    cni ADD "$long" "$ns" "$(sb_conf '.ipam.type = "logging-ipam"')"
+    expect_eq "$RC" 0 "ADD with a 254-character id (out: $OUT $ERR)"
+    expect_eq "$(sb_cell ip -j -d link show "$(host_ifname "$long")" \
+                 | jq -r '.[0].ifalias')" "$long" "host ifalias"
+    cni DEL "$long" "$ns" "$(sb_conf '.ipam.type = "logging-ipam"')"
+    expect_eq "$RC" 0 "DEL with a 254-character id (out: $OUT)"
+    expect_nothing_left "$long"
+    : > "$SB/ipam.log"
+
+    local cmd
+    for cmd in ADD CHECK DEL; do
+        cni "$cmd" "$longer" "$ns" "$(sb_conf '.ipam.type = "logging-ipam"')"
+        expect_eq "$RC" 1 "$cmd with a 255-character id"
+        expect_eq "$(jq -r .code <<<"$OUT")" 4 "error code ($cmd)"
+        check "names CNI_CONTAINERID, its length and the limit: $OUT" \
+            grep -q '^CNI_CONTAINERID: "aaaa.*" has 255 characters; cni-ovs takes at most 254' \
+            <<<"$(jq -r .msg <<<"$OUT")"
+    done
+    expect_nothing_left "$longer"
+    expect_eq "$(wc -c < "$SB/ipam.log")" 0 "IPAM plugin calls"
+    check "container namespace untouched" \
+        test "$(ip -n "${ns##*/}" -j link | jq length)" = 1
+}
+
+# install_logging_ipam: the IPAM plugin "logging-ipam", a wrapper around
+# host-local that logs each command with the size of its config to
+# $SB/ipam.log.
+install_logging_ipam() {
+    cat > "$SB/cni-bin/logging-ipam" <<EOF2
+#!/bin/sh
+input=\$(cat)
+echo "\$CNI_COMMAND \${#input}" >> "$SB/ipam.log"
+printf '%s' "\$input" | exec /usr/lib/cni/host-local
+EOF2
+    chmod +x "$SB/cni-bin/logging-ipam"
 }
 
 # An unreachable OVSDB is "try again later".
@@ -401,13 +463,7 @@ test_del_after_partial_add() {
 test_add_twice_refused() {
     local ns
     ns=$(sb_netns c1)
-    cat > "$SB/cni-bin/logging-ipam" <<EOF2
-#!/bin/sh
-input=\$(cat)
-echo "\$CNI_COMMAND \${#input}" >> "$SB/ipam.log"
-printf '%s' "\$input" | exec /usr/lib/cni/host-local
-EOF2
-    chmod +x "$SB/cni-bin/logging-ipam"
+    install_logging_ipam
     local conf
     conf=$(sb_conf '.ipam.type = "logging-ipam"')
     cni ADD twice-1 "$ns" "$conf"
@@ -523,4 +579,97 @@ test_libcni_garden_contract() {
         --cni-config-dir "$dir/conf" --cni-plugin-dir "$SB/cni-bin" \
         --netns "$ns" --cache-dir "$dir/cache" --state-file "$dir/ports.json"
     expect_nothing_left garden-1
+}
+
+# expect_code CODE PATTERN WHAT: the last cni call failed with CNI error
+# CODE and a message matching PATTERN.
+expect_code() {
+    expect_eq "$RC" 1 "exit code ($3)"
+    expect_eq "$(jq -r .code <<<"$OUT")" "$1" "error code ($3; $OUT)"
+    check "message of $3 matches '$2': $OUT" \
+        grep -qE "$2" <<<"$(jq -r .msg <<<"$OUT")"
+}
+
+# Each case of docs/configuration.md's table "Error codes" gives the code
+# the table promises, and the table lists exactly the codes of
+# cni-ovs/result.h's enum cni_error.
+test_error_codes_as_documented() {
+    local doc=$SB_TOP/docs/configuration.md hdr=$SB_TOP/cni-ovs/result.h
+    local documented defined
+    documented=$(sed -n '/^### Error codes/,/^##/p' "$doc" \
+                 | sed -n 's/^| \([0-9][0-9]*\) |.*/\1/p' | sort -n | xargs)
+    defined=$(sed -n 's/^ *CNI_ERR_[A-Z_]* = \([0-9]*\),.*/\1/p' "$hdr" \
+              | sort -n | xargs)
+    expect_eq "$documented" "$defined" \
+        "codes in configuration.md's table (result.h has '$defined')"
+
+    local ns
+    ns=$(sb_netns c1)
+
+    # 1: a cniVersion we do not speak; CHECK before 0.4.0.
+    cni ADD codes-1 "$ns" "$(sb_conf '.cniVersion = "0.2.0"')"
+    expect_code 1 '^cniVersion' "unsupported cniVersion"
+    cni CHECK codes-1 "$ns" "$(sb_conf '.cniVersion = "0.3.1"
+        | .prevResult = {"ips": [{"address": "10.255.7.9/32"}]}')"
+    expect_code 1 '^cniVersion: CHECK needs 0.4.0' "CHECK with 0.3.1"
+
+    # 4: a bad CNI_* variable, named.
+    cni ADD -codes "$ns" "$(sb_conf)"
+    expect_code 4 '^CNI_CONTAINERID' "bad CNI_CONTAINERID"
+    cni ADD codes-1 "/var/run/netns/${PFX}gone" "$(sb_conf)"
+    expect_code 4 '^CNI_NETNS: cannot open' "missing CNI_NETNS"
+    cni ADD codes-1 "" "$(sb_conf)"
+    expect_code 4 '^CNI_NETNS: required' "no CNI_NETNS"
+    cni BOGUS codes-1 "$ns" "$(sb_conf)"
+    expect_code 4 '^CNI_COMMAND: unknown command "BOGUS"' "bad CNI_COMMAND"
+
+    # 5: the IPAM plugin fails without a CNI error of its own.
+    printf '#!/bin/sh\ncat >/dev/null\necho "disk full" >&2\nexit 3\n' \
+        > "$SB/cni-bin/broken-ipam"
+    chmod +x "$SB/cni-bin/broken-ipam"
+    cni ADD codes-1 "$ns" "$(sb_conf '.ipam.type = "broken-ipam"')"
+    expect_code 5 '^ipam \(broken-ipam\): exited with status 3: disk full' \
+        "IPAM plugin failure"
+
+    # 6: stdin is not JSON.
+    cni ADD codes-1 "$ns" '{"cniVersion": '
+    expect_code 6 'not valid JSON' "not JSON"
+
+    # 7: an invalid member, named; an IPAM plugin not in CNI_PATH.
+    cni ADD codes-1 "$ns" "$(sb_conf '.mtu = 20')"
+    expect_code 7 '^mtu' "bad mtu"
+    cni ADD codes-1 "$ns" "$(sb_conf '.ipam.type = "no-such-ipam"')"
+    expect_code 7 '^ipam.type: plugin "no-such-ipam" not found in CNI_PATH' \
+        "missing IPAM plugin"
+    cni CHECK codes-1 "$ns" "$(sb_conf)"
+    expect_code 7 '^prevResult: required' "CHECK without prevResult"
+
+    # 11: flowctl has not published the cell's subnet yet.
+    vsctl remove open_vswitch . external_ids cf-subnet
+    cni ADD codes-1 "$ns" "$(sb_conf)"
+    expect_code 11 'cf-subnet' "no cf-subnet"
+    vsctl set open_vswitch . external_ids:cf-subnet="$CELL_SUBNET"
+
+    # 100: ADD twice.
+    cni ADD codes-1 "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "ADD (stderr: $ERR)"
+    local prev=$OUT
+    cni ADD codes-1 "$ns" "$(sb_conf)"
+    expect_code 100 'already has interface' "ADD twice"
+
+    # 101: CHECK finds the container changed.
+    ip -n "${ns##*/}" addr flush dev eth0
+    cni CHECK codes-1 "$ns" "$(sb_conf ".prevResult = $prev")"
+    expect_code 101 'address' "CHECK mismatch"
+
+    # Any other code: the IPAM plugin's own, passed through.
+    printf '#!/bin/sh\ncat >/dev/null\n%s\nexit 1\n' \
+        "echo '{\"cniVersion\":\"1.0.0\",\"code\":150,\"msg\":\"pool exhausted\"}'" \
+        > "$SB/cni-bin/full-ipam"
+    chmod +x "$SB/cni-bin/full-ipam"
+    local ns2
+    ns2=$(sb_netns c2)
+    cni ADD codes-2 "$ns2" "$(sb_conf '.ipam.type = "full-ipam"')"
+    expect_code 150 '^ipam \(full-ipam\): pool exhausted' "IPAM plugin's code"
+    expect_nothing_left codes-2
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfjson.h"
 #include "cfnet.h"
 #include "result.h"
 #include "util.h"
@@ -228,6 +229,28 @@ test_error(void **state)
     json_decref(json);
 }
 
+/* The codes are the CNI specification's numbers ("Well-known Error Codes",
+ * 1-99) and cni-ovs's own (100 and up): a user or a runtime reads them
+ * from the error object, so they never change. */
+static void
+test_error_codes(void **state)
+{
+    assert_int_equal(CNI_ERR_INCOMPATIBLE_VERSION, 1);
+    assert_int_equal(CNI_ERR_INVALID_ENV, 4);
+    assert_int_equal(CNI_ERR_IO, 5);
+    assert_int_equal(CNI_ERR_DECODE, 6);
+    assert_int_equal(CNI_ERR_INVALID_CONFIG, 7);
+    assert_int_equal(CNI_ERR_TRY_AGAIN, 11);
+    assert_int_equal(CNI_ERR_ALREADY_EXISTS, 100);
+    assert_int_equal(CNI_ERR_CHECK_MISMATCH, 101);
+
+    json_t *json = parse_output(cni_error_to_json(
+                                    NULL, CNI_ERR_INVALID_ENV,
+                                    "CNI_NETNS: required", NULL));
+    assert_int_equal(json_integer_value(json_object_get(json, "code")), 4);
+    json_decref(json);
+}
+
 static void
 test_version_reply(void **state)
 {
@@ -256,6 +279,7 @@ main(void)
         cmocka_unit_test(test_result_exact),
         cmocka_unit_test(test_result_not_utf8),
         cmocka_unit_test(test_error),
+        cmocka_unit_test(test_error_codes),
         cmocka_unit_test(test_version_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

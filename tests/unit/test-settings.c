@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -117,12 +118,98 @@ test_cluster(void **state OVS_UNUSED)
                 "overlay_network: comes from the cluster directory");
 }
 
+/* flowctl_container_mtu() gives 'want' for an underlay MTU of 'underlay'
+ * and configured "mtu" 'configured'. */
+static void
+mtu_ok(int underlay, unsigned int configured, unsigned int want)
+{
+    unsigned int mtu = 0;
+    char *error = flowctl_container_mtu("eth0", underlay, configured, &mtu);
+    if (error) {
+        print_message("underlay %d, mtu %u: unexpected error: %s\n",
+                      underlay, configured, error);
+    }
+    assert_null(error);
+    assert_int_equal(mtu, want);
+}
+
+/* flowctl_container_mtu() refuses 'underlay' and 'configured' with exactly
+ * the message 'want', leaving the output alone. */
+static void
+mtu_fails(int underlay, unsigned int configured, const char *want)
+{
+    unsigned int mtu = 12345;
+    char *error = flowctl_container_mtu("eth0", underlay, configured, &mtu);
+    assert_non_null(error);
+    assert_string_equal(error, want);
+    assert_int_equal(mtu, 12345);
+    free(error);
+}
+
+/* The container MTU: the underlay's minus 58, or the configured one if the
+ * underlay carries it; never below 576, never wrapped. */
+static void
+test_container_mtu(void **state OVS_UNUSED)
+{
+    mtu_ok(1500, 0, 1442);
+    mtu_ok(9000, 0, 8942);
+    mtu_ok(9000, 8942, 8942);
+    mtu_ok(9000, 1400, 1400);
+    /* The smallest underlay: exactly the minimum container MTU. */
+    mtu_ok(634, 0, 576);
+    mtu_ok(634, 576, 576);
+    /* Loopback's 65536 still gives a veth's largest MTU. */
+    mtu_ok(65536, 0, 65478);
+    mtu_ok(70000, 0, 65535);
+
+    mtu_fails(633, 0, "underlay_interface eth0 has MTU 633; the container "
+              "MTU would be 575 (633 minus the 58-byte tunnel overhead), "
+              "below the minimum 576: the underlay needs an MTU of at least "
+              "634");
+    mtu_fails(600, 0, "underlay_interface eth0 has MTU 600; the container "
+              "MTU would be 542 (600 minus the 58-byte tunnel overhead), "
+              "below the minimum 576: the underlay needs an MTU of at least "
+              "634");
+    /* Below the overhead: this used to wrap to about 4 billion. */
+    mtu_fails(40, 0, "underlay_interface eth0 has MTU 40; the container "
+              "MTU would be -18 (40 minus the 58-byte tunnel overhead), "
+              "below the minimum 576: the underlay needs an MTU of at least "
+              "634");
+    /* A configured MTU does not help a too small underlay. */
+    mtu_fails(600, 540, "underlay_interface eth0 has MTU 600; the container "
+              "MTU would be 542 (600 minus the 58-byte tunnel overhead), "
+              "below the minimum 576: the underlay needs an MTU of at least "
+              "634");
+    mtu_fails(9000, 8943, "mtu: 8943 is more than eth0 (MTU 9000) can carry "
+              "with the 58-byte tunnel overhead (at most 8942)");
+    mtu_fails(1500, 500, "mtu: 500 is below the minimum container MTU 576");
+}
+
+/* The configured "mtu": 0 or 576..65535. */
+static void
+test_mtu_setting(void **state OVS_UNUSED)
+{
+    struct flowctl_config cfg;
+
+    parse_ok("{" BASE ", \"subnet\": \"10.255.3.0/24\", \"mtu\": 576}",
+             &cfg);
+    assert_int_equal(cfg.mtu, 576);
+    flowctl_config_destroy(&cfg);
+
+    parse_fails("{" BASE ", \"subnet\": \"10.255.3.0/24\", \"mtu\": 575}",
+                "mtu: must be 0 (automatic) or 576..65535");
+    parse_fails("{" BASE ", \"subnet\": \"10.255.3.0/24\", \"mtu\": 65536}",
+                "mtu");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_cell),
         cmocka_unit_test(test_cluster),
+        cmocka_unit_test(test_container_mtu),
+        cmocka_unit_test(test_mtu_setting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,154 @@
+# System tests of what an operator does to a cell (docs/operations.md), on
+# cell-sim (scripts/cell-sim, docs/cell-sim.md): restarting and upgrading
+# flowctl with `cell-sim flowctl restart`, the same steps the BOSH job
+# takes, under traffic; and flowctl's refusal to start on an underlay whose
+# MTU leaves containers too little.  Each test brings up its own sim;
+# tests/system/flowctl/simlib.sh has the helpers.  Run by
+# tests/system/run-file, as root.
+
+# shellcheck source=flowctl/simlib.sh
+. "$SB_TOP/tests/system/flowctl/simlib.sh"
+
+# `cell-sim flowctl restart`, twice, the second time an upgrade (a flowctl
+# binary from another directory), under a steady ping (20 a second) and a
+# long TCP connection (an echo every 100 ms): no packet lost, the
+# connection never fails, the same flows afterwards; new connections are
+# admitted and refused as before.
+test_flowctl_restart_command_under_traffic() {
+    sim_up
+    serve ext 80,7000
+    sim push a --netout "[$ICMP_ECHO_100,
+        $(tcp_rule 10.0.0.100 10.0.0.100 7000),
+        $(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    wait_until 5 "flowctl in sync" flowctl_synced
+    local before n_before ping_pid stream_pid slog plog pid0 pid1 pid2
+    before=$(flows_snapshot)
+    n_before=$(show_value "installed flows")
+    pid0=$(cat "$FC_CELL/flowctl.pid")
+
+    # 240 pings in 12 s; a line every 100 ms for 14 s.
+    ping_pid=$(sim bg a ping -n -i 0.05 -c 240 -W 1 10.0.0.100 | tail -1)
+    plog=$FC_STATE/logs/bg.$ping_pid.log
+    stream_pid=$(sim bg a "$FC_PY" "$FC_PROBE" stream 10.0.0.100 7000 \
+                 --interval 0.1 --duration 14 | tail -1)
+    slog=$FC_STATE/logs/bg.$stream_pid.log
+    wait_until 5 "10 echoes on the long connection" \
+        eval "[ \$(grep -c '^echo ' '$slog') -ge 10 ]"
+
+    # 1. A restart.
+    sim flowctl restart
+    pid1=$(cat "$FC_CELL/flowctl.pid")
+    [ "$pid1" != "$pid0" ] && pid_alive "$pid1" && ! pid_alive "$pid0" \
+        || fail "flowctl was not restarted (pids $pid0, then $pid1)"
+    grep -q "^$pid1 .* cell1-flowctl$" "$FC_STATE/pids.list" \
+        || fail "the new flowctl ($pid1) is not recorded for \`down\`"
+    flowctl_synced || fail "restart returned before the flows were in"
+
+    # 2. An upgrade: the flowctl of another build (here a copy).
+    mkdir "$FC_TMP/new-bin"
+    cp "$CELL_SIM_BIN/flowctl" "$FC_TMP/new-bin/flowctl"
+    CELL_SIM_BIN=$FC_TMP/new-bin sim flowctl restart
+    pid2=$(cat "$FC_CELL/flowctl.pid")
+    expect_equal "$(readlink "/proc/$pid2/exe")" "$FC_TMP/new-bin/flowctl" \
+        "the running flowctl's binary"
+    local t_done
+    t_done=$(date +%s.%N)
+
+    # The traffic went on, through both restarts.
+    pid_alive "$ping_pid" || fail "the ping ended before the restarts did"
+    pid_alive "$stream_pid" \
+        || fail "the long connection ended early: $(tail -2 "$slog")"
+    wait_until 16 "the ping to end" eval "! pid_alive $ping_pid"
+    wait_until 16 "the long connection to end" eval "! pid_alive $stream_pid"
+    tail -2 "$plog"
+    grep -q '^240 packets transmitted, 240 received,' "$plog" \
+        || fail "packets lost across the restarts: $(tail -2 "$plog")"
+    ! grep -q '^error ' "$slog" \
+        || fail "the long connection failed: $(grep '^error ' "$slog")"
+    grep -q '^done ' "$slog" \
+        || fail "the long connection did not run its course: $(tail -2 "$slog")"
+    awk -v t="$t_done" '/^echo / && $3 > t { n++ } END { exit !(n >= 5) }' \
+        "$slog" || fail "fewer than 5 echoes after the restarts"
+
+    local after
+    after=$(flows_snapshot)
+    [ "$after" = "$before" ] \
+        || fail "the flows differ after the restarts:
+$(diff <(echo "$before") <(echo "$after"))"
+    expect_equal "$(show_value "installed flows")" "$n_before" \
+        "installed flows after the restarts"
+    expect a connected tcp 10.0.0.100 80
+    expect a refused tcp 10.0.0.101 80
+}
+
+# `cell-sim flowctl stop` leaves the flows (traffic goes on); `start`
+# brings flowctl back; a container pushed in between gets its flows once
+# it is back (cni-ovs waits for cf-installed).
+test_flowctl_stop_and_start() {
+    sim_up
+    serve ext 80
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    local pid n out
+    pid=$(cat "$FC_CELL/flowctl.pid")
+    n=$(ofctl dump-flows br-cf | grep -c cookie=)
+
+    sim flowctl stop
+    ! pid_alive "$pid" || fail "flowctl ($pid) still runs after stop"
+    expect_equal "$(ofctl dump-flows br-cf | grep -c cookie=)" "$n" \
+        "flows in br-cf with flowctl stopped"
+    expect a connected tcp 10.0.0.100 80
+    out=$(sim flowctl stop 2>&1)
+    grep -q 'flowctl is not running' <<<"$out" \
+        || fail "a second stop should say flowctl is not running: $out"
+
+    sim push late --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]" \
+        > "$FC_TMP/push-late.out" 2>&1 &
+    local push_pid=$! rc=0
+    remember_pid "$push_pid"
+    wait_until 10 "cni-ovs to add the port of 'late'" \
+        eval "[ -n \"\$(cvsctl --bare --columns=name find interface \
+            external_ids:cf-handle=cs-$FC_NAME-late)\" ]"
+    sim flowctl start
+    wait "$push_pid" || rc=$?
+    [ $rc -eq 0 ] || fail "push while flowctl was stopped: exit $rc:
+$(cat "$FC_TMP/push-late.out")"
+    expect late connected tcp 10.0.0.100 80
+    out=$(sim flowctl start 2>&1) && fail "a second start succeeded: $out"
+    grep -q 'flowctl is running' <<<"$out" \
+        || fail "a second start should say flowctl is running: $out"
+}
+
+# flowctl refuses, at start, an underlay interface whose MTU leaves less
+# than 576 bytes for containers, naming the interface, its MTU and the
+# limit; it used to start and publish the difference (wrapped around below
+# 58).
+test_flowctl_refuses_small_underlay_mtu() {
+    sim_up
+    sim cell ip link add small0 mtu 600 type veth peer name small1 mtu 600
+    jq '. + {underlay_interface: "small0"}' "$FC_CELL/flowctl.json" \
+        > "$FC_TMP/small.json"
+    local out rc=0
+    # (timeout: a flowctl that accepted it would run in the foreground.)
+    out=$(sim cell timeout 5 "$CELL_SIM_BIN/flowctl" \
+              --config "$FC_TMP/small.json" --pidfile="$FC_TMP/small.pid" \
+              2>&1) || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] \
+        || fail "flowctl started over an underlay of MTU 600 (exit $rc)"
+    expect_equal "$out" "flowctl: underlay_interface small0 has MTU 600; the container MTU would be 542 (600 minus the 58-byte tunnel overhead), below the minimum 576: the underlay needs an MTU of at least 634" \
+        "flowctl's refusal"
+
+    # 634 is enough (checked without disturbing the running flowctl: the
+    # config's mtu above the limit is refused next, which proves the
+    # underlay passed).
+    sim cell ip link set small0 mtu 634
+    jq '. + {underlay_interface: "small0", mtu: 577}' \
+        "$FC_CELL/flowctl.json" > "$FC_TMP/small.json"
+    rc=0
+    out=$(sim cell timeout 5 "$CELL_SIM_BIN/flowctl" \
+              --config "$FC_TMP/small.json" --pidfile="$FC_TMP/small.pid" \
+              2>&1) || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] \
+        || fail "flowctl started with mtu 577 over MTU 634 (exit $rc)"
+    expect_equal "$out" "flowctl: mtu: 577 is more than small0 (MTU 634) can carry with the 58-byte tunnel overhead (at most 576)" \
+        "flowctl's refusal of mtu 577"
+}

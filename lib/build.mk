@@ -1,5 +1,5 @@
 # lib/: code shared by cni-ovs and flowctl -> $(OBJ)/libcfnet.a
-LIB_SRCS := lib/jparse.c lib/cf-record.c lib/cfnet.c
+LIB_SRCS := lib/jparse.c lib/cf-record.c lib/cfnet.c lib/subprocess.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 LIBCFNET := $(OBJ)/libcfnet.a
 

@@ -24,11 +24,16 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
-#include "process.h"
+#include "openvswitch/poll-loop.h"
+#include "runner.h"
+#include "timeval.h"
 #include "util.h"
 
 /* Our nat chain: masquerades what leaves the overlay. */
 #define MASQ_CHAIN "cni-ovs-masq"
+
+/* Our filter chain: what containers may reach on the host itself. */
+#define INPUT_CHAIN "cni-ovs-input"
 
 VLOG_DEFINE_THIS_MODULE(hostnet);
 
@@ -267,202 +272,11 @@ write_sysctl(const char *path, const char *value)
     return NULL;
 }
 
-/* Runs 'argv[0]' (iptables or iptables-restore) with 'argv'
- * (NULL-terminated), feeding it 'input' (if nonnull) on its standard input,
- * and returns its exit status, or -1 if it could not be run. */
-static int
-run_program(char **argv, const char *input, struct ds *output)
-{
-    int pipefd[2], infd[2] = { -1, -1 };
-    if (pipe(pipefd)) {
-        return -1;
-    }
-    if (input && pipe(infd)) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        if (input) {
-            close(infd[0]);
-            close(infd[1]);
-        }
-        return -1;
-    } else if (!pid) {
-        dup2(pipefd[1], STDOUT_FILENO);
-        dup2(pipefd[1], STDERR_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        if (input) {
-            dup2(infd[0], STDIN_FILENO);
-            close(infd[0]);
-            close(infd[1]);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    if (input) {
-        /* The rules are a few hundred bytes: far below a pipe's buffer. */
-        close(infd[0]);
-        size_t len = strlen(input);
-        if (write(infd[1], input, len) != (ssize_t) len) {
-            VLOG_WARN("writing to %s: %s", argv[0], ovs_strerror(errno));
-        }
-        close(infd[1]);
-    }
-    char buf[512];
-    ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof buf)) > 0
-           || (n < 0 && errno == EINTR)) {
-        if (n > 0) {
-            ds_put_buffer(output, buf, n);
-        }
-    }
-    close(pipefd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        continue;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
-/* Ensures iptables rule 'rule' (a space-separated list of words, table and
- * chain first: "nat POSTROUTING -s ...") exists: -C, then -A. */
+/* Brings the gateway port, its address and routes, and IP forwarding to
+ * what 'spec' says, through netlink and /proc: quick kernel calls. */
 static char *
-ensure_rule(const char *rule)
-{
-    char *copy = xstrdup(rule);
-    char *argv[64];
-    int n = 0;
-    char *save = NULL;
-
-    argv[n++] = "iptables";
-    argv[n++] = "-w";
-    argv[n++] = "-t";
-    for (char *w = strtok_r(copy, " ", &save); w && n < 60;
-         w = strtok_r(NULL, " ", &save)) {
-        argv[n++] = w;
-        if (n == 4) {                   /* After the table: the verb. */
-            argv[n++] = "-C";
-        }
-    }
-    argv[n] = NULL;
-
-    struct ds out = DS_EMPTY_INITIALIZER;
-    char *error = NULL;
-    if (run_program(argv, NULL, &out)) {
-        argv[4] = "-A";
-        ds_clear(&out);
-        if (run_program(argv, NULL, &out)) {
-            error = xasprintf("iptables -t %s: %s", rule, ds_cstr(&out));
-        }
-    }
-    ds_destroy(&out);
-    free(copy);
-    return error;
-}
-
-/* Does the word list 'line' (as `iptables -S` prints a rule) contain the
- * words 'a' and 'b' in a row? */
-static bool
-has_words(const char *line, const char *a, const char *b)
-{
-    char *pair = xasprintf(" %s %s ", a, b);
-    char *padded = xasprintf(" %s ", line);
-    bool found = strstr(padded, pair) != NULL;
-    free(padded);
-    free(pair);
-    return found;
-}
-
-/* Is rule 'line' of ours (by its comment) one that 'spec' still wants? */
-static bool
-rule_is_wanted(const struct hostnet_spec *spec, const char *line)
-{
-    if (has_words(line, "--comment", "cni-ovs-masquerade")) {
-        if (!has_words(line, "-j", MASQ_CHAIN)) {
-            return false;
-        }
-        for (size_t i = 0; i < spec->n_overlays; i++) {
-            char *net = xasprintf(IP_FMT"/%u",
-                                  IP_ARGS(htonl(spec->overlays[i].addr)),
-                                  spec->overlays[i].plen);
-            bool match = has_words(line, "-s", net);
-            free(net);
-            if (match) {
-                return true;
-            }
-        }
-        return false;
-    } else if (has_words(line, "--comment", "cni-ovs-netin")) {
-        char *dst = xasprintf(IP_FMT"/32",
-                              IP_ARGS(htonl(spec->instance_address)));
-        char *ports = xasprintf("%u:%u", spec->netin_port_min,
-                                spec->netin_port_max);
-        bool wanted = (has_words(line, "-d", dst)
-                       && has_words(line, "-i", spec->underlay_interface)
-                       && has_words(line, "--dport", ports));
-        free(ports);
-        free(dst);
-        return wanted;
-    }
-    return true;                /* Not ours. */
-}
-
-/* Deletes the rules of ours in nat chain 'chain' that 'spec' no longer
- * wants (an earlier run's, with other overlay networks, another NetIn
- * range or underlay interface). */
-static char *
-remove_stale_rules(const struct hostnet_spec *spec, const char *chain)
-{
-    char *list_argv[] = {
-        "iptables", "-w", "-t", "nat", "-S", CONST_CAST(char *, chain), NULL,
-    };
-    struct ds out = DS_EMPTY_INITIALIZER;
-    char *error = NULL;
-
-    if (run_program(list_argv, NULL, &out)) {
-        error = xasprintf("iptables -t nat -S %s: %s", chain, ds_cstr(&out));
-        ds_destroy(&out);
-        return error;
-    }
-
-    char *save = NULL;
-    for (char *line = strtok_r(ds_cstr(&out), "\n", &save);
-         line && !error; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "-A ", 3) || rule_is_wanted(spec, line)) {
-            continue;
-        }
-        /* "-A CHAIN words..." -> iptables -w -t nat -D CHAIN words... */
-        char *copy = xstrdup(line + 3);
-        char *argv[64] = { "iptables", "-w", "-t", "nat", "-D" };
-        int n = 5;
-        char *wsave = NULL;
-        for (char *w = strtok_r(copy, " ", &wsave); w && n < 63;
-             w = strtok_r(NULL, " ", &wsave)) {
-            argv[n++] = w;
-        }
-        argv[n] = NULL;
-        struct ds dout = DS_EMPTY_INITIALIZER;
-        if (run_program(argv, NULL, &dout)) {
-            error = xasprintf("iptables -t nat -D %s: %s", line + 3,
-                              ds_cstr(&dout));
-        } else {
-            VLOG_INFO("removed an earlier iptables rule: %s", line);
-        }
-        ds_destroy(&dout);
-        free(copy);
-    }
-    ds_destroy(&out);
-    return error;
-}
-
-char *
-hostnet_apply(const struct hostnet_spec *spec)
+apply_kernel(const struct hostnet_spec *spec)
 {
     struct nl_sock *sk = nl_socket_alloc();
     char *error;
@@ -477,60 +291,595 @@ hostnet_apply(const struct hostnet_spec *spec)
     }
     error = configure_link(sk, spec);
     nl_socket_free(sk);
-    if (error) {
-        return error;
-    }
+    return error ? error : write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
+}
 
-    error = write_sysctl("/proc/sys/net/ipv4/ip_forward", "1");
-    if (error) {
-        return error;
-    }
+/* ---- iptables: what is there, what we want ---- */
 
-    /* Masquerade what leaves the overlay: a chain of our own, replaced as a
-     * whole, atomically (iptables-restore --noflush declares, i.e.
-     * creates or empties, and fills it in one commit of the nat table), so
-     * no connection ever meets it half-built. */
-    struct ds chain = DS_EMPTY_INITIALIZER;
-    ds_put_cstr(&chain, "*nat\n:"MASQ_CHAIN" - [0:0]\n");
+/* Does the word list 'line' (as iptables-save prints a rule) contain the
+ * words 'a' and 'b' in a row? */
+static bool
+has_words(const char *line, const char *a, const char *b)
+{
+    char *pair = xasprintf(" %s %s ", a, b);
+    char *padded = xasprintf(" %s ", line);
+    bool found = strstr(padded, pair) != NULL;
+    free(padded);
+    free(pair);
+    return found;
+}
+
+/* The rules of ours in built-in chains, each found by its comment: one
+ * masquerade rule per overlay network (slots 0...n_overlays - 1), then the
+ * NetIn DNAT, then the jump to INPUT_CHAIN. */
+static size_t
+slot_netin(const struct hostnet_spec *spec)
+{
+    return spec->n_overlays;
+}
+
+static size_t
+slot_input(const struct hostnet_spec *spec)
+{
+    return spec->n_overlays + 1;
+}
+
+#define NOT_OURS SIZE_MAX       /* Another program's rule. */
+#define STALE (SIZE_MAX - 1)    /* Ours, but not wanted. */
+
+/* Which wanted rule is 'line' ("-A CHAIN words...", in table 'table')?
+ * Returns its slot, STALE or NOT_OURS. */
+static size_t
+classify_rule(const struct hostnet_spec *spec, const char *table,
+              const char *line)
+{
+    if (!strcmp(table, "nat")
+        && has_words(line, "--comment", "cni-ovs-masquerade")) {
+        if (strncmp(line, "-A POSTROUTING ", 15)
+            || !has_words(line, "-j", MASQ_CHAIN)) {
+            return STALE;
+        }
+        for (size_t i = 0; i < spec->n_overlays; i++) {
+            char *net = xasprintf(IP_FMT"/%u",
+                                  IP_ARGS(htonl(spec->overlays[i].addr)),
+                                  spec->overlays[i].plen);
+            bool match = has_words(line, "-s", net);
+            free(net);
+            if (match) {
+                return i;
+            }
+        }
+        return STALE;
+    } else if (!strcmp(table, "nat")
+               && has_words(line, "--comment", "cni-ovs-netin")) {
+        char *dst = xasprintf(IP_FMT"/32",
+                              IP_ARGS(htonl(spec->instance_address)));
+        char *ports = xasprintf("%u:%u", spec->netin_port_min,
+                                spec->netin_port_max);
+        bool wanted = (!strncmp(line, "-A PREROUTING ", 14)
+                       && has_words(line, "-d", dst)
+                       && has_words(line, "-i", spec->underlay_interface)
+                       && has_words(line, "--dport", ports));
+        free(ports);
+        free(dst);
+        return wanted ? slot_netin(spec) : STALE;
+    } else if (!strcmp(table, "filter")
+               && has_words(line, "--comment", INPUT_CHAIN)) {
+        bool wanted = (!strncmp(line, "-A INPUT ", 9)
+                       && has_words(line, "-i", spec->gw_ifname)
+                       && has_words(line, "-j", INPUT_CHAIN));
+        return wanted ? slot_input(spec) : STALE;
+    }
+    return NOT_OURS;
+}
+
+/* The changes to one table, in iptables-restore's words. */
+struct table_changes {
+    struct ds deletes;          /* "-D CHAIN words..." lines. */
+};
+
+/* From 'saved' (iptables-save's output), finds the rules of ours that are
+ * there ('present', one flag per slot) and appends a deletion of each one
+ * 'spec' does not want (an earlier run's, or a second copy) to 'nat' or
+ * 'filter'. */
+static void
+parse_saved(const struct hostnet_spec *spec, const char *saved,
+            bool present[], struct ds *nat, struct ds *filter)
+{
+    char *copy = xstrdup(saved);
+    char *table = NULL;
+    char *save = NULL;
+
+    for (char *line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '*') {
+            table = line + 1;
+            continue;
+        }
+        if (!table || strncmp(line, "-A ", 3)) {
+            continue;
+        }
+        size_t slot = classify_rule(spec, table, line);
+        if (slot == NOT_OURS) {
+            continue;
+        }
+        if (slot != STALE && !present[slot]) {
+            present[slot] = true;
+            continue;
+        }
+        struct ds *out = !strcmp(table, "nat") ? nat : filter;
+        ds_put_format(out, "-D %s\n", line + 3);
+        VLOG_INFO("removing an earlier iptables rule: -t %s %s", table,
+                  line);
+    }
+    free(copy);
+}
+
+/* Appends to 'ds' the iptables-restore --noflush input that makes the host
+ * look like 'spec', given what iptables-save printed ('saved'). */
+static void
+build_restore(const struct hostnet_spec *spec, const char *saved,
+              struct ds *ds)
+{
+    size_t n_slots = slot_input(spec) + 1;
+    bool *present = xcalloc(n_slots, sizeof *present);
+    struct ds nat_del = DS_EMPTY_INITIALIZER;
+    struct ds filter_del = DS_EMPTY_INITIALIZER;
+
+    parse_saved(spec, saved, present, &nat_del, &filter_del);
+
+    /* nat: our masquerade chain, declared (created or emptied) and filled
+     * in the same commit. */
+    ds_put_cstr(ds, "*nat\n:"MASQ_CHAIN" - [0:0]\n");
     for (size_t i = 0; i < spec->n_overlays; i++) {
-        ds_put_format(&chain, "-A "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN\n",
+        ds_put_format(ds, "-A "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN\n",
                       IP_ARGS(htonl(spec->overlays[i].addr)),
                       spec->overlays[i].plen);
     }
-    ds_put_cstr(&chain, "-A "MASQ_CHAIN" -j MASQUERADE\nCOMMIT\n");
-    char *restore_argv[] = { "iptables-restore", "-w", "--noflush", NULL };
-    struct ds out = DS_EMPTY_INITIALIZER;
-    if (run_program(restore_argv, ds_cstr(&chain), &out)) {
-        error = xasprintf("iptables-restore (chain "MASQ_CHAIN"): %s",
-                          ds_cstr(&out));
+    ds_put_cstr(ds, "-A "MASQ_CHAIN" -j MASQUERADE\n");
+    ds_put_buffer(ds, nat_del.string, nat_del.length);
+    for (size_t i = 0; i < spec->n_overlays; i++) {
+        if (!present[i]) {
+            ds_put_format(ds, "-A POSTROUTING -s "IP_FMT"/%u -m comment "
+                          "--comment cni-ovs-masquerade -j "MASQ_CHAIN"\n",
+                          IP_ARGS(htonl(spec->overlays[i].addr)),
+                          spec->overlays[i].plen);
+        }
     }
-    ds_destroy(&out);
-    ds_destroy(&chain);
-    char *rule;
-    for (size_t i = 0; !error && i < spec->n_overlays; i++) {
-        rule = xasprintf("nat POSTROUTING -s "IP_FMT"/%u -m comment "
-                         "--comment cni-ovs-masquerade -j "MASQ_CHAIN,
-                         IP_ARGS(htonl(spec->overlays[i].addr)),
-                         spec->overlays[i].plen);
-        error = ensure_rule(rule);
-        free(rule);
+    if (!present[slot_netin(spec)]) {
+        ds_put_format(ds, "-A PREROUTING -i %s -d "IP_FMT"/32 -p tcp -m tcp "
+                      "--dport %u:%u -m comment --comment cni-ovs-netin "
+                      "-j DNAT --to-destination "CFNET_GATEWAY_IP_STRING"\n",
+                      spec->underlay_interface,
+                      IP_ARGS(htonl(spec->instance_address)),
+                      spec->netin_port_min, spec->netin_port_max);
     }
+    ds_put_cstr(ds, "COMMIT\n");
+
+    /* filter: what containers may reach on the host itself. */
+    ds_put_cstr(ds, "*filter\n:"INPUT_CHAIN" - [0:0]\n"
+                "-A "INPUT_CHAIN" -m conntrack --ctstate RELATED,ESTABLISHED "
+                "-j ACCEPT\n");
+    for (size_t i = 0; i < spec->n_dns_servers; i++) {
+        for (int p = 0; p < 2; p++) {
+            const char *proto = p ? "tcp" : "udp";
+            ds_put_format(ds, "-A "INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "
+                          "--dport 53 -j ACCEPT\n",
+                          IP_ARGS(htonl(spec->dns_servers[i])), proto,
+                          proto);
+        }
+    }
+    for (int p = 0; p < 2; p++) {
+        const struct model_service *svcs = (p ? spec->udp_services
+                                            : spec->tcp_services);
+        size_t n = p ? spec->n_udp_services : spec->n_tcp_services;
+        const char *proto = p ? "udp" : "tcp";
+        for (size_t i = 0; i < n; i++) {
+            ds_put_format(ds, "-A "INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "
+                          "--dport %"PRIu16" -j ACCEPT\n",
+                          IP_ARGS(htonl(svcs[i].ip)), proto, proto,
+                          svcs[i].port);
+        }
+    }
+    ds_put_cstr(ds, "-A "INPUT_CHAIN" -p tcp -j REJECT --reject-with "
+                "tcp-reset\n"
+                "-A "INPUT_CHAIN" -j REJECT --reject-with "
+                "icmp-port-unreachable\n");
+    ds_put_buffer(ds, filter_del.string, filter_del.length);
+    if (!present[slot_input(spec)]) {
+        /* First: before any ACCEPT of the host's own. */
+        ds_put_format(ds, "-I INPUT 1 -i %s -m comment --comment "
+                      INPUT_CHAIN" -j "INPUT_CHAIN"\n", spec->gw_ifname);
+    }
+    ds_put_cstr(ds, "COMMIT\n");
+
+    ds_destroy(&filter_del);
+    ds_destroy(&nat_del);
+    free(present);
+}
+
+/* ---- the state machine ---- */
+
+#define HOSTNET_STATES                                                    \
+    /* Nothing asked yet. */                                              \
+    HOSTNET_STATE(IDLE, "not set up yet")                                 \
+    /* iptables-save runs: what is there. */                              \
+    HOSTNET_STATE(SAVING, "reading iptables rules")                       \
+    /* iptables-restore runs: the changes. */                             \
+    HOSTNET_STATE(RESTORING, "applying iptables rules")                   \
+    /* The last spec is applied. */                                       \
+    HOSTNET_STATE(APPLIED, "applied")                                     \
+    /* The last try failed; 'retry' says when the next starts. */         \
+    HOSTNET_STATE(FAILED, "failed")
+
+enum hostnet_state {
+#define HOSTNET_STATE(NAME, TEXT) HOSTNET_##NAME,
+    HOSTNET_STATES
+#undef HOSTNET_STATE
+};
+
+static const char *
+state_name(enum hostnet_state state)
+{
+    switch (state) {
+#define HOSTNET_STATE(NAME, TEXT) case HOSTNET_##NAME: return TEXT;
+    HOSTNET_STATES
+#undef HOSTNET_STATE
+    }
+    return "unknown";
+}
+
+/* A copy of a spec, owned. */
+struct owned_spec {
+    struct hostnet_spec spec;   /* Points into the members below. */
+    char *gw_ifname;
+    char *underlay_interface;
+    struct model_cidr *overlays;
+    uint32_t *dns_servers;
+    struct model_service *tcp_services;
+    struct model_service *udp_services;
+};
+
+struct hostnet {
+    struct runner *runner;
+    enum hostnet_state state;
+    struct owned_spec *spec;    /* The last spec asked for, or NULL. */
+    bool dirty;                 /* 'spec' changed while a command ran. */
+
+    /* The command that runs (SAVING, RESTORING). */
+    const char *cmd_name;       /* "iptables-save", ... */
+    long long int cmd_started;
+    bool cmd_logged;            /* Its slowness is logged. */
+    bool cmd_ended;             /* Its callback came: the members below. */
+    int cmd_status;
+    char *cmd_output;
+    char *cmd_error;
+
+    char *last_error;           /* Why the last try failed (FAILED). */
+    long long int retry;        /* When FAILED starts over. */
+    unsigned int n_applied;     /* Times applied, for the status. */
+};
+
+static void
+owned_spec_free(struct owned_spec *o)
+{
+    if (o) {
+        free(o->gw_ifname);
+        free(o->underlay_interface);
+        free(o->overlays);
+        free(o->dns_servers);
+        free(o->tcp_services);
+        free(o->udp_services);
+        free(o);
+    }
+}
+
+static void *
+dup_array(const void *p, size_t n, size_t size)
+{
+    return n ? xmemdup(p, n * size) : NULL;
+}
+
+static struct owned_spec *
+owned_spec_copy(const struct hostnet_spec *spec)
+{
+    struct owned_spec *o = xzalloc(sizeof *o);
+    o->spec = *spec;
+    o->gw_ifname = xstrdup(spec->gw_ifname);
+    o->underlay_interface = xstrdup(spec->underlay_interface);
+    o->overlays = dup_array(spec->overlays, spec->n_overlays,
+                            sizeof *spec->overlays);
+    o->dns_servers = dup_array(spec->dns_servers, spec->n_dns_servers,
+                               sizeof *spec->dns_servers);
+    o->tcp_services = dup_array(spec->tcp_services, spec->n_tcp_services,
+                                sizeof *spec->tcp_services);
+    o->udp_services = dup_array(spec->udp_services, spec->n_udp_services,
+                                sizeof *spec->udp_services);
+    o->spec.gw_ifname = o->gw_ifname;
+    o->spec.underlay_interface = o->underlay_interface;
+    o->spec.overlays = o->overlays;
+    o->spec.dns_servers = o->dns_servers;
+    o->spec.tcp_services = o->tcp_services;
+    o->spec.udp_services = o->udp_services;
+    return o;
+}
+
+struct hostnet *
+hostnet_create(struct runner *runner)
+{
+    struct hostnet *h = xzalloc(sizeof *h);
+    h->runner = runner;
+    h->state = HOSTNET_IDLE;
+    return h;
+}
+
+static bool
+cmd_running(const struct hostnet *h)
+{
+    return h->state == HOSTNET_SAVING || h->state == HOSTNET_RESTORING;
+}
+
+static void
+cmd_clear(struct hostnet *h)
+{
+    h->cmd_ended = false;
+    free(h->cmd_output);
+    h->cmd_output = NULL;
+    free(h->cmd_error);
+    h->cmd_error = NULL;
+}
+
+/* The runner's callback.  Only records: hostnet_run() moves on. */
+static void
+cmd_done(void *h_, int status, const char *output, const char *error)
+{
+    struct hostnet *h = h_;
+
+    h->cmd_ended = true;
+    h->cmd_status = status;
+    h->cmd_output = xstrdup(output);
+    h->cmd_error = nullable_xstrdup(error);
+    poll_immediate_wake();
+}
+
+/* Enters FAILED with 'error' (taken). */
+static void
+fail(struct hostnet *h, char *error)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    VLOG_WARN_RL(&rl, "host setup: %s (retrying in %d s)", error,
+                 HOSTNET_RETRY_MS / 1000);
+    free(h->last_error);
+    h->last_error = error;
+    h->state = HOSTNET_FAILED;
+    h->retry = time_msec() + HOSTNET_RETRY_MS;
+}
+
+/* Starts 'argv' with 'input' and enters 'state', or FAILED. */
+static void
+start_cmd(struct hostnet *h, enum hostnet_state state, char *argv[],
+          const char *input)
+{
+    cmd_clear(h);
+    int error = runner_start(h->runner, argv, input, HOSTNET_CMD_TIMEOUT_MS,
+                             cmd_done, h);
     if (error) {
-        return error;
+        fail(h, xasprintf("cannot run %s: %s", argv[0],
+                          ovs_strerror(error)));
+        return;
+    }
+    h->state = state;
+    h->cmd_name = argv[0];
+    h->cmd_started = time_msec();
+    h->cmd_logged = false;
+}
+
+/* Starts applying 'h->spec' from the beginning. */
+static void
+start(struct hostnet *h)
+{
+    h->dirty = false;
+    char *error = apply_kernel(&h->spec->spec);
+    if (error) {
+        fail(h, error);
+        return;
+    }
+    char *argv[] = { "iptables-save", NULL };
+    start_cmd(h, HOSTNET_SAVING, argv, NULL);
+}
+
+/* The command that ran has ended: returns NULL if it succeeded, otherwise
+ * why not. */
+static char *
+cmd_result(const struct hostnet *h)
+{
+    int st = h->cmd_status;
+    if (h->cmd_error) {
+        return xasprintf("%s: %s", h->cmd_name, h->cmd_error);
+    } else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%s: ", h->cmd_name);
+        if (WIFEXITED(st)) {
+            ds_put_format(&s, "exit status %d", WEXITSTATUS(st));
+        } else {
+            ds_put_format(&s, "killed by signal %d", WTERMSIG(st));
+        }
+        if (h->cmd_output[0]) {
+            ds_put_format(&s, ": %s", h->cmd_output);
+            ds_chomp(&s, '\n');
+        }
+        return ds_steal_cstr(&s);
+    }
+    return NULL;
+}
+
+void
+hostnet_run(struct hostnet *h)
+{
+    long long int now = time_msec();
+
+    if (cmd_running(h) && !h->cmd_ended) {
+        if (!h->cmd_logged && now >= h->cmd_started + HOSTNET_SLOW_MS) {
+            h->cmd_logged = true;
+            VLOG_WARN("%s has been running for %d s (is another process "
+                      "holding the xtables lock?); flowctl carries on and "
+                      "applies the host side when it ends", h->cmd_name,
+                      HOSTNET_SLOW_MS / 1000);
+        }
+        return;
     }
 
-    error = remove_stale_rules(spec, "POSTROUTING");
-    if (error) {
-        return error;
+    if (cmd_running(h)) {
+        char *error = cmd_result(h);
+        if (h->cmd_logged) {
+            VLOG_INFO("%s ended after %lld ms", h->cmd_name,
+                      now - h->cmd_started);
+        }
+        if (error) {
+            fail(h, error);
+        } else if (h->dirty) {
+            start(h);
+        } else if (h->state == HOSTNET_SAVING) {
+            struct ds input = DS_EMPTY_INITIALIZER;
+            build_restore(&h->spec->spec, h->cmd_output, &input);
+            VLOG_DBG("iptables-restore input:\n%s", ds_cstr(&input));
+            char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+            start_cmd(h, HOSTNET_RESTORING, argv, ds_cstr(&input));
+            ds_destroy(&input);
+        } else {
+            h->state = HOSTNET_APPLIED;
+            h->n_applied++;
+            free(h->last_error);
+            h->last_error = NULL;
+            VLOG_INFO("host setup done: %s has the overlay gateway, "
+                      "iptables chains "MASQ_CHAIN" and "INPUT_CHAIN" are "
+                      "in place", h->spec->spec.gw_ifname);
+        }
+        if (!cmd_running(h)) {
+            cmd_clear(h);
+        }
+        return;
     }
 
-    rule = xasprintf("nat PREROUTING -i %s -d "IP_FMT" -p tcp -m tcp "
-                     "--dport %u:%u -m comment --comment cni-ovs-netin "
-                     "-j DNAT --to-destination "CFNET_GATEWAY_IP_STRING,
-                     spec->underlay_interface,
-                     IP_ARGS(htonl(spec->instance_address)),
-                     spec->netin_port_min, spec->netin_port_max);
-    error = ensure_rule(rule);
-    free(rule);
-    return error ? error : remove_stale_rules(spec, "PREROUTING");
+    if ((h->state == HOSTNET_FAILED && now >= h->retry)
+        || (h->dirty && h->state != HOSTNET_FAILED)) {
+        start(h);
+    }
+}
+
+void
+hostnet_wait(struct hostnet *h)
+{
+    if (cmd_running(h) && !h->cmd_ended && !h->cmd_logged) {
+        poll_timer_wait_until(h->cmd_started + HOSTNET_SLOW_MS);
+    } else if (h->state == HOSTNET_FAILED) {
+        poll_timer_wait_until(h->retry);
+    } else if (h->dirty || h->cmd_ended) {
+        poll_immediate_wake();
+    }
+}
+
+void
+hostnet_apply(struct hostnet *h, const struct hostnet_spec *spec)
+{
+    owned_spec_free(h->spec);
+    h->spec = owned_spec_copy(spec);
+    h->dirty = true;
+    if (h->state == HOSTNET_FAILED) {
+        h->retry = 0;           /* A new spec: try it now. */
+    }
+    poll_immediate_wake();
+}
+
+bool
+hostnet_is_applied(const struct hostnet *h)
+{
+    return h->state == HOSTNET_APPLIED && !h->dirty;
+}
+
+void
+hostnet_format_status(const struct hostnet *h, struct ds *ds)
+{
+    long long int now = time_msec();
+
+    ds_put_cstr(ds, state_name(h->state));
+    if (cmd_running(h)) {
+        ds_put_format(ds, " (%s running for %lld ms)", h->cmd_name,
+                      now - h->cmd_started);
+    } else if (h->state == HOSTNET_FAILED) {
+        ds_put_format(ds, " (retry in %lld ms): %s",
+                      MAX(h->retry - now, 0), h->last_error);
+    }
+    if (h->dirty && h->state != HOSTNET_IDLE) {
+        ds_put_cstr(ds, "; a newer setup is pending");
+    }
+}
+
+void
+hostnet_destroy(struct hostnet *h)
+{
+    if (h) {
+        /* A command still running belongs to the runner, which must be
+         * destroyed first (its callback points here). */
+        cmd_clear(h);
+        owned_spec_free(h->spec);
+        free(h->last_error);
+        free(h);
+    }
+}
+
+/* ---- the host's own destinations (flowctl/trace) ---- */
+
+char *
+hostnet_read_host_dsts(struct model_cidr **localp, size_t *n_localp,
+                       struct model_cidr **bcastp, size_t *n_bcastp)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    struct nl_cache *cache;
+
+    if (!sk) {
+        return xstrdup("netlink: out of memory");
+    }
+    int err = nl_connect(sk, NETLINK_ROUTE);
+    if (!err) {
+        err = rtnl_route_alloc_cache(sk, AF_INET, 0, &cache);
+    }
+    nl_socket_free(sk);
+    if (err < 0) {
+        return xasprintf("listing the local routes: %s", nl_geterror(err));
+    }
+
+    struct model_cidr *local = NULL, *bcast = NULL;
+    size_t n_local = 0, n_bcast = 0, a_local = 0, a_bcast = 0;
+    for (struct nl_object *obj = nl_cache_get_first(cache); obj;
+         obj = nl_cache_get_next(obj)) {
+        struct rtnl_route *route = (struct rtnl_route *) obj;
+        struct nl_addr *dst = rtnl_route_get_dst(route);
+        uint8_t type = rtnl_route_get_type(route);
+        if (rtnl_route_get_table(route) != RT_TABLE_LOCAL
+            || (type != RTN_LOCAL && type != RTN_BROADCAST)
+            || !dst || nl_addr_get_len(dst) != 4) {
+            continue;
+        }
+        uint32_t addr;
+        memcpy(&addr, nl_addr_get_binary_addr(dst), 4);
+        struct model_cidr c = { ntohl(addr), nl_addr_get_prefixlen(dst) };
+        if (type == RTN_LOCAL) {
+            if (n_local >= a_local) {
+                local = x2nrealloc(local, &a_local, sizeof *local);
+            }
+            local[n_local++] = c;
+        } else {
+            if (n_bcast >= a_bcast) {
+                bcast = x2nrealloc(bcast, &a_bcast, sizeof *bcast);
+            }
+            bcast[n_bcast++] = c;
+        }
+    }
+    nl_cache_free(cache);
+    *localp = local;
+    *n_localp = n_local;
+    *bcastp = bcast;
+    *n_bcastp = n_bcast;
+    return NULL;
 }

@@ -1,0 +1,111 @@
+# System tests of flowctl's main loop on cell-sim (scripts/cell-sim,
+# docs/cell-sim.md): it never waits for a host command.  hostnet's iptables
+# commands run in the background (flowctl/hostnet.h), so while another
+# process holds the xtables lock, flowctl still answers ovs-appctl, still
+# installs flows and still refuses a denied connection at once; it applies
+# the host side when the lock is released.
+#
+# The xtables lock is machine-wide (/run/xtables.lock).  So as not to stall
+# anyone else's iptables, these tests give the sim their own: PATH starts
+# with a directory where iptables, iptables-save and iptables-restore are
+# iptables-legacy's (the nf_tables variants take no lock) and
+# XTABLES_LOCKFILE names a file of the test's.  cell-sim and flowctl
+# inherit both.  Run by tests/system/run-file, as root.
+
+# shellcheck source=flowctl/simlib.sh
+. "$SB_TOP/tests/system/flowctl/simlib.sh"
+
+# How long the test holds the lock, in seconds.
+LOOP_HOLD=12
+
+# The test's own xtables lock and legacy iptables, for the sim and flowctl.
+private_xtables() {
+    local cmd
+    mkdir "$FC_TMP/bin"
+    for cmd in iptables iptables-save iptables-restore; do
+        ln -s "/usr/sbin/${cmd/iptables/iptables-legacy}" "$FC_TMP/bin/$cmd"
+    done
+    export PATH="$FC_TMP/bin:$PATH"
+    export XTABLES_LOCKFILE=$FC_TMP/xtables.lock
+    : > "$XTABLES_LOCKFILE"
+}
+
+# hold_xtables_lock SECS: another process holds the lock for SECS seconds;
+# prints its pid once the lock is held.
+hold_xtables_lock() {
+    local pid
+    pid=$(sim bg cell flock "$XTABLES_LOCKFILE" sleep "$1" | tail -1)
+    wait_until 5 "the xtables lock held" \
+        eval "! flock -n '$XTABLES_LOCKFILE' true"
+    echo "$pid"
+}
+
+# The host side as flowctl sets it up: the INPUT jump and the masquerade
+# jump.  (iptables-save takes no lock.)
+host_rules_present() {
+    local rules
+    rules=$(sim cell iptables-save) || return 1
+    grep -q -- '^-A INPUT .*-j cni-ovs-input' <<<"$rules" \
+        && grep -q -- '^-A POSTROUTING .*-j cni-ovs-masq' <<<"$rules"
+}
+
+# flowctl starts while another process holds the xtables lock: ovs-appctl
+# flowctl/show answers at once and tells that iptables waits, flows are
+# installed, a denied connection is refused at once and an allowed one
+# connects; the wait is logged once; when the lock is released, the host
+# side is applied.
+test_xtables_lock_does_not_stall_flowctl() {
+    FC_LOG_IGNORE='iptables-restore has been running for 5 s'
+    private_xtables
+    sim_up
+    serve ext 80
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
+    wait_until 10 "host side applied" host_rules_present
+
+    # flowctl stops; its INPUT rule goes; flowctl starts while the lock is
+    # held, on a switch that keeps the earlier run's flows.
+    local pid
+    pid=$(cat "$FC_CELL/flowctl.pid")
+    fcctl exit
+    wait_until 5 "flowctl gone" eval "! pid_alive $pid"
+    # (The masquerading stays: the allowed connection below needs it.)
+    sim cell iptables -w -D INPUT -i cf-gw -m comment \
+        --comment cni-ovs-input -j cni-ovs-input
+    local holder start
+    holder=$(hold_xtables_lock "$LOOP_HOLD")
+    start=$(date +%s)
+    flowctl_start
+
+    # While the lock is held.
+    local out t0 ms
+    t0=$(date +%s%N)
+    out=$(timeout 3 "$FC_SIM" --name "$FC_NAME" cell ovs-appctl \
+              --timeout=2 -t "$(flowctl_ctl)" flowctl/show 2>&1) \
+        || fail "flowctl/show did not answer while the lock was held:
+$out"
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    [ "$ms" -lt 1000 ] || fail "flowctl/show took ${ms} ms"
+    grep -q '^host side: .*iptables-restore running' <<<"$out" \
+        || fail "flowctl/show should tell that iptables-restore runs:
+$(grep '^host side' <<<"$out")"
+    echo "ok: flowctl/show answered in ${ms} ms: $(grep '^host side' <<<"$out")"
+    wait_until 5 "flowctl synced" flowctl_synced
+    expect a refused tcp 10.0.0.101 80
+    expect a connected tcp 10.0.0.100 80
+    host_rules_present && fail "the host rules are back while the lock is held"
+    wait_until 8 "the slow iptables-restore logged" \
+        grep -q 'iptables-restore has been running for 5 s' \
+        "$FC_CELL/flowctl.log"
+    fcctl flowctl/show > /dev/null || fail "flowctl/show failed"
+    [ $(($(date +%s) - start)) -lt "$LOOP_HOLD" ] \
+        || fail "the checks took longer than the lock was held"
+
+    # Released: the host side is applied.
+    sim kill "$holder"
+    wait_until 10 "the host side applied" host_rules_present
+    wait_until 5 "flowctl/show: host side applied" \
+        eval "show_value 'host side' | grep -q '^applied'"
+    expect_equal "$(grep -c 'iptables-restore has been running' \
+                    "$FC_CELL/flowctl.log")" 1 "slow-command log lines"
+    expect a connected tcp 10.0.0.100 80
+}

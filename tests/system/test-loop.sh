@@ -40,13 +40,10 @@ hold_xtables_lock() {
     echo "$pid"
 }
 
-# The host side as flowctl sets it up: the INPUT jump and the masquerade
-# jump.  (iptables-save takes no lock.)
-host_rules_present() {
-    local rules
-    rules=$(sim cell iptables-save) || return 1
-    grep -q -- '^-A INPUT .*-j cni-ovs-input' <<<"$rules" \
-        && grep -q -- '^-A POSTROUTING .*-j cni-ovs-masq' <<<"$rules"
+# The NetIn DNAT rule that flowctl sets up in nat PREROUTING.
+# (iptables-save takes no lock.)
+netin_rule_present() {
+    sim cell iptables-save -t nat | grep -q -- '^-A PREROUTING .*cni-ovs-netin'
 }
 
 # flowctl starts while another process holds the xtables lock: ovs-appctl
@@ -60,17 +57,18 @@ test_xtables_lock_does_not_stall_flowctl() {
     sim_up
     serve ext 80
     sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]"
-    wait_until 10 "host side applied" host_rules_present
+    wait_until 10 "host side applied" netin_rule_present
 
-    # flowctl stops; its INPUT rule goes; flowctl starts while the lock is
-    # held, on a switch that keeps the earlier run's flows.
+    # flowctl stops; its NetIn rule goes; flowctl starts while the lock is
+    # held, on a switch that keeps the earlier run's flows.  (The
+    # masquerading stays: the allowed connection below needs it.)
     local pid
     pid=$(cat "$FC_CELL/flowctl.pid")
     fcctl exit
     wait_until 5 "flowctl gone" eval "! pid_alive $pid"
-    # (The masquerading stays: the allowed connection below needs it.)
-    sim cell iptables -w -D INPUT -i cf-gw -m comment \
-        --comment cni-ovs-input -j cni-ovs-input
+    sim cell iptables -w -t nat -D PREROUTING -i ul0 -d 10.0.0.11/32 -p tcp \
+        -m tcp --dport 61000:65535 -m comment --comment cni-ovs-netin \
+        -j DNAT --to-destination 169.254.0.1
     local holder start
     holder=$(hold_xtables_lock "$LOOP_HOLD")
     start=$(date +%s)
@@ -92,7 +90,7 @@ $(grep '^host side' <<<"$out")"
     wait_until 5 "flowctl synced" flowctl_synced
     expect a refused tcp 10.0.0.101 80
     expect a connected tcp 10.0.0.100 80
-    host_rules_present && fail "the host rules are back while the lock is held"
+    ! netin_rule_present || fail "the NetIn rule is back while the lock is held"
     wait_until 8 "the slow iptables-restore logged" \
         grep -q 'iptables-restore has been running for 5 s' \
         "$FC_CELL/flowctl.log"
@@ -102,7 +100,9 @@ $(grep '^host side' <<<"$out")"
 
     # Released: the host side is applied.
     sim kill "$holder"
-    wait_until 10 "the host side applied" host_rules_present
+    wait_until 10 "the NetIn rule back" netin_rule_present
+    sim cell iptables-save -t filter | grep -q -- '^-A INPUT .*-j cni-ovs-input' \
+        || fail "no INPUT rule for cni-ovs-input"
     wait_until 5 "flowctl/show: host side applied" \
         eval "show_value 'host side' | grep -q '^applied'"
     expect_equal "$(grep -c 'iptables-restore has been running' \

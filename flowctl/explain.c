@@ -12,6 +12,7 @@
 
 #include "cf-types.h"
 #include "hash.h"
+#include "hostrules.h"
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
@@ -282,7 +283,7 @@ explain_host_delivery(const struct explain_host_dsts *host, uint32_t dst,
         return false;
     }
     ds_put_format(ds, "rejected by the cell's host: "IP_FMT" is %s, and "
-                  "iptables chain "EXPLAIN_HOST_CHAIN" (filter INPUT) refuses "
+                  "iptables chain "HOSTRULES_INPUT_CHAIN" (filter INPUT) refuses "
                   "what containers send to the host except DNS and the "
                   "configured host services (the ASGs allow it, but they "
                   "are for destinations beyond the cell)",

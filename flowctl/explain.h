@@ -42,9 +42,6 @@ struct explain_host_dsts {
     size_t n_broadcast;
 };
 
-/* The iptables chain that refuses what containers send to the host. */
-#define EXPLAIN_HOST_CHAIN "cni-ovs-input"
-
 /* Appends a one-line summary of 'rule' to 'ds': protocol, destinations,
  * ports or ICMP type and code. */
 void explain_rule(const struct cf_netout_rule *, struct ds *);

@@ -32,7 +32,7 @@
  *
  * Our chains are declared (created or emptied) and filled in one
  * iptables-restore --noflush, which commits each table atomically, so no
- * packet ever meets a chain half-built.  What an earlier run set up and
+ * packet ever meets a chain half-built (hostrules.h composes its input).  What an earlier run set up and
  * this one does not want (an address or route of other overlay networks on
  * the gateway port, our iptables rules for other networks, another NetIn
  * range or underlay interface) is removed.
@@ -62,34 +62,15 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "hostrules.h"
 
 struct ds;
 struct model_cidr;
-struct model_service;
 struct runner;
 
 #define HOSTNET_SLOW_MS 5000            /* Logged once when this slow. */
 #define HOSTNET_CMD_TIMEOUT_MS 60000    /* Killed when this slow. */
 #define HOSTNET_RETRY_MS 2000           /* After a failure. */
-
-/* What the host should look like.  hostnet_apply() copies it. */
-struct hostnet_spec {
-    const char *gw_ifname;              /* "cf-gw". */
-    uint32_t gw_ip;                     /* Subnet's first address. */
-    const struct model_cidr *overlays;  /* The overlay networks. */
-    size_t n_overlays;
-    uint32_t instance_address;
-    const char *underlay_interface;
-    uint16_t netin_port_min, netin_port_max;
-
-    /* What containers may reach on the host itself. */
-    const uint32_t *dns_servers;        /* On 53, udp and tcp. */
-    size_t n_dns_servers;
-    const struct model_service *tcp_services;
-    size_t n_tcp_services;
-    const struct model_service *udp_services;
-    size_t n_udp_services;
-};
 
 /* Creates the host side's state machine, which runs its commands through
  * 'runner' (which must outlive it). */

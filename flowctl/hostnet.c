@@ -349,7 +349,6 @@ struct hostnet {
 
     char *last_error;           /* Why the last try failed (FAILED). */
     long long int retry;        /* When FAILED starts over. */
-    unsigned int n_applied;     /* Times applied, for the status. */
 };
 
 static void
@@ -436,7 +435,7 @@ cmd_done(void *h_, int status, const char *output, const char *error)
 
 /* Enters FAILED with 'error' (taken). */
 static void
-fail(struct hostnet *h, char *error)
+enter_failed(struct hostnet *h, char *error)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     VLOG_WARN_RL(&rl, "host setup: %s (retrying in %d s)", error,
@@ -456,7 +455,7 @@ start_cmd(struct hostnet *h, enum hostnet_state state, char *argv[],
     int error = runner_start(h->runner, argv, input, HOSTNET_CMD_TIMEOUT_MS,
                              cmd_done, h);
     if (error) {
-        fail(h, xasprintf("cannot run %s: %s", argv[0],
+        enter_failed(h, xasprintf("cannot run %s: %s", argv[0],
                           ovs_strerror(error)));
         return;
     }
@@ -473,7 +472,7 @@ start(struct hostnet *h)
     h->dirty = false;
     char *error = apply_kernel(&h->spec->spec);
     if (error) {
-        fail(h, error);
+        enter_failed(h, error);
         return;
     }
     char *argv[] = { "iptables-save", NULL };
@@ -527,10 +526,12 @@ hostnet_run(struct hostnet *h)
             VLOG_INFO("%s ended after %lld ms", h->cmd_name,
                       now - h->cmd_started);
         }
-        if (error) {
-            fail(h, error);
-        } else if (h->dirty) {
+        if (h->dirty) {
+            /* A newer spec: start over with it, whatever this run did. */
+            free(error);
             start(h);
+        } else if (error) {
+            enter_failed(h, error);
         } else if (h->state == HOSTNET_SAVING) {
             struct ds input = DS_EMPTY_INITIALIZER;
             struct ds removed = DS_EMPTY_INITIALIZER;
@@ -548,7 +549,6 @@ hostnet_run(struct hostnet *h)
             ds_destroy(&input);
         } else {
             h->state = HOSTNET_APPLIED;
-            h->n_applied++;
             free(h->last_error);
             h->last_error = NULL;
             VLOG_INFO("host setup done: %s has the overlay gateway, "
@@ -590,12 +590,6 @@ hostnet_apply(struct hostnet *h, const struct hostnet_spec *spec)
         h->retry = 0;           /* A new spec: try it now. */
     }
     poll_immediate_wake();
-}
-
-bool
-hostnet_is_applied(const struct hostnet *h)
-{
-    return h->state == HOSTNET_APPLIED && !h->dirty;
 }
 
 void

@@ -73,7 +73,8 @@ struct runner;
 #define HOSTNET_RETRY_MS 2000           /* After a failure. */
 
 /* Creates the host side's state machine, which runs its commands through
- * 'runner' (which must outlive it). */
+ * 'runner'.  At exit, destroy 'runner' first: it ends a command still
+ * running with a call back into the hostnet. */
 struct hostnet *hostnet_create(struct runner *);
 void hostnet_destroy(struct hostnet *);
 
@@ -83,9 +84,6 @@ void hostnet_apply(struct hostnet *, const struct hostnet_spec *);
 
 void hostnet_run(struct hostnet *);
 void hostnet_wait(struct hostnet *);
-
-/* Has the last spec given to hostnet_apply() been applied? */
-bool hostnet_is_applied(const struct hostnet *);
 
 /* Appends one line about the state (for flowctl/show) to 'ds'. */
 void hostnet_format_status(const struct hostnet *, struct ds *);

@@ -1,7 +1,8 @@
 /*
  * ipam: delegation of address management to a CNI IPAM plugin.
  *
- * See ipam.h.  The plugin runs as a child process with the config on its
+ * See ipam.h.  The plugin runs as a child process (lib/subprocess.h: no
+ * descriptor of ours, default signal actions) with the config on its
  * stdin; its stdout and stderr are read through pipes with poll(), so
  * neither side can block the other whatever the sizes.  SIGPIPE is blocked
  * while we write (a plugin may exit without reading its input) and any
@@ -11,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>

@@ -16,7 +16,6 @@
 #include "runner.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/types.h>

@@ -532,6 +532,11 @@ hostnet_run(struct hostnet *h)
             start(h);
         } else if (error) {
             enter_failed(h, error);
+        } else if (h->state == HOSTNET_SAVING
+                   && !hostrules_saved_is_complete(h->cmd_output)) {
+            enter_failed(h, xasprintf("iptables-save: its output is cut "
+                                      "short (more than %d bytes?)",
+                                      RUNNER_MAX_OUTPUT));
         } else if (h->state == HOSTNET_SAVING) {
             struct ds input = DS_EMPTY_INITIALIZER;
             struct ds removed = DS_EMPTY_INITIALIZER;

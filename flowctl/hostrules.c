@@ -215,3 +215,20 @@ hostrules_restore(const struct hostnet_spec *spec, const char *saved,
     ds_destroy(&nat_del);
     free(present);
 }
+
+bool
+hostrules_saved_is_complete(const char *saved)
+{
+    size_t len = strlen(saved);
+    while (len && saved[len - 1] == '\n') {
+        len--;
+    }
+    if (!len) {
+        return true;
+    }
+    const char *last = saved + len;
+    while (last > saved && last[-1] != '\n') {
+        last--;
+    }
+    return !strncmp(last, "# Completed", 11);
+}

@@ -30,6 +30,7 @@
 #ifndef FLOWCTL_HOSTRULES_H
 #define FLOWCTL_HOSTRULES_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,5 +66,10 @@ struct hostnet_spec {
  * CHAIN ...", one a line), for the log. */
 void hostrules_restore(const struct hostnet_spec *spec, const char *saved,
                        struct ds *restore, struct ds *removed);
+
+/* Does 'saved' (iptables-save's output) end as iptables-save ends a table
+ * ("# Completed on ..."), or is it empty?  Output cut short (the runner
+ * keeps at most RUNNER_MAX_OUTPUT bytes) would hide rules of ours. */
+bool hostrules_saved_is_complete(const char *saved);
 
 #endif /* hostrules.h */

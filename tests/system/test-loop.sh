@@ -109,3 +109,32 @@ $(grep '^host side' <<<"$out")"
                     "$FC_CELL/flowctl.log")" 1 "slow-command log lines"
     expect a connected tcp 10.0.0.100 80
 }
+
+# An application that fails is tried again: iptables-restore fails twice
+# (a wrapper in PATH), the failures are logged with iptables' words, and
+# the third try applies the host side; flowctl answers all along.
+test_failed_host_setup_is_retried() {
+    FC_LOG_IGNORE='host setup: iptables-restore: exit status 1: simulated failure'
+    private_xtables
+    rm "$FC_TMP/bin/iptables-restore"
+    cat > "$FC_TMP/bin/iptables-restore" <<EOF
+#!/bin/sh
+n=\$(cat "$FC_TMP/restores" 2>/dev/null || echo 0)
+echo \$((n + 1)) > "$FC_TMP/restores"
+if [ "\$n" -lt 2 ]; then
+    echo "simulated failure" >&2
+    exit 1
+fi
+exec /usr/sbin/iptables-legacy-restore "\$@"
+EOF
+    chmod +x "$FC_TMP/bin/iptables-restore"
+    sim_up
+    wait_until 15 "the host side applied" netin_rule_present
+    wait_until 5 "flowctl/show: host side applied" \
+        eval "show_value 'host side' | grep -q '^applied'"
+    expect_equal "$(cat "$FC_TMP/restores")" 3 "iptables-restore runs"
+    local logged='host setup: iptables-restore: exit status 1: simulated'
+    logged="$logged failure (retrying in 2 s)"
+    expect_equal "$(grep -cF "$logged" "$FC_CELL/flowctl.log")" 2 \
+        "logged failures"
+}

@@ -283,10 +283,10 @@ explain_host_delivery(const struct explain_host_dsts *host, uint32_t dst,
         return false;
     }
     ds_put_format(ds, "rejected by the cell's host: "IP_FMT" is %s, and "
-                  "iptables chain "HOSTRULES_INPUT_CHAIN" (filter INPUT) refuses "
-                  "what containers send to the host except DNS and the "
-                  "configured host services (the ASGs allow it, but they "
-                  "are for destinations beyond the cell)",
+                  "iptables chain "HOSTRULES_INPUT_CHAIN" (filter INPUT) "
+                  "refuses what containers send to the host except DNS and "
+                  "the configured host services (the ASGs allow it, but "
+                  "they are for destinations beyond the cell)",
                   IP_FMT_ARGS(dst), what);
     return true;
 }

@@ -32,10 +32,11 @@
  *
  * Our chains are declared (created or emptied) and filled in one
  * iptables-restore --noflush, which commits each table atomically, so no
- * packet ever meets a chain half-built (hostrules.h composes its input).  What an earlier run set up and
- * this one does not want (an address or route of other overlay networks on
- * the gateway port, our iptables rules for other networks, another NetIn
- * range or underlay interface) is removed.
+ * packet ever meets a chain half-built (hostrules.h composes its input).
+ * What an earlier run set up and this one does not want (an address or
+ * route of other overlay networks on the gateway port, our iptables rules
+ * for other networks, another NetIn range or underlay interface) is
+ * removed.
  *
  * The loop never waits for iptables: the netlink part (addresses, routes,
  * the sysctl) is a few quick kernel calls, done at once; the iptables part

@@ -16,6 +16,9 @@
 #include "packets.h"
 #include "util.h"
 
+#define MASQ_CHAIN HOSTRULES_MASQ_CHAIN
+#define INPUT_CHAIN HOSTRULES_INPUT_CHAIN
+
 /* Does the word list 'line' (as iptables-save prints a rule) contain the
  * words 'a' and 'b' in a row? */
 static bool
@@ -31,7 +34,7 @@ has_words(const char *line, const char *a, const char *b)
 
 /* The rules of ours in built-in chains, each found by its comment: one
  * masquerade rule per overlay network (slots 0...n_overlays - 1), then the
- * NetIn DNAT, then the jump to HOSTRULES_INPUT_CHAIN. */
+ * NetIn DNAT, then the jump to INPUT_CHAIN. */
 static size_t
 slot_netin(const struct hostnet_spec *spec)
 {
@@ -56,7 +59,7 @@ classify_rule(const struct hostnet_spec *spec, const char *table,
     if (!strcmp(table, "nat")
         && has_words(line, "--comment", "cni-ovs-masquerade")) {
         if (strncmp(line, "-A POSTROUTING ", 15)
-            || !has_words(line, "-j", HOSTRULES_MASQ_CHAIN)) {
+            || !has_words(line, "-j", MASQ_CHAIN)) {
             return STALE;
         }
         for (size_t i = 0; i < spec->n_overlays; i++) {
@@ -84,10 +87,10 @@ classify_rule(const struct hostnet_spec *spec, const char *table,
         free(dst);
         return wanted ? slot_netin(spec) : STALE;
     } else if (!strcmp(table, "filter")
-               && has_words(line, "--comment", HOSTRULES_INPUT_CHAIN)) {
+               && has_words(line, "--comment", INPUT_CHAIN)) {
         bool wanted = (!strncmp(line, "-A INPUT ", 9)
                        && has_words(line, "-i", spec->gw_ifname)
-                       && has_words(line, "-j", HOSTRULES_INPUT_CHAIN));
+                       && has_words(line, "-j", INPUT_CHAIN));
         return wanted ? slot_input(spec) : STALE;
     }
     return NOT_OURS;
@@ -148,18 +151,18 @@ hostrules_restore(const struct hostnet_spec *spec, const char *saved,
 
     /* nat: our masquerade chain, declared (created or emptied) and filled
      * in the same commit. */
-    ds_put_cstr(ds, "*nat\n:"HOSTRULES_MASQ_CHAIN" - [0:0]\n");
+    ds_put_cstr(ds, "*nat\n:"MASQ_CHAIN" - [0:0]\n");
     for (size_t i = 0; i < spec->n_overlays; i++) {
-        ds_put_format(ds, "-A "HOSTRULES_MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN\n",
+        ds_put_format(ds, "-A "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN\n",
                       IP_ARGS(htonl(spec->overlays[i].addr)),
                       spec->overlays[i].plen);
     }
-    ds_put_cstr(ds, "-A "HOSTRULES_MASQ_CHAIN" -j MASQUERADE\n");
+    ds_put_cstr(ds, "-A "MASQ_CHAIN" -j MASQUERADE\n");
     ds_put_buffer(ds, nat_del.string, nat_del.length);
     for (size_t i = 0; i < spec->n_overlays; i++) {
         if (!present[i]) {
             ds_put_format(ds, "-A POSTROUTING -s "IP_FMT"/%u -m comment "
-                          "--comment cni-ovs-masquerade -j "HOSTRULES_MASQ_CHAIN"\n",
+                          "--comment cni-ovs-masquerade -j "MASQ_CHAIN"\n",
                           IP_ARGS(htonl(spec->overlays[i].addr)),
                           spec->overlays[i].plen);
         }
@@ -175,13 +178,13 @@ hostrules_restore(const struct hostnet_spec *spec, const char *saved,
     ds_put_cstr(ds, "COMMIT\n");
 
     /* filter: what containers may reach on the host itself. */
-    ds_put_cstr(ds, "*filter\n:"HOSTRULES_INPUT_CHAIN" - [0:0]\n"
-                "-A "HOSTRULES_INPUT_CHAIN" -m conntrack --ctstate RELATED,ESTABLISHED "
+    ds_put_cstr(ds, "*filter\n:"INPUT_CHAIN" - [0:0]\n"
+                "-A "INPUT_CHAIN" -m conntrack --ctstate RELATED,ESTABLISHED "
                 "-j ACCEPT\n");
     for (size_t i = 0; i < spec->n_dns_servers; i++) {
         for (int p = 0; p < 2; p++) {
             const char *proto = p ? "tcp" : "udp";
-            ds_put_format(ds, "-A "HOSTRULES_INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "
+            ds_put_format(ds, "-A "INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "
                           "--dport 53 -j ACCEPT\n",
                           IP_ARGS(htonl(spec->dns_servers[i])), proto,
                           proto);
@@ -193,21 +196,21 @@ hostrules_restore(const struct hostnet_spec *spec, const char *saved,
         size_t n = p ? spec->n_udp_services : spec->n_tcp_services;
         const char *proto = p ? "udp" : "tcp";
         for (size_t i = 0; i < n; i++) {
-            ds_put_format(ds, "-A "HOSTRULES_INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "
+            ds_put_format(ds, "-A "INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "
                           "--dport %"PRIu16" -j ACCEPT\n",
                           IP_ARGS(htonl(svcs[i].ip)), proto, proto,
                           svcs[i].port);
         }
     }
-    ds_put_cstr(ds, "-A "HOSTRULES_INPUT_CHAIN" -p tcp -j REJECT --reject-with "
+    ds_put_cstr(ds, "-A "INPUT_CHAIN" -p tcp -j REJECT --reject-with "
                 "tcp-reset\n"
-                "-A "HOSTRULES_INPUT_CHAIN" -j REJECT --reject-with "
+                "-A "INPUT_CHAIN" -j REJECT --reject-with "
                 "icmp-port-unreachable\n");
     ds_put_buffer(ds, filter_del.string, filter_del.length);
     if (!present[slot_input(spec)]) {
         /* First: before any ACCEPT of the host's own. */
         ds_put_format(ds, "-I INPUT 1 -i %s -m comment --comment "
-                      HOSTRULES_INPUT_CHAIN" -j "HOSTRULES_INPUT_CHAIN"\n", spec->gw_ifname);
+                      INPUT_CHAIN" -j "INPUT_CHAIN"\n", spec->gw_ifname);
     }
     ds_put_cstr(ds, "COMMIT\n");
 

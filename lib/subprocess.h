@@ -16,7 +16,9 @@
  *     connection;
  *   - every signal at its default action and an empty signal mask (a
  *     daemon ignores SIGPIPE and blocks signals; its children must not
- *     inherit that), and no handler of the parent ever runs in the child;
+ *     inherit that), and no handler of the parent ever runs in the child
+ *     (glibc leaves its two internal signals, 32 and 33, ignored: no
+ *     program may use them);
  *   - the environment 'env', or the caller's.
  *
  * The child is made with posix_spawn() (clone with a shared address space

@@ -1,7 +1,8 @@
 /*
  * ipam: delegation of address management to a CNI IPAM plugin.
  *
- * See ipam.h.  The plugin runs as a child process with the config on its
+ * See ipam.h.  The plugin runs as a child process (lib/subprocess.h: no
+ * descriptor of ours, default signal actions) with the config on its
  * stdin; its stdout and stderr are read through pipes with poll(), so
  * neither side can block the other whatever the sizes.  SIGPIPE is blocked
  * while we write (a plugin may exit without reading its input) and any
@@ -11,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -29,6 +29,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "result.h"
+#include "subprocess.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(ipam);
@@ -161,50 +162,6 @@ free_env(char **env)
     free(env);
 }
 
-/* In the child: writes 's' to stderr.  Async-signal-safe. */
-static void
-child_say(const char *s)
-{
-    ssize_t retval OVS_UNUSED = write(STDERR_FILENO, s, strlen(s));
-}
-
-/* In the child, after fork(): makes 'fds' (stdin, stdout, stderr pipe
- * ends) the standard descriptors, restores 'mask' and the default SIGPIPE
- * action, and execs 'program'.  Never returns. */
-static void OVS_NO_RETURN
-child_exec(const char *program, const char *argv0, char **env,
-           const int fds[3], const sigset_t *mask)
-{
-    /* Move the pipe ends above 2 first so that no dup2() below can clobber
-     * one of them; the copies are close-on-exec. */
-    int high[3];
-    for (int i = 0; i < 3; i++) {
-        high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3);
-        if (high[i] < 0) {
-            _exit(127);
-        }
-    }
-    for (int i = 0; i < 3; i++) {
-        if (dup2(high[i], i) < 0) {
-            _exit(127);
-        }
-    }
-
-    signal(SIGPIPE, SIG_DFL);
-    pthread_sigmask(SIG_SETMASK, mask, NULL);
-
-    char *argv[] = { CONST_CAST(char *, argv0), NULL };
-    execve(program, argv, env);
-
-    int error = errno;
-    child_say("exec ");
-    child_say(program);
-    child_say(": ");
-    child_say(ovs_strerror(error));
-    child_say("\n");
-    _exit(127);
-}
-
 /* One of the plugin's output pipes. */
 struct reader {
     int fd;                     /* -1 once at end of file. */
@@ -258,7 +215,6 @@ struct ipam_call {
 static char *
 run_plugin_start(struct ipam_call *call, const char *argv0, char **env)
 {
-    int in_pipe[2], out_pipe[2], err_pipe[2];
     struct reader *out = &call->out, *err = &call->err;
 
     ds_init(&out->text);
@@ -270,26 +226,9 @@ run_plugin_start(struct ipam_call *call, const char *argv0, char **env)
     err->truncated = false;
     err->fd = -1;
 
-    if (pipe2(in_pipe, O_CLOEXEC)) {
-        return xasprintf("pipe: %s", ovs_strerror(errno));
-    }
-    if (pipe2(out_pipe, O_CLOEXEC)) {
-        int error = errno;
-        close(in_pipe[0]);
-        close(in_pipe[1]);
-        return xasprintf("pipe: %s", ovs_strerror(error));
-    }
-    if (pipe2(err_pipe, O_CLOEXEC)) {
-        int error = errno;
-        close(in_pipe[0]);
-        close(in_pipe[1]);
-        close(out_pipe[0]);
-        close(out_pipe[1]);
-        return xasprintf("pipe: %s", ovs_strerror(error));
-    }
-
     /* Block SIGPIPE for the duration, remembering whether one was already
-     * pending so that we only consume our own. */
+     * pending so that we only consume our own.  (The plugin starts with
+     * an empty mask and default actions: subprocess.h.) */
     sigset_t sigpipe, pending;
     sigemptyset(&sigpipe);
     sigaddset(&sigpipe, SIGPIPE);
@@ -297,32 +236,25 @@ run_plugin_start(struct ipam_call *call, const char *argv0, char **env)
     sigpending(&pending);
     call->was_pending = sigismember(&pending, SIGPIPE);
 
-    pid_t pid = fork();
-    if (!pid) {
-        int fds[3] = { in_pipe[0], out_pipe[1], err_pipe[1] };
-        child_exec(call->program, argv0, env, fds, &call->old_mask);
-    }
-    int fork_error = pid < 0 ? errno : 0;
-    close(in_pipe[0]);
-    close(out_pipe[1]);
-    close(err_pipe[1]);
-    if (pid < 0) {
-        close(in_pipe[1]);
-        close(out_pipe[0]);
-        close(err_pipe[0]);
+    char *argv[] = { CONST_CAST(char *, argv0), NULL };
+    const struct subprocess_opts opts = {
+        .program = call->program,
+        .env = env,
+        .stdin_pipe = true,
+        .stderr_pipe = true,
+    };
+    struct subprocess child;
+    int error = subprocess_start(argv, &opts, &child);
+    if (error) {
         pthread_sigmask(SIG_SETMASK, &call->old_mask, NULL);
-        return xasprintf("fork: %s", ovs_strerror(fork_error));
+        return xasprintf("exec: %s", ovs_strerror(error));
     }
-    VLOG_DBG("started %s (pid %ld)", call->program, (long int) pid);
+    VLOG_DBG("started %s (pid %ld)", call->program, (long int) child.pid);
 
-    call->pid = pid;
-    call->in_fd = in_pipe[1];
-    out->fd = out_pipe[0];
-    err->fd = err_pipe[0];
-    for (int i = 0; i < 3; i++) {
-        int fd = i == 0 ? call->in_fd : i == 1 ? out->fd : err->fd;
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    }
+    call->pid = child.pid;
+    call->in_fd = child.in_fd;
+    out->fd = child.out_fd;
+    err->fd = child.err_fd;
     return NULL;
 }
 

@@ -12,6 +12,7 @@
 
 #include "cf-types.h"
 #include "hash.h"
+#include "hostrules.h"
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
@@ -253,9 +254,46 @@ parse_trace_line(const char *line, int *table, uint64_t *cookie)
     return true;
 }
 
+static bool
+in_cidrs(const struct ipv4_cidr *cidrs, size_t n, uint32_t ip)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ipv4_cidr_contains(&cidrs[i], ip)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* If the cell's kernel delivers what is sent to 'dst' to the host itself,
+ * appends to 'ds' what the host does with it and returns true. */
+static bool
+explain_host_delivery(const struct explain_host_dsts *host, uint32_t dst,
+                      struct ds *ds)
+{
+    const char *what;
+    if (dst == UINT32_MAX
+        || (host && in_cidrs(host->broadcast, host->n_broadcast, dst))) {
+        what = "a broadcast address";
+    } else if ((dst >> 28) == 0xe) {
+        what = "a multicast address";
+    } else if (host && in_cidrs(host->local, host->n_local, dst)) {
+        what = "one of the cell's own addresses";
+    } else {
+        return false;
+    }
+    ds_put_format(ds, "rejected by the cell's host: "IP_FMT" is %s, and "
+                  "iptables chain "HOSTRULES_INPUT_CHAIN" (filter INPUT) "
+                  "refuses what containers send to the host except DNS and "
+                  "the configured host services (the ASGs allow it, but "
+                  "they are for destinations beyond the cell)",
+                  IP_FMT_ARGS(dst), what);
+    return true;
+}
+
 void
 explain_trace(const struct model *model, const char *trace, uint32_t dst,
-              struct ds *ds)
+              const struct explain_host_dsts *host, struct ds *ds)
 {
     bool egress = false, any = false;
     uint64_t egress_cookie = 0, last_cookie = 0;
@@ -282,7 +320,10 @@ explain_trace(const struct model *model, const char *trace, uint32_t dst,
     }
 
     if (egress && egress_cookie) {
-        explain_egress_cookie(model, egress_cookie, dst, ds);
+        if (cookie_kind(egress_cookie) != PIPELINE_CK_ASG
+            || !explain_host_delivery(host, dst, ds)) {
+            explain_egress_cookie(model, egress_cookie, dst, ds);
+        }
     } else if (egress) {
         ds_put_cstr(ds, "dropped: no flow in table egress matched (flowctl "
                     "always puts a default there: are its flows "

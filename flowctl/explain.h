@@ -8,7 +8,12 @@
  *     decides ("allowed by ASG rule 3 of ruleset 0xa0a3 (...)", "rejected:
  *     default deny (no ASG rule matches)", ...);
  *   - explain_trace(): the verdict of an `ovs-appctl ofproto/trace` of a new
- *     connection, from the cookies of the flows it crossed (flowctl/trace);
+ *     connection, from the cookies of the flows it crossed, and from what
+ *     the cell's kernel does with what the bridge lets through to it: a
+ *     destination the kernel delivers to the host itself (one of the
+ *     cell's addresses, a broadcast or multicast address) meets hostnet's
+ *     cni-ovs-input chain, which only DNS and host services pass
+ *     (flowctl/trace);
  *   - rule_counts and explain_rule_stats*(): per-rule hit counts from
  *     OpenFlow flow statistics (flowctl/show, flowctl/rule-stats; the
  *     statistics come from flowstats.c).
@@ -26,6 +31,16 @@ struct cf_netout_rule;
 struct ds;
 struct json;
 struct model;
+struct ipv4_cidr;
+
+/* The destinations the cell's kernel delivers to the host itself, as read
+ * from its local routing table (hostnet_read_host_dsts()). */
+struct explain_host_dsts {
+    const struct ipv4_cidr *local;     /* The cell's own addresses. */
+    size_t n_local;
+    const struct ipv4_cidr *broadcast; /* Its networks' broadcasts. */
+    size_t n_broadcast;
+};
 
 /* Appends a one-line summary of 'rule' to 'ds': protocol, destinations,
  * ports or ICMP type and code. */
@@ -39,9 +54,13 @@ void explain_egress_cookie(const struct model *, uint64_t cookie,
 /* Appends to 'ds' the verdict in 'trace', the output of `ovs-appctl
  * ofproto/trace` for a new connection to 'dst' from a container of 'model':
  * the words for the last 'egress' flow the trace crossed or, when it never
- * reached 'egress', where it stopped. */
+ * reached 'egress', where it stopped.  When 'egress' allows it by an ASG
+ * rule but 'dst' is the host's own (in 'host', or a broadcast or multicast
+ * address), the verdict is the host's refusal.  'host' may be NULL (the
+ * cell's addresses are unknown: only 255.255.255.255 and multicast are
+ * known to be the host's). */
 void explain_trace(const struct model *, const char *trace, uint32_t dst,
-                   struct ds *);
+                   const struct explain_host_dsts *host, struct ds *);
 
 /* What the switch counted for the flows with one cookie. */
 struct rule_count {

@@ -58,12 +58,12 @@ struct flowctl {
     struct ofctrl *ofctrl;
     struct pinctrl *pinctrl;
     struct flowstats *flowstats;        /* Rule hit counts. */
-    struct runner *runner;              /* flowctl/trace's ovs-appctl. */
+    struct runner *runner;              /* ovs-appctl, iptables. */
+    struct hostnet *hostnet;            /* The host side. */
     struct flow_table desired;
     bool recompute;             /* Model changed or recompute requested. */
     bool put_pending;           /* 'desired' not yet put. */
-    bool hostnet_done;
-    long long int hostnet_retry;
+    bool hostnet_done;                  /* Its spec is given. */
     long long int last_recompute_ms;
     bool stale_checked;         /* Stale ports removed at start. */
     uint64_t replace_seqno;     /* Last put that replaced all flows. */
@@ -259,6 +259,9 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&s, "desired flows: %"PRIuSIZE", last recompute %lld ms\n",
                   flow_table_count(&fc->desired), fc->last_recompute_ms);
+    ds_put_cstr(&s, "host side: ");
+    hostnet_format_status(fc->hostnet, &s);
+    ds_put_char(&s, '\n');
     if (fc->ofctrl) {
         ds_put_cstr(&s, "\nflow installation:\n");
         ofctrl_format(fc->ofctrl, &s);
@@ -327,8 +330,27 @@ trace_done(void *req_, int status, const char *output, const char *error)
         ds_put_format(&s, "%s\n\n%s", req->command, output);
         ds_chomp(&s, '\n');
         ds_put_cstr(&s, "\n\nverdict: ");
-        explain_trace(&req->fc->model, output, req->dst, &s);
+        /* The cell's addresses now, from the kernel (a quick netlink
+         * dump): the host refuses what egress lets through to them. */
+        struct ipv4_cidr *local, *bcast;
+        size_t n_local, n_bcast;
+        char *host_error = hostnet_read_host_dsts(&local, &n_local,
+                                                  &bcast, &n_bcast);
+        struct explain_host_dsts host = {
+            .local = local, .n_local = n_local,
+            .broadcast = bcast, .n_broadcast = n_bcast,
+        };
+        explain_trace(&req->fc->model, output, req->dst,
+                      host_error ? NULL : &host, &s);
         ds_put_char(&s, '\n');
+        if (host_error) {
+            ds_put_format(&s, "(the cell's own addresses are unknown: %s)\n",
+                          host_error);
+            free(host_error);
+        } else {
+            free(local);
+            free(bcast);
+        }
         unixctl_command_reply(req->conn, ds_cstr(&s));
         ds_destroy(&s);
     }
@@ -430,8 +452,8 @@ flowctl_trace(struct unixctl_conn *conn, int argc OVS_UNUSED,
     req->dst = dst;
     req->command = xasprintf("ovs-appctl ofproto/trace %s %s --ct-next "
                              "trk,new", fc->cfg.bridge, flow);
-    int retval = runner_start(fc->runner, args, TRACE_TIMEOUT_MS, trace_done,
-                              req);
+    int retval = runner_start(fc->runner, args, NULL, TRACE_TIMEOUT_MS,
+                              trace_done, req);
     if (retval) {
         error = xasprintf("cannot run ovs-appctl: %s", ovs_strerror(retval));
         unixctl_command_reply_error(conn, error);
@@ -494,35 +516,35 @@ flowctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
 /* ---- the loop ---- */
 
+/* Gives hostnet the host side's spec, once the gateway port and the subnet
+ * are known (and again when the overlay networks change); hostnet applies
+ * it in the background and retries on its own. */
 static void
 run_hostnet(struct flowctl *fc)
 {
-    if (fc->hostnet_done || !cell_gateway_ofport(fc->cell)
-        || !fc->have_subnet || time_msec() < fc->hostnet_retry) {
-        return;
-    }
-    const struct model_cell *mc = &fc->model.cell;
-    struct hostnet_spec spec = {
-        .gw_ifname = CELL_GW_PORT,
-        .gw_ip = mc->subnet.addr + 1,
-        .overlays = mc->overlays,
-        .n_overlays = mc->n_overlays,
-        .instance_address = mc->instance_address,
-        .underlay_interface = fc->cfg.underlay_interface,
-        .netin_port_min = fc->cfg.netin_port_min,
-        .netin_port_max = fc->cfg.netin_port_max,
-    };
-    char *error = hostnet_apply(&spec);
-    if (error) {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-        VLOG_WARN_RL(&rl, "host setup: %s (retrying)", error);
-        free(error);
-        fc->hostnet_retry = time_msec() + 1000;
-    } else {
-        VLOG_INFO("host setup done: %s has the overlay gateway",
-                  CELL_GW_PORT);
+    if (!fc->hostnet_done && cell_gateway_ofport(fc->cell)
+        && fc->have_subnet) {
+        const struct model_cell *mc = &fc->model.cell;
+        struct hostnet_spec spec = {
+            .gw_ifname = CELL_GW_PORT,
+            .gw_ip = mc->subnet.addr + 1,
+            .overlays = mc->overlays,
+            .n_overlays = mc->n_overlays,
+            .instance_address = mc->instance_address,
+            .underlay_interface = fc->cfg.underlay_interface,
+            .netin_port_min = fc->cfg.netin_port_min,
+            .netin_port_max = fc->cfg.netin_port_max,
+            .dns_servers = mc->dns_servers,
+            .n_dns_servers = mc->n_dns_servers,
+            .tcp_services = mc->tcp_services,
+            .n_tcp_services = mc->n_tcp_services,
+            .udp_services = mc->udp_services,
+            .n_udp_services = mc->n_udp_services,
+        };
+        hostnet_apply(fc->hostnet, &spec);
         fc->hostnet_done = true;
     }
+    hostnet_run(fc->hostnet);
 }
 
 static void
@@ -675,7 +697,6 @@ run_directory(struct flowctl *fc, struct ovsdb_idl *idl)
         mc->overlays = xmemdup(overlays, n * sizeof *overlays);
         mc->n_overlays = n;
         fc->hostnet_done = false;       /* Routes and masquerading. */
-        fc->hostnet_retry = 0;
         fc->recompute = true;
     }
 
@@ -737,6 +758,7 @@ main(int argc, char *argv[])
     }
     flow_table_init(&fc.desired);
     fc.runner = runner_create();
+    fc.hostnet = hostnet_create(fc.runner);
 
     fc.recompute = true;
 
@@ -789,15 +811,14 @@ main(int argc, char *argv[])
             directory_wait(fc.directory);
         }
         unixctl_server_wait(unixctl);
-        if (!fc.hostnet_done && fc.hostnet_retry) {
-            poll_timer_wait_until(fc.hostnet_retry);
-        }
+        hostnet_wait(fc.hostnet);
         poll_block();
     }
 
     /* Commands still waiting get their (error) replies before the server
      * goes. */
     runner_destroy(fc.runner);
+    hostnet_destroy(fc.hostnet);
     flowstats_destroy(fc.flowstats);
     unixctl_server_destroy(unixctl);
     pinctrl_destroy(fc.pinctrl);

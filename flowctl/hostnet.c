@@ -20,16 +20,17 @@
 #include <unistd.h>
 
 #include "cfnet.h"
+#include "hostrules.h"
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "openvswitch/poll-loop.h"
 #include "packets.h"
 #include "procsys.h"
-#include "process.h"
+#include "runner.h"
+#include "timeval.h"
 #include "util.h"
 
-/* Our nat chain: masquerades what leaves the overlay. */
-#define MASQ_CHAIN "cni-ovs-masq"
 
 VLOG_DEFINE_THIS_MODULE(hostnet);
 
@@ -253,202 +254,10 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     return error ? error : remove_stale_routes(sk, spec, ifindex);
 }
 
-/* Runs 'argv[0]' (iptables or iptables-restore) with 'argv'
- * (NULL-terminated), feeding it 'input' (if nonnull) on its standard input,
- * and returns its exit status, or -1 if it could not be run. */
-static int
-run_program(char **argv, const char *input, struct ds *output)
-{
-    int pipefd[2], infd[2] = { -1, -1 };
-    if (pipe(pipefd)) {
-        return -1;
-    }
-    if (input && pipe(infd)) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pipefd[0]);
-        close(pipefd[1]);
-        if (input) {
-            close(infd[0]);
-            close(infd[1]);
-        }
-        return -1;
-    } else if (!pid) {
-        dup2(pipefd[1], STDOUT_FILENO);
-        dup2(pipefd[1], STDERR_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        if (input) {
-            dup2(infd[0], STDIN_FILENO);
-            close(infd[0]);
-            close(infd[1]);
-        }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    close(pipefd[1]);
-    if (input) {
-        /* The rules are a few hundred bytes: far below a pipe's buffer. */
-        close(infd[0]);
-        size_t len = strlen(input);
-        if (write(infd[1], input, len) != (ssize_t) len) {
-            VLOG_WARN("writing to %s: %s", argv[0], ovs_strerror(errno));
-        }
-        close(infd[1]);
-    }
-    char buf[512];
-    ssize_t n;
-    while ((n = read(pipefd[0], buf, sizeof buf)) > 0
-           || (n < 0 && errno == EINTR)) {
-        if (n > 0) {
-            ds_put_buffer(output, buf, n);
-        }
-    }
-    close(pipefd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        continue;
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Ensures iptables rule 'rule' (a space-separated list of words, table and
- * chain first: "nat POSTROUTING -s ...") exists: -C, then -A. */
+/* Brings the gateway port, its address and routes, and IP forwarding to
+ * what 'spec' says, through netlink and /proc: quick kernel calls. */
 static char *
-ensure_rule(const char *rule)
-{
-    char *copy = xstrdup(rule);
-    char *argv[64];
-    int n = 0;
-    char *save = NULL;
-
-    argv[n++] = "iptables";
-    argv[n++] = "-w";
-    argv[n++] = "-t";
-    for (char *w = strtok_r(copy, " ", &save); w && n < 60;
-         w = strtok_r(NULL, " ", &save)) {
-        argv[n++] = w;
-        if (n == 4) {                   /* After the table: the verb. */
-            argv[n++] = "-C";
-        }
-    }
-    argv[n] = NULL;
-
-    struct ds out = DS_EMPTY_INITIALIZER;
-    char *error = NULL;
-    if (run_program(argv, NULL, &out)) {
-        argv[4] = "-A";
-        ds_clear(&out);
-        if (run_program(argv, NULL, &out)) {
-            error = xasprintf("iptables -t %s: %s", rule, ds_cstr(&out));
-        }
-    }
-    ds_destroy(&out);
-    free(copy);
-    return error;
-}
-
-/* Does the word list 'line' (as `iptables -S` prints a rule) contain the
- * words 'a' and 'b' in a row? */
-static bool
-has_words(const char *line, const char *a, const char *b)
-{
-    char *pair = xasprintf(" %s %s ", a, b);
-    char *padded = xasprintf(" %s ", line);
-    bool found = strstr(padded, pair) != NULL;
-    free(padded);
-    free(pair);
-    return found;
-}
-
-/* Is rule 'line' of ours (by its comment) one that 'spec' still wants? */
-static bool
-rule_is_wanted(const struct hostnet_spec *spec, const char *line)
-{
-    if (has_words(line, "--comment", "cni-ovs-masquerade")) {
-        if (!has_words(line, "-j", MASQ_CHAIN)) {
-            return false;
-        }
-        for (size_t i = 0; i < spec->n_overlays; i++) {
-            char *net = xasprintf(IP_FMT"/%u",
-                                  IP_ARGS(htonl(spec->overlays[i].addr)),
-                                  spec->overlays[i].plen);
-            bool match = has_words(line, "-s", net);
-            free(net);
-            if (match) {
-                return true;
-            }
-        }
-        return false;
-    } else if (has_words(line, "--comment", "cni-ovs-netin")) {
-        char *dst = xasprintf(IP_FMT"/32",
-                              IP_ARGS(htonl(spec->instance_address)));
-        char *ports = xasprintf("%u:%u", spec->netin_port_min,
-                                spec->netin_port_max);
-        bool wanted = (has_words(line, "-d", dst)
-                       && has_words(line, "-i", spec->underlay_interface)
-                       && has_words(line, "--dport", ports));
-        free(ports);
-        free(dst);
-        return wanted;
-    }
-    return true;                /* Not ours. */
-}
-
-/* Deletes the rules of ours in nat chain 'chain' that 'spec' no longer
- * wants (an earlier run's, with other overlay networks, another NetIn
- * range or underlay interface). */
-static char *
-remove_stale_rules(const struct hostnet_spec *spec, const char *chain)
-{
-    char *list_argv[] = {
-        "iptables", "-w", "-t", "nat", "-S", CONST_CAST(char *, chain), NULL,
-    };
-    struct ds out = DS_EMPTY_INITIALIZER;
-    char *error = NULL;
-
-    if (run_program(list_argv, NULL, &out)) {
-        error = xasprintf("iptables -t nat -S %s: %s", chain, ds_cstr(&out));
-        ds_destroy(&out);
-        return error;
-    }
-
-    char *save = NULL;
-    for (char *line = strtok_r(ds_cstr(&out), "\n", &save);
-         line && !error; line = strtok_r(NULL, "\n", &save)) {
-        if (strncmp(line, "-A ", 3) || rule_is_wanted(spec, line)) {
-            continue;
-        }
-        /* "-A CHAIN words..." -> iptables -w -t nat -D CHAIN words... */
-        char *copy = xstrdup(line + 3);
-        char *argv[64] = { "iptables", "-w", "-t", "nat", "-D" };
-        int n = 5;
-        char *wsave = NULL;
-        for (char *w = strtok_r(copy, " ", &wsave); w && n < 63;
-             w = strtok_r(NULL, " ", &wsave)) {
-            argv[n++] = w;
-        }
-        argv[n] = NULL;
-        struct ds dout = DS_EMPTY_INITIALIZER;
-        if (run_program(argv, NULL, &dout)) {
-            error = xasprintf("iptables -t nat -D %s: %s", line + 3,
-                              ds_cstr(&dout));
-        } else {
-            VLOG_INFO("removed an earlier iptables rule: %s", line);
-        }
-        ds_destroy(&dout);
-        free(copy);
-    }
-    ds_destroy(&out);
-    return error;
-}
-
-char *
-hostnet_apply(const struct hostnet_spec *spec)
+apply_kernel(const struct hostnet_spec *spec)
 {
     struct nl_sock *sk = nl_socket_alloc();
     char *error;
@@ -468,56 +277,402 @@ hostnet_apply(const struct hostnet_spec *spec)
     }
 
     err = procsys_write("net/ipv4/ip_forward", "1");
-    if (err) {
-        return xasprintf(PROCSYS_DIR"/net/ipv4/ip_forward: %s",
-                         ovs_strerror(err));
-    }
+    return (err
+            ? xasprintf(PROCSYS_DIR"/net/ipv4/ip_forward: %s",
+                        ovs_strerror(err))
+            : NULL);
+}
 
-    /* Masquerade what leaves the overlay: a chain of our own, replaced as a
-     * whole, atomically (iptables-restore --noflush declares, i.e.
-     * creates or empties, and fills it in one commit of the nat table), so
-     * no connection ever meets it half-built. */
-    struct ds chain = DS_EMPTY_INITIALIZER;
-    ds_put_cstr(&chain, "*nat\n:"MASQ_CHAIN" - [0:0]\n");
-    for (size_t i = 0; i < spec->n_overlays; i++) {
-        ds_put_format(&chain, "-A "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN\n",
-                      IP_ARGS(htonl(spec->overlays[i].addr)),
-                      spec->overlays[i].plen);
+/* ---- the state machine ---- */
+
+#define HOSTNET_STATES                                                    \
+    /* Nothing asked yet. */                                              \
+    HOSTNET_STATE(IDLE, "not set up yet")                                 \
+    /* iptables-save runs: what is there. */                              \
+    HOSTNET_STATE(SAVING, "reading iptables rules")                       \
+    /* iptables-restore runs: the changes. */                             \
+    HOSTNET_STATE(RESTORING, "applying iptables rules")                   \
+    /* The last spec is applied. */                                       \
+    HOSTNET_STATE(APPLIED, "applied")                                     \
+    /* The last try failed; 'retry' says when the next starts. */         \
+    HOSTNET_STATE(FAILED, "failed")
+
+enum hostnet_state {
+#define HOSTNET_STATE(NAME, TEXT) HOSTNET_##NAME,
+    HOSTNET_STATES
+#undef HOSTNET_STATE
+};
+
+static const char *
+state_name(enum hostnet_state state)
+{
+    switch (state) {
+#define HOSTNET_STATE(NAME, TEXT) case HOSTNET_##NAME: return TEXT;
+    HOSTNET_STATES
+#undef HOSTNET_STATE
     }
-    ds_put_cstr(&chain, "-A "MASQ_CHAIN" -j MASQUERADE\nCOMMIT\n");
-    char *restore_argv[] = { "iptables-restore", "-w", "--noflush", NULL };
-    struct ds out = DS_EMPTY_INITIALIZER;
-    if (run_program(restore_argv, ds_cstr(&chain), &out)) {
-        error = xasprintf("iptables-restore (chain "MASQ_CHAIN"): %s",
-                          ds_cstr(&out));
+    return "unknown";
+}
+
+/* A copy of a spec, owned. */
+struct owned_spec {
+    struct hostnet_spec spec;   /* Points into the members below. */
+    char *gw_ifname;
+    char *underlay_interface;
+    struct ipv4_cidr *overlays;
+    uint32_t *dns_servers;
+    struct model_service *tcp_services;
+    struct model_service *udp_services;
+};
+
+struct hostnet {
+    struct runner *runner;
+    enum hostnet_state state;
+    struct owned_spec *spec;    /* The last spec asked for, or NULL. */
+    bool dirty;                 /* 'spec' changed while a command ran. */
+
+    /* The command that runs (SAVING, RESTORING). */
+    const char *cmd_name;       /* "iptables-save", ... */
+    long long int cmd_started;
+    bool cmd_logged;            /* Its slowness is logged. */
+    bool cmd_ended;             /* Its callback came: the members below. */
+    int cmd_status;
+    char *cmd_output;
+    char *cmd_error;
+
+    char *last_error;           /* Why the last try failed (FAILED). */
+    long long int retry;        /* When FAILED starts over. */
+};
+
+static void
+owned_spec_free(struct owned_spec *o)
+{
+    if (o) {
+        free(o->gw_ifname);
+        free(o->underlay_interface);
+        free(o->overlays);
+        free(o->dns_servers);
+        free(o->tcp_services);
+        free(o->udp_services);
+        free(o);
     }
-    ds_destroy(&out);
-    ds_destroy(&chain);
-    char *rule;
-    for (size_t i = 0; !error && i < spec->n_overlays; i++) {
-        rule = xasprintf("nat POSTROUTING -s "IP_FMT"/%u -m comment "
-                         "--comment cni-ovs-masquerade -j "MASQ_CHAIN,
-                         IP_ARGS(htonl(spec->overlays[i].addr)),
-                         spec->overlays[i].plen);
-        error = ensure_rule(rule);
-        free(rule);
-    }
+}
+
+static void *
+dup_array(const void *p, size_t n, size_t size)
+{
+    return n ? xmemdup(p, n * size) : NULL;
+}
+
+static struct owned_spec *
+owned_spec_copy(const struct hostnet_spec *spec)
+{
+    struct owned_spec *o = xzalloc(sizeof *o);
+    o->spec = *spec;
+    o->gw_ifname = xstrdup(spec->gw_ifname);
+    o->underlay_interface = xstrdup(spec->underlay_interface);
+    o->overlays = dup_array(spec->overlays, spec->n_overlays,
+                            sizeof *spec->overlays);
+    o->dns_servers = dup_array(spec->dns_servers, spec->n_dns_servers,
+                               sizeof *spec->dns_servers);
+    o->tcp_services = dup_array(spec->tcp_services, spec->n_tcp_services,
+                                sizeof *spec->tcp_services);
+    o->udp_services = dup_array(spec->udp_services, spec->n_udp_services,
+                                sizeof *spec->udp_services);
+    o->spec.gw_ifname = o->gw_ifname;
+    o->spec.underlay_interface = o->underlay_interface;
+    o->spec.overlays = o->overlays;
+    o->spec.dns_servers = o->dns_servers;
+    o->spec.tcp_services = o->tcp_services;
+    o->spec.udp_services = o->udp_services;
+    return o;
+}
+
+struct hostnet *
+hostnet_create(struct runner *runner)
+{
+    struct hostnet *h = xzalloc(sizeof *h);
+    h->runner = runner;
+    h->state = HOSTNET_IDLE;
+    return h;
+}
+
+static bool
+cmd_running(const struct hostnet *h)
+{
+    return h->state == HOSTNET_SAVING || h->state == HOSTNET_RESTORING;
+}
+
+static void
+cmd_clear(struct hostnet *h)
+{
+    h->cmd_ended = false;
+    free(h->cmd_output);
+    h->cmd_output = NULL;
+    free(h->cmd_error);
+    h->cmd_error = NULL;
+}
+
+/* The runner's callback.  Only records: hostnet_run() moves on. */
+static void
+cmd_done(void *h_, int status, const char *output, const char *error)
+{
+    struct hostnet *h = h_;
+
+    h->cmd_ended = true;
+    h->cmd_status = status;
+    h->cmd_output = xstrdup(output);
+    h->cmd_error = nullable_xstrdup(error);
+    poll_immediate_wake();
+}
+
+/* Enters FAILED with 'error' (taken). */
+static void
+enter_failed(struct hostnet *h, char *error)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    VLOG_WARN_RL(&rl, "host setup: %s (retrying in %d s)", error,
+                 HOSTNET_RETRY_MS / 1000);
+    free(h->last_error);
+    h->last_error = error;
+    h->state = HOSTNET_FAILED;
+    h->retry = time_msec() + HOSTNET_RETRY_MS;
+}
+
+/* Starts 'argv' with 'input' and enters 'state', or FAILED. */
+static void
+start_cmd(struct hostnet *h, enum hostnet_state state, char *argv[],
+          const char *input)
+{
+    cmd_clear(h);
+    int error = runner_start(h->runner, argv, input, HOSTNET_CMD_TIMEOUT_MS,
+                             cmd_done, h);
     if (error) {
-        return error;
+        enter_failed(h, xasprintf("cannot run %s: %s", argv[0],
+                          ovs_strerror(error)));
+        return;
     }
+    h->state = state;
+    h->cmd_name = argv[0];
+    h->cmd_started = time_msec();
+    h->cmd_logged = false;
+}
 
-    error = remove_stale_rules(spec, "POSTROUTING");
+/* Starts applying 'h->spec' from the beginning. */
+static void
+start(struct hostnet *h)
+{
+    h->dirty = false;
+    char *error = apply_kernel(&h->spec->spec);
     if (error) {
-        return error;
+        enter_failed(h, error);
+        return;
+    }
+    char *argv[] = { "iptables-save", NULL };
+    start_cmd(h, HOSTNET_SAVING, argv, NULL);
+}
+
+/* The command that ran has ended: returns NULL if it succeeded, otherwise
+ * why not. */
+static char *
+cmd_result(const struct hostnet *h)
+{
+    int st = h->cmd_status;
+    if (h->cmd_error) {
+        return xasprintf("%s: %s", h->cmd_name, h->cmd_error);
+    } else if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%s: ", h->cmd_name);
+        if (WIFEXITED(st)) {
+            ds_put_format(&s, "exit status %d", WEXITSTATUS(st));
+        } else {
+            ds_put_format(&s, "killed by signal %d", WTERMSIG(st));
+        }
+        if (h->cmd_output[0]) {
+            ds_put_format(&s, ": %s", h->cmd_output);
+            ds_chomp(&s, '\n');
+        }
+        return ds_steal_cstr(&s);
+    }
+    return NULL;
+}
+
+void
+hostnet_run(struct hostnet *h)
+{
+    long long int now = time_msec();
+
+    if (cmd_running(h) && !h->cmd_ended) {
+        if (!h->cmd_logged && now >= h->cmd_started + HOSTNET_SLOW_MS) {
+            h->cmd_logged = true;
+            VLOG_WARN("%s has been running for %d s (is another process "
+                      "holding the xtables lock?); flowctl carries on and "
+                      "applies the host side when it ends", h->cmd_name,
+                      HOSTNET_SLOW_MS / 1000);
+        }
+        return;
     }
 
-    rule = xasprintf("nat PREROUTING -i %s -d "IP_FMT" -p tcp -m tcp "
-                     "--dport %u:%u -m comment --comment cni-ovs-netin "
-                     "-j DNAT --to-destination "CFNET_GATEWAY_IP_STRING,
-                     spec->underlay_interface,
-                     IP_ARGS(htonl(spec->instance_address)),
-                     spec->netin_port_min, spec->netin_port_max);
-    error = ensure_rule(rule);
-    free(rule);
-    return error ? error : remove_stale_rules(spec, "PREROUTING");
+    if (cmd_running(h)) {
+        char *error = cmd_result(h);
+        if (h->cmd_logged) {
+            VLOG_INFO("%s ended after %lld ms", h->cmd_name,
+                      now - h->cmd_started);
+        }
+        if (h->dirty) {
+            /* A newer spec: start over with it, whatever this run did. */
+            free(error);
+            start(h);
+        } else if (error) {
+            enter_failed(h, error);
+        } else if (h->state == HOSTNET_SAVING
+                   && !hostrules_saved_is_complete(h->cmd_output)) {
+            enter_failed(h, xasprintf("iptables-save: its output is cut "
+                                      "short (more than %d bytes?)",
+                                      RUNNER_MAX_OUTPUT));
+        } else if (h->state == HOSTNET_SAVING) {
+            struct ds input = DS_EMPTY_INITIALIZER;
+            struct ds removed = DS_EMPTY_INITIALIZER;
+            hostrules_restore(&h->spec->spec, h->cmd_output, &input,
+                              &removed);
+            if (removed.length) {
+                ds_chomp(&removed, '\n');
+                VLOG_INFO("removing earlier iptables rules:\n%s",
+                          ds_cstr(&removed));
+            }
+            ds_destroy(&removed);
+            VLOG_DBG("iptables-restore input:\n%s", ds_cstr(&input));
+            char *argv[] = { "iptables-restore", "-w", "--noflush", NULL };
+            start_cmd(h, HOSTNET_RESTORING, argv, ds_cstr(&input));
+            ds_destroy(&input);
+        } else {
+            h->state = HOSTNET_APPLIED;
+            free(h->last_error);
+            h->last_error = NULL;
+            VLOG_INFO("host setup done: %s has the overlay gateway, "
+                      "iptables chains "HOSTRULES_MASQ_CHAIN" and "
+                      HOSTRULES_INPUT_CHAIN" are "
+                      "in place", h->spec->spec.gw_ifname);
+        }
+        if (!cmd_running(h)) {
+            cmd_clear(h);
+        }
+        return;
+    }
+
+    if ((h->state == HOSTNET_FAILED && now >= h->retry)
+        || (h->dirty && h->state != HOSTNET_FAILED)) {
+        start(h);
+    }
+}
+
+void
+hostnet_wait(struct hostnet *h)
+{
+    if (cmd_running(h) && !h->cmd_ended && !h->cmd_logged) {
+        poll_timer_wait_until(h->cmd_started + HOSTNET_SLOW_MS);
+    } else if (h->state == HOSTNET_FAILED) {
+        poll_timer_wait_until(h->retry);
+    } else if (h->dirty || h->cmd_ended) {
+        poll_immediate_wake();
+    }
+}
+
+void
+hostnet_apply(struct hostnet *h, const struct hostnet_spec *spec)
+{
+    owned_spec_free(h->spec);
+    h->spec = owned_spec_copy(spec);
+    h->dirty = true;
+    if (h->state == HOSTNET_FAILED) {
+        h->retry = 0;           /* A new spec: try it now. */
+    }
+    poll_immediate_wake();
+}
+
+void
+hostnet_format_status(const struct hostnet *h, struct ds *ds)
+{
+    long long int now = time_msec();
+
+    ds_put_cstr(ds, state_name(h->state));
+    if (cmd_running(h)) {
+        ds_put_format(ds, " (%s running for %lld ms)", h->cmd_name,
+                      now - h->cmd_started);
+    } else if (h->state == HOSTNET_FAILED) {
+        ds_put_format(ds, " (retry in %lld ms): %s",
+                      MAX(h->retry - now, 0), h->last_error);
+    }
+    if (h->dirty && h->state != HOSTNET_IDLE) {
+        ds_put_cstr(ds, "; a newer setup is pending");
+    }
+}
+
+void
+hostnet_destroy(struct hostnet *h)
+{
+    if (h) {
+        /* A command still running belongs to the runner, which must be
+         * destroyed first (its callback points here). */
+        cmd_clear(h);
+        owned_spec_free(h->spec);
+        free(h->last_error);
+        free(h);
+    }
+}
+
+/* ---- the host's own destinations (flowctl/trace) ---- */
+
+char *
+hostnet_read_host_dsts(struct ipv4_cidr **localp, size_t *n_localp,
+                       struct ipv4_cidr **bcastp, size_t *n_bcastp)
+{
+    struct nl_sock *sk = nl_socket_alloc();
+    struct nl_cache *cache;
+
+    if (!sk) {
+        return xstrdup("netlink: out of memory");
+    }
+    int err = nl_connect(sk, NETLINK_ROUTE);
+    if (!err) {
+        err = rtnl_route_alloc_cache(sk, AF_INET, 0, &cache);
+    }
+    nl_socket_free(sk);
+    if (err < 0) {
+        return xasprintf("listing the local routes: %s", nl_geterror(err));
+    }
+
+    struct ipv4_cidr *local = NULL, *bcast = NULL;
+    size_t n_local = 0, n_bcast = 0, a_local = 0, a_bcast = 0;
+    for (struct nl_object *obj = nl_cache_get_first(cache); obj;
+         obj = nl_cache_get_next(obj)) {
+        struct rtnl_route *route = (struct rtnl_route *) obj;
+        struct nl_addr *dst = rtnl_route_get_dst(route);
+        uint8_t type = rtnl_route_get_type(route);
+        if (rtnl_route_get_table(route) != RT_TABLE_LOCAL
+            || (type != RTN_LOCAL && type != RTN_BROADCAST)
+            || !dst || nl_addr_get_len(dst) != 4) {
+            continue;
+        }
+        uint32_t addr;
+        memcpy(&addr, nl_addr_get_binary_addr(dst), 4);
+        struct ipv4_cidr c = { ntohl(addr), nl_addr_get_prefixlen(dst) };
+        if (type == RTN_LOCAL) {
+            if (n_local >= a_local) {
+                local = x2nrealloc(local, &a_local, sizeof *local);
+            }
+            local[n_local++] = c;
+        } else {
+            if (n_bcast >= a_bcast) {
+                bcast = x2nrealloc(bcast, &a_bcast, sizeof *bcast);
+            }
+            bcast[n_bcast++] = c;
+        }
+    }
+    nl_cache_free(cache);
+    *localp = local;
+    *n_localp = n_local;
+    *bcastp = bcast;
+    *n_bcastp = n_bcast;
+    return NULL;
 }

@@ -5,8 +5,10 @@
  * pipe); once the pipe reports end of file, REAPING until waitpid() has its
  * status (the child closes its output as it exits, so this is short; the
  * main loop polls every RUNNER_REAP_MS).  At the deadline, in either state,
- * it is killed and reaped.  OVS's process.c is not used: it gives the child
- * flowctl's own stdout and stderr.
+ * it is killed and reaped.  The child is started by lib/subprocess.c (OVS's
+ * process.c is not used: it gives the child flowctl's own stdout and
+ * stderr).  Its input, if any, is written as the pipe takes it, in the
+ * same loop.
  */
 
 #include <config.h>
@@ -14,18 +16,17 @@
 #include "runner.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fatal-signal.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "subprocess.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -39,6 +40,9 @@ struct runner_job {
     char *name;                 /* argv[0], for logs. */
     pid_t pid;
     int fd;                     /* Read end of the pipe, -1 once at EOF. */
+    int in_fd;                  /* Its stdin, -1 once all is written. */
+    char *input;                /* What it gets on stdin, or NULL. */
+    size_t in_len, in_ofs;      /* Its length, how much is written. */
     long long int deadline;
     int timeout_ms;
     struct ds output;
@@ -70,12 +74,16 @@ job_finish(struct runner_job *job, int status, const char *error)
     if (job->fd >= 0) {
         close(job->fd);
     }
+    if (job->in_fd >= 0) {
+        close(job->in_fd);
+    }
     if (job->truncated) {
         ds_put_format(&job->output, "\n(output truncated at %d bytes)\n",
                       RUNNER_MAX_OUTPUT);
     }
     job->cb(job->aux, status, ds_cstr(&job->output), error);
     ds_destroy(&job->output);
+    free(job->input);
     free(job->name);
     free(job);
 }
@@ -105,71 +113,61 @@ runner_destroy(struct runner *r)
     }
 }
 
-/* In the child: never returns. */
-static void OVS_NO_RETURN
-exec_child(char *const argv[], int out_fd)
+/* Writes as much of 'job''s input as its child takes without blocking;
+ * closes its stdin once all is written, or when the child stopped reading
+ * (its exit status tells what happened).  flowctl ignores SIGPIPE. */
+static void
+job_write(struct runner_job *job)
 {
-    int null_fd = open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) {
-        dup2(null_fd, STDIN_FILENO);
+    while (job->in_fd >= 0) {
+        ssize_t n = (job->in_ofs < job->in_len
+                     ? write(job->in_fd, job->input + job->in_ofs,
+                             job->in_len - job->in_ofs)
+                     : 0);
+        if (n > 0) {
+            job->in_ofs += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            return;
+        } else if (n < 0) {
+            VLOG_DBG("%s (pid %ld): write: %s", job->name, (long) job->pid,
+                     ovs_strerror(errno));
+        }
+        if (n <= 0 || job->in_ofs >= job->in_len) {
+            close(job->in_fd);
+            job->in_fd = -1;
+        }
     }
-    dup2(out_fd, STDOUT_FILENO);
-    dup2(out_fd, STDERR_FILENO);
-    close_range(STDERR_FILENO + 1, ~0U, 0);
-    execvp(argv[0], argv);
-
-    /* Into the pipe: the caller shows it. */
-    char msg[256];
-    int n = snprintf(msg, sizeof msg, "%s: cannot run: %s\n", argv[0],
-                     strerror(errno));
-    if (n > 0 && write(STDERR_FILENO, msg, MIN(n, (int) sizeof msg - 1))) {
-        /* Nothing more to do. */
-    }
-    _exit(127);
 }
 
 int
-runner_start(struct runner *r, char *const argv[], int timeout_ms,
-             runner_cb *cb, void *aux)
+runner_start(struct runner *r, char *const argv[], const char *input,
+             int timeout_ms, runner_cb *cb, void *aux)
 {
-    int fds[2];
+    const struct subprocess_opts opts = { .stdin_pipe = input != NULL };
+    struct subprocess child;
 
-    if (pipe2(fds, O_CLOEXEC)) {
-        return errno;
-    }
-
-    /* As OVS's process_start() does: no fatal signal handler runs in the
-     * child before it execs (it would remove flowctl's pidfile). */
-    sigset_t prev_mask;
-    fatal_signal_block(&prev_mask);
-    pid_t pid = fork();
-    if (!pid) {
-        fatal_signal_fork();
-        sigprocmask(SIG_SETMASK, &prev_mask, NULL);
-        exec_child(argv, fds[1]);
-    }
-    int error = pid < 0 ? errno : 0;
-    sigprocmask(SIG_SETMASK, &prev_mask, NULL);
-    close(fds[1]);
+    int error = subprocess_start(argv, &opts, &child);
     if (error) {
-        close(fds[0]);
         return error;
-    }
-    if (fcntl(fds[0], F_SETFL, O_NONBLOCK)) {
-        VLOG_WARN_RL(&rl, "fcntl: %s", ovs_strerror(errno));
     }
 
     struct runner_job *job = xzalloc(sizeof *job);
     job->name = xstrdup(argv[0]);
-    job->pid = pid;
-    job->fd = fds[0];
+    job->pid = child.pid;
+    job->fd = child.out_fd;
+    job->in_fd = child.in_fd;
+    job->input = nullable_xstrdup(input);
+    job->in_len = input ? strlen(input) : 0;
     job->timeout_ms = timeout_ms;
     job->deadline = time_msec() + timeout_ms;
     ds_init(&job->output);
     job->cb = cb;
     job->aux = aux;
     ovs_list_push_back(&r->jobs, &job->node);
-    VLOG_DBG("started %s (pid %ld)", job->name, (long) pid);
+    VLOG_DBG("started %s (pid %ld)", job->name, (long) child.pid);
+    job_write(job);
     return 0;
 }
 
@@ -208,6 +206,7 @@ runner_run(struct runner *r)
     struct runner_job *job;
 
     LIST_FOR_EACH_SAFE (job, node, &r->jobs) {
+        job_write(job);
         if (job->fd >= 0) {
             job_read(job);
         }
@@ -245,6 +244,9 @@ runner_wait(struct runner *r)
     struct runner_job *job;
 
     LIST_FOR_EACH (job, node, &r->jobs) {
+        if (job->in_fd >= 0) {
+            poll_fd_wait(job->in_fd, POLLOUT);
+        }
         if (job->fd >= 0) {
             poll_fd_wait(job->fd, POLLIN);
         } else {

@@ -1,11 +1,13 @@
 /*
- * runner: runs short-lived programs in the background for flowctl's
- * operator commands (flowctl/trace runs `ovs-appctl ofproto/trace`), so
- * that the main loop never waits for one.
+ * runner: runs short-lived programs in the background for flowctl
+ * (flowctl/trace runs `ovs-appctl ofproto/trace`, hostnet runs iptables),
+ * so that the main loop never waits for one.
  *
- *   - the child gets /dev/null as stdin and one pipe as stdout and stderr,
- *     the environment of flowctl (OVS_RUNDIR included) and no other file
- *     descriptor; it is looked up in PATH;
+ *   - the child is started by lib/subprocess.h: its stdin is /dev/null or,
+ *     if the caller gives an input, a pipe the runner writes it to as the
+ *     child reads; one pipe is its stdout and stderr; it has the
+ *     environment of flowctl (OVS_RUNDIR and PATH included), no other file
+ *     descriptor, default signal actions; it is looked up in PATH;
  *   - its output is kept up to RUNNER_MAX_OUTPUT bytes (the rest is read
  *     and dropped);
  *   - a child that has not exited 'timeout_ms' after it started is killed
@@ -30,12 +32,13 @@ struct runner *runner_create(void);
 /* Kills every child still running and ends it with an error. */
 void runner_destroy(struct runner *);
 
-/* Starts 'argv[0]' with arguments 'argv' (NULL-terminated).  A later
- * runner_run() (or runner_destroy()) calls 'cb' with 'aux' when it ends.
- * Returns 0, or an errno value if it could not be started (then 'cb' is
- * never called). */
-int runner_start(struct runner *, char *const argv[], int timeout_ms,
-                 runner_cb *cb, void *aux);
+/* Starts 'argv[0]' with arguments 'argv' (NULL-terminated), with 'input'
+ * (copied; NULL: none, /dev/null) on its stdin.  A later runner_run() (or
+ * runner_destroy()) calls 'cb' with 'aux' when it ends.  Returns 0, or an
+ * errno value if it could not be started, e.g. ENOENT for a program not in
+ * PATH (then 'cb' is never called). */
+int runner_start(struct runner *, char *const argv[], const char *input,
+                 int timeout_ms, runner_cb *cb, void *aux);
 
 void runner_run(struct runner *);
 void runner_wait(struct runner *);

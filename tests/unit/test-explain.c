@@ -209,7 +209,7 @@ assert_verdict(const struct model *m, uint64_t cookie, const char *dst,
 
     char *trace = trace_with_egress(cookie);
     struct ds s = DS_EMPTY_INITIALIZER;
-    explain_trace(m, trace, ntohl(ip), &s);
+    explain_trace(m, trace, ntohl(ip), NULL, &s);
     assert_string_equal(ds_cstr(&s), want);
     ds_destroy(&s);
     free(trace);
@@ -285,15 +285,16 @@ test_trace_without_egress(void **state OVS_UNUSED)
                   "Flow: tcp,in_port=2,dl_src=ee:ee:0a:ff:01:99\n"
                   " 0. in_port=2, priority 100, cookie 0x200000000000002\n"
                   " 1. priority 0, cookie 0x700000000000000\n"
-                  "    drop\n", 0x0a000064, &s);
+                  "    drop\n", 0x0a000064, NULL, &s);
     assert_string_equal(ds_cstr(&s), "dropped by the default flow of table "
                         "spoof_guard (not the container's own MAC and IP)");
     ds_clear(&s);
-    explain_trace(&m, " 0. No match.\n", 0x0a000064, &s);
+    explain_trace(&m, " 0. No match.\n", 0x0a000064, NULL, &s);
     assert_string_equal(ds_cstr(&s), "dropped: no flow in table classify "
                         "matched");
     ds_clear(&s);
-    explain_trace(&m, "ovs-appctl: something else\n", 0x0a000064, &s);
+    explain_trace(&m, "ovs-appctl: something else\n", 0x0a000064, NULL,
+                  &s);
     assert_string_equal(ds_cstr(&s), "no verdict: the trace crossed no flow "
                         "table");
     ds_destroy(&s);

@@ -1,0 +1,136 @@
+# System tests of the cell host's isolation from its containers, on
+# cell-sim (scripts/cell-sim, docs/cell-sim.md): whatever the ASGs allow, a
+# container reaches on the cell itself only DNS and the configured host
+# services.  The egress table forbids the three addresses flowctl knows
+# (instance_address, the cf-gw address, the containers' gateway); the rest
+# of what the cell's kernel would deliver to itself (any other address it
+# has or gets later, broadcast, multicast) is refused by hostnet's
+# iptables chain cni-ovs-input, where containers' packets enter the host
+# (filter INPUT -i cf-gw).  Every test gives its container an ASG that
+# allows every destination, as CF's default public_networks group does.
+#
+# As in test-flowctl.sh, refusals are told apart from timeouts: something
+# listens at every refused destination, and the cell itself reaches it.
+# Run by tests/system/run-file, as root.
+
+# shellcheck source=flowctl/simlib.sh
+. "$SB_TOP/tests/system/flowctl/simlib.sh"
+
+# The UDP port the broadcast and multicast test listens on.
+HI_PORT=9999
+
+# An address the cell gets while flowctl runs (a second interface, a
+# management address) is refused at once, for TCP and UDP, and
+# flowctl/trace says that the host refuses it.  The cell itself reaches it.
+test_address_added_later_is_refused() {
+    sim_up
+    sim push open --netout "$ALLOW_ALL"
+    wait_until 10 "host side applied" \
+        grep -q 'host setup done' "$FC_CELL/flowctl.log"
+
+    # After flowctl has set up the host: no restart, no recompute.
+    # A second interface (a veth: not every kernel has dummy links) and a
+    # management address on the loopback.
+    sim cell ip link add hi0 type veth peer name hi1
+    sim cell ip link set hi0 up
+    sim cell ip link set hi1 up
+    sim cell ip addr add 192.168.77.1/24 dev hi0
+    sim cell ip addr add 172.17.0.1/32 dev lo
+    serve cell 8080 --bind 192.168.77.1
+    serve cell 8081 --udp --bind 192.168.77.1
+    serve cell 8080 --bind 172.17.0.1
+
+    expect open refused tcp 192.168.77.1 8080
+    expect open refused udp 192.168.77.1 8081
+    expect open refused tcp 172.17.0.1 8080
+    expect cell connected tcp 192.168.77.1 8080
+    expect cell reply udp 192.168.77.1 8081
+    expect cell connected tcp 172.17.0.1 8080
+    # Beyond the cell, the ASG still decides.
+    serve ext 80
+    expect open connected tcp 10.0.0.100 80
+
+    local out
+    out=$(fcctl flowctl/trace "$(handle_of open)" 192.168.77.1 tcp 8080)
+    grep -q "^verdict: rejected by the cell's host: 192.168.77.1 is one of \
+the cell's own addresses, and iptables chain cni-ovs-input" <<<"$out" \
+        || fail "flowctl/trace should say the host refuses 192.168.77.1:
+$out"
+    out=$(fcctl flowctl/trace "$(handle_of open)" 10.0.0.100 tcp 80)
+    grep -q "^verdict: allowed by ASG rule 0" <<<"$out" \
+        || fail "flowctl/trace should allow 10.0.0.100 by the ASG:
+$out"
+    echo "ok: flowctl/trace tells the host's refusal"
+}
+
+# A UDP socket bound to 0.0.0.0 on the cell receives nothing of what a
+# container sends to 255.255.255.255, to the underlay's broadcast address
+# (10.0.0.255) or to 224.0.0.1 (all hosts); it does receive what the
+# router sends to the cell's address, so it was listening.
+test_broadcast_and_multicast_do_not_reach_the_cell() {
+    sim_up
+    sim push open --netout "$ALLOW_ALL"
+    wait_until 10 "host side applied" \
+        grep -q 'host setup done' "$FC_CELL/flowctl.log"
+
+    cat > "$FC_TMP/recv.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+while True:
+    data, peer = s.recvfrom(2048)
+    print("got %s from %s" % (data.decode(errors="replace"), peer[0]),
+          flush=True)
+EOF
+    cat > "$FC_TMP/send.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+for _ in range(3):
+    s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
+print("sent")
+EOF
+    local pid log
+    pid=$(sim bg --listen "udp:0.0.0.0:$HI_PORT" cell \
+              "$FC_PY" "$FC_TMP/recv.py" "$HI_PORT" | tail -1)
+    log=$FC_STATE/logs/bg.$pid.log
+
+    local dst
+    for dst in 255.255.255.255 10.0.0.255 224.0.0.1; do
+        on open "$FC_PY" "$FC_TMP/send.py" "$dst" "$HI_PORT" "to-$dst" \
+            | grep -q sent || fail "open: could not send to $dst"
+    done
+    # The control: unicast from the router to the cell's address.
+    on router "$FC_PY" "$FC_TMP/send.py" 10.0.0.11 "$HI_PORT" control \
+        | grep -q sent || fail "router: could not send"
+    wait_until 5 "the router's datagram at the cell" grep -q control "$log"
+    sleep 1
+    if grep -q "got to-" "$log"; then
+        fail "the cell received a container's broadcast or multicast:
+$(cat "$log")"
+    fi
+    echo "ok: the cell received only the router's datagram"
+}
+
+# DNS and the configured host services stay open to a container with an
+# allow-all ASG; the rest of the cell's address is refused at once.  NetIn
+# (DNAT to 169.254.0.1, through FORWARD; the container's replies come back
+# in through cf-gw) still works.
+test_dns_host_services_and_netin() {
+    sim_up --host-tcp-service 10.0.0.11:8898 \
+        --host-udp-service 10.0.0.11:8899
+    serve cell 8898,8897 --bind 10.0.0.11
+    serve cell 8899,8896 --udp --bind 10.0.0.11
+    sim push open --netout "$ALLOW_ALL" --port 8080 --host-port 61001
+    serve open 8080
+
+    expect open answer dns udp
+    expect open answer dns tcp
+    expect open connected tcp 10.0.0.11 8898
+    expect open reply udp 10.0.0.11 8899
+    expect open refused tcp 10.0.0.11 8897
+    expect open refused udp 10.0.0.11 8896
+    expect router connected tcp 10.0.0.11 61001
+}

@@ -41,6 +41,12 @@
  *     with another controller (NXTTMFC_ALREADY_MAPPED, NXTTMFC_DUP_ENTRY)
  *     requests the table once more.  A bundle the switch rejects makes
  *     ofctrl check the mapping again, in case someone deleted it;
+ *   - a flow whose flow_mod would not fit in an OpenFlow message (65,535
+ *     bytes, bundle-add header included) is refused, not sent with a
+ *     wrapped length: logged (rate-limited), counted (n_refused), shown by
+ *     ofctrl_format(), and treated as not desired (an add is left out, a
+ *     modify deletes the flow it would replace).  The pipeline never makes
+ *     one (pipeline.c, "ASG conjunctions"): this is the last guard;
  *   - an error from the switch for a bundle (a bad flow) is logged
  *     (rate-limited) and the installed table is marked unknown, so that the
  *     next put replaces everything again.
@@ -138,6 +144,8 @@ struct ofctrl_stats {
     uint64_t n_commits;         /* Bundles committed and acknowledged. */
     uint64_t n_failed;          /* Bundles the switch rejected. */
     uint64_t n_flow_mods;       /* Flow mods sent inside bundles. */
+    uint64_t n_refused;         /* Flows not sent: too large to encode
+                                 * (see flow_change_encode()). */
     uint64_t n_meter_mods;      /* Meter mods sent. */
     uint64_t n_tlv_mods;        /* TLV table mods sent. */
     uint64_t n_errors;          /* OFPT_ERROR messages received (except a

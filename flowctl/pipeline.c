@@ -266,7 +266,12 @@ add_fixed_flows(struct ctx *ctx)
              cell->gateway_ofport);
 
     /* reject: TCP gets a RST, the rest ICMP port unreachable, both made by
-     * flowctl from a metered packet-in. */
+     * flowctl from a metered packet-in.  A non-first fragment is dropped
+     * unanswered: it has no transport header to answer, and the first
+     * fragment of its datagram has had its answer (no ICMP error for a
+     * non-first fragment: RFC 1122, 3.2.2). */
+    add_flow(ctx, "table=%d,priority=150,cookie=%#"PRIx64",ip,"
+             "nw_frag=later,actions=drop", PIPELINE_T_REJECT, fixed);
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",tcp,"
              "actions=controller(userdata=%02x,meter_id=%d)",
              PIPELINE_T_REJECT, fixed, PIPELINE_PIN_REJECT_TCP,
@@ -277,6 +282,35 @@ add_fixed_flows(struct ctx *ctx)
              PIPELINE_REJECT_METER);
     add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
              PIPELINE_T_REJECT, dflt);
+}
+
+/* The non-first fragments of UDP datagrams to host address 'ip' (a DNS
+ * server or a UDP host service), with cookie 'ck': they carry no port, so
+ * they are admitted by address (the first fragment, with the port, is
+ * judged by the full flow; see add_asg_rule() on fragments).  The first
+ * service of an address makes the flow: later ones have the same match. */
+static void
+add_host_fragment_flow(struct ctx *ctx, uint32_t ip, uint64_t ck)
+{
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_proto(&m, IPPROTO_UDP);
+    match_set_nw_dst(&m, htonl(ip));
+    match_set_nw_frag_masked(&m, FLOW_NW_FRAG_LATER, FLOW_NW_FRAG_LATER);
+    struct minimatch mm;
+    minimatch_init(&mm, &m);
+    bool exists = flow_table_find(ctx->table, PIPELINE_T_EGRESS,
+                                  PRIO_EGRESS_HOST_ALLOW, &mm) != NULL;
+    minimatch_destroy(&mm);
+    if (!exists) {
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
+                 "nw_dst="IP_FMT",nw_frag=later,actions=load:%#"PRIx64
+                 "->xreg3[],goto_table:%d", PIPELINE_T_EGRESS,
+                 PRIO_EGRESS_HOST_ALLOW, ck, IP_FMT_ARGS(ip), ck,
+                 PIPELINE_T_COMMIT);
+    }
 }
 
 /* DNS servers and host services: allowed from every container. */
@@ -295,6 +329,7 @@ add_host_allow_flows(struct ctx *ctx)
                      IP_FMT_ARGS(cell->dns_servers[i]), ck,
                      PIPELINE_T_COMMIT);
         }
+        add_host_fragment_flow(ctx, cell->dns_servers[i], ck);
         add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
                  "nw_dst="IP_FMT",actions=goto_table:%d", PIPELINE_T_EGRESS,
                  PRIO_EGRESS_FORBIDDEN,
@@ -313,6 +348,9 @@ add_host_allow_flows(struct ctx *ctx)
                      PRIO_EGRESS_HOST_ALLOW, ck, p ? "udp" : "tcp",
                      IP_FMT_ARGS(svc[i].ip), svc[i].port, ck,
                      PIPELINE_T_COMMIT);
+            if (p) {
+                add_host_fragment_flow(ctx, svc[i].ip, ck);
+            }
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
                      "nw_dst="IP_FMT",actions=goto_table:%d",
                      PIPELINE_T_EGRESS, PRIO_EGRESS_FORBIDDEN,

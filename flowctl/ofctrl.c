@@ -43,6 +43,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/geneve.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-match.h"
@@ -865,6 +866,24 @@ handle_msg(struct ofctrl *of, const struct ofp_header *oh)
     }
 }
 
+/* Sets the switch's fragment handling to "nx-match" (it is the switch's,
+ * not the connection's, and a restarted ovs-vswitchd forgets it): the
+ * first fragment of a datagram is matched with its transport ports, the
+ * later ones with nw_frag=later and ports 0.  The default, "normal",
+ * makes every fragment's ports read 0, the first's too, so a rule for one
+ * port would refuse every fragmented datagram (see pipeline.c on
+ * fragments). */
+static void
+send_frag_config(struct ofctrl *of)
+{
+    struct ofputil_switch_config config = {
+        .frag = OFPUTIL_FRAG_NX_MATCH,
+        .invalid_ttl_to_controller = -1,
+        .miss_send_len = OFP_DEFAULT_MISS_SEND_LEN,
+    };
+    ofctrl_send(of, ofputil_encode_set_config(&config, OFCTRL_VERSION));
+}
+
 /* Connects, reconnects and handles what the switch sends. */
 void
 ofctrl_run(struct ofctrl *of)
@@ -880,6 +899,7 @@ ofctrl_run(struct ofctrl *of)
             of->stats.n_connections++;
             of->state = S_NEW;
             of->retry_at = LLONG_MIN;
+            send_frag_config(of);
             send_meters(of);
             tlv_check(of);
         }

@@ -26,6 +26,10 @@
  *     after it deletes all flows (in tables flowctl owns) and adds the whole
  *     desired table *inside the same bundle*, so a flowctl restart or a
  *     reconnection loses no packet.  Before that put nothing is cleared;
+ *   - on every connection, first, the switch's fragment handling is set to
+ *     "nx-match" (OFPT_SET_CONFIG), so that the first fragment of a
+ *     datagram is matched with its ports (with "normal", OVS's default,
+ *     every fragment's ports read 0);
  *   - meters (which OpenFlow does not allow in bundles) are (re)added with a
  *     plain meter_mod on each connection, before the first bundle (an add,
  *     then a modify if the meter exists: deleting a meter would delete the

@@ -302,8 +302,9 @@ fill_container(struct model *model, struct model_container *c,
         error = model_parse_port_mappings(c, mappings);
     }
     if (error) {
-        VLOG_WARN_RL(&rl, "ignoring container interface: %s", error);
-        free(error);
+        VLOG_WARN_RL(&rl, "ignoring container %s: no flows, not marked "
+                     "installed: %s", c->handle, error);
+        model_refuse(model, c->handle, error);
         return false;
     }
     return true;
@@ -319,6 +320,7 @@ rebuild_model(struct cell *cell, struct model *model)
     HMAP_FOR_EACH_SAFE (c, node, &model->containers) {
         model_remove_container(model, c);
     }
+    model_clear_refused(model);
     cell->gw_ofport = 0;
     cell->tunnel_ofport = 0;
     if (!br) {
@@ -350,6 +352,11 @@ rebuild_model(struct cell *cell, struct model *model)
             c = model_add_container(model, handle, ofport);
             if (!fill_container(model, c, iface)) {
                 model_remove_container(model, c);
+                /* No earlier put may mark it installed now. */
+                struct installed *in = find_installed(cell, handle);
+                if (in) {
+                    in->seqno = 0;
+                }
             }
         }
     }
@@ -581,5 +588,11 @@ cell_format(const struct cell *cell, const struct model *model,
                       c->netout ? c->netout->parsed.n_netout_rules : 0,
                       c->staging ? ", staging" : "", c->n_port_mappings,
                       in ? in->seqno : 0);
+    }
+
+    const struct shash_node *node;
+    SHASH_FOR_EACH (node, &model->refused) {
+        ds_put_format(ds, "  %s REFUSED (no flows, not installed): %s\n",
+                      node->name, (const char *) node->data);
     }
 }

@@ -133,3 +133,76 @@ test_cni_add_refuses_more_rules_than_the_limit() {
         || fail "an interface was left for the refused container"
     file_check_logs
 }
+
+# set_netout_rules APP FILE: writes FILE (a rule list) into APP's
+# external_ids:cf-netout-rules and removes cf-installed, in one
+# transaction, straight through the cell's OVSDB socket: the value is
+# larger than ovs-vsctl can take as an argument (as an interface written by
+# an older cni-ovs, or by hand, could be).
+set_netout_rules() {
+    sim cell "$FC_PY" - "$FC_CELL/db.sock" "$(ifname_of "$1")" "$2" <<'EOF'
+import json, socket, sys
+sock_path, ifname, rules_path = sys.argv[1:4]
+with open(rules_path) as f:
+    rules = json.dumps(json.load(f), separators=(",", ":"))
+txn = {"id": 1, "method": "transact", "params": ["Open_vSwitch", {
+    "op": "mutate", "table": "Interface",
+    "where": [["name", "==", ifname]],
+    "mutations": [
+        ["external_ids", "delete",
+         ["set", ["cf-netout-rules", "cf-installed"]]],
+        ["external_ids", "insert",
+         ["map", [["cf-netout-rules", rules]]]]]}]}
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sock_path)
+s.sendall(json.dumps(txn).encode())
+buf = b""
+dec = json.JSONDecoder()
+while True:
+    buf += s.recv(65536)
+    try:
+        reply, _ = dec.raw_decode(buf.decode())
+    except ValueError:
+        continue
+    if reply.get("id") == 1:
+        break
+result = reply["result"]
+if reply.get("error") or any("error" in r for r in result) \
+        or result[0].get("count") != 1:
+    sys.exit("transaction failed: %s" % reply)
+EOF
+}
+
+# flowctl ignores a container whose cf-netout-rules is over the limit: its
+# flows go (its traffic stops), it is not marked installed again, and the
+# log and flowctl/show name its handle and the limit.
+test_flowctl_refuses_a_container_over_the_rule_limit() {
+    # Parsing the 8 MB list takes flowctl about a second.
+    FC_LOG_IGNORE='ignoring container .*: 65536 rules, more than the 65535|timeval\|WARN\|(Unreasonably long|faults:|context switches:)'
+    sim_up
+    serve ext 20000
+    sim push a --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 20000)]"
+    wait_until 5 "flowctl in sync" flowctl_synced
+    expect a connected tcp 10.0.0.100 20000
+    local h
+    h=$(handle_of a)
+
+    asg_file "$FC_TMP/huge.json" 65536
+    set_netout_rules a "$FC_TMP/huge.json"
+    wait_until 20 "flowctl/show to list $h as refused" \
+        eval "fcctl flowctl/show | grep -q '^  $h REFUSED'"
+    fcctl flowctl/show | grep "^  $h REFUSED" \
+        | grep -q 'cf-netout-rules: 65536 rules, more than the 65535 a container may have' \
+        || fail "flowctl/show does not name the limit: $(fcctl flowctl/show | grep REFUSED)"
+    echo "ok: $(fcctl flowctl/show | grep "^  $h REFUSED")"
+    grep -q "ignoring container $h: .*cf-netout-rules: 65536 rules" \
+        "$FC_CELL/flowctl.log" \
+        || fail "flowctl.log does not name $h and the limit"
+    wait_until 5 "flowctl in sync" flowctl_synced
+    expect a timeout tcp 10.0.0.100 20000
+    sleep 0.5
+    expect_equal "$(cvsctl --if-exists get interface "$(ifname_of a)" \
+                    external_ids:cf-installed)" "" \
+        "cf-installed of the refused container"
+    file_check_logs
+}

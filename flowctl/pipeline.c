@@ -10,7 +10,9 @@
  * Growth: per container a fixed handful of flows; per distinct rule list
  * (ruleset) one conjunction per rule with one flow per destination prefix
  * and per port prefix, shared by every container of the ruleset.  So the
- * table grows as containers + rules, never containers x rules.
+ * table grows as containers + rules, never containers x rules.  No flow
+ * carries the conjunction actions of more than 2,048 rules, so every flow
+ * fits in an OpenFlow message ("ASG conjunctions" below).
  */
 
 #include <config.h>

@@ -220,6 +220,36 @@ carried_contains(const struct hmap *set, const struct uuid *iface,
     return false;
 }
 
+/* Removes the container on Interface row 'iface' from 'set' (a set holds
+ * each row at most once, with the port it had), whatever its port. */
+static void
+carried_remove(struct hmap *set, const struct uuid *iface)
+{
+    struct carried *c;
+
+    HMAP_FOR_EACH_WITH_HASH (c, node, uuid_hash(iface), set) {
+        if (uuid_equals(&c->iface, iface)) {
+            hmap_remove(set, &c->node);
+            free(c);
+            return;
+        }
+    }
+}
+
+/* Forgets that any put, acknowledged or in flight, carried flows of the
+ * container on Interface row 'iface': its record no longer gives it any
+ * (see rebuild_model()), so no earlier put may mark it installed. */
+static void
+cell_forget_carried(struct cell *cell, const struct uuid *iface)
+{
+    struct put_record *put;
+
+    carried_remove(&cell->acked, iface);
+    LIST_FOR_EACH (put, node, &cell->puts) {
+        carried_remove(&put->carried, iface);
+    }
+}
+
 static void
 put_record_destroy(struct put_record *put)
 {
@@ -378,8 +408,9 @@ fill_container(struct model *model, struct model_container *c,
         error = model_parse_port_mappings(c, mappings);
     }
     if (error) {
-        VLOG_WARN_RL(&rl, "ignoring container interface: %s", error);
-        free(error);
+        VLOG_WARN_RL(&rl, "ignoring container %s: no flows, not marked "
+                     "installed: %s", c->handle, error);
+        model_refuse(model, c->handle, error);
         return false;
     }
     return true;
@@ -395,6 +426,7 @@ rebuild_model(struct cell *cell, struct model *model)
     HMAP_FOR_EACH_SAFE (c, node, &model->containers) {
         model_remove_container(model, c);
     }
+    model_clear_refused(model);
     cell->gw_ofport = 0;
     cell->tunnel_ofport = 0;
     if (!br) {
@@ -427,6 +459,7 @@ rebuild_model(struct cell *cell, struct model *model)
             c->iface = iface->header_.uuid;
             if (!fill_container(model, c, iface)) {
                 model_remove_container(model, c);
+                cell_forget_carried(cell, &iface->header_.uuid);
             }
         }
     }
@@ -711,5 +744,11 @@ cell_format(const struct cell *cell, const struct model *model,
                       c->staging ? ", staging" : "", c->n_port_mappings);
         format_flow_state(cell, c, ds);
         ds_put_char(ds, '\n');
+    }
+
+    const struct shash_node *node;
+    SHASH_FOR_EACH (node, &model->refused) {
+        ds_put_format(ds, "  %s REFUSED (no flows, not installed): %s\n",
+                      node->name, (const char *) node->data);
     }
 }

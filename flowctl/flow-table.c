@@ -12,6 +12,7 @@
 
 #include "byte-order.h"
 #include "hash.h"
+#include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/util.h"
@@ -589,4 +590,41 @@ flow_change_to_flow_mod(const struct flow_change *change,
     default:
         OVS_NOT_REACHED();
     }
+}
+
+/* The bundle-add header: an OpenFlow header and the bundle id and flags. */
+BUILD_ASSERT_DECL(UINT16_MAX - FLOW_MOD_MAX_LEN
+                  == sizeof(struct ofp_header)
+                     + sizeof(struct ofp14_bundle_ctrl_msg));
+
+struct ofpbuf *
+flow_change_encode(const struct flow_change *change,
+                   enum ofputil_protocol protocol, char **errorp)
+{
+    struct ofputil_flow_mod fm;
+
+    *errorp = NULL;
+    flow_change_to_flow_mod(change, &fm);
+    struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, protocol);
+    if (msg->size <= FLOW_MOD_MAX_LEN) {
+        return msg;
+    }
+
+    const struct flow_entry *f = change->flow;
+    size_t n_actions = 0;
+    const struct ofpact *a;
+    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        n_actions++;
+    }
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "flow too large for OpenFlow (%"PRIu32" bytes, at "
+                  "most %d): table=%"PRIu8", priority=%"PRIu16", "
+                  "cookie=0x%"PRIx64", ", msg->size, FLOW_MOD_MAX_LEN,
+                  f->table_id, f->priority, f->cookie);
+    minimatch_format(&f->match, NULL, NULL, &s, OFP_DEFAULT_PRIORITY);
+    ds_put_format(&s, " with %"PRIuSIZE" actions", n_actions);
+    *errorp = ds_steal_cstr(&s);
+    ofpbuf_delete(msg);
+    return NULL;
 }

@@ -138,4 +138,20 @@ void flow_table_apply(struct flow_table *installed, struct flow_table *store,
 void flow_change_to_flow_mod(const struct flow_change *,
                              struct ofputil_flow_mod *fm);
 
+/* The largest flow_mod that can be sent inside a bundle: an OpenFlow
+ * message holds at most 65,535 bytes (its length is 16 bits), and a
+ * bundle-add message wraps the flow_mod in 16 bytes of its own. */
+#define FLOW_MOD_MAX_LEN (UINT16_MAX - 16)
+
+/* Encodes 'change' (see flow_change_to_flow_mod()) as a flow_mod for
+ * 'protocol'.  Returns the message, or NULL if it would be longer than
+ * FLOW_MOD_MAX_LEN bytes: its length field would wrap, and a bundle-add
+ * would carry only the first (length mod 65,536) bytes of it, a flow with
+ * some of its actions.  Then stores in '*errorp' a malloc'd message that
+ * names the flow (table, priority, cookie, match and the number of
+ * actions), else NULL. */
+struct ofpbuf *flow_change_encode(const struct flow_change *,
+                                  enum ofputil_protocol protocol,
+                                  char **errorp);
+
 #endif /* flow-table.h */

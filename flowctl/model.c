@@ -21,6 +21,7 @@ model_init(struct model *m)
     hmap_init(&m->rules);
     m->remotes = NULL;
     m->n_remotes = 0;
+    shash_init(&m->refused);
 }
 
 static void
@@ -59,6 +60,7 @@ model_destroy(struct model *m)
     }
     hmap_destroy(&m->rules);
     model_cell_destroy(&m->cell);
+    shash_destroy_free_data(&m->refused);
     free(m->remotes);
     m->remotes = NULL;
     m->n_remotes = 0;
@@ -174,6 +176,18 @@ model_remove_container(struct model *m, struct model_container *c)
         free(c->port_mappings);
         free(c);
     }
+}
+
+void
+model_refuse(struct model *m, const char *handle, char *error)
+{
+    free(shash_replace_nocopy(&m->refused, xstrdup(handle), error));
+}
+
+void
+model_clear_refused(struct model *m)
+{
+    shash_clear_free_data(&m->refused);
 }
 
 void

@@ -16,6 +16,7 @@
 #include "cf-types.h"
 #include "ipv4.h"
 #include "openvswitch/hmap.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/uuid.h"
 
 /* "ip:port" of a host service containers may reach. */
@@ -91,6 +92,9 @@ struct model {
     struct hmap rules;                  /* "struct model_rules"s. */
     struct model_remote *remotes;       /* The other cells, in ascending */
     size_t n_remotes;                   /* underlay_ip order. */
+    struct shash refused;               /* Containers left out: handle ->
+                                         * why (malloc'd), for
+                                         * flowctl/show. */
 };
 
 void model_init(struct model *);
@@ -116,6 +120,12 @@ struct model_container *model_find_container(const struct model *,
 /* Parses canonical cf-port-mappings text 'json' into 'c''s port
  * mappings.  Returns NULL or a malloc'd error. */
 char *model_parse_port_mappings(struct model_container *c, const char *json);
+
+/* Records that the container with 'handle' is left out of the model (it
+ * gets no flows, so never cf-installed) because of 'error', which this
+ * takes; model_clear_refused() forgets all of them. */
+void model_refuse(struct model *, const char *handle, char *error);
+void model_clear_refused(struct model *);
 
 /* Frees the model's rule lists that no container uses any more. */
 void model_gc_rules(struct model *);

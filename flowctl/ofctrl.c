@@ -50,6 +50,7 @@
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/poll-loop.h"
@@ -67,6 +68,7 @@ COVERAGE_DEFINE(ofctrl_put_unchanged);
 COVERAGE_DEFINE(ofctrl_bundle);
 COVERAGE_DEFINE(ofctrl_bundle_failed);
 COVERAGE_DEFINE(ofctrl_flow_mod);
+COVERAGE_DEFINE(ofctrl_flow_refused);
 COVERAGE_DEFINE(ofctrl_meter_mod);
 COVERAGE_DEFINE(ofctrl_tlv_mod);
 COVERAGE_DEFINE(ofctrl_error);
@@ -192,6 +194,7 @@ struct ofctrl {
     uint64_t put_seqno;         /* Of the last put that sent a bundle. */
     uint64_t acked_seqno;       /* Of the last bundle committed. */
     struct ofctrl_stats stats;
+    char *refused_detail;       /* The last flow refused, if any. */
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
@@ -234,6 +237,7 @@ ofctrl_destroy(struct ofctrl *of)
         flow_table_destroy(&of->pending);
         free(of->meters);
         free(of->tlv_detail);
+        free(of->refused_detail);
         free(of);
     }
 }
@@ -862,6 +866,24 @@ handle_msg(struct ofctrl *of, const struct ofp_header *oh)
     }
 }
 
+/* Sets the switch's fragment handling to "nx-match" (it is the switch's,
+ * not the connection's, and a restarted ovs-vswitchd forgets it): the
+ * first fragment of a datagram is matched with its transport ports, the
+ * later ones with nw_frag=later and ports 0.  The default, "normal",
+ * makes every fragment's ports read 0, the first's too, so a rule for one
+ * port would refuse every fragmented datagram (see pipeline.c on
+ * fragments). */
+static void
+send_frag_config(struct ofctrl *of)
+{
+    struct ofputil_switch_config config = {
+        .frag = OFPUTIL_FRAG_NX_MATCH,
+        .invalid_ttl_to_controller = -1,
+        .miss_send_len = OFP_DEFAULT_MISS_SEND_LEN,
+    };
+    ofctrl_send(of, ofputil_encode_set_config(&config, OFCTRL_VERSION));
+}
+
 /* Connects, reconnects and handles what the switch sends. */
 void
 ofctrl_run(struct ofctrl *of)
@@ -877,6 +899,7 @@ ofctrl_run(struct ofctrl *of)
             of->stats.n_connections++;
             of->state = S_NEW;
             of->retry_at = LLONG_MIN;
+            send_frag_config(of);
             send_meters(of);
             tlv_check(of);
         }
@@ -948,6 +971,41 @@ bundle_add_flow_mod(struct ofctrl *of, struct ofpbuf *msg,
     COVERAGE_INC(ofctrl_flow_mod);
 }
 
+/* Refuses change 'c' of the bundle being built, whose flow cannot be
+ * encoded (flow_change_encode() said why in 'error', which this takes),
+ * instead of sending a message whose length wraps: logs and counts it.  The
+ * flow is treated as if it were not desired: an add is left out (and out of
+ * the installed table), a modify deletes the installed flow it would have
+ * replaced, which is safer than leaving the old rules in place.  Returns
+ * the delete to send in its place, or NULL (the change is then freed). */
+static struct ofpbuf *
+refuse_flow(struct ofctrl *of, struct flow_change *c,
+            enum ofputil_protocol protocol, char *error)
+{
+    static struct vlog_rate_limit refuse_rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+    VLOG_ERR_RL(&refuse_rl, "%s: refusing to install a flow: %s",
+                rconn_get_name(of->rconn), error);
+    of->stats.n_refused++;
+    COVERAGE_INC(ofctrl_flow_refused);
+    free(of->refused_detail);
+    of->refused_detail = error;
+
+    if (c->command == OFPFC_MODIFY_STRICT) {
+        c->command = OFPFC_DELETE_STRICT;
+        c->flow = c->old;
+        c->old = NULL;
+
+        char *delete_error;
+        struct ofpbuf *msg = flow_change_encode(c, protocol, &delete_error);
+        ovs_assert(msg);        /* A delete has no actions. */
+        return msg;
+    }
+    ovs_list_remove(&c->list_node);
+    free(c);
+    return NULL;
+}
+
 /* Sends 'changes' (detached into 'of->pending') as a new bundle for a new
  * put, preceded by "delete all flows" if 'replace'. */
 static void
@@ -984,11 +1042,16 @@ send_bundle(struct ofctrl *of, struct ovs_list *changes, bool replace)
     }
 
     struct flow_change *c;
-    LIST_FOR_EACH (c, list_node, &b->changes) {
-        struct ofputil_flow_mod fm;
-
-        flow_change_to_flow_mod(c, &fm);
-        bundle_add_flow_mod(of, ofputil_encode_flow_mod(&fm, protocol), c);
+    LIST_FOR_EACH_SAFE (c, list_node, &b->changes) {
+        char *error;
+        struct ofpbuf *msg = flow_change_encode(c, protocol, &error);
+        if (!msg) {
+            msg = refuse_flow(of, c, protocol, error);
+            if (!msg) {
+                continue;
+            }
+        }
+        bundle_add_flow_mod(of, msg, c);
     }
     b->barrier_xid = ofctrl_send(
         of, ofputil_encode_barrier_request(OFCTRL_VERSION));
@@ -1113,6 +1176,10 @@ ofctrl_format(const struct ofctrl *of, struct ds *s)
                   " committed, %"PRIu64" failed)\n", st->n_bundles,
                   st->n_replaces, st->n_commits, st->n_failed);
     ds_put_format(s, "flow_mods sent: %"PRIu64"\n", st->n_flow_mods);
+    if (st->n_refused) {
+        ds_put_format(s, "flows refused: %"PRIu64" (last: %s)\n",
+                      st->n_refused, of->refused_detail);
+    }
     ds_put_format(s, "meter_mods sent: %"PRIu64"\n", st->n_meter_mods);
     if (of->tlv_wanted || st->n_tlv_mods) {
         ds_put_format(s, "tlv_mods sent: %"PRIu64"\n", st->n_tlv_mods);

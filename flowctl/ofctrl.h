@@ -26,6 +26,10 @@
  *     after it deletes all flows (in tables flowctl owns) and adds the whole
  *     desired table *inside the same bundle*, so a flowctl restart or a
  *     reconnection loses no packet.  Before that put nothing is cleared;
+ *   - on every connection, first, the switch's fragment handling is set to
+ *     "nx-match" (OFPT_SET_CONFIG), so that the first fragment of a
+ *     datagram is matched with its ports (with "normal", OVS's default,
+ *     every fragment's ports read 0);
  *   - meters (which OpenFlow does not allow in bundles) are (re)added with a
  *     plain meter_mod on each connection, before the first bundle (an add,
  *     then a modify if the meter exists: deleting a meter would delete the
@@ -41,6 +45,12 @@
  *     with another controller (NXTTMFC_ALREADY_MAPPED, NXTTMFC_DUP_ENTRY)
  *     requests the table once more.  A bundle the switch rejects makes
  *     ofctrl check the mapping again, in case someone deleted it;
+ *   - a flow whose flow_mod would not fit in an OpenFlow message (65,535
+ *     bytes, bundle-add header included) is refused, not sent with a
+ *     wrapped length: logged (rate-limited), counted (n_refused), shown by
+ *     ofctrl_format(), and treated as not desired (an add is left out, a
+ *     modify deletes the flow it would replace).  The pipeline never makes
+ *     one (pipeline.c, "ASG conjunctions"): this is the last guard;
  *   - an error from the switch for a bundle (a bad flow) is logged
  *     (rate-limited) and the installed table is marked unknown, so that the
  *     next put replaces everything again.
@@ -141,6 +151,8 @@ struct ofctrl_stats {
     uint64_t n_commits;         /* Bundles committed and acknowledged. */
     uint64_t n_failed;          /* Bundles the switch rejected. */
     uint64_t n_flow_mods;       /* Flow mods sent inside bundles. */
+    uint64_t n_refused;         /* Flows not sent: too large to encode
+                                 * (see flow_change_encode()). */
     uint64_t n_meter_mods;      /* Meter mods sent. */
     uint64_t n_tlv_mods;        /* TLV table mods sent. */
     uint64_t n_errors;          /* OFPT_ERROR messages received (except a

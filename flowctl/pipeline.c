@@ -10,7 +10,9 @@
  * Growth: per container a fixed handful of flows; per distinct rule list
  * (ruleset) one conjunction per rule with one flow per destination prefix
  * and per port prefix, shared by every container of the ruleset.  So the
- * table grows as containers + rules, never containers x rules.
+ * table grows as containers + rules, never containers x rules.  No flow
+ * carries the conjunction actions of more than 2,048 rules, so every flow
+ * fits in an OpenFlow message ("ASG conjunctions" below).
  */
 
 #include <config.h>
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "bitmap.h"
+#include "cf-record.h"
 #include "cfnet.h"
 #include "flow-table.h"
 #include "hash.h"
@@ -80,6 +83,9 @@ struct ctx {
     struct ruleset **by_id;             /* The rulesets in ascending id. */
     uint32_t cell_hash;                 /* Hash of the cell settings. */
 };
+
+static const struct model_container **sorted_containers(
+    const struct model *);
 
 /* ---- adding flows ---- */
 
@@ -262,7 +268,12 @@ add_fixed_flows(struct ctx *ctx)
              cell->gateway_ofport);
 
     /* reject: TCP gets a RST, the rest ICMP port unreachable, both made by
-     * flowctl from a metered packet-in. */
+     * flowctl from a metered packet-in.  A non-first fragment is dropped
+     * unanswered: it has no transport header to answer, and the first
+     * fragment of its datagram has had its answer (no ICMP error for a
+     * non-first fragment: RFC 1122, 3.2.2). */
+    add_flow(ctx, "table=%d,priority=150,cookie=%#"PRIx64",ip,"
+             "nw_frag=later,actions=drop", PIPELINE_T_REJECT, fixed);
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",tcp,"
              "actions=controller(userdata=%02x,meter_id=%d)",
              PIPELINE_T_REJECT, fixed, PIPELINE_PIN_REJECT_TCP,
@@ -273,6 +284,35 @@ add_fixed_flows(struct ctx *ctx)
              PIPELINE_REJECT_METER);
     add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
              PIPELINE_T_REJECT, dflt);
+}
+
+/* The non-first fragments of UDP datagrams to host address 'ip' (a DNS
+ * server or a UDP host service), with cookie 'ck': they carry no port, so
+ * they are admitted by address (the first fragment, with the port, is
+ * judged by the full flow; see add_asg_rule() on fragments).  The first
+ * service of an address makes the flow: later ones have the same match. */
+static void
+add_host_fragment_flow(struct ctx *ctx, uint32_t ip, uint64_t ck)
+{
+    struct match m;
+
+    match_init_catchall(&m);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_proto(&m, IPPROTO_UDP);
+    match_set_nw_dst(&m, htonl(ip));
+    match_set_nw_frag_masked(&m, FLOW_NW_FRAG_LATER, FLOW_NW_FRAG_LATER);
+    struct minimatch mm;
+    minimatch_init(&mm, &m);
+    bool exists = flow_table_find(ctx->table, PIPELINE_T_EGRESS,
+                                  PRIO_EGRESS_HOST_ALLOW, &mm) != NULL;
+    minimatch_destroy(&mm);
+    if (!exists) {
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
+                 "nw_dst="IP_FMT",nw_frag=later,actions=load:%#"PRIx64
+                 "->xreg3[],goto_table:%d", PIPELINE_T_EGRESS,
+                 PRIO_EGRESS_HOST_ALLOW, ck, IP_FMT_ARGS(ip), ck,
+                 PIPELINE_T_COMMIT);
+    }
 }
 
 /* DNS servers and host services: allowed from every container. */
@@ -291,6 +331,7 @@ add_host_allow_flows(struct ctx *ctx)
                      IP_FMT_ARGS(cell->dns_servers[i]), ck,
                      PIPELINE_T_COMMIT);
         }
+        add_host_fragment_flow(ctx, cell->dns_servers[i], ck);
         add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
                  "nw_dst="IP_FMT",actions=goto_table:%d", PIPELINE_T_EGRESS,
                  PRIO_EGRESS_FORBIDDEN,
@@ -309,6 +350,9 @@ add_host_allow_flows(struct ctx *ctx)
                      PRIO_EGRESS_HOST_ALLOW, ck, p ? "udp" : "tcp",
                      IP_FMT_ARGS(svc[i].ip), svc[i].port, ck,
                      PIPELINE_T_COMMIT);
+            if (p) {
+                add_host_fragment_flow(ctx, svc[i].ip, ck);
+            }
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
                      "nw_dst="IP_FMT",actions=goto_table:%d",
                      PIPELINE_T_EGRESS, PRIO_EGRESS_FORBIDDEN,
@@ -584,10 +628,18 @@ compare_ruleset_ids(const void *a_, const void *b_)
 static void
 assign_rulesets(struct ctx *ctx)
 {
-    const struct model_container *c;
-
-    HMAP_FOR_EACH (c, node, &ctx->model->containers) {
+    /* In ofport order, so that if the cell has more than
+     * PIPELINE_MAX_RULESETS rulesets, the containers refused are the same
+     * every time (usually the newest). */
+    size_t nc = hmap_count(&ctx->model->containers);
+    const struct model_container **containers
+        = sorted_containers(ctx->model);
+    for (size_t j = 0; j < nc; j++) {
+        const struct model_container *c = containers[j];
         if (!ruleset_find(ctx, c->netout, c->staging)) {
+            if (hmap_count(&ctx->rulesets) >= PIPELINE_MAX_RULESETS) {
+                continue;           /* Refused: see pipeline.h. */
+            }
             struct ruleset *rs = xzalloc(sizeof *rs);
             rs->rules = c->netout;
             rs->staging = c->staging;
@@ -596,6 +648,7 @@ assign_rulesets(struct ctx *ctx)
                         ruleset_key_hash(c->netout, c->staging));
         }
     }
+    free(containers);
 
     size_t n = hmap_count(&ctx->rulesets);
     struct ruleset **sorted = xmalloc(MAX(n, 1) * sizeof *sorted);
@@ -606,13 +659,16 @@ assign_rulesets(struct ctx *ctx)
     }
     qsort(sorted, n, sizeof *sorted, compare_rulesets);
 
-    unsigned long *used = bitmap_allocate(1 << 16);
+    /* Ids 1..PIPELINE_MAX_RULESETS, and there are no more rulesets than
+     * that: the search ends. */
+    ovs_assert(n <= PIPELINE_MAX_RULESETS);
+    unsigned long *used = bitmap_allocate(PIPELINE_MAX_RULESETS + 1);
     for (i = 0; i < n; i++) {
         rs = sorted[i];
         uint32_t h = rs->hash;
-        uint32_t id = (h % 0xffff) + 1;
+        uint32_t id = (h % PIPELINE_MAX_RULESETS) + 1;
         while (bitmap_is_set(used, id)) {
-            id = id % 0xffff + 1;
+            id = id % PIPELINE_MAX_RULESETS + 1;
         }
         bitmap_set1(used, id);
         rs->id = id;
@@ -653,10 +709,63 @@ hash_cell(const struct model_cell *cell)
 
 /* ---- ASG conjunctions ---- */
 
-/* Adds one constituent flow of conjunction 'id' to 'egress'. */
+/* Each rule of a ruleset is one conjunction (see add_asg_rule()).  Rules
+ * share flows: every rule of a ruleset has the "who" flow (reg2=ruleset),
+ * and rules with a common destination prefix or port prefix share those
+ * flows, each flow carrying one conjunction() action per rule that has it.
+ * An OpenFlow message holds at most 65,535 bytes, and a conjunction()
+ * action takes 16 of them, so a flow must never gather more than a few
+ * thousand rules.  Two things bound it:
+ *
+ *   - every flow of a rule matches on reg2=ruleset, so a flow gathers the
+ *     rules of one ruleset only, however many rulesets grant the same
+ *     destination;
+ *
+ *   - a ruleset's rules are split into chunks of ASG_CHUNK rules, and the
+ *     flows of chunk c have priority PRIO_EGRESS_ASG - c: flows with the
+ *     same match in two chunks are two flows, so a flow carries at most
+ *     ASG_CHUNK actions.
+ *
+ * A packet whose conjunctive (soft) matches complete no conjunction at one
+ * priority is looked up again among the lower-priority flows with the same
+ * matches (OVS's classifier, "soft match loop" in lib/classifier.c), so a
+ * rule in any chunk admits it; tests/system/test-asg-scale.sh shows it with
+ * the last of 10,000 rules.  The conjunction id of rule i of ruleset r is
+ * r << 16 | i (unique in the cell: cf-record.c refuses a list of more than
+ * CF_NETOUT_RULES_MAX rules, and assign_rulesets() gives at most
+ * PIPELINE_MAX_RULESETS ids); its verdict flow (conj_id=...) has the
+ * chunk's priority. */
+#define ASG_CHUNK 2048
+
+/* The encoded size of a conjunction() action (NXAST_CONJUNCTION), and a
+ * bound on everything else in the largest ASG flow_mod (the OpenFlow and
+ * flow_mod headers, a match on reg2, IP and a prefix, the bundle-add
+ * header around it).  A chunk's largest flow_mod is about 32 kB, half of
+ * what a message may hold (test-pipeline.c encodes it to check). */
+#define ASG_CONJ_LEN 16
+#define ASG_FLOW_MOD_OVERHEAD 512
+BUILD_ASSERT_DECL(ASG_CHUNK * ASG_CONJ_LEN + ASG_FLOW_MOD_OVERHEAD
+                  <= UINT16_MAX);
+
+/* The number of chunks of the largest ruleset, and so of priorities below
+ * PRIO_EGRESS_ASG that ASG flows use: all above every other flow in
+ * 'egress' that may match a packet the ASGs admit (there is only the
+ * table's default, at 0). */
+#define ASG_MAX_CHUNKS DIV_ROUND_UP(CF_NETOUT_RULES_MAX, ASG_CHUNK)
+BUILD_ASSERT_DECL(PRIO_EGRESS_ASG - ASG_MAX_CHUNKS > 0);
+BUILD_ASSERT_DECL(CF_NETOUT_RULES_MAX <= 0x10000);  /* 16 bits in conj id. */
+
+static uint16_t
+asg_priority(size_t idx)
+{
+    return PRIO_EGRESS_ASG - idx / ASG_CHUNK;
+}
+
+/* Adds one constituent flow of conjunction 'id' to 'egress', at
+ * 'priority'. */
 static void
-add_conj_clause(struct ctx *ctx, const struct match *match, uint64_t ck,
-                uint32_t id, uint8_t clause, uint8_t n_clauses)
+add_conj_clause(struct ctx *ctx, uint16_t priority, const struct match *match,
+                uint64_t ck, uint32_t id, uint8_t clause, uint8_t n_clauses)
 {
     uint64_t stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
@@ -665,20 +774,47 @@ add_conj_clause(struct ctx *ctx, const struct match *match, uint64_t ck,
     conj->id = id;
     conj->clause = clause;
     conj->n_clauses = n_clauses;
-    flow_table_add(ctx->table, PIPELINE_T_EGRESS, PRIO_EGRESS_ASG, ck, match,
+    flow_table_add(ctx->table, PIPELINE_T_EGRESS, priority, ck, match,
                    ofpacts.data, ofpacts.size);
     ofpbuf_uninit(&ofpacts);
 }
 
-/* Adds the flows for rule 'idx' of ruleset 'rs':
+/* Initializes 'm' to match the packets of ruleset 'rs' ('ip' if 'proto'
+ * is 0, else IP protocol 'proto'). */
+static void
+asg_match_init(struct match *m, const struct ruleset *rs, uint8_t proto)
+{
+    match_init_catchall(m);
+    match_set_reg(m, 2, rs->id);
+    match_set_dl_type(m, htons(ETH_TYPE_IP));
+    if (proto) {
+        match_set_nw_proto(m, proto);
+    }
+}
+
+/* Adds the flows for rule 'idx' of ruleset 'rs', all at the priority of
+ * the rule's chunk, P = asg_priority(idx):
  *
- *   reg2=<ruleset>                      conjunction(id,1/N)
- *   ip,nw_dst=<prefix>  (per prefix)    conjunction(id,2/N)
- *   tcp,tp_dst=<port prefix> / icmp,icmp_type=T,icmp_code=C
- *                                       conjunction(id,3/3)
- *   conj_id=id   load rule->reg4, goto commit
+ *   reg2=<ruleset>                              conjunction(id,1/N)
+ *   reg2=<ruleset>,ip,nw_dst=<prefix>           conjunction(id,2/N)
+ *     (one per destination prefix)
+ *   reg2=<ruleset>,tcp,tp_dst=<port prefix>     conjunction(id,3/3)
+ *     (one per port prefix) or
+ *   reg2=<ruleset>,icmp,icmp_type=T,icmp_code=C conjunction(id,3/3)
+ *   reg2=<ruleset>,tcp,nw_frag=later            conjunction(id,3/3)
+ *     (for each protocol: the non-first fragments, see below)
+ *   conj_id=id   load cookie->xreg3, goto commit
  *
- * N is 2 for protocol "all", 3 otherwise. */
+ * N is 2 for protocol "all", 3 otherwise.
+ *
+ * A non-first fragment of a datagram carries no ports and no ICMP type
+ * (the fields read 0), so it is judged by destination and protocol only:
+ * the first fragment of the same datagram is judged by the whole rule, and
+ * without it the receiver cannot reassemble the datagram, so the datagram's
+ * verdict is the first fragment's.  (The kernel datapath reassembles
+ * before conntrack and hands the whole datagram to the pipeline; the
+ * userspace datapath reassembles only for conntrack and sends the
+ * fragments through one by one: docs/architecture.md, "Fragments".) */
 static void
 add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
 {
@@ -686,12 +822,13 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
     uint32_t id = (rs->id << 16) | (uint32_t) idx;
     uint64_t ck = cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | idx);
     uint8_t n_clauses = r->protocol == CF_PROTO_ALL ? 2 : 3;
+    uint16_t prio = asg_priority(idx);
     struct match m;
 
     /* 1: who. */
     match_init_catchall(&m);
     match_set_reg(&m, 2, rs->id);
-    add_conj_clause(ctx, &m, ck, id, 0, n_clauses);
+    add_conj_clause(ctx, prio, &m, ck, id, 0, n_clauses);
 
     /* 2: where. */
     for (size_t i = 0; i < r->n_networks; i++) {
@@ -699,44 +836,46 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
         size_t n = range_to_prefixes32(r->networks[i].start,
                                        r->networks[i].end, pfx);
         for (size_t j = 0; j < n; j++) {
-            match_init_catchall(&m);
-            match_set_dl_type(&m, htons(ETH_TYPE_IP));
+            asg_match_init(&m, rs, 0);
             match_set_nw_dst_masked(&m, htonl(pfx[j].value),
                                     be32_prefix_mask(pfx[j].plen));
-            add_conj_clause(ctx, &m, ck, id, 1, n_clauses);
+            add_conj_clause(ctx, prio, &m, ck, id, 1, n_clauses);
         }
     }
 
     /* 3: what. */
+    uint8_t proto = 0;
     if (r->protocol == CF_PROTO_TCP || r->protocol == CF_PROTO_UDP) {
-        uint8_t proto = r->protocol == CF_PROTO_TCP ? IPPROTO_TCP
-                                                    : IPPROTO_UDP;
+        proto = r->protocol == CF_PROTO_TCP ? IPPROTO_TCP : IPPROTO_UDP;
         for (size_t i = 0; i < r->n_ports; i++) {
             struct range_prefix16 pfx[32];
             size_t n = range_to_prefixes16(r->ports[i].start,
                                            r->ports[i].end, pfx);
             for (size_t j = 0; j < n; j++) {
-                match_init_catchall(&m);
-                match_set_dl_type(&m, htons(ETH_TYPE_IP));
-                match_set_nw_proto(&m, proto);
+                asg_match_init(&m, rs, proto);
                 if (pfx[j].mask) {
                     match_set_tp_dst_masked(&m, htons(pfx[j].value),
                                             htons(pfx[j].mask));
                 }
-                add_conj_clause(ctx, &m, ck, id, 2, n_clauses);
+                add_conj_clause(ctx, prio, &m, ck, id, 2, n_clauses);
             }
         }
     } else if (r->protocol == CF_PROTO_ICMP) {
-        match_init_catchall(&m);
-        match_set_dl_type(&m, htons(ETH_TYPE_IP));
-        match_set_nw_proto(&m, IPPROTO_ICMP);
+        proto = IPPROTO_ICMP;
+        asg_match_init(&m, rs, proto);
         if (r->icmp_type != CF_ICMP_ANY) {
             match_set_icmp_type(&m, r->icmp_type);
             if (r->icmp_code != CF_ICMP_ANY) {
                 match_set_icmp_code(&m, r->icmp_code);
             }
         }
-        add_conj_clause(ctx, &m, ck, id, 2, n_clauses);
+        add_conj_clause(ctx, prio, &m, ck, id, 2, n_clauses);
+    }
+    if (proto) {
+        /* Non-first fragments: see above. */
+        asg_match_init(&m, rs, proto);
+        match_set_nw_frag_masked(&m, FLOW_NW_FRAG_LATER, FLOW_NW_FRAG_LATER);
+        add_conj_clause(ctx, prio, &m, ck, id, 2, n_clauses);
     }
 
     /* The verdict. */
@@ -749,7 +888,7 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
     ofpact_put_GOTO_TABLE(&ofpacts)->table_id = PIPELINE_T_COMMIT;
     match_init_catchall(&m);
     match_set_conj_id(&m, id);
-    flow_table_add(ctx->table, PIPELINE_T_EGRESS, PRIO_EGRESS_ASG, ck, &m,
+    flow_table_add(ctx->table, PIPELINE_T_EGRESS, prio, ck, &m,
                    ofpacts.data, ofpacts.size);
     ofpbuf_uninit(&ofpacts);
 }
@@ -809,6 +948,11 @@ static void
 add_container_flows(struct ctx *ctx, const struct model_container *c)
 {
     const struct ruleset *rs = ruleset_find(ctx, c->netout, c->staging);
+    if (!rs) {
+        /* Refused (too many rulesets): no flows, so its packets are
+         * dropped in 'classify'. */
+        return;
+    }
     uint64_t ck = cookie(PIPELINE_CK_CONTAINER, c->ofport);
     uint32_t ip = c->ip;
     struct eth_addr mac;
@@ -972,8 +1116,10 @@ pipeline_container_ruleset(const struct model *model, uint32_t ofport,
     assign_rulesets(&ctx);
     if (c) {
         const struct ruleset *rs = ruleset_find(&ctx, c->netout, c->staging);
-        info->ruleset = rs->id;
-        info->epoch = rs->epoch;
+        if (rs) {
+            info->ruleset = rs->id;
+            info->epoch = rs->epoch;
+        }
     }
     ctx_destroy(&ctx);
 }
@@ -1007,6 +1153,9 @@ pipeline_get_rulesets(const struct model *model,
     for (size_t j = 0; j < nc; j++) {
         const struct ruleset *rs = ruleset_find(&ctx, sorted[j]->netout,
                                                 sorted[j]->staging);
+        if (!rs) {
+            continue;               /* Refused. */
+        }
         struct pipeline_ruleset *prs = CONST_CAST(
             struct pipeline_ruleset *,
             pipeline_find_ruleset(out, n, rs->id));

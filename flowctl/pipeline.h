@@ -123,11 +123,22 @@ pipeline_cookie(uint8_t kind, uint64_t id)
     return ((uint64_t) kind << 56) | (id & ((UINT64_C(1) << 56) - 1));
 }
 
+/* The most rulesets (distinct NetOut rule lists and workloads) one cell
+ * may have: ruleset ids are 16 bits in conjunction ids (ruleset << 16 |
+ * rule; a ruleset has at most CF_NETOUT_RULES_MAX rules, cf-record.h).
+ * Containers whose ruleset would be one more, in ofport order, are
+ * refused: they get no flows at all (their packets are dropped) and
+ * ruleset 0 in pipeline_container_ruleset().  flowctl cannot reach the
+ * limit: it takes containers only on OpenFlow ports below 0xff00, so a
+ * cell has fewer than 65,280 containers, and so rulesets. */
+#define PIPELINE_MAX_RULESETS 65535
+
 /* Replaces the contents of 'table' with the flows that implement 'model'. */
 void pipeline_compute(const struct model *, struct flow_table *table);
 
 /* The ruleset id and epoch of each container, as pipeline_compute()
- * assigned them (for flowctl/show). */
+ * assigned them (for flowctl/show); both 0 for a container the pipeline
+ * refused (see PIPELINE_MAX_RULESETS) or that is not in the model. */
 struct pipeline_ruleset_info {
     uint32_t ruleset;
     uint32_t epoch;

@@ -170,6 +170,11 @@ cf_netout_rules_parse(struct jparse *jp, const json_t *array,
     }
 
     size_t n = json_array_size(array);
+    if (n > CF_NETOUT_RULES_MAX) {
+        jparse_error(jp, path, NULL, "%"PRIuSIZE" rules, more than the %d "
+                     "a container may have", n, CF_NETOUT_RULES_MAX);
+        return;
+    }
     rt->netout_rules = xcalloc(n, sizeof *rt->netout_rules);
     for (size_t i = 0; i < n && !jparse_failed(jp); i++) {
         char *elem_path;

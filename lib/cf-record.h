@@ -52,12 +52,20 @@ void cf_metadata_destroy(struct cf_metadata *);
  *     start <= end;
  *   - ports: only with tcp/udp; start <= end; tcp/udp without ports is an
  *     error ("ports: required for tcp and udp");
+ *   - netOutRules: at most CF_NETOUT_RULES_MAX rules;
  *   - icmps: only with icmp; type and code 0..255; icmp without icmps is an
  *     error.
  * 'path' is "runtimeConfig". */
 void cf_runtime_parse(struct jparse *, const json_t *runtime,
                       const char *path, struct cf_runtime *rt);
 void cf_runtime_destroy(struct cf_runtime *);
+
+/* The most NetOut rules one container may have.  flowctl names a rule in
+ * 16 bits (conjunction ids are ruleset << 16 | rule, see flowctl's
+ * pipeline.c), so a longer list would make two rules collide: a longer
+ * list is refused when it is parsed, by cni-ovs ADD (naming
+ * runtimeConfig.netOutRules) and by flowctl (cf-netout-rules). */
+#define CF_NETOUT_RULES_MAX 65535
 
 /* Parse just one of the two lists; 'array' is a JSON array (or NULL for
  * empty) and 'path' its path.  Used on the canonical external_ids values. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cf-record.h"
+#include "openvswitch/dynamic-string.h"
 #include "util.h"
 
 #define IP(A, B, C, D) \
@@ -537,6 +538,53 @@ test_netout_error_index(void **state)
                   "runtimeConfig.netOutRules[1].log: must be a boolean");
 }
 
+/* runtimeConfig with 'n' TCP rules (a distinct port each). */
+static char *
+n_rules(size_t n)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&s, "{\"netOutRules\":[");
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s{\"protocol\":1," NETS ",\"ports\":"
+                      "[{\"start\":%zu,\"end\":%zu}]}", i ? "," : "",
+                      i % 65535 + 1, i % 65535 + 1);
+    }
+    ds_put_cstr(&s, "]}");
+    return ds_steal_cstr(&s);
+}
+
+/* At most CF_NETOUT_RULES_MAX rules: exactly that many parse (and the
+ * canonical encoding parses back, as flowctl reads it); one more is
+ * refused, naming the list, before any rule is parsed. */
+static void
+test_netout_rule_limit(void **state)
+{
+    struct cf_runtime rt;
+    char *text = n_rules(CF_NETOUT_RULES_MAX);
+    runtime_ok(text, &rt);
+    assert_int_equal(rt.n_netout_rules, CF_NETOUT_RULES_MAX);
+    free(text);
+
+    struct jparse jp = JPARSE_INITIALIZER;
+    struct cf_runtime back;
+    char *json = cf_netout_rules_to_json(&rt);
+    json_t *array = parse(json);
+    memset(&back, 0, sizeof back);
+    cf_netout_rules_parse(&jp, array, "cf-netout-rules", &back);
+    expect_ok(&jp);
+    assert_int_equal(back.n_netout_rules, CF_NETOUT_RULES_MAX);
+    json_decref(array);
+    free(json);
+    cf_runtime_destroy(&back);
+    cf_runtime_destroy(&rt);
+
+    text = n_rules(CF_NETOUT_RULES_MAX + 1);
+    runtime_error(text, "runtimeConfig.netOutRules: 65536 rules, more "
+                  "than the 65535 a container may have");
+    free(text);
+}
+
 /* Canonical encodings. */
 
 static void
@@ -682,6 +730,7 @@ main(void)
         cmocka_unit_test(test_netout_icmps),
         cmocka_unit_test(test_netout_log),
         cmocka_unit_test(test_netout_error_index),
+        cmocka_unit_test(test_netout_rule_limit),
         cmocka_unit_test(test_port_mappings_json),
         cmocka_unit_test(test_netout_rules_json),
     };

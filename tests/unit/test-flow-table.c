@@ -780,6 +780,89 @@ test_flow_mod(void **state)
     flow_table_destroy(&desired);
 }
 
+/* Returns the flow_mod that adds a flow (table 6, priority 500, reg2=1,
+ * ip, nw_dst=10.0.0.0/8) with 'n' conjunction() actions, or NULL with the
+ * error in '*errorp'. */
+static struct ofpbuf *
+encode_conjunctive(size_t n, char **errorp)
+{
+    struct flow_table t;
+    struct ofpbuf ofpacts;
+    struct match m;
+    struct ovs_list changes = OVS_LIST_INITIALIZER(&changes);
+
+    flow_table_init(&t);
+    ofpbuf_init(&ofpacts, 0);
+    for (size_t i = 0; i < n; i++) {
+        struct ofpact_conjunction *conj = ofpact_put_CONJUNCTION(&ofpacts);
+        conj->id = 0x10000 + i;
+        conj->clause = 1;
+        conj->n_clauses = 3;
+    }
+    match_init_catchall(&m);
+    match_set_reg(&m, 2, 1);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_dst_masked(&m, htonl(0x0a000000), htonl(0xff000000));
+    flow_table_add(&t, 6, 500, 0x300000100000000ULL, &m, ofpacts.data,
+                   ofpacts.size);
+
+    struct flow_table empty;
+    flow_table_init(&empty);
+    flow_table_diff(&t, &empty, &changes);
+    assert_int_equal(ovs_list_size(&changes), 1);
+    struct flow_change *c = CONTAINER_OF(ovs_list_front(&changes),
+                                         struct flow_change, list_node);
+    struct ofpbuf *msg = flow_change_encode(c, OFPUTIL_P_OF15_OXM, errorp);
+
+    flow_changes_destroy(&changes);
+    flow_table_destroy(&empty);
+    flow_table_destroy(&t);
+    ofpbuf_uninit(&ofpacts);
+    return msg;
+}
+
+/* A flow whose flow_mod would not fit in an OpenFlow message inside a
+ * bundle-add is refused with an error naming it, never encoded with a
+ * wrapped length; one action fewer fits. */
+static void
+test_encode_refuses_too_large(void **state OVS_UNUSED)
+{
+    char *error;
+
+    /* Each conjunction() action takes 16 bytes. */
+    struct ofpbuf *one = encode_conjunctive(1, &error);
+    assert_non_null(one);
+    assert_null(error);
+    size_t fixed = one->size - 16;
+    ofpbuf_delete(one);
+    size_t n_max = (FLOW_MOD_MAX_LEN - fixed) / 16;
+
+    /* Exactly the most that fits. */
+    struct ofpbuf *msg = encode_conjunctive(n_max, &error);
+    assert_non_null(msg);
+    assert_null(error);
+    assert_true(msg->size <= FLOW_MOD_MAX_LEN);
+    assert_true(msg->size + 16 > FLOW_MOD_MAX_LEN);
+    const struct ofp_header *oh = msg->data;
+    assert_int_equal(ntohs(oh->length), msg->size);
+    ofpbuf_delete(msg);
+
+    /* One more, and the 10,000 (which wrapped to 1,808). */
+    size_t too_many[] = { n_max + 1, 10000 };
+    for (size_t i = 0; i < ARRAY_SIZE(too_many); i++) {
+        assert_null(encode_conjunctive(too_many[i], &error));
+        assert_non_null(error);
+        assert_non_null(strstr(error, "flow too large for OpenFlow"));
+        assert_non_null(strstr(error, "table=6, priority=500, "
+                               "cookie=0x300000100000000, "));
+        assert_non_null(strstr(error, "nw_dst=10.0.0.0/8"));
+        char *actions = xasprintf("with %"PRIuSIZE" actions", too_many[i]);
+        assert_non_null(strstr(error, actions));
+        free(actions);
+        free(error);
+    }
+}
+
 int
 main(void)
 {
@@ -792,6 +875,7 @@ main(void)
         cmocka_unit_test(test_copy_swap),
         cmocka_unit_test(test_detach_apply),
         cmocka_unit_test(test_flow_mod),
+        cmocka_unit_test(test_encode_refuses_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -407,6 +407,238 @@ test_epoch_follows_rules(void **state OVS_UNUSED)
     model_destroy(&m);
 }
 
+/* The number of conjunction() actions in 'f'. */
+static size_t
+n_conjunctions(const struct flow_entry *f)
+{
+    const struct ofpact *a;
+    size_t n = 0;
+
+    OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+        n += a->type == OFPACT_CONJUNCTION;
+    }
+    return n;
+}
+
+/* A ruleset of 10,000 rules: split into chunks of 2,048 rules at
+ * priorities 500 down to 496, no flow carries more than 2,048 conjunction
+ * actions, and every flow encodes, inside a bundle-add, to well under an
+ * OpenFlow message's 65,535 bytes.  (Before, the "who" flow carried all
+ * 10,000 actions: 160,000 bytes.) */
+static void
+test_large_ruleset_chunks(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+    struct pipeline_ruleset_info info;
+    char *rules = big_asg(10000);
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 5, rules);
+    add_container(&m, 6, rules);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    pipeline_container_ruleset(&m, 5, &info);
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+
+    size_t max_conj = 0, max_size = 0, n_who = 0, n_verdicts = 0;
+    const struct flow_entry *f;
+    HMAP_FOR_EACH (f, node, &t.flows) {
+        struct flow_change change = { .command = OFPFC_ADD, .flow = f };
+        char *error;
+        struct ofpbuf *msg = flow_change_encode(&change, OFPUTIL_P_OF15_OXM,
+                                                &error);
+        assert_non_null(msg);
+        max_size = MAX(max_size, msg->size);
+        ofpbuf_delete(msg);
+
+        size_t n = n_conjunctions(f);
+        max_conj = MAX(max_conj, n);
+        if (f->table_id != 6 || f->priority > 500 || f->priority < 400) {
+            continue;
+        }
+        struct match match;
+        minimatch_expand(&f->match, &match);
+        if (match.wc.masks.conj_id) {
+            /* The verdict of rule i is at its chunk's priority. */
+            uint32_t idx = match.flow.conj_id & 0xffff;
+            assert_int_equal(match.flow.conj_id >> 16, info.ruleset);
+            assert_int_equal(f->priority, 500 - idx / 2048);
+            assert_int_equal(f->cookie,
+                             pipeline_cookie(PIPELINE_CK_ASG,
+                                             ((uint64_t) info.ruleset << 24)
+                                             | idx));
+            n_verdicts++;
+        } else if (!match.wc.masks.dl_type) {
+            /* "who": reg2 alone, one per chunk, one action per rule of
+             * the chunk. */
+            assert_int_equal(match.flow.regs[2], info.ruleset);
+            assert_int_equal(n, f->priority > 496 ? 2048 : 10000 - 4 * 2048);
+            n_who++;
+        } else {
+            /* Every other ASG flow matches the ruleset too. */
+            assert_int_equal(match.wc.masks.regs[2], UINT32_MAX);
+            assert_int_equal(match.flow.regs[2], info.ruleset);
+        }
+    }
+    assert_int_equal(n_who, 5);
+    assert_int_equal(n_verdicts, 10000);
+    assert_int_equal(max_conj, 2048);
+    print_message("largest flow_mod: %"PRIuSIZE" bytes\n", max_size);
+    assert_true(max_size <= 2048 * 16 + 512);
+    assert_true(max_size < FLOW_MOD_MAX_LEN / 2 + 512);
+
+    flow_table_destroy(&t);
+    model_destroy(&m);
+    free(rules);
+}
+
+/* Two rulesets granting the same destination and port get flows of their
+ * own: a flow never gathers the rules of many rulesets. */
+static void
+test_rulesets_do_not_share_flows(void **state OVS_UNUSED)
+{
+    static const char *OTHER =
+        "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.1\","
+        "\"end\":\"10.0.0.255\"}],\"ports\":[{\"start\":80,"
+        "\"end\":443}],\"log\":true}]";
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 5, TCP_WEB);
+    add_container(&m, 6, OTHER);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    /* 10.0.0.128/25: one flow per ruleset, one action each. */
+    ASSERT_FLOWS(lines, 2, "table=6 priority=500", "nw_dst=10.0.0.128/25",
+                 ",2/3)");
+    for (char **l = lines; *l; l++) {
+        if (strstr(*l, "nw_dst=10.0.0.128/25")) {
+            char *first = strstr(*l, "conjunction(");
+            assert_non_null(first);
+            assert_null(strstr(first + 1, "conjunction("));
+        }
+    }
+    ASSERT_FLOWS(lines, 2, "table=6 priority=500", "tcp", "tp_dst=0x50/0xfff0",
+                 ",3/3)");
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+
+    free_dump(lines);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* Non-first fragments carry no ports or ICMP type: each rule with a
+ * protocol admits them by destination and protocol (the first fragment is
+ * judged by the whole rule). */
+static void
+test_later_fragments(void **state OVS_UNUSED)
+{
+    static const char *RULES =
+        "[{\"protocol\":2,\"networks\":[{\"start\":\"10.0.0.100\","
+        "\"end\":\"10.0.0.100\"}],\"ports\":[{\"start\":5353,"
+        "\"end\":5353}],\"log\":false},"
+        "{\"protocol\":3,\"networks\":[{\"start\":\"10.0.0.100\","
+        "\"end\":\"10.0.0.100\"}],\"icmps\":{\"type\":8,"
+        "\"code\":0},\"log\":false},"
+        "{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.100\","
+        "\"end\":\"10.0.0.100\"}],\"ports\":[{\"start\":80,"
+        "\"end\":80}],\"log\":false},"
+        "{\"protocol\":0,\"networks\":[{\"start\":\"10.0.0.200\","
+        "\"end\":\"10.0.0.200\"}],\"log\":false}]";
+    struct model m;
+    struct flow_table t;
+
+    model_init(&m);
+    make_cell(&m);
+    add_container(&m, 5, RULES);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    ASSERT_FLOWS(lines, 1, "table=6 priority=500", "udp", "nw_frag=later",
+                 ",3/3)");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=500", "icmp", "nw_frag=later",
+                 ",3/3)");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=500", "tcp", "nw_frag=later",
+                 ",3/3)");
+    /* Protocol "all" needs none: it does not look at ports. */
+    ASSERT_FLOWS(lines, 3, "table=6 priority=500", "nw_frag=later");
+    /* DNS: later fragments of UDP to the DNS server. */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=1000", "udp",
+                 "nw_dst=169.254.0.2", "nw_frag=later", "goto_table:8");
+    /* The reject path answers no later fragment (RFC 1122 3.2.2). */
+    ASSERT_FLOWS(lines, 1, "table=10 ", "nw_frag=later", "actions=drop");
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+
+    free_dump(lines);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* A rule list for ruleset 'i' (distinct for each i). */
+static char *
+one_rule(size_t i)
+{
+    return xasprintf("[{\"protocol\":1,\"networks\":[{\"start\":"
+                     "\"10.%zu.%zu.%zu\",\"end\":\"10.%zu.%zu.%zu\"}],"
+                     "\"ports\":[{\"start\":80,\"end\":80}],"
+                     "\"log\":false}]", i >> 16, (i >> 8) & 0xff, i & 0xff,
+                     i >> 16, (i >> 8) & 0xff, i & 0xff);
+}
+
+/* PIPELINE_MAX_RULESETS rulesets get distinct ids 1..65535; a container
+ * with one more ruleset is refused (ruleset 0, no flows), the rest keep
+ * theirs, and the id search ends (it used to loop forever). */
+static void
+test_ruleset_limit(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct pipeline_ruleset *rulesets;
+    struct pipeline_ruleset_info info;
+
+    model_init(&m);
+    make_cell(&m);
+    for (size_t i = 0; i < PIPELINE_MAX_RULESETS; i++) {
+        char *rules = one_rule(i);
+        add_container(&m, 10 + i, rules);
+        free(rules);
+    }
+    size_t n = pipeline_get_rulesets(&m, &rulesets);
+    assert_int_equal(n, PIPELINE_MAX_RULESETS);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(rulesets[i].id, i + 1);
+        assert_int_equal(rulesets[i].n_containers, 1);
+    }
+    pipeline_rulesets_destroy(rulesets, n);
+
+    /* One more: the newest container (highest ofport) is refused. */
+    char *rules = one_rule(PIPELINE_MAX_RULESETS);
+    add_container(&m, 10 + PIPELINE_MAX_RULESETS, rules);
+    free(rules);
+    n = pipeline_get_rulesets(&m, &rulesets);
+    assert_int_equal(n, PIPELINE_MAX_RULESETS);
+    pipeline_rulesets_destroy(rulesets, n);
+    pipeline_container_ruleset(&m, 10 + PIPELINE_MAX_RULESETS, &info);
+    assert_int_equal(info.ruleset, 0);
+    pipeline_container_ruleset(&m, 10, &info);
+    assert_true(info.ruleset != 0);
+
+    /* A container that shares a ruleset is not refused. */
+    rules = one_rule(7);
+    add_container(&m, 20 + PIPELINE_MAX_RULESETS, rules);
+    free(rules);
+    pipeline_container_ruleset(&m, 20 + PIPELINE_MAX_RULESETS, &info);
+    assert_true(info.ruleset != 0);
+
+    model_destroy(&m);
+}
+
 /* Adds two remote cells (and two that must be ignored: this cell's own
  * address, and a subnet outside the overlay). */
 static void
@@ -580,6 +812,10 @@ main(void)
         cmocka_unit_test(test_overlay_flows),
         cmocka_unit_test(test_c2c_open),
         cmocka_unit_test(test_several_overlays),
+        cmocka_unit_test(test_large_ruleset_chunks),
+        cmocka_unit_test(test_rulesets_do_not_share_flows),
+        cmocka_unit_test(test_later_fragments),
+        cmocka_unit_test(test_ruleset_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

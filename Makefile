@@ -82,9 +82,10 @@ OVS_GENERATED := include/odp-netlink.h include/odp-netlink-macros.h \
 # (scripts/install-deps prints them).  Sub-makes of this one skip it.
 ifneq ($(DEP_GROUPS),)
 ifneq ($(CFNET_DEPS_CHECKED),1)
-DEPS_MISSING := $(shell OVS_TARBALL='$(if $(wildcard $(OVS_STAMP)),,$(OVS_TARBALL))' \
-    CC='$(CC)' $(TOP)/scripts/install-deps --check $(DEP_GROUPS) >&2 \
-    || echo missing)
+# OVS's source is needed only until OVS is built.
+DEPS_OVS_TARBALL := $(if $(wildcard $(OVS_STAMP)),,$(OVS_TARBALL))
+DEPS_MISSING := $(shell OVS_TARBALL='$(DEPS_OVS_TARBALL)' CC='$(CC)' \
+    $(TOP)/scripts/install-deps --check $(DEP_GROUPS) >&2 || echo missing)
 ifneq ($(DEPS_MISSING),)
 $(error missing dependencies, listed above: install them (on Debian, \
 'make' without NO_DEPS=1 installs them with apt-get) and run make again)
@@ -200,7 +201,8 @@ INSTALL_DATADIR = $(DESTDIR)$(PREFIX)/share/cni-ovs
 
 install: $(INSTALL_BINS)
 	@case '$(PREFIX)' in /*) ;; *) \
-	    echo "make install: PREFIX must be an absolute path, not '$(PREFIX)'" >&2; \
+	    echo "make install: PREFIX must be an absolute path," \
+	         "not '$(PREFIX)'" >&2; \
 	    exit 1 ;; esac
 	install -d '$(INSTALL_BINDIR)' '$(INSTALL_DATADIR)'
 	install -m 755 $(INSTALL_BINS) $(INSTALL_SCRIPTS) '$(INSTALL_BINDIR)/'

@@ -110,8 +110,10 @@ test_installed_tree_works_on_its_own() {
     local prefix=/opt/cni-ovs-test
     in_make install DESTDIR="$IN_TMP/stage" PREFIX=$prefix
     expect_eq "$RC" 0 "make install's exit status"
-    expect_eq "$(in_files "$IN_TMP/stage" | tr '\n' ' ')" \
-        "opt/cni-ovs-test/bin/cfnet-db opt/cni-ovs-test/bin/cni-ovs opt/cni-ovs-test/bin/flowctl opt/cni-ovs-test/share/cni-ovs/cfnet.ovsschema " \
+    local p=${prefix#/} want
+    want="$p/bin/cfnet-db $p/bin/cni-ovs $p/bin/flowctl"
+    want+=" $p/share/cni-ovs/cfnet.ovsschema "
+    expect_eq "$(in_files "$IN_TMP/stage" | tr '\n' ' ')" "$want" \
         "the installed files"
     local f
     for f in cni-ovs flowctl cfnet-db; do

@@ -27,8 +27,8 @@
 SHELL := /bin/bash
 TOP := $(CURDIR)
 
-# Which groups of scripts/install-deps each goal needs.  A goal not listed
-# here needs what 'all' needs.
+# Which groups of scripts/install-deps each goal needs (what NO_DEPS=1
+# checks).  A goal not listed here needs what 'all' needs.
 GOALS := $(or $(MAKECMDGOALS),all)
 NODEPS_GOALS := clean distclean lint uninstall
 BUILD_GOALS := install ovs
@@ -40,13 +40,17 @@ DEP_GROUPS := $(strip \
 
 ifneq ($(NO_DEPS),1)
 # ---- First pass: install what is missing, then run the real make ----
-# 'make deps' installs what every goal needs, and builds nothing.
+# With apt, a developer's 'make' installs the tests' packages as well (the
+# system tests and cell-sim run after it); 'make install' and 'make ovs'
+# only the build's.  'make deps' installs them all, and builds nothing.
+INSTALL_GROUPS := $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),\
+                    build unit system,$(DEP_GROUPS))
 REAL_GOALS := $(filter-out deps,$(GOALS))
 .DEFAULT_GOAL := all
 .PHONY: $(GOALS) deps
 deps:
-ifneq ($(DEP_GROUPS),)
-	@$(TOP)/scripts/install-deps $(DEP_GROUPS)
+ifneq ($(INSTALL_GROUPS),)
+	@$(TOP)/scripts/install-deps $(INSTALL_GROUPS)
 endif
 
 ifneq ($(REAL_GOALS),)

@@ -3,14 +3,67 @@
 #   make                 install missing Debian packages, build OVS's library
 #                        once into build/ovs, then build build/bin/*
 #   make check           every test: cmocka unit tests, then system tests
+#   make check-unit      the unit tests only; make check-system: the others
 #   make check SANITIZE=1   the same, built with ASan+UBSan (build/asan/)
 #   make bench           benchmarks, results in build/bench/results.json
+#   make install         install binaries, schema and scripts under PREFIX
+#                        (default /usr/local), staged under DESTDIR if set
+#   make uninstall       remove exactly what 'make install' installs
 #   make lint            coding-style checks (also part of 'make check')
 #   make clean           remove our objects (keeps the OVS build)
 #   make distclean       remove build/ entirely
+#
+#   NO_DEPS=1            install nothing: check what the goals need
+#                        (scripts/install-deps --check) and stop, before
+#                        compiling anything, with the list of what is missing
+#   OVS_TARBALL=FILE     Open vSwitch's source (default: Debian's
+#                        openvswitch-source)
+#
+# Without NO_DEPS=1 this file is read twice: first only to run
+# scripts/install-deps for the goals given, then again, as a sub-make with
+# NO_DEPS=1, for the real work.  So everything below that asks the system
+# (pkg-config, the OVS build) is evaluated only once the packages exist.
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
+
+# Which groups of scripts/install-deps each goal needs (what NO_DEPS=1
+# checks).  A goal not listed here needs what 'all' needs.
+GOALS := $(or $(MAKECMDGOALS),all)
+NODEPS_GOALS := clean distclean lint uninstall
+BUILD_GOALS := install ovs
+SYSTEM_GOALS := check check-system bench pipeline-bench
+DEP_GROUPS := $(strip \
+    $(if $(filter-out $(NODEPS_GOALS),$(GOALS)),build) \
+    $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),unit) \
+    $(if $(filter deps $(SYSTEM_GOALS),$(GOALS)),system))
+
+ifneq ($(NO_DEPS),1)
+# ---- First pass: install what is missing, then run the real make ----
+# With apt, a developer's 'make' installs the tests' packages as well (the
+# system tests and cell-sim run after it); 'make install' and 'make ovs'
+# only the build's.  'make deps' installs them all, and builds nothing.
+INSTALL_GROUPS := $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),\
+                    build unit system,$(DEP_GROUPS))
+REAL_GOALS := $(filter-out deps,$(GOALS))
+.DEFAULT_GOAL := all
+.PHONY: $(GOALS) deps
+deps:
+ifneq ($(INSTALL_GROUPS),)
+	@$(TOP)/scripts/install-deps $(INSTALL_GROUPS)
+endif
+
+ifneq ($(REAL_GOALS),)
+$(firstword $(REAL_GOALS)): deps
+	@$(MAKE) --no-print-directory NO_DEPS=1 $(REAL_GOALS)
+
+$(filter-out $(firstword $(REAL_GOALS)),$(REAL_GOALS)): \
+    $(firstword $(REAL_GOALS))
+	@:
+endif
+
+else
+# ---- The real build (NO_DEPS=1) ----
 
 OVS_TARBALL ?= /usr/src/openvswitch/openvswitch.tar.gz
 OVS_SRC := $(TOP)/build/ovs/src
@@ -28,6 +81,22 @@ OVS_GENERATED := include/odp-netlink.h include/odp-netlink-macros.h \
                  lib/vswitch-idl.h lib/vswitch-idl.c \
                  lib/ovsdb-server-idl.h lib/ovsdb-server-idl.c \
                  ofproto/ipfix-entities.def
+
+# Stop before anything is built if the goals' dependencies are missing
+# (scripts/install-deps prints them).  Sub-makes of this one skip it.
+ifneq ($(DEP_GROUPS),)
+ifneq ($(CFNET_DEPS_CHECKED),1)
+# OVS's source is needed only until OVS is built.
+DEPS_OVS_TARBALL := $(if $(wildcard $(OVS_STAMP)),,$(OVS_TARBALL))
+DEPS_MISSING := $(shell OVS_TARBALL='$(DEPS_OVS_TARBALL)' CC='$(CC)' \
+    $(TOP)/scripts/install-deps --check $(DEP_GROUPS) >&2 || echo missing)
+ifneq ($(DEPS_MISSING),)
+$(error missing dependencies, listed above: install them (on Debian, \
+'make' without NO_DEPS=1 installs them with apt-get) and run make again)
+endif
+export CFNET_DEPS_CHECKED := 1
+endif
+endif
 
 ifeq ($(SANITIZE),1)
   OUT := build/asan
@@ -68,19 +137,25 @@ CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic \
            -ljansson -lnl-route-3 -lnl-3 -Wl,-Bdynamic $(CNI_SYSTEM_LIBS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
-.PHONY: all deps ovs check check-unit check-system lint bench clean distclean
+.PHONY: all deps ovs check check-unit check-system lint bench clean distclean \
+        install uninstall
 .DEFAULT_GOAL := all
 # Keep unit-test objects (otherwise intermediate) between builds.
 .SECONDARY:
 
-all: deps ovs $(BIN)/cni-ovs
+all: ovs $(BIN)/cni-ovs
 
+# Checked above, when this file was read.
 deps:
-	@$(TOP)/scripts/install-deps
 
 # ---- Open vSwitch's library, built once from Debian's source tarball ----
-ovs: deps
-	@if [ ! -f $(OVS_STAMP) ]; then $(MAKE) --no-print-directory $(OVS_STAMP); fi
+# The stamp has no prerequisites: once built, OVS is not built again (make
+# distclean starts over).  Everything that compiles against OVS's headers
+# waits for it (order-only); what links its library depends on $(OVS_LIB),
+# which the same recipe makes.
+ovs: $(OVS_STAMP)
+
+$(OVS_LIB): $(OVS_STAMP) ;
 
 $(OVS_STAMP):
 	@echo "building libopenvswitch from $(OVS_TARBALL) (once)"
@@ -108,7 +183,7 @@ include $(TOP)/tests/garden-sim/build.mk
 include $(TOP)/bench/build.mk
 
 # ---- generic compile rule; headers tracked with -MMD ----
-$(OBJ)/%.o: %.c | ovs
+$(OBJ)/%.o: %.c | $(OVS_STAMP) $(CFNET_IDL_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -116,6 +191,32 @@ $(OBJ)/%.o: %.c | ovs
 
 lint:
 	@$(TOP)/scripts/lint
+
+# ---- make install: what a cell or a cfnet-db VM runs ----
+# The layout under PREFIX is fixed, because the installed scripts find
+# their files relative to themselves (scripts/cfnet-db finds the schema in
+# ../share/cni-ovs/); DESTDIR only stages it (packaging).
+PREFIX ?= /usr/local
+INSTALL_BINS := $(BIN)/cni-ovs $(BIN)/flowctl
+INSTALL_SCRIPTS := scripts/cfnet-db
+INSTALL_DATA := $(CFNET_SCHEMA)
+INSTALL_BINDIR = $(DESTDIR)$(PREFIX)/bin
+INSTALL_DATADIR = $(DESTDIR)$(PREFIX)/share/cni-ovs
+
+install: $(INSTALL_BINS)
+	@case '$(PREFIX)' in /*) ;; *) \
+	    echo "make install: PREFIX must be an absolute path," \
+	         "not '$(PREFIX)'" >&2; \
+	    exit 1 ;; esac
+	install -d '$(INSTALL_BINDIR)' '$(INSTALL_DATADIR)'
+	install -m 755 $(INSTALL_BINS) $(INSTALL_SCRIPTS) '$(INSTALL_BINDIR)/'
+	install -m 644 $(INSTALL_DATA) '$(INSTALL_DATADIR)/'
+
+uninstall:
+	rm -f $(foreach f,$(INSTALL_BINS) $(INSTALL_SCRIPTS),\
+	        '$(INSTALL_BINDIR)/$(notdir $(f))') \
+	      $(foreach f,$(INSTALL_DATA),'$(INSTALL_DATADIR)/$(notdir $(f))')
+	rmdir '$(INSTALL_DATADIR)' 2>/dev/null || true
 
 bench: all
 	@$(TOP)/bench/run
@@ -127,3 +228,5 @@ clean:
 
 distclean:
 	rm -rf $(TOP)/build
+
+endif # NO_DEPS

@@ -54,9 +54,14 @@
 #   host_ifname HANDLE   the host end of a container's veth, as cni-ovs
 #                        names it: "cf" and the first 12 hex digits of the
 #                        SHA-1 of the container id (handle)
-#   Per-run names: every harness prefixes what it makes with a prefix of
-#   its own run (cfT<pid>-, cs-<name>-, the cluster harness's PREFIX<pid>-)
-#   so that parallel runs and other software never collide.
+#   hs_run_prefix VAR BASE [SEP]
+#                        sets VAR to BASE, the pid of the calling (sub)shell
+#                        ($BASHPID: each test runs in a subshell of its own)
+#                        and SEP: the prefix of every name a test makes
+#                        (namespaces, sims), so that parallel runs and other
+#                        software never collide with them.  Call it without
+#                        $(...), whose subshell would have another pid.
+#                        (cell-sim's names are cs-<name>-, the name given.)
 #
 # Waiting
 #   hs_wait SECS CMD...  runs CMD (output discarded) until it succeeds, every
@@ -202,6 +207,10 @@ hs_netns_del_recorded() {
 
 # ---------------------------------------------------------------------------
 # Names
+
+hs_run_prefix() {
+    printf -v "$1" '%s%s%s' "$2" "$BASHPID" "${3:-}"
+}
 
 host_ifname() {
     echo "cf$(printf '%s' "$1" | sha1sum | cut -c1-12)"

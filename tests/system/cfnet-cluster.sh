@@ -29,7 +29,7 @@ CL_POLL_DS=2            # tenths of a second between cl_wait's tries
 # the test's own subshell's pid ($BASHPID, so names are unique per test);
 # its files are in a new /tmp/TMPNAME.XXXXXX (CL_TMP).
 cl_sandbox() {
-    CL_PFX="$1$BASHPID-"
+    hs_run_prefix CL_PFX "$1" -
     CL_TMP=$(mktemp -d "/tmp/$2.XXXXXX")
     : > "$CL_TMP/netns.list"
     : > "$CL_TMP/pids.list"

@@ -47,7 +47,7 @@ sb_run_test() {
 }
 
 sb_setup() {
-    PFX="cfT$$-"
+    hs_run_prefix PFX cfT -
     SB=$(mktemp -d /tmp/cni-ovs-test.XXXXXX)
     CELL_NS=${PFX}cell
     : > "$SB/netns.list"

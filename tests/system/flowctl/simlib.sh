@@ -24,8 +24,8 @@ ICMP_ECHO_100='{"protocol":3,"networks":[{"start":"10.0.0.100","end":"10.0.0.100
 # Setup, teardown, logs
 
 file_setup() {
-    # $BASHPID: the test's own subshell, so every test has its own sim.
-    FC_NAME=fc$BASHPID
+    # Every test has its own sim.
+    hs_run_prefix FC_NAME fc
     FC_STATE=/tmp/cell-sim-$FC_NAME
     FC_CELL=$FC_STATE/cell1
     FC_UP=0

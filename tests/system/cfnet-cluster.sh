@@ -8,8 +8,9 @@
 # are from TEST-NET-1 (192.0.2.0/24) and exist only inside those
 # namespaces: nothing touches the host's network.
 #
-# Every namespace and every ovsdb-server is recorded by name or pid and
-# removed when the test ends, pass or fail.  A test file's hooks use:
+# Every namespace and every ovsdb-server is recorded by name or pid (with
+# scripts/lib/harness.sh's helpers, which lib.sh sources) and removed when
+# the test ends, pass or fail.  A test file's hooks use:
 #   file_setup:       cl_sandbox PREFIX TMPNAME, then cl_network MEMBER...
 #   file_teardown:    cl_teardown $? [DUMP_FN [STOP_FN]]
 #   file_check_logs:  cl_check_logs EXTRA_IGNORE WHAT LOG...
@@ -28,11 +29,12 @@ CL_POLL_DS=2            # tenths of a second between cl_wait's tries
 # the test's own subshell's pid ($BASHPID, so names are unique per test);
 # its files are in a new /tmp/TMPNAME.XXXXXX (CL_TMP).
 cl_sandbox() {
-    CL_PFX="$1$BASHPID-"
+    hs_run_prefix CL_PFX "$1" -
     CL_TMP=$(mktemp -d "/tmp/$2.XXXXXX")
     : > "$CL_TMP/netns.list"
     : > "$CL_TMP/pids.list"
-    : > "$CL_TMP/failures"
+    HS_FAILURES=$CL_TMP/failures
+    : > "$HS_FAILURES"
 }
 
 # cl_network MEMBER...: the bridge's namespace, and one namespace per
@@ -56,10 +58,7 @@ cl_network() {
     done
 }
 
-cl_netns_add() {
-    ip netns add "$1"
-    echo "$1" >> "$CL_TMP/netns.list"
-}
+cl_netns_add() { hs_netns_add "$CL_TMP/netns.list" "$1"; }
 
 # cl_teardown RC [DUMP_FN [STOP_FN]]: the body of file_teardown, RC being
 # the test's exit status; exits with it.  On failure, shows the members'
@@ -76,27 +75,10 @@ cl_teardown() {
     if [ -n "$stop" ] && ! "$stop" "$rc"; then
         rc=1
     fi
-    # Every ovsdb-server the test started, by recorded pid (and only if
-    # that pid is still an ovsdb-server).
-    local pid
-    while read -r pid; do
-        [ -n "$pid" ] || continue
-        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ovsdb-server ]; then
-            kill -KILL "$pid" 2>/dev/null
-        fi
-    done < "$CL_TMP/pids.list"
-    local ns
-    while read -r ns; do
-        [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
-    done < "$CL_TMP/netns.list"
-    if [ "$rc" -ne 0 ]; then
-        echo "---- failure ----"
-        if [ -s "$CL_TMP/failures" ]; then
-            cat "$CL_TMP/failures"
-        else
-            echo "(a command of the test failed: see above)"
-        fi
-    fi
+    # Every ovsdb-server the test started, by recorded pid and start time.
+    hs_stop_recorded "$CL_TMP/pids.list"
+    hs_netns_del_recorded "$CL_TMP/netns.list"
+    hs_report_failures "$rc"
     if [ "$rc" -ne 0 ] && [ "${CFNET_KEEP:-0}" = 1 ]; then
         echo "sandbox kept in $CL_TMP"
     else
@@ -126,29 +108,25 @@ cl_dump_state() {
 cl_check_logs() {
     local extra=$1 what=$2
     shift 2
-    local ignore='(connection (closed|dropped)|Connection refused'
+    local ignore='connection (closed|dropped)|Connection refused'
     ignore+='|Connection reset by peer|Broken pipe|End of file'
     ignore+='|receive error|send error|connection attempt failed'
-    ignore+='|unix#[0-9]+:|Dropped [0-9]+ log messages'
+    ignore+='|unix#[0-9]+:'
     # ovsdb-server's log fsync thread can meet a log it has just replaced
     # (compaction, or a member that joins and takes a snapshot): it says so
     # and carries on; the data is already on disk.
     ignore+='|log_fsync[0-9]*\)\|WARN\|fsync failed \(Invalid argument\)'
     [ -n "$extra" ] && ignore+="|$extra"
-    ignore+=')'
     local bad
-    bad=$(grep -HE '\|(WARN|ERR|EMER)\|' "$@" 2>/dev/null \
-              | grep -vE "$ignore" || true)
+    bad=$(hs_log_warnings "$ignore" "$@")
     if [ -n "$bad" ]; then
         fail "unexpected warnings in $what:
 $bad"
     fi
 }
 
-fail() {
-    echo "$1" | tee -a "$CL_TMP/failures"
-    return 1
-}
+# fail MESSAGE (harness.sh): reports MESSAGE, again at the end of a failed
+# test's output, and ends the test.
 
 # ---------------------------------------------------------------------------
 # The cluster
@@ -177,7 +155,8 @@ cl_status() { "$CL_SCRIPT" status --dir "$(cl_dir "$1")"; }
 cl_start() {
     ip netns exec "$(cl_ns "$1")" "$CL_SCRIPT" start --dir "$(cl_dir "$1")" \
         --remote "ptcp:$CL_CLIENT_PORT:$(cl_ip "$1")"
-    cat "$(cl_dir "$1")/cfnet-db.pid" >> "$CL_TMP/pids.list"
+    hs_record_pid "$CL_TMP/pids.list" "$(cat "$(cl_dir "$1")/cfnet-db.pid")" \
+        "m$1-cfnet-db"
 }
 
 # cl_restart I: starts member I again after it was killed.
@@ -186,18 +165,11 @@ cl_restart() {
     cl_start "$1"
 }
 
-cl_gone() { ! kill -0 "$1" 2>/dev/null; }
+cl_gone() { ! pid_alive "$1"; }
 
 # cl_member_ok I N: member I is a cluster member, knows a leader and sees
 # N servers.
-cl_member_ok() {
-    local st
-    st=$(cl_status "$1" 2>/dev/null) || return 1
-    grep -q '^Status: cluster member$' <<<"$st" || return 1
-    grep -qE '^Leader: (self|[0-9a-f]{4})' <<<"$st" || return 1
-    [ "$(sed -n '/^Servers:/,$p' <<<"$st" \
-         | grep -cE '^ +[0-9a-f]{4} ')" = "$2" ]
-}
+cl_member_ok() { hs_cluster_member_ok "$2" cl_status "$1"; }
 
 # cl_all_ok N MEMBER...: every listed member is fine and sees N servers.
 cl_all_ok() {
@@ -222,13 +194,10 @@ cl_leader() {
 
 # cl_wait WHAT CMD...: retries CMD until it succeeds or CL_TIMEOUT passes.
 cl_wait() {
-    local what=$1 i
+    local what=$1
     shift
-    for i in $(seq $((CL_TIMEOUT * 10 / CL_POLL_DS))); do
-        "$@" && return 0
-        sleep "0.$CL_POLL_DS"
-    done
-    fail "timed out after ${CL_TIMEOUT}s waiting for: $what"
+    HS_POLL=0.$CL_POLL_DS hs_wait "$CL_TIMEOUT" "$@" \
+        || fail "timed out after ${CL_TIMEOUT}s waiting for: $what"
 }
 
 # cl_cluster_up: forms the three-member cluster and waits until all three

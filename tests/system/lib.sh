@@ -1,7 +1,10 @@
 # Sandbox for cni-ovs system tests: a private run directory, a "cell"
 # network namespace with its own ovsdb-server and ovs-vswitchd (userspace
 # datapath), and container namespaces.  Everything a test makes is recorded
-# by name and pid and removed when the test ends, pass or fail.
+# by name and pid and removed when the test ends, pass or fail, with the
+# helpers of scripts/lib/harness.sh (sourced here for every test file, and
+# for cfnet-cluster.sh and flowctl/simlib.sh: pid records, namespaces,
+# waits, host_ifname, fail, log checks).
 #
 # Names carry a per-test prefix (cfT<pid>-) so that parallel runs and other
 # software cannot collide with them.
@@ -17,6 +20,8 @@
 #   expect_eq A B WHAT       assert A == B
 
 SB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../../scripts/lib/harness.sh
+. "$SB_TOP/scripts/lib/harness.sh"
 CNI_OVS=${CFNET_OUT:-$SB_TOP/build}/bin/cni-ovs
 OVS_SCHEMA=$SB_TOP/build/ovs/src/vswitchd/vswitch.ovsschema
 CELL_SUBNET=10.255.7.0/24
@@ -42,7 +47,7 @@ sb_run_test() {
 }
 
 sb_setup() {
-    PFX="cfT$$-"
+    hs_run_prefix PFX cfT -
     SB=$(mktemp -d /tmp/cni-ovs-test.XXXXXX)
     CELL_NS=${PFX}cell
     : > "$SB/netns.list"
@@ -53,20 +58,15 @@ sb_setup() {
     ln -s "$CNI_OVS" "$SB/cni-bin/cni-ovs"
     ln -s /usr/lib/cni/host-local "$SB/cni-bin/host-local"
 
-    ip netns add "$CELL_NS"
-    echo "$CELL_NS" >> "$SB/netns.list"
+    hs_netns_add "$SB/netns.list" "$CELL_NS"
     sb_cell ip link set lo up
 
-    ovsdb-tool create "$SB/conf.db" "$OVS_SCHEMA"
-    sb_cell ovsdb-server --detach --no-chdir --pidfile="$SB/ovsdb-server.pid" \
-        --log-file="$SB/ovsdb-server.log" --remote=punix:"$DB_SOCK" \
-        "$SB/conf.db"
-    cat "$SB/ovsdb-server.pid" >> "$SB/pids.list"
+    hs_ovsdb_start "$CELL_NS" "$SB" "$OVS_SCHEMA"
+    hs_record_pid "$SB/pids.list" "$(cat "$SB/ovsdb-server.pid")" ovsdb-server
     vsctl --no-wait init
-    sb_cell ovs-vswitchd --detach --no-chdir --disable-system \
-        --pidfile="$SB/ovs-vswitchd.pid" --log-file="$SB/ovs-vswitchd.log" \
-        unix:"$DB_SOCK"
-    cat "$SB/ovs-vswitchd.pid" >> "$SB/pids.list"
+    hs_vswitchd_start "$CELL_NS" "$SB"
+    hs_record_pid "$SB/pids.list" "$(cat "$SB/ovs-vswitchd.pid")" \
+        ovs-vswitchd
     vsctl add-br br-cf -- set bridge br-cf datapath_type=netdev \
         fail-mode=secure
     sb_set_cell "$CELL_SUBNET" "$CELL_MTU"
@@ -94,19 +94,8 @@ sb_teardown() {
         ovs-appctl -t "$SB/ovsdb-server.$(cat "$SB/ovsdb-server.pid").ctl" \
             exit >/dev/null 2>&1
     fi
-    local pid
-    while read -r pid; do
-        [ -n "$pid" ] || continue
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -9 "$pid" 2>/dev/null
-    done < "$SB/pids.list"
-    local ns
-    while read -r ns; do
-        [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
-    done < "$SB/netns.list"
+    hs_stop_recorded "$SB/pids.list"
+    hs_netns_del_recorded "$SB/netns.list"
     if [ $rc -ne 0 ] && [ "${CFNET_KEEP:-0}" = 1 ]; then
         echo "sandbox kept in $SB"
     else
@@ -130,12 +119,9 @@ sb_dump_state() {
 # SB_LOG_IGNORE (an extended regex).
 sb_check_clean_logs() {
     # CNI processes are short-lived OVSDB clients: the server may notice
-    # one leaving in the middle of an update.
-    local ignore='(connection dropped|Dropped [0-9]+ log messages|jsonrpc.*unix#[0-9]+: (receive error: Connection reset by peer|send error: Broken pipe))'
-    [ -n "${SB_LOG_IGNORE:-}" ] && ignore="$ignore|$SB_LOG_IGNORE"
+    # one leaving in the middle of an update (HS_LOG_IGNORE_CLIENTS).
     local bad
-    bad=$(grep -hE '\|(WARN|ERR|EMER)\|' "$SB"/*.log 2>/dev/null \
-          | grep -vE "$ignore" || true)
+    bad=$(hs_log_warnings "${SB_LOG_IGNORE:-}" "$SB"/*.log)
     if [ -n "$bad" ]; then
         echo "unexpected warnings in daemon logs:"
         echo "$bad"
@@ -148,8 +134,7 @@ vsctl() { ovs-vsctl --db=unix:"$DB_SOCK" --timeout=20 "$@"; }
 
 sb_netns() {
     local ns=$PFX$1
-    ip netns add "$ns"
-    echo "$ns" >> "$SB/netns.list"
+    hs_netns_add "$SB/netns.list" "$ns"
     echo "/var/run/netns/$ns"
 }
 
@@ -215,10 +200,8 @@ cni() {
     fi
 }
 
-# Host-side veth name cni-ovs derives from a container id.
-host_ifname() {
-    echo "cf$(printf '%s' "$1" | sha1sum | cut -c1-12)"
-}
+# host_ifname HANDLE (harness.sh): the host-side veth name cni-ovs derives
+# from a container id.
 
 check() {
     local msg=$1

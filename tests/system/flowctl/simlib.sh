@@ -3,6 +3,8 @@
 # Sourced by them; each test gets its own sim under a name unique to the
 # test (file_setup), which file_teardown removes with `cell-sim down`, pass
 # or fail.  Functions that take no cell number act on cell 1.
+# Processes, waits, names and failures go through scripts/lib/harness.sh
+# (sourced by lib.sh), and flowctl is started by cell-sim's own code.
 
 FC_SIM=$SB_TOP/scripts/cell-sim
 FC_PROBE=$SB_TOP/tests/system/flowctl/probe.py
@@ -22,15 +24,16 @@ ICMP_ECHO_100='{"protocol":3,"networks":[{"start":"10.0.0.100","end":"10.0.0.100
 # Setup, teardown, logs
 
 file_setup() {
-    # $BASHPID: the test's own subshell, so every test has its own sim.
-    FC_NAME=fc$BASHPID
+    # Every test has its own sim.
+    hs_run_prefix FC_NAME fc
     FC_STATE=/tmp/cell-sim-$FC_NAME
     FC_CELL=$FC_STATE/cell1
     FC_UP=0
     FC_LOG_IGNORE=''
     FC_TMP=$(mktemp -d /tmp/fc-test.XXXXXX)
-    : > "$FC_TMP/pids"
-    : > "$FC_TMP/failures"
+    : > "$FC_TMP/pids.list"
+    HS_FAILURES=$FC_TMP/failures
+    : > "$HS_FAILURES"
     unset CELL_SIM_STATE
     export CELL_SIM_NAME=$FC_NAME
     export CELL_SIM_BIN=$CFNET_OUT/bin
@@ -54,26 +57,13 @@ file_teardown() {
         fi
     fi
     # What the test started itself (not through cell-sim), by pid.
-    local pid start
-    while read -r pid start; do
-        [ -n "$pid" ] || continue
-        if [ "$(pid_start "$pid")" = "$start" ]; then
-            kill -KILL "$pid" 2>/dev/null
-        fi
-    done < "$FC_TMP/pids"
+    hs_stop_recorded "$FC_TMP/pids.list"
     if [ "$FC_UP" = 1 ]; then
         "$FC_SIM" --name "$FC_NAME" down >/dev/null 2>&1 \
             || echo "cell-sim down failed"
     fi
-    if [ $rc -ne 0 ]; then
-        # Last, so that the runner's tail shows it.
-        echo "---- failure ----"
-        if [ -s "$FC_TMP/failures" ]; then
-            cat "$FC_TMP/failures"
-        else
-            echo "(a command of the test failed: see above)"
-        fi
-    fi
+    # Last, so that the runner's tail shows it.
+    hs_report_failures "$rc"
     rm -rf "$FC_TMP"
     exit $rc
 }
@@ -111,25 +101,19 @@ fc_dump_full() {
 file_check_logs() {
     [ "$FC_UP" = 1 ] || return 0
     # ovs-vsctl, cni-ovs and ovs-appctl are short-lived clients: the
-    # servers may notice one leaving in the middle of an exchange.
-    local ignore='(connection dropped|Dropped [0-9]+ log messages|unix#[0-9]+: (receive error: Connection reset by peer|send error: Broken pipe))'
-    [ -n "$FC_LOG_IGNORE" ] && ignore="$ignore|$FC_LOG_IGNORE"
+    # servers may notice one leaving (HS_LOG_IGNORE_CLIENTS).
     local bad
-    bad=$(grep -HE '\|(WARN|ERR|EMER)\|' "$FC_STATE"/cell*/ovsdb-server.log \
-              "$FC_STATE"/cell*/ovs-vswitchd.log "$FC_STATE"/cell*/flowctl.log \
-              2>/dev/null | grep -vE "$ignore" || true)
+    bad=$(hs_log_warnings "$FC_LOG_IGNORE" \
+              "$FC_STATE"/cell*/ovsdb-server.log \
+              "$FC_STATE"/cell*/ovs-vswitchd.log "$FC_STATE"/cell*/flowctl.log)
     if [ -n "$bad" ]; then
         fail "unexpected warnings in the cell's daemon logs:
 $bad"
     fi
 }
 
-# fail MESSAGE: reports MESSAGE (again at the end of a failed test's output)
-# and returns 1, which ends the test.
-fail() {
-    echo "FAIL: $*" | tee -a "$FC_TMP/failures"
-    return 1
-}
+# fail MESSAGE (harness.sh): reports MESSAGE (again at the end of a failed
+# test's output) and returns 1, which ends the test.
 
 expect_equal() {
     [ "$1" = "$2" ] || fail "expected $3 to be '$2', got '$1'"
@@ -185,53 +169,38 @@ serve() {
 
 handle_of() { cat "$FC_STATE/apps/$1/handle"; }
 
-# The host end of APP's veth (cni-ovs: "cf" + sha1(handle)[:12]).
-ifname_of() {
-    echo "cf$(printf '%s' "$(handle_of "$1")" | sha1sum | cut -c1-12)"
-}
+# The host end of APP's veth (host_ifname, harness.sh).
+ifname_of() { host_ifname "$(handle_of "$1")"; }
 
-# The kernel start time of PID (as cell-sim records it); fails for a
-# process that is gone or a zombie.
-pid_start() {
-    local stat
-    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    stat=${stat##*) }
-    # shellcheck disable=SC2086
-    set -- $stat
-    [ "$1" != Z ] || return 1
-    echo "${20}"
-}
+# pid_start PID, pid_alive PID: harness.sh.
 
-pid_alive() { pid_start "$1" >/dev/null; }
-
-# remember_pid PID: a process the test started itself; teardown kills it.
-remember_pid() {
-    echo "$1 $(pid_start "$1")" >> "$FC_TMP/pids"
-}
+# remember_pid PID: a process the test started itself; teardown stops it.
+remember_pid() { hs_record_pid "$FC_TMP/pids.list" "$1" test; }
 
 # record_daemon NAME [I]: a daemon of cell I (default 1) that the test
 # (re)started, recorded the way cell-sim records its own so that `down`
 # stops it.
 record_daemon() {
-    local pid i=${2:-1}
-    pid=$(cat "$FC_STATE/cell$i/$1.pid")
-    echo "$pid $(pid_start "$pid") cell$i-$1" >> "$FC_STATE/pids.list"
+    local i=${2:-1}
+    hs_record_pid "$FC_STATE/pids.list" \
+        "$(cat "$FC_STATE/cell$i/$1.pid")" "cell$i-$1"
 }
 
-# flowctl [of cell I], started exactly as cell-sim's `up` starts it.
+# flowctl_start [I]: flowctl of cell I (default 1), started by cell-sim's
+# own start (`cell-sim flowctl start`, the code `up` uses), without waiting
+# for its flows: the tests wait for what they expect (flowctl_synced), and
+# some start it while its flows cannot arrive (every cfnet-db member down).
 flowctl_start() {
-    local i=${1:-1} d=$FC_STATE/cell${1:-1}
-    sim cell --cell "$i" "$CELL_SIM_BIN/flowctl" --config "$d/flowctl.json" \
-        --pidfile="$d/flowctl.pid" --detach --no-chdir -vconsole:err \
-        --log-file="$d/flowctl.log"
-    record_daemon flowctl "$i"
+    sim flowctl --cell "${1:-1}" start --no-wait \
+        || fail "cell ${1:-1}: cell-sim flowctl start failed"
 }
 
-# ovs-vswitchd, started exactly as cell-sim's `up` starts it.
+# ovs-vswitchd of cell 1, started as cell-sim's `up` starts it
+# (hs_vswitchd_start).
 vswitchd_start() {
-    sim cell ovs-vswitchd --detach --no-chdir -vconsole:err \
-        --disable-system --pidfile="$FC_CELL/ovs-vswitchd.pid" \
-        --log-file="$FC_CELL/ovs-vswitchd.log" "unix:$FC_CELL/db.sock"
+    local ns
+    ns=$(sim env | sed -n 's/^export CELL_SIM_CELL_NS=//p')
+    hs_vswitchd_start "$ns" "$FC_CELL"
     record_daemon ovs-vswitchd
 }
 
@@ -249,25 +218,12 @@ kill_daemon() {
 wait_until() {
     local secs=$1 what=$2
     shift 2
-    local deadline=$(($(date +%s%N) + secs * 1000000000))
-    while ! "$@" >/dev/null 2>&1; do
-        if [ "$(date +%s%N)" -gt "$deadline" ]; then
-            fail "timed out after ${secs}s waiting for: $what"
-            return 1
-        fi
-        sleep 0.05
-    done
+    HS_POLL=0.05 hs_wait "$secs" "$@" \
+        || fail "timed out after ${secs}s waiting for: $what"
 }
 
 # flowctl is connected and OVS has acknowledged everything it put.
-flowctl_synced() {
-    local show put acked
-    show=$(fcctl flowctl/show) || return 1
-    grep -q '^connection: .*(connected)' <<<"$show" || return 1
-    put=$(sed -n 's/^put seqno: //p' <<<"$show")
-    acked=$(sed -n 's/^acked seqno: //p' <<<"$show")
-    [ -n "$put" ] && [ "$put" -gt 0 ] && [ "$put" = "$acked" ]
-}
+flowctl_synced() { hs_flowctl_synced "$(flowctl_ctl)"; }
 
 # The flow table as an operator dumps it, without counters, sorted.
 flows_snapshot() {

@@ -264,27 +264,12 @@ run_plugin_start(struct ipam_call *call, const char *argv0, char **env)
 static void
 write_input(struct ipam_call *call)
 {
-    while (call->in_fd >= 0) {
-        ssize_t retval = (call->in_ofs < call->in_len
-                          ? write(call->in_fd, call->input + call->in_ofs,
-                                  call->in_len - call->in_ofs)
-                          : 0);
-        if (retval > 0) {
-            call->in_ofs += retval;
-        } else if (retval < 0 && errno == EINTR) {
-            continue;
-        } else if (retval < 0 && errno == EAGAIN) {
-            return;
-        } else if (retval < 0) {
-            /* EPIPE: the plugin exited or closed stdin without reading it
-             * all. */
-            VLOG_DBG("writing to %s: %s", call->program,
-                     ovs_strerror(errno));
-        }
-        if (retval <= 0 || call->in_ofs >= call->in_len) {
-            close(call->in_fd);
-            call->in_fd = -1;
-        }
+    int error = subprocess_feed(&call->in_fd, call->input, call->in_len,
+                                &call->in_ofs);
+    if (error) {
+        /* EPIPE: the plugin exited or closed stdin without reading it
+         * all. */
+        VLOG_DBG("writing to %s: %s", call->program, ovs_strerror(error));
     }
 }
 

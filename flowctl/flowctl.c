@@ -528,18 +528,10 @@ run_hostnet(struct flowctl *fc)
         struct hostnet_spec spec = {
             .gw_ifname = CELL_GW_PORT,
             .gw_ip = mc->subnet.addr + 1,
-            .overlays = mc->overlays,
-            .n_overlays = mc->n_overlays,
-            .instance_address = mc->instance_address,
             .underlay_interface = fc->cfg.underlay_interface,
             .netin_port_min = fc->cfg.netin_port_min,
             .netin_port_max = fc->cfg.netin_port_max,
-            .dns_servers = mc->dns_servers,
-            .n_dns_servers = mc->n_dns_servers,
-            .tcp_services = mc->tcp_services,
-            .n_tcp_services = mc->n_tcp_services,
-            .udp_services = mc->udp_services,
-            .n_udp_services = mc->n_udp_services,
+            .cell = mc,
         };
         hostnet_apply(fc->hostnet, &spec);
         fc->hostnet_done = true;

@@ -119,9 +119,9 @@ remove_stale_routes(struct nl_sock *sk, const struct hostnet_spec *spec,
         addr = ntohl(addr);
         unsigned int plen = nl_addr_get_prefixlen(dst);
         bool wanted = addr == CFNET_GATEWAY_IP && plen == 32;
-        for (size_t i = 0; !wanted && i < spec->n_overlays; i++) {
-            wanted = (spec->overlays[i].addr == addr
-                      && spec->overlays[i].plen == plen);
+        for (size_t i = 0; !wanted && i < spec->cell->n_overlays; i++) {
+            wanted = (spec->cell->overlays[i].addr == addr
+                      && spec->cell->overlays[i].plen == plen);
         }
         if (!wanted) {
             err = rtnl_route_delete(sk, route, 0);
@@ -208,8 +208,8 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     /* The subnet's first address, with the prefix of the overlay network
      * that holds it: the kernel then routes that network here. */
     unsigned int plen = 32;
-    for (size_t i = 0; i < spec->n_overlays; i++) {
-        const struct ipv4_cidr *o = &spec->overlays[i];
+    for (size_t i = 0; i < spec->cell->n_overlays; i++) {
+        const struct ipv4_cidr *o = &spec->cell->overlays[i];
         if (ipv4_cidr_contains(o, spec->gw_ip)) {
             plen = o->plen;
         }
@@ -237,8 +237,8 @@ configure_link(struct nl_sock *sk, const struct hostnet_spec *spec)
     }
 
     /* The other overlay networks, through the bridge too. */
-    for (size_t i = 0; i < spec->n_overlays; i++) {
-        const struct ipv4_cidr *o = &spec->overlays[i];
+    for (size_t i = 0; i < spec->cell->n_overlays; i++) {
+        const struct ipv4_cidr *o = &spec->cell->overlays[i];
         if (!ipv4_cidr_contains(o, spec->gw_ip)) {
             error = add_link_route(sk, ifindex, o->addr, o->plen,
                                    spec->gw_ifname);
@@ -319,10 +319,7 @@ struct owned_spec {
     struct hostnet_spec spec;   /* Points into the members below. */
     char *gw_ifname;
     char *underlay_interface;
-    struct ipv4_cidr *overlays;
-    uint32_t *dns_servers;
-    struct model_service *tcp_services;
-    struct model_service *udp_services;
+    struct model_cell cell;
 };
 
 struct hostnet {
@@ -350,18 +347,9 @@ owned_spec_free(struct owned_spec *o)
     if (o) {
         free(o->gw_ifname);
         free(o->underlay_interface);
-        free(o->overlays);
-        free(o->dns_servers);
-        free(o->tcp_services);
-        free(o->udp_services);
+        model_cell_destroy(&o->cell);
         free(o);
     }
-}
-
-static void *
-dup_array(const void *p, size_t n, size_t size)
-{
-    return n ? xmemdup(p, n * size) : NULL;
 }
 
 static struct owned_spec *
@@ -371,20 +359,10 @@ owned_spec_copy(const struct hostnet_spec *spec)
     o->spec = *spec;
     o->gw_ifname = xstrdup(spec->gw_ifname);
     o->underlay_interface = xstrdup(spec->underlay_interface);
-    o->overlays = dup_array(spec->overlays, spec->n_overlays,
-                            sizeof *spec->overlays);
-    o->dns_servers = dup_array(spec->dns_servers, spec->n_dns_servers,
-                               sizeof *spec->dns_servers);
-    o->tcp_services = dup_array(spec->tcp_services, spec->n_tcp_services,
-                                sizeof *spec->tcp_services);
-    o->udp_services = dup_array(spec->udp_services, spec->n_udp_services,
-                                sizeof *spec->udp_services);
+    model_cell_clone(&o->cell, spec->cell);
     o->spec.gw_ifname = o->gw_ifname;
     o->spec.underlay_interface = o->underlay_interface;
-    o->spec.overlays = o->overlays;
-    o->spec.dns_servers = o->dns_servers;
-    o->spec.tcp_services = o->tcp_services;
-    o->spec.udp_services = o->udp_services;
+    o->spec.cell = &o->cell;
     return o;
 }
 

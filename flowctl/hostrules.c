@@ -38,13 +38,13 @@ has_words(const char *line, const char *a, const char *b)
 static size_t
 slot_netin(const struct hostnet_spec *spec)
 {
-    return spec->n_overlays;
+    return spec->cell->n_overlays;
 }
 
 static size_t
 slot_input(const struct hostnet_spec *spec)
 {
-    return spec->n_overlays + 1;
+    return spec->cell->n_overlays + 1;
 }
 
 #define NOT_OURS SIZE_MAX       /* Another program's rule. */
@@ -62,10 +62,10 @@ classify_rule(const struct hostnet_spec *spec, const char *table,
             || !has_words(line, "-j", MASQ_CHAIN)) {
             return STALE;
         }
-        for (size_t i = 0; i < spec->n_overlays; i++) {
+        for (size_t i = 0; i < spec->cell->n_overlays; i++) {
             char *net = xasprintf(IP_FMT"/%u",
-                                  IP_ARGS(htonl(spec->overlays[i].addr)),
-                                  spec->overlays[i].plen);
+                                  IP_ARGS(htonl(spec->cell->overlays[i].addr)),
+                                  spec->cell->overlays[i].plen);
             bool match = has_words(line, "-s", net);
             free(net);
             if (match) {
@@ -76,7 +76,7 @@ classify_rule(const struct hostnet_spec *spec, const char *table,
     } else if (!strcmp(table, "nat")
                && has_words(line, "--comment", "cni-ovs-netin")) {
         char *dst = xasprintf(IP_FMT"/32",
-                              IP_ARGS(htonl(spec->instance_address)));
+                              IP_ARGS(htonl(spec->cell->instance_address)));
         char *ports = xasprintf("%u:%u", spec->netin_port_min,
                                 spec->netin_port_max);
         bool wanted = (!strncmp(line, "-A PREROUTING ", 14)
@@ -152,19 +152,19 @@ hostrules_restore(const struct hostnet_spec *spec, const char *saved,
     /* nat: our masquerade chain, declared (created or emptied) and filled
      * in the same commit. */
     ds_put_cstr(ds, "*nat\n:"MASQ_CHAIN" - [0:0]\n");
-    for (size_t i = 0; i < spec->n_overlays; i++) {
+    for (size_t i = 0; i < spec->cell->n_overlays; i++) {
         ds_put_format(ds, "-A "MASQ_CHAIN" -d "IP_FMT"/%u -j RETURN\n",
-                      IP_ARGS(htonl(spec->overlays[i].addr)),
-                      spec->overlays[i].plen);
+                      IP_ARGS(htonl(spec->cell->overlays[i].addr)),
+                      spec->cell->overlays[i].plen);
     }
     ds_put_cstr(ds, "-A "MASQ_CHAIN" -j MASQUERADE\n");
     ds_put_buffer(ds, nat_del.string, nat_del.length);
-    for (size_t i = 0; i < spec->n_overlays; i++) {
+    for (size_t i = 0; i < spec->cell->n_overlays; i++) {
         if (!present[i]) {
             ds_put_format(ds, "-A POSTROUTING -s "IP_FMT"/%u -m comment "
                           "--comment cni-ovs-masquerade -j "MASQ_CHAIN"\n",
-                          IP_ARGS(htonl(spec->overlays[i].addr)),
-                          spec->overlays[i].plen);
+                          IP_ARGS(htonl(spec->cell->overlays[i].addr)),
+                          spec->cell->overlays[i].plen);
         }
     }
     if (!present[slot_netin(spec)]) {
@@ -172,7 +172,7 @@ hostrules_restore(const struct hostnet_spec *spec, const char *saved,
                       "--dport %u:%u -m comment --comment cni-ovs-netin "
                       "-j DNAT --to-destination "CFNET_GATEWAY_IP_STRING"\n",
                       spec->underlay_interface,
-                      IP_ARGS(htonl(spec->instance_address)),
+                      IP_ARGS(htonl(spec->cell->instance_address)),
                       spec->netin_port_min, spec->netin_port_max);
     }
     ds_put_cstr(ds, "COMMIT\n");
@@ -181,19 +181,19 @@ hostrules_restore(const struct hostnet_spec *spec, const char *saved,
     ds_put_cstr(ds, "*filter\n:"INPUT_CHAIN" - [0:0]\n"
                 "-A "INPUT_CHAIN" -m conntrack --ctstate RELATED,ESTABLISHED "
                 "-j ACCEPT\n");
-    for (size_t i = 0; i < spec->n_dns_servers; i++) {
+    for (size_t i = 0; i < spec->cell->n_dns_servers; i++) {
         for (int p = 0; p < 2; p++) {
             const char *proto = p ? "tcp" : "udp";
             ds_put_format(ds, "-A "INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "
                           "--dport 53 -j ACCEPT\n",
-                          IP_ARGS(htonl(spec->dns_servers[i])), proto,
+                          IP_ARGS(htonl(spec->cell->dns_servers[i])), proto,
                           proto);
         }
     }
     for (int p = 0; p < 2; p++) {
-        const struct model_service *svcs = (p ? spec->udp_services
-                                            : spec->tcp_services);
-        size_t n = p ? spec->n_udp_services : spec->n_tcp_services;
+        const struct model_service *svcs = (p ? spec->cell->udp_services
+                                            : spec->cell->tcp_services);
+        size_t n = p ? spec->cell->n_udp_services : spec->cell->n_tcp_services;
         const char *proto = p ? "udp" : "tcp";
         for (size_t i = 0; i < n; i++) {
             ds_put_format(ds, "-A "INPUT_CHAIN" -d "IP_FMT"/32 -p %s -m %s "

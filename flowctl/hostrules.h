@@ -35,8 +35,7 @@
 #include <stdint.h>
 
 struct ds;
-struct ipv4_cidr;
-struct model_service;
+struct model_cell;
 
 #define HOSTRULES_MASQ_CHAIN "cni-ovs-masq"
 #define HOSTRULES_INPUT_CHAIN "cni-ovs-input"
@@ -45,19 +44,13 @@ struct model_service;
 struct hostnet_spec {
     const char *gw_ifname;              /* "cf-gw". */
     uint32_t gw_ip;                     /* Subnet's first address. */
-    const struct ipv4_cidr *overlays;  /* The overlay networks. */
-    size_t n_overlays;
-    uint32_t instance_address;
     const char *underlay_interface;
     uint16_t netin_port_min, netin_port_max;
 
-    /* What containers may reach on the host itself. */
-    const uint32_t *dns_servers;        /* On 53, udp and tcp. */
-    size_t n_dns_servers;
-    const struct model_service *tcp_services;
-    size_t n_tcp_services;
-    const struct model_service *udp_services;
-    size_t n_udp_services;
+    /* The cell: its overlay networks, instance_address, and what
+     * containers may reach on the host itself (dns_servers on 53, udp and
+     * tcp; tcp_services, udp_services). */
+    const struct model_cell *cell;
 };
 
 /* Appends to 'restore' the input of `iptables-restore --noflush` that makes

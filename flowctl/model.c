@@ -32,6 +32,32 @@ model_rules_destroy(struct model_rules *r)
     free(r);
 }
 
+static void *
+copy_array(const void *src, size_t n, size_t size)
+{
+    return n ? xmemdup(src, n * size) : NULL;
+}
+
+void
+model_cell_clone(struct model_cell *dst, const struct model_cell *src)
+{
+    *dst = *src;
+    dst->overlays = copy_array(src->overlays, src->n_overlays,
+                               sizeof *src->overlays);
+    dst->dns_servers = copy_array(src->dns_servers, src->n_dns_servers,
+                                  sizeof *src->dns_servers);
+    dst->tcp_services = copy_array(src->tcp_services, src->n_tcp_services,
+                                   sizeof *src->tcp_services);
+    dst->udp_services = copy_array(src->udp_services, src->n_udp_services,
+                                   sizeof *src->udp_services);
+    dst->deny_always = copy_array(src->deny_always, src->n_deny_always,
+                                  sizeof *src->deny_always);
+    dst->deny_running = copy_array(src->deny_running, src->n_deny_running,
+                                   sizeof *src->deny_running);
+    dst->deny_staging = copy_array(src->deny_staging, src->n_deny_staging,
+                                   sizeof *src->deny_staging);
+}
+
 void
 model_cell_destroy(struct model_cell *cell)
 {

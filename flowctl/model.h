@@ -141,6 +141,8 @@ bool model_set_remotes(struct model *, const struct model_remote *remotes,
 uint32_t model_tag_for(const char *policy_group_id);
 
 /* Frees every member of 'cell' (not 'cell' itself). */
+/* Makes 'dst' a deep copy of 'src'; free it with model_cell_destroy(). */
+void model_cell_clone(struct model_cell *dst, const struct model_cell *src);
 void model_cell_destroy(struct model_cell *);
 
 #endif /* model.h */

@@ -119,25 +119,11 @@ runner_destroy(struct runner *r)
 static void
 job_write(struct runner_job *job)
 {
-    while (job->in_fd >= 0) {
-        ssize_t n = (job->in_ofs < job->in_len
-                     ? write(job->in_fd, job->input + job->in_ofs,
-                             job->in_len - job->in_ofs)
-                     : 0);
-        if (n > 0) {
-            job->in_ofs += n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && errno == EAGAIN) {
-            return;
-        } else if (n < 0) {
-            VLOG_DBG("%s (pid %ld): write: %s", job->name, (long) job->pid,
-                     ovs_strerror(errno));
-        }
-        if (n <= 0 || job->in_ofs >= job->in_len) {
-            close(job->in_fd);
-            job->in_fd = -1;
-        }
+    int error = subprocess_feed(&job->in_fd, job->input, job->in_len,
+                                &job->in_ofs);
+    if (error) {
+        VLOG_DBG("%s (pid %ld): write: %s", job->name, (long) job->pid,
+                 ovs_strerror(error));
     }
 }
 

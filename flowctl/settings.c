@@ -326,33 +326,11 @@ flowctl_config_destroy(struct flowctl_config *cfg)
     }
 }
 
-static void *
-copy_array(const void *src, size_t n, size_t size)
-{
-    return n ? xmemdup(src, n * size) : NULL;
-}
-
 void
 flowctl_config_copy_cell(const struct flowctl_config *cfg,
                          struct model_cell *cell)
 {
-    const struct model_cell *src = &cfg->cell;
-
-    *cell = *src;
-    cell->overlays = copy_array(src->overlays, src->n_overlays,
-                                sizeof *src->overlays);
-    cell->dns_servers = copy_array(src->dns_servers, src->n_dns_servers,
-                                   sizeof *src->dns_servers);
-    cell->tcp_services = copy_array(src->tcp_services, src->n_tcp_services,
-                                    sizeof *src->tcp_services);
-    cell->udp_services = copy_array(src->udp_services, src->n_udp_services,
-                                    sizeof *src->udp_services);
-    cell->deny_always = copy_array(src->deny_always, src->n_deny_always,
-                                   sizeof *src->deny_always);
-    cell->deny_running = copy_array(src->deny_running, src->n_deny_running,
-                                    sizeof *src->deny_running);
-    cell->deny_staging = copy_array(src->deny_staging, src->n_deny_staging,
-                                    sizeof *src->deny_staging);
+    model_cell_clone(cell, &cfg->cell);
 }
 
 /* Works out the container MTU, as settings.h describes. */

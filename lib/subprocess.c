@@ -190,3 +190,27 @@ out_pipes:
     }
     return 0;
 }
+
+int
+subprocess_feed(int *fd, const char *data, size_t len, size_t *ofs)
+{
+    int error = 0;
+
+    while (*fd >= 0) {
+        ssize_t n = *ofs < len ? write(*fd, data + *ofs, len - *ofs) : 0;
+        if (n > 0) {
+            *ofs += n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            return 0;
+        } else if (n < 0) {
+            error = errno;
+        }
+        if (n <= 0 || *ofs >= len) {
+            close(*fd);
+            *fd = -1;
+        }
+    }
+    return error;
+}

@@ -38,6 +38,7 @@
 #define CFNET_SUBPROCESS_H 1
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "compiler.h"
@@ -64,6 +65,15 @@ struct subprocess {
  * could not be started (then '*child' is untouched and nothing is left to
  * clean up). */
 int subprocess_start(char *const argv[], const struct subprocess_opts *opts,
-                struct subprocess *child) OVS_WARN_UNUSED_RESULT;
+                     struct subprocess *child) OVS_WARN_UNUSED_RESULT;
+
+/* Writes to a child's stdin '*fd' (non-blocking, as subprocess_start()
+ * returns it) as much of the 'len' bytes at 'data', from offset '*ofs', as
+ * the pipe takes without blocking, and advances '*ofs'.  Closes '*fd' and
+ * sets it to -1 once everything is written, or once the child stopped
+ * reading (EPIPE or any other write error: the child's exit status tells
+ * what happened).  Returns 0, or the errno value of such a write error,
+ * for the caller to log. */
+int subprocess_feed(int *fd, const char *data, size_t len, size_t *ofs);
 
 #endif /* subprocess.h */

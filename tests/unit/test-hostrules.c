@@ -19,32 +19,36 @@
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
-static const struct ipv4_cidr overlays[] = {
+static struct ipv4_cidr overlays[] = {
     { 0x0aff0000, 16 },         /* 10.255.0.0/16 */
 };
-static const uint32_t dns[] = { 0xa9fe0002 };           /* 169.254.0.2 */
-static const struct model_service tcp_svcs[] = {
+static uint32_t dns[] = { 0xa9fe0002 };           /* 169.254.0.2 */
+static struct model_service tcp_svcs[] = {
     { 0x0a00000b, 8898 },
 };
-static const struct model_service udp_svcs[] = {
+static struct model_service udp_svcs[] = {
     { 0x0a00000b, 8899 },
 };
 
-static const struct hostnet_spec spec = {
-    .gw_ifname = "cf-gw",
-    .gw_ip = 0x0aff0101,
+static const struct model_cell cell = {
     .overlays = overlays,
     .n_overlays = ARRAY_SIZE(overlays),
     .instance_address = 0x0a00000b,
-    .underlay_interface = "ul0",
-    .netin_port_min = 61000,
-    .netin_port_max = 65535,
     .dns_servers = dns,
     .n_dns_servers = ARRAY_SIZE(dns),
     .tcp_services = tcp_svcs,
     .n_tcp_services = ARRAY_SIZE(tcp_svcs),
     .udp_services = udp_svcs,
     .n_udp_services = ARRAY_SIZE(udp_svcs),
+};
+
+static const struct hostnet_spec spec = {
+    .gw_ifname = "cf-gw",
+    .gw_ip = 0x0aff0101,
+    .underlay_interface = "ul0",
+    .netin_port_min = 61000,
+    .netin_port_max = 65535,
+    .cell = &cell,
 };
 
 /* Our chains, as every application declares and fills them. */

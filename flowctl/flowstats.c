@@ -160,7 +160,7 @@ add_reply(struct flowstats_req *req, const struct ofp_header *oh)
             break;
         }
         uint64_t cookie = ntohll(fst.cookie);
-        if (cookie >> 56 != PIPELINE_CK_ASG) {
+        if (pipeline_cookie_kind(cookie) != PIPELINE_CK_ASG) {
             continue;
         }
         req->counts.n_flows++;
@@ -298,8 +298,8 @@ flowstats_request(struct flowstats *fs, flowstats_cb *cb, void *aux)
 
     struct ofputil_flow_stats_request fsr = {
         .aggregate = false,
-        .cookie = htonll((uint64_t) PIPELINE_CK_ASG << 56),
-        .cookie_mask = htonll(UINT64_C(0xff) << 56),
+        .cookie = htonll(pipeline_cookie(PIPELINE_CK_ASG, 0)),
+        .cookie_mask = htonll(PIPELINE_COOKIE_KIND_MASK),
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
         .table_id = OFPTT_ALL,

@@ -414,35 +414,89 @@ n_rules(const struct pipeline_ruleset *rs)
     return rs->rules ? rs->rules->parsed.n_netout_rules : 0;
 }
 
-void
-explain_rule_stats(const struct model *model, const struct rule_counts *rc,
-                   struct ds *ds)
+static struct json *
+json_u64(uint64_t x)
+{
+    return json_integer_create(MIN(x, (uint64_t) LLONG_MAX));
+}
+
+/* A count for JSON: 'x', or null if 'known' is false. */
+static struct json *
+json_count(bool known, uint64_t x)
+{
+    return known ? json_u64(x) : json_null_create();
+}
+
+/* Walks the rulesets of 'model' once and emits each field of the rule
+ * statistics either as text appended to 'ds' (if nonnull) or as JSON members
+ * of 'top' (iproute2's json_print idea: one walk, two renderings).  The text
+ * is flowctl/show's "rules:" section, the JSON flowctl/rule-stats --json. */
+static void
+rule_stats_walk(const struct model *model, const struct rule_counts *rc,
+                struct ds *ds, struct json *top)
 {
     struct pipeline_ruleset *rulesets;
     size_t n = pipeline_get_rulesets(model, &rulesets);
-    size_t total = 0;
+    struct json *array = NULL;
 
-    for (size_t i = 0; i < n; i++) {
-        total += n_rules(&rulesets[i]);
+    if (ds) {
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++) {
+            total += n_rules(&rulesets[i]);
+        }
+        ds_put_format(ds, "rules: %"PRIuSIZE" ASG rules in %"PRIuSIZE
+                      " rulesets (connections admitted per rule, from the "
+                      "statistics of %"PRIuSIZE" flows)\n", total, n,
+                      rc->n_flows);
+    } else {
+        array = json_array_create_empty();
+        json_object_put(top, "flow_statistics", json_u64(rc->n_flows));
+        json_object_put(top, "rulesets", array);
     }
-    ds_put_format(ds, "rules: %"PRIuSIZE" ASG rules in %"PRIuSIZE
-                  " rulesets (connections admitted per rule, from the "
-                  "statistics of %"PRIuSIZE" flows)\n", total, n,
-                  rc->n_flows);
+
     for (size_t i = 0; i < n; i++) {
         const struct pipeline_ruleset *rs = &rulesets[i];
+        struct json *o = NULL, *handles = NULL, *rules = NULL;
 
-        ds_put_format(ds, "  ruleset %#"PRIx32" (%"PRIu32"%s): containers",
-                      rs->id, rs->id, rs->staging ? ", staging" : "");
-        for (size_t j = 0; j < rs->n_containers; j++) {
-            ds_put_format(ds, " %s", rs->containers[j]->handle);
+        if (ds) {
+            ds_put_format(ds, "  ruleset %#"PRIx32" (%"PRIu32"%s): "
+                          "containers", rs->id, rs->id,
+                          rs->staging ? ", staging" : "");
+        } else {
+            o = json_object_create();
+            json_array_add(array, o);
+            json_object_put(o, "ruleset", json_integer_create(rs->id));
+            json_object_put(o, "staging", json_boolean_create(rs->staging));
+            handles = json_array_create_empty();
+            json_object_put(o, "containers", handles);
         }
-        ds_put_char(ds, '\n');
+        for (size_t j = 0; j < rs->n_containers; j++) {
+            const char *handle = rs->containers[j]->handle;
+            if (ds) {
+                ds_put_format(ds, " %s", handle);
+            } else {
+                json_array_add(handles, json_string_create(handle));
+            }
+        }
+        if (ds) {
+            ds_put_char(ds, '\n');
+        }
 
         const struct rule_count *est = rule_counts_find(
             &rc->established,
             pipeline_asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
-        if (est) {
+        if (!ds) {
+            struct json *e = json_null_create();
+            if (est) {
+                json_destroy(e);
+                e = json_object_create();
+                json_object_put(e, "packets", json_u64(est->n_packets));
+                json_object_put(e, "bytes", json_u64(est->n_bytes));
+            }
+            json_object_put(o, "established", e);
+            rules = json_array_create_empty();
+            json_object_put(o, "rules", rules);
+        } else if (est) {
             ds_put_format(ds, "    other established (DNS, host services): "
                           "%"PRIu64" packets, %"PRIu64" bytes\n",
                           est->n_packets, est->n_bytes);
@@ -451,101 +505,60 @@ explain_rule_stats(const struct model *model, const struct rule_counts *rc,
         }
 
         for (size_t j = 0; j < n_rules(rs); j++) {
-            const struct rule_count *v = rule_counts_find(
-                &rc->verdicts, pipeline_asg_cookie(rs->id, j));
-            const struct rule_count *e = rule_counts_find(
-                &rc->established, pipeline_asg_cookie(rs->id, j));
-            ds_put_format(ds, "    rule %"PRIuSIZE": ", j);
-            if (v) {
-                uint64_t packets = v->n_packets + (e ? e->n_packets : 0);
-                uint64_t bytes = v->n_bytes + (e ? e->n_bytes : 0);
-                ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
-                              " packet%s, %"PRIu64" bytes: ", v->n_packets,
-                              v->n_packets == 1 ? "" : "s", packets,
-                              packets == 1 ? "" : "s", bytes);
+            uint64_t ck = pipeline_asg_cookie(rs->id, j);
+            const struct rule_count *v = rule_counts_find(&rc->verdicts, ck);
+            const struct rule_count *e = rule_counts_find(&rc->established,
+                                                          ck);
+            const struct cf_netout_rule *rule
+                = &rs->rules->parsed.netout_rules[j];
+            uint64_t connections = v ? v->n_packets : 0;
+            uint64_t packets = connections + (v && e ? e->n_packets : 0);
+            uint64_t bytes = (v ? v->n_bytes : 0) + (v && e ? e->n_bytes : 0);
+
+            if (ds) {
+                ds_put_format(ds, "    rule %"PRIuSIZE": ", j);
+                if (v) {
+                    ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
+                                  " packet%s, %"PRIu64" bytes: ",
+                                  connections, connections == 1 ? "" : "s",
+                                  packets, packets == 1 ? "" : "s", bytes);
+                } else {
+                    ds_put_cstr(ds, "(flows not installed): ");
+                }
+                explain_rule(rule, ds);
+                ds_put_char(ds, '\n');
             } else {
-                ds_put_cstr(ds, "(flows not installed): ");
+                struct json *r = json_object_create();
+                struct ds text = DS_EMPTY_INITIALIZER;
+
+                explain_rule(rule, &text);
+                json_object_put(r, "index", json_integer_create(j));
+                json_object_put_format(r, "cookie", "%#"PRIx64, ck);
+                json_object_put(r, "rule", json_string_create(ds_cstr(&text)));
+                json_object_put(r, "installed", json_boolean_create(v));
+                json_object_put(r, "connections", json_count(v, connections));
+                json_object_put(r, "packets", json_count(v, packets));
+                json_object_put(r, "bytes", json_count(v, bytes));
+                json_array_add(rules, r);
+                ds_destroy(&text);
             }
-            explain_rule(&rs->rules->parsed.netout_rules[j], ds);
-            ds_put_char(ds, '\n');
         }
     }
     pipeline_rulesets_destroy(rulesets, n);
 }
 
-static struct json *
-json_u64(uint64_t x)
+void
+explain_rule_stats(const struct model *model, const struct rule_counts *rc,
+                   struct ds *ds)
 {
-    return json_integer_create(MIN(x, (uint64_t) LLONG_MAX));
+    rule_stats_walk(model, rc, ds, NULL);
 }
 
 struct json *
 explain_rule_stats_json(const struct model *model,
                         const struct rule_counts *rc)
 {
-    struct pipeline_ruleset *rulesets;
-    size_t n = pipeline_get_rulesets(model, &rulesets);
-    struct json *array = json_array_create_empty();
-
-    for (size_t i = 0; i < n; i++) {
-        const struct pipeline_ruleset *rs = &rulesets[i];
-        struct json *o = json_object_create();
-
-        json_object_put(o, "ruleset", json_integer_create(rs->id));
-        json_object_put(o, "staging", json_boolean_create(rs->staging));
-        struct json *handles = json_array_create_empty();
-        for (size_t j = 0; j < rs->n_containers; j++) {
-            json_array_add(handles,
-                           json_string_create(rs->containers[j]->handle));
-        }
-        json_object_put(o, "containers", handles);
-
-        const struct rule_count *est = rule_counts_find(
-            &rc->established,
-            pipeline_asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
-        if (est) {
-            struct json *e = json_object_create();
-            json_object_put(e, "packets", json_u64(est->n_packets));
-            json_object_put(e, "bytes", json_u64(est->n_bytes));
-            json_object_put(o, "established", e);
-        } else {
-            json_object_put(o, "established", json_null_create());
-        }
-
-        struct json *rules = json_array_create_empty();
-        for (size_t j = 0; j < n_rules(rs); j++) {
-            const struct rule_count *v = rule_counts_find(
-                &rc->verdicts, pipeline_asg_cookie(rs->id, j));
-            struct json *r = json_object_create();
-            struct ds s = DS_EMPTY_INITIALIZER;
-
-            explain_rule(&rs->rules->parsed.netout_rules[j], &s);
-            json_object_put(r, "index", json_integer_create(j));
-            json_object_put_format(r, "cookie", "%#"PRIx64,
-                                   pipeline_asg_cookie(rs->id, j));
-            json_object_put(r, "rule", json_string_create(ds_cstr(&s)));
-            json_object_put(r, "installed", json_boolean_create(v != NULL));
-            const struct rule_count *e = rule_counts_find(
-                &rc->established, pipeline_asg_cookie(rs->id, j));
-            json_object_put(r, "connections",
-                            v ? json_u64(v->n_packets) : json_null_create());
-            json_object_put(r, "packets",
-                            v ? json_u64(v->n_packets
-                                         + (e ? e->n_packets : 0))
-                              : json_null_create());
-            json_object_put(r, "bytes",
-                            v ? json_u64(v->n_bytes + (e ? e->n_bytes : 0))
-                              : json_null_create());
-            json_array_add(rules, r);
-            ds_destroy(&s);
-        }
-        json_object_put(o, "rules", rules);
-        json_array_add(array, o);
-    }
-    pipeline_rulesets_destroy(rulesets, n);
-
     struct json *top = json_object_create();
-    json_object_put(top, "flow_statistics", json_u64(rc->n_flows));
-    json_object_put(top, "rulesets", array);
+    rule_stats_walk(model, rc, NULL, top);
     return top;
 }

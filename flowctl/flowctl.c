@@ -42,6 +42,7 @@
 #include "runner.h"
 #include "smap.h"
 #include "timeval.h"
+#include "trace.h"
 #include "unixctl.h"
 #include "util.h"
 #include "vswitch-idl.h"
@@ -60,6 +61,7 @@ struct flowctl {
     struct flowstats *flowstats;        /* Rule hit counts. */
     struct runner *runner;              /* ovs-appctl, iptables. */
     struct hostnet *hostnet;            /* The host side. */
+    struct trace *trace;                /* flowctl/trace. */
     struct flow_table desired;
     bool recompute;             /* Model changed or recompute requested. */
     bool put_pending;           /* 'desired' not yet put. */
@@ -296,175 +298,6 @@ flowctl_rule_stats(struct unixctl_conn *conn, int argc, const char *argv[],
     start_stats(fc, conn, json ? STATS_JSON : STATS_TEXT, NULL);
 }
 
-/* flowctl/trace: ofproto/trace of a new connection from a container. */
-
-/* ovs-appctl's own timeout, and ours for it (it may hang connecting). */
-#define TRACE_APPCTL_TIMEOUT_S 3
-#define TRACE_TIMEOUT_MS 5000
-
-struct trace_req {
-    struct flowctl *fc;
-    struct unixctl_conn *conn;
-    uint32_t dst;               /* Host byte order. */
-    char *command;              /* What ran, for the reply. */
-};
-
-static void
-trace_done(void *req_, int status, const char *output, const char *error)
-{
-    struct trace_req *req = req_;
-
-    if (error || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        char *status_s = (error ? xstrdup(error)
-                          : WIFEXITED(status)
-                          ? xasprintf("exit status %d", WEXITSTATUS(status))
-                          : xasprintf("killed by signal %d",
-                                      WTERMSIG(status)));
-        char *msg = xasprintf("%s failed (%s):\n%s", req->command, status_s,
-                              output);
-        unixctl_command_reply_error(req->conn, msg);
-        free(msg);
-        free(status_s);
-    } else {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "%s\n\n%s", req->command, output);
-        ds_chomp(&s, '\n');
-        ds_put_cstr(&s, "\n\nverdict: ");
-        /* The cell's addresses now, from the kernel (a quick netlink
-         * dump): the host refuses what egress lets through to them. */
-        struct ipv4_cidr *local, *bcast;
-        size_t n_local, n_bcast;
-        char *host_error = hostnet_read_host_dsts(&local, &n_local,
-                                                  &bcast, &n_bcast);
-        struct explain_host_dsts host = {
-            .local = local, .n_local = n_local,
-            .broadcast = bcast, .n_broadcast = n_bcast,
-        };
-        explain_trace(&req->fc->model, output, req->dst,
-                      host_error ? NULL : &host, &s);
-        ds_put_char(&s, '\n');
-        if (host_error) {
-            ds_put_format(&s, "(the cell's own addresses are unknown: %s)\n",
-                          host_error);
-            free(host_error);
-        } else {
-            free(local);
-            free(bcast);
-        }
-        unixctl_command_reply(req->conn, ds_cstr(&s));
-        ds_destroy(&s);
-    }
-    free(req->command);
-    free(req);
-}
-
-static const struct model_container *
-find_container_by_handle(const struct model *model, const char *handle)
-{
-    const struct model_container *c;
-    HMAP_FOR_EACH (c, node, &model->containers) {
-        if (!strcmp(c->handle, handle)) {
-            return c;
-        }
-    }
-    return NULL;
-}
-
-/* Parses flowctl/trace's arguments into the flow to trace (returned,
- * malloc'd) and '*dst'; on error returns NULL with a message naming the
- * argument in '*errorp'. */
-static char *
-trace_flow(const struct model *model, const char *argv[], uint32_t *dst,
-           char **errorp)
-{
-    const char *handle = argv[1], *dst_s = argv[2], *proto = argv[3];
-    const char *port_s = argv[4];
-    unsigned int port;
-    ovs_be32 ip;
-
-    *errorp = NULL;
-    const struct model_container *c = find_container_by_handle(model,
-                                                               handle);
-    if (!c) {
-        *errorp = xasprintf("HANDLE: no container with handle \"%s\" on "
-                            "this cell (flowctl/show lists them)", handle);
-        return NULL;
-    }
-    if (!ip_parse(dst_s, &ip)) {
-        *errorp = xasprintf("DST: \"%s\" is not an IPv4 address", dst_s);
-        return NULL;
-    }
-    bool icmp = !strcmp(proto, "icmp");
-    if (!icmp && strcmp(proto, "tcp") && strcmp(proto, "udp")) {
-        *errorp = xasprintf("PROTO: \"%s\" is not tcp, udp or icmp", proto);
-        return NULL;
-    }
-    if (!str_to_uint(port_s, 10, &port) || port > (icmp ? 255 : 65535)) {
-        *errorp = xasprintf(icmp
-                            ? "PORT: \"%s\" is not an ICMP type (0-255)"
-                            : "PORT: \"%s\" is not a port number (0-65535)",
-                            port_s);
-        return NULL;
-    }
-
-    uint8_t gw_mac[6] = CFNET_GATEWAY_MAC;
-    struct eth_addr src, gw;
-    memcpy(src.ea, c->mac, ETH_ADDR_LEN);
-    memcpy(gw.ea, gw_mac, ETH_ADDR_LEN);
-    *dst = ntohl(ip);
-    /* "tcp_dst"/"udp_dst": ofproto/trace refuses the "tp_dst" alias for
-     * UDP. */
-    return xasprintf("in_port=%"PRIu32",%s,dl_src="ETH_ADDR_FMT",dl_dst="
-                     ETH_ADDR_FMT",nw_src="IP_FMT",nw_dst="IP_FMT
-                     ",nw_ttl=64,%s_%s=%u", c->ofport, proto,
-                     ETH_ADDR_ARGS(src), ETH_ADDR_ARGS(gw),
-                     IP_ARGS(htonl(c->ip)), IP_ARGS(ip), proto,
-                     icmp ? "type" : "dst", port);
-}
-
-static void
-flowctl_trace(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[], void *fc_)
-{
-    struct flowctl *fc = fc_;
-    uint32_t dst;
-    char *error;
-
-    if (!fc->ofctrl) {
-        unixctl_command_reply_error(conn, "the bridge is not set up yet");
-        return;
-    }
-    char *flow = trace_flow(&fc->model, argv, &dst, &error);
-    if (!flow) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-        return;
-    }
-
-    char *timeout = xasprintf("--timeout=%d", TRACE_APPCTL_TIMEOUT_S);
-    char *args[] = {
-        "ovs-appctl", timeout, "ofproto/trace", fc->cfg.bridge, flow,
-        "--ct-next", "trk,new", NULL,
-    };
-    struct trace_req *req = xzalloc(sizeof *req);
-    req->fc = fc;
-    req->conn = conn;
-    req->dst = dst;
-    req->command = xasprintf("ovs-appctl ofproto/trace %s %s --ct-next "
-                             "trk,new", fc->cfg.bridge, flow);
-    int retval = runner_start(fc->runner, args, NULL, TRACE_TIMEOUT_MS,
-                              trace_done, req);
-    if (retval) {
-        error = xasprintf("cannot run ovs-appctl: %s", ovs_strerror(retval));
-        unixctl_command_reply_error(conn, error);
-        free(error);
-        free(req->command);
-        free(req);
-    }
-    free(timeout);
-    free(flow);
-}
-
 /* flowctl/cells: the other cells this one forwards to (cluster mode). */
 static void
 flowctl_cells(struct unixctl_conn *conn, int argc OVS_UNUSED,
@@ -600,6 +433,7 @@ start_openflow(struct flowctl *fc)
     ofctrl_set_meters(fc->ofctrl, &meter, 1);
     fc->pinctrl = pinctrl_create(target);
     fc->flowstats = flowstats_create(target);
+    trace_set_ready(fc->trace);
     if (fc->directory) {
         /* The app tag rides in tun_metadata0: map it before any flow. */
         ofctrl_set_tlv_map(fc->ofctrl, CFNET_GENEVE_CLASS, CFNET_GENEVE_TYPE,
@@ -738,8 +572,6 @@ main(int argc, char *argv[])
     unixctl_command_register("flowctl/cells", "", 0, 0, flowctl_cells, &fc);
     unixctl_command_register("flowctl/rule-stats", "[--json]", 0, 1,
                              flowctl_rule_stats, &fc);
-    unixctl_command_register("flowctl/trace", "HANDLE DST tcp|udp|icmp PORT",
-                             4, 4, flowctl_trace, &fc);
     unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
@@ -759,6 +591,7 @@ main(int argc, char *argv[])
     flow_table_init(&fc.desired);
     fc.runner = runner_create();
     fc.hostnet = hostnet_create(fc.runner);
+    fc.trace = trace_create(&fc.model, fc.runner, fc.cfg.bridge);
 
     fc.recompute = true;
 
@@ -818,6 +651,7 @@ main(int argc, char *argv[])
     /* Commands still waiting get their (error) replies before the server
      * goes. */
     runner_destroy(fc.runner);
+    trace_destroy(fc.trace);
     hostnet_destroy(fc.hostnet);
     flowstats_destroy(fc.flowstats);
     unixctl_server_destroy(unixctl);

@@ -11,20 +11,16 @@
 
 #include <config.h>
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "cell.h"
 #include "cfnet.h"
 #include "command-line.h"
-#include "directory.h"
-#include "settings.h"
 #include "daemon.h"
+#include "directory.h"
 #include "dirs.h"
-#include "explain.h"
 #include "fatal-signal.h"
 #include "flow-table.h"
 #include "flowstats.h"
@@ -32,7 +28,6 @@
 #include "model.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
-#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -40,6 +35,7 @@
 #include "pinctrl.h"
 #include "pipeline.h"
 #include "runner.h"
+#include "settings.h"
 #include "smap.h"
 #include "timeval.h"
 #include "trace.h"
@@ -134,23 +130,6 @@ parse_options(int argc, char *argv[])
     }
 }
 
-static char *
-read_file(const char *name)
-{
-    FILE *f = fopen(name, "r");
-    if (!f) {
-        ovs_fatal(errno, "%s: cannot open", name);
-    }
-    struct ds s = DS_EMPTY_INITIALIZER;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ds_put_buffer(&s, buf, n);
-    }
-    fclose(f);
-    return ds_steal_cstr(&s);
-}
-
 /* The container MTU for 'cfg' (flowctl_container_mtu() decides), from the
  * underlay interface's MTU.  Exits with the reason if there is none. */
 static unsigned int
@@ -173,78 +152,6 @@ container_mtu(const struct flowctl_config *cfg)
 }
 
 /* ---- unixctl ---- */
-
-/* A flowctl/show or flowctl/rule-stats waiting for flow statistics. */
-enum stats_format {
-    STATS_SHOW,                 /* flowctl/show: its text, then "rules:". */
-    STATS_TEXT,                 /* flowctl/rule-stats: "rules:" only. */
-    STATS_JSON,                 /* flowctl/rule-stats --json. */
-};
-
-struct stats_req {
-    struct flowctl *fc;
-    struct unixctl_conn *conn;
-    enum stats_format format;
-    struct ds text;             /* STATS_SHOW: what comes before "rules:". */
-};
-
-/* Replies to 'req_', a struct stats_req, and frees it (a flowstats_cb). */
-static void
-stats_reply(void *req_, const struct rule_counts *counts, const char *error)
-{
-    struct stats_req *req = req_;
-    struct flowctl *fc = req->fc;
-
-    if (req->format == STATS_SHOW) {
-        ds_put_char(&req->text, '\n');
-        if (counts) {
-            explain_rule_stats(&fc->model, counts, &req->text);
-        } else {
-            ds_put_format(&req->text, "rules: (no hit counts: %s)\n", error);
-        }
-        unixctl_command_reply(req->conn, ds_cstr(&req->text));
-    } else if (!counts) {
-        unixctl_command_reply_error(req->conn, error);
-    } else if (req->format == STATS_JSON) {
-        struct json *json = explain_rule_stats_json(&fc->model, counts);
-        char *s = json_to_string(json, JSSF_PRETTY | JSSF_SORT);
-        char *reply = xasprintf("%s\n", s);
-        unixctl_command_reply(req->conn, reply);
-        free(reply);
-        free(s);
-        json_destroy(json);
-    } else {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        explain_rule_stats(&fc->model, counts, &s);
-        unixctl_command_reply(req->conn, ds_cstr(&s));
-        ds_destroy(&s);
-    }
-    ds_destroy(&req->text);
-    free(req);
-}
-
-/* Asks the switch for the flow statistics behind the hit counts; the reply
- * to 'conn' follows when they arrive (or right away if they cannot). */
-static void
-start_stats(struct flowctl *fc, struct unixctl_conn *conn,
-            enum stats_format format, struct ds *text)
-{
-    struct stats_req *req = xzalloc(sizeof *req);
-    req->fc = fc;
-    req->conn = conn;
-    req->format = format;
-    ds_init(&req->text);
-    if (text) {
-        ds_swap(&req->text, text);
-    }
-
-    const char *error = (fc->flowstats
-                         ? flowstats_request(fc->flowstats, stats_reply, req)
-                         : "OpenFlow: waiting for the bridge");
-    if (error) {
-        stats_reply(req, NULL, error);
-    }
-}
 
 static void
 flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
@@ -269,59 +176,11 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ofctrl_format(fc->ofctrl, &s);
         ds_put_cstr(&s, "\nrejects (packet-ins):\n");
         pinctrl_format(fc->pinctrl, &s);
-        start_stats(fc, conn, STATS_SHOW, &s);
+        flowstats_reply_show(fc->flowstats, conn, &s);
     } else {
         ds_put_cstr(&s, "OpenFlow: waiting for the bridge\n");
         unixctl_command_reply(conn, ds_cstr(&s));
     }
-    ds_destroy(&s);
-}
-
-static void
-flowctl_rule_stats(struct unixctl_conn *conn, int argc, const char *argv[],
-                   void *fc_)
-{
-    struct flowctl *fc = fc_;
-    bool json = false;
-
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            char *error = xasprintf("%s: unknown option (the only one is "
-                                    "--json)", argv[i]);
-            unixctl_command_reply_error(conn, error);
-            free(error);
-            return;
-        }
-    }
-    start_stats(fc, conn, json ? STATS_JSON : STATS_TEXT, NULL);
-}
-
-/* flowctl/cells: the other cells this one forwards to (cluster mode). */
-static void
-flowctl_cells(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[] OVS_UNUSED, void *fc_)
-{
-    struct flowctl *fc = fc_;
-
-    if (!fc->directory) {
-        unixctl_command_reply_error(conn, "single-cell mode: no other cells "
-                                    "(flowctl has no \"cluster\" setting)");
-        return;
-    }
-
-    struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "%"PRIuSIZE" other cells%s\n", fc->model.n_remotes,
-                  directory_is_connected(fc->directory)
-                  ? "" : " (as last known: the directory is unreachable)");
-    for (size_t i = 0; i < fc->model.n_remotes; i++) {
-        const struct model_remote *r = &fc->model.remotes[i];
-        ds_put_format(&s, IP_FMT" "IP_FMT"/%u\n",
-                      IP_ARGS(htonl(r->underlay_ip)),
-                      IP_ARGS(htonl(r->subnet.addr)), r->subnet.plen);
-    }
-    unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
 
@@ -432,7 +291,7 @@ start_openflow(struct flowctl *fc)
     fc->ofctrl = ofctrl_create(target);
     ofctrl_set_meters(fc->ofctrl, &meter, 1);
     fc->pinctrl = pinctrl_create(target);
-    fc->flowstats = flowstats_create(target);
+    flowstats_connect(fc->flowstats, target);
     trace_set_ready(fc->trace);
     if (fc->directory) {
         /* The app tag rides in tun_metadata0: map it before any flow. */
@@ -553,11 +412,9 @@ main(int argc, char *argv[])
     fatal_ignore_sigpipe();
 
     memset(&fc, 0, sizeof fc);
-    char *text = read_file(config_file);
-    char *error = flowctl_config_parse(text, &fc.cfg);
-    free(text);
+    char *error = flowctl_config_read(config_file, &fc.cfg);
     if (error) {
-        ovs_fatal(0, "%s: %s", config_file, error);
+        ovs_fatal(0, "%s", error);
     }
     unsigned int mtu = container_mtu(&fc.cfg);
 
@@ -569,9 +426,6 @@ main(int argc, char *argv[])
     unixctl_command_register("flowctl/show", "", 0, 0, flowctl_show, &fc);
     unixctl_command_register("flowctl/recompute", "", 0, 0,
                              flowctl_recompute, &fc);
-    unixctl_command_register("flowctl/cells", "", 0, 0, flowctl_cells, &fc);
-    unixctl_command_register("flowctl/rule-stats", "[--json]", 0, 1,
-                             flowctl_rule_stats, &fc);
     unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
@@ -588,10 +442,12 @@ main(int argc, char *argv[])
     } else {
         set_subnet(&fc, &fc.cfg.cell.subnet);
     }
+    directory_register_unixctl(fc.directory, &fc.model);
     flow_table_init(&fc.desired);
     fc.runner = runner_create();
     fc.hostnet = hostnet_create(fc.runner);
     fc.trace = trace_create(&fc.model, fc.runner, fc.cfg.bridge);
+    fc.flowstats = flowstats_create(&fc.model);
 
     fc.recompute = true;
 

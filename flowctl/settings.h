@@ -2,8 +2,9 @@
  * settings: flowctl's configuration file (JSON), see docs/configuration.md.
  *
  * The format is ours alone, so unknown members are rejected: a typo is
- * caught at start, with the member's path in the message.  Pure: the caller
- * reads the file. */
+ * caught at start, with the member's path in the message.
+ * flowctl_config_parse() and flowctl_container_mtu() are pure;
+ * flowctl_config_read() reads the file and parses it. */
 
 #ifndef FLOWCTL_SETTINGS_H
 #define FLOWCTL_SETTINGS_H 1
@@ -42,6 +43,12 @@ struct flowctl_config {
  * 'cfg' with flowctl_config_destroy()) or a malloc'd message naming the
  * member, leaving nothing to free. */
 char *flowctl_config_parse(const char *text, struct flowctl_config *cfg)
+    OVS_WARN_UNUSED_RESULT;
+
+/* Reads the file 'file_name' and parses it as flowctl_config_parse() does.
+ * Returns NULL on success or a malloc'd message that starts with
+ * 'file_name'. */
+char *flowctl_config_read(const char *file_name, struct flowctl_config *cfg)
     OVS_WARN_UNUSED_RESULT;
 
 void flowctl_config_destroy(struct flowctl_config *);

@@ -7,6 +7,12 @@
  * desired flow table if the model changed (pipeline.c, pure), put it when
  * the switch can take it, and mark the containers whose flows OVS has
  * acknowledged.  docs/architecture.md tells the whole story.
+ *
+ * This file only wires the modules together.  Each module registers its
+ * own unixctl commands: flowctl/rule-stats (flowstats.c), flowctl/cells
+ * (directory.c), flowctl/trace (trace.c).  flowctl/show, assembled from
+ * the modules' format functions, flowctl/recompute and exit drive the loop
+ * itself and live here.
  */
 
 #include <config.h>

@@ -300,12 +300,6 @@ flowstats_wait(struct flowstats *fs)
     }
 }
 
-bool
-flowstats_is_connected(const struct flowstats *fs)
-{
-    return rconn_is_connected(fs->rconn);
-}
-
 const char *
 flowstats_request(struct flowstats *fs, flowstats_cb *cb, void *aux)
 {

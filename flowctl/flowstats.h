@@ -24,7 +24,6 @@
 #ifndef FLOWCTL_FLOWSTATS_H
 #define FLOWCTL_FLOWSTATS_H 1
 
-#include <stdbool.h>
 
 struct ds;
 struct model;
@@ -55,8 +54,6 @@ void flowstats_destroy(struct flowstats *fs);
  * complete, failed or timed out (calling their callbacks). */
 void flowstats_run(struct flowstats *);
 void flowstats_wait(struct flowstats *);
-
-bool flowstats_is_connected(const struct flowstats *);
 
 /* Sends a request whose end (a later flowstats_run()) calls 'cb' with
  * 'aux'.  Returns NULL, or a static message saying why nothing was sent

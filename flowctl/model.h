@@ -45,7 +45,6 @@ struct model_cell {
     struct ipv4_cidr *deny_staging;    /* ... to staging. */
     size_t n_deny_staging;
     uint32_t gateway_ofport;            /* The host gateway port. */
-    uint32_t netin_ip;                  /* Where the host sends NetIn. */
     uint32_t gateway_host_ip;           /* The host's address on the
                                          * gateway port. */
     uint8_t gateway_host_mac[6];        /* The host's MAC there. */

@@ -247,7 +247,7 @@ add_fixed_flows(struct ctx *ctx)
              PIPELINE_T_REJECT);
 
     /* commit: remember the verdict in conntrack: the epoch (reg3) as
-     * ct_mark, the rule (reg4) in ct_label. */
+     * ct_mark, the cookie of the rule (xreg3) in ct_label. */
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,"
              "actions=ct(commit,zone=%d,exec(move:NXM_NX_REG3[]->"
              "NXM_NX_CT_MARK[],move:xreg3[]->NXM_NX_CT_LABEL[0..63])),"

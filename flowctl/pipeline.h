@@ -6,21 +6,26 @@
  * `ovs-ofctl dump-flows --names` (flowctl writes them to OVSDB Flow_Table
  * rows).
  *
- * Registers, set in 'classify' and 'owner' and read later:
- *   reg0  where the packet came from: PIPELINE_FROM_CONTAINER or
- *         PIPELINE_FROM_GATEWAY
- *   reg1  ofport of the container whose connection this is ("owner")
- *   reg2  the owner's ruleset id (containers with equal NetOut rules and
- *         workload share one)
+ * Registers, set in 'classify', 'owner' and (NetIn) 'ingress' and read
+ * later:
+ *   reg0  where the packet came from: PIPELINE_FROM_CONTAINER,
+ *         PIPELINE_FROM_GATEWAY or PIPELINE_FROM_TUNNEL ('classify')
+ *   reg1  ofport of the container whose connection this is ("owner":
+ *         'classify' for its own packets, 'owner' for the host's, 'ingress'
+ *         for NetIn)
+ *   reg2  the sender's ruleset id (containers with equal NetOut rules and
+ *         workload share one; 'classify')
  *   reg3  the ct_mark the connection must carry: the ruleset's epoch for
- *         egress, the port mapping's mark for NetIn
- *   reg5  1 for staging containers, else 0
+ *         egress ('classify', 'owner'), the port mapping's mark for NetIn
+ *         ('ingress')
+ *   reg5  1 for staging containers, else 0 ('classify')
  *   reg8  the policy tag of the app that sent the packet: set in
  *         'classify' for containers, from the Geneve option for packets
  *         from other cells; sent in the Geneve option to other cells
  *   reg9  scratch (ARP responder)
- *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection,
- *         committed to ct_label[0..63], so conntrack entries name their rule
+ *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection
+ *         (set by the allowing flow in 'egress' or 'ingress'), committed
+ *         to ct_label[0..63], so conntrack entries name their rule
  */
 
 #ifndef FLOWCTL_PIPELINE_H

@@ -11,7 +11,7 @@
 
 #include "cf-types.h"
 #include "cfnet.h"
-#include "settings.h"
+#include "flowctl-config.h"
 #include "hash.h"
 #include "ipv4.h"
 #include "model.h"

@@ -1,10 +1,10 @@
 /*
- * settings: see settings.h.
+ * flowctl-config: flowctl's configuration file.  See flowctl-config.h.
  */
 
 #include <config.h>
 
-#include "settings.h"
+#include "flowctl-config.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -357,7 +357,7 @@ flowctl_config_copy_cell(const struct flowctl_config *cfg,
                                     sizeof *src->deny_staging);
 }
 
-/* Works out the container MTU, as settings.h describes. */
+/* Works out the container MTU, as flowctl-config.h describes. */
 char *
 flowctl_container_mtu(const char *ifname, int underlay_mtu,
                       unsigned int configured, unsigned int *mtup)

@@ -1,7 +1,7 @@
 /*
  * flowctl-config: flowctl's configuration file (JSON), see
  * docs/configuration.md.  (Not to be confused with the cell's keys in
- * Open_vSwitch external_ids, which flowctl publishes: cell.h.)
+ * Open_vSwitch external_ids, which flowctl publishes: localdb.h.)
  *
  * The format is ours alone, so unknown members are rejected: a typo is
  * caught at start, with the member's path in the message.

@@ -1,7 +1,7 @@
 /*
  * flowctl: the per-cell flow controller.
  *
- * One poll loop: the local OVSDB through the IDL (cell.c), the bridge's
+ * One poll loop: the local OVSDB through the IDL (localdb.c), the bridge's
  * flows through ofctrl.c, rejects through pinctrl.c, operators through
  * unixctl.  Each iteration: read the database into the model, recompute the
  * desired flow table if the model changed (pipeline.c, pure), put it when
@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cell.h"
 #include "cfnet.h"
 #include "command-line.h"
 #include "daemon.h"
@@ -32,6 +31,7 @@
 #include "flowctl-config.h"
 #include "flowstats.h"
 #include "hostnet.h"
+#include "localdb.h"
 #include "model.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
@@ -54,7 +54,7 @@ VLOG_DEFINE_THIS_MODULE(flowctl);
 struct flowctl {
     struct flowctl_config cfg;
     struct model model;
-    struct cell *cell;
+    struct localdb *localdb;
     struct directory *directory;        /* Cluster mode only. */
     bool directory_started;             /* Told the earlier subnet. */
     bool have_subnet;                   /* Configured, or leased. */
@@ -166,7 +166,7 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct flowctl *fc = fc_;
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    cell_format(fc->cell, &fc->model, &s);
+    localdb_format(fc->localdb, &fc->model, &s);
     if (fc->directory) {
         ds_put_char(&s, '\n');
         directory_format(fc->directory, &s);
@@ -220,11 +220,11 @@ flowctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
 static void
 run_hostnet(struct flowctl *fc)
 {
-    if (!fc->hostnet_done && cell_gateway_ofport(fc->cell)
+    if (!fc->hostnet_done && localdb_gateway_ofport(fc->localdb)
         && fc->have_subnet) {
         const struct model_cell *mc = &fc->model.cell;
         struct hostnet_spec spec = {
-            .gw_ifname = CELL_GW_PORT,
+            .gw_ifname = LOCALDB_GW_PORT,
             .gw_ip = mc->subnet.addr + 1,
             .overlays = mc->overlays,
             .n_overlays = mc->n_overlays,
@@ -251,7 +251,7 @@ run_flows(struct flowctl *fc)
     if (fc->recompute && fc->model.cell.gateway_ofport && fc->have_subnet) {
         long long int start = time_msec();
         pipeline_compute(&fc->model, &fc->desired);
-        cell_note_desired(fc->cell, &fc->model);
+        localdb_note_desired(fc->localdb, &fc->model);
         fc->last_recompute_ms = time_msec() - start;
         fc->recompute = false;
         fc->put_pending = true;
@@ -272,7 +272,7 @@ run_flows(struct flowctl *fc)
     if (fc->put_pending && ofctrl_can_put(fc->ofctrl)) {
         bool replace = ofctrl_needs_put(fc->ofctrl);
         uint64_t seqno = ofctrl_put(fc->ofctrl, &fc->desired);
-        cell_note_put(fc->cell, seqno);
+        localdb_note_put(fc->localdb, seqno);
         if (replace) {
             fc->replace_seqno = seqno;
         }
@@ -334,7 +334,7 @@ end_flow_restore_wait(struct flowctl *fc, struct ovsdb_idl_txn *txn,
     if (fc->frw_seen && fc->replace_seqno > fc->frw_after
         && acked >= fc->replace_seqno && ofctrl_is_connected(fc->ofctrl)
         && !ofctrl_needs_put(fc->ofctrl)) {
-        cell_end_flow_restore_wait(fc->cell, txn);
+        localdb_end_flow_restore_wait(fc->localdb, txn);
     }
 }
 
@@ -347,7 +347,7 @@ set_subnet(struct flowctl *fc, const struct ipv4_cidr *subnet)
     fc->model.cell.gateway_host_ip = subnet->addr + 1;
     cfnet_host_mac(fc->model.cell.gateway_host_ip,
                    fc->model.cell.gateway_host_mac);
-    cell_set_subnet(fc->cell, subnet);
+    localdb_set_subnet(fc->localdb, subnet);
     fc->have_subnet = true;
 }
 
@@ -366,7 +366,7 @@ run_directory(struct flowctl *fc, struct ovsdb_idl *idl)
             return;
         }
         struct ipv4_cidr earlier;
-        if (cell_published_subnet(fc->cell, &earlier)) {
+        if (localdb_published_subnet(fc->localdb, &earlier)) {
             VLOG_INFO("an earlier run published subnet "IP_FMT"/%u: "
                       "claiming it again if it is free",
                       IP_ARGS(htonl(earlier.addr)), earlier.plen);
@@ -436,8 +436,8 @@ main(int argc, char *argv[])
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(fc.cfg.ovsdb, &ovsrec_idl_class, false, true));
-    cell_register_idl(loop.idl);
-    fc.cell = cell_create(loop.idl, &fc.cfg, mtu);
+    localdb_register_idl(loop.idl);
+    fc.localdb = localdb_create(loop.idl, &fc.cfg, mtu);
 
     model_init(&fc.model);
     flowctl_config_copy_cell(&fc.cfg, &fc.model.cell);
@@ -468,16 +468,17 @@ main(int argc, char *argv[])
 
         if (!fc.stale_checked && txn
             && ovsdb_idl_has_ever_connected(loop.idl)) {
-            cell_remove_stale_ports(fc.cell, txn);
+            localdb_remove_stale_ports(fc.localdb, txn);
             fc.stale_checked = true;
         }
         run_directory(&fc, loop.idl);
-        if (cell_run(fc.cell, txn, &fc.model)) {
+        if (localdb_run(fc.localdb, txn, &fc.model)) {
             fc.recompute = true;
         }
         watch_flow_restore_wait(&fc, loop.idl);
         run_hostnet(&fc);
-        if (!fc.ofctrl && cell_gateway_ofport(fc.cell) && fc.have_subnet) {
+        if (!fc.ofctrl && localdb_gateway_ofport(fc.localdb)
+            && fc.have_subnet) {
             /* The bridge exists and the subnet is known: connect to it.
              * Not before the subnet (in cluster mode, the lease): the first
              * put replaces every flow, and the bridge may still hold an
@@ -488,7 +489,7 @@ main(int argc, char *argv[])
             ofctrl_run(fc.ofctrl);
             run_flows(&fc);
             uint64_t acked = ofctrl_acked_seqno(fc.ofctrl);
-            cell_mark_installed(fc.cell, txn, acked);
+            localdb_mark_installed(fc.localdb, txn, acked);
             end_flow_restore_wait(&fc, txn, acked);
             pinctrl_run(fc.pinctrl);
             flowstats_run(fc.flowstats);
@@ -520,7 +521,7 @@ main(int argc, char *argv[])
     pinctrl_destroy(fc.pinctrl);
     ofctrl_destroy(fc.ofctrl);
     flow_table_destroy(&fc.desired);
-    cell_destroy(fc.cell);
+    localdb_destroy(fc.localdb);
     if (fc.directory) {
         directory_destroy(fc.directory);
     }

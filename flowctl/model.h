@@ -1,6 +1,6 @@
 /*
  * model: everything flowctl's pipeline needs to know about one cell, as
- * plain data.  Built by the OVSDB adapter (cell.c) from the Interface rows
+ * plain data.  Built by the OVSDB adapter (localdb.c) from the Interface rows
  * that cni-ovs wrote and from flowctl's configuration; consumed by the pure
  * pipeline (pipeline.c), which turns it into the desired flow table.
  *

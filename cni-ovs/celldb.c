@@ -469,12 +469,6 @@ celldb_get_cell_key(const struct celldb *db, const char *key)
     return ids ? smap_get(ids, key) : NULL;
 }
 
-bool
-celldb_has_bridge(const struct celldb *db)
-{
-    return find_bridge(db) != NULL;
-}
-
 const struct smap *
 celldb_get_iface_ids(const struct celldb *db)
 {

@@ -76,9 +76,6 @@ const struct smap *celldb_get_cell_ids(const struct celldb *);
 /* Returns Open_vSwitch external_ids:'key', or NULL. */
 const char *celldb_get_cell_key(const struct celldb *, const char *key);
 
-/* Returns true if the bridge exists. */
-bool celldb_has_bridge(const struct celldb *);
-
 /* Returns the interface's external_ids if the container's interface exists,
  * else NULL. */
 const struct smap *celldb_get_iface_ids(const struct celldb *);

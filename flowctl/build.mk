@@ -1,12 +1,12 @@
 # flowctl/: the flow controller -> $(BIN)/flowctl
 # FLOWCTL_CORE_SRCS are pure (no I/O) and linked into unit tests too.
 FLOWCTL_CORE_SRCS := flowctl/flow-table.c flowctl/model.c flowctl/ranges.c \
-                     flowctl/pipeline.c flowctl/settings.c \
+                     flowctl/pipeline.c flowctl/flowctl-config.c \
                      flowctl/reject.c flowctl/explain.c flowctl/lease.c \
                      flowctl/hostrules.c
-FLOWCTL_IO_SRCS := flowctl/ofctrl.c flowctl/cell.c flowctl/hostnet.c \
+FLOWCTL_IO_SRCS := flowctl/ofctrl.c flowctl/localdb.c flowctl/hostnet.c \
                    flowctl/pinctrl.c flowctl/flowstats.c flowctl/runner.c \
-                   flowctl/directory.c
+                   flowctl/directory.c flowctl/trace.c
 FLOWCTL_CORE_OBJS := $(FLOWCTL_CORE_SRCS:%.c=$(OBJ)/%.o)
 FLOWCTL_IO_OBJS := $(FLOWCTL_IO_SRCS:%.c=$(OBJ)/%.o)
 

@@ -19,6 +19,7 @@
 #include "ovsdb-idl.h"
 #include "packets.h"
 #include "timeval.h"
+#include "unixctl.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(directory);
@@ -108,6 +109,7 @@ struct directory {
     char *last_failure;             /* With its time; NULL if none. */
 
     bool changed;                   /* For directory_run()'s result. */
+    const struct model *model;      /* For flowctl/cells. */
 };
 
 struct directory *
@@ -725,4 +727,41 @@ directory_format(const struct directory *d, struct ds *ds)
     if (d->last_failure) {
         ds_put_format(ds, "  last problem: %s\n", d->last_failure);
     }
+}
+
+/* flowctl/cells: the other cells this one forwards to (cluster mode). */
+static void
+directory_cells_unixctl(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                        const char *argv[] OVS_UNUSED, void *d_)
+{
+    const struct directory *d = d_;
+
+    if (!d) {
+        unixctl_command_reply_error(conn, "single-cell mode: no other cells "
+                                    "(flowctl has no \"cluster\" setting)");
+        return;
+    }
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "%"PRIuSIZE" other cells%s\n", d->model->n_remotes,
+                  directory_is_connected(d)
+                  ? "" : " (as last known: the directory is unreachable)");
+    for (size_t i = 0; i < d->model->n_remotes; i++) {
+        const struct model_remote *r = &d->model->remotes[i];
+        ds_put_format(&s, IP_FMT" "IP_FMT"/%u\n",
+                      IP_ARGS(htonl(r->underlay_ip)),
+                      IP_ARGS(htonl(r->subnet.addr)), r->subnet.plen);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+void
+directory_register_unixctl(struct directory *d, const struct model *model)
+{
+    if (d) {
+        d->model = model;
+    }
+    unixctl_command_register("flowctl/cells", "", 0, 0,
+                             directory_cells_unixctl, d);
 }

@@ -82,4 +82,11 @@ bool directory_is_connected(const struct directory *);
  * renewal and failure counters. */
 void directory_format(const struct directory *, struct ds *);
 
+/* Registers flowctl/cells: the other cells of 'model' (those flowctl
+ * forwards to) and whether 'd' reaches the directory.  'd' is NULL in
+ * single-cell mode, where the command answers that there are no other
+ * cells.  'd' and 'model' must outlive the unixctl server. */
+void directory_register_unixctl(struct directory *d,
+                                const struct model *model);
+
 #endif /* directory.h */

@@ -82,23 +82,11 @@ explain_rule(const struct cf_netout_rule *r, struct ds *ds)
 
 /* ---- verdicts ---- */
 
-static uint8_t
-cookie_kind(uint64_t cookie)
-{
-    return cookie >> 56;
-}
-
-static uint64_t
-cookie_id(uint64_t cookie)
-{
-    return cookie & ((UINT64_C(1) << 56) - 1);
-}
-
 static void
-explain_asg(const struct model *model, uint64_t id, struct ds *ds)
+explain_asg(const struct model *model, uint64_t cookie, struct ds *ds)
 {
-    uint32_t rs_id = id >> 24;
-    size_t idx = id & 0xffffff;
+    uint32_t rs_id = pipeline_cookie_set(cookie);
+    size_t idx = pipeline_cookie_index(cookie);
     struct pipeline_ruleset *rulesets;
     size_t n = pipeline_get_rulesets(model, &rulesets);
     const struct pipeline_ruleset *rs = pipeline_find_ruleset(rulesets, n,
@@ -118,12 +106,13 @@ explain_asg(const struct model *model, uint64_t id, struct ds *ds)
 }
 
 static void
-explain_host(const struct model *model, uint64_t id, uint32_t dst,
+explain_host(const struct model *model, uint64_t cookie, uint32_t dst,
              struct ds *ds)
 {
     const struct model_cell *cell = &model->cell;
-    unsigned int set = id >> 24;
-    size_t idx = id & 0xffffff;
+    uint64_t id = pipeline_cookie_id(cookie);
+    uint32_t set = pipeline_cookie_set(cookie);
+    size_t idx = pipeline_cookie_index(cookie);
 
     if (id == PIPELINE_HOST_CLOSING) {
         bool overlay = false;
@@ -142,14 +131,14 @@ explain_host(const struct model *model, uint64_t id, uint32_t dst,
                           "(only DNS and the configured host services are "
                           "open)", IP_FMT_ARGS(dst));
         }
-    } else if (set == 0 && idx < cell->n_dns_servers) {
+    } else if (set == PIPELINE_HOST_DNS && idx < cell->n_dns_servers) {
         ds_put_format(ds, "allowed: DNS server "IP_FMT,
                       IP_FMT_ARGS(cell->dns_servers[idx]));
-    } else if (set == 1 && idx < cell->n_tcp_services) {
+    } else if (set == PIPELINE_HOST_TCP && idx < cell->n_tcp_services) {
         ds_put_format(ds, "allowed: host TCP service "IP_FMT":%"PRIu16,
                       IP_FMT_ARGS(cell->tcp_services[idx].ip),
                       cell->tcp_services[idx].port);
-    } else if (set == 2 && idx < cell->n_udp_services) {
+    } else if (set == PIPELINE_HOST_UDP && idx < cell->n_udp_services) {
         ds_put_format(ds, "allowed: host UDP service "IP_FMT":%"PRIu16,
                       IP_FMT_ARGS(cell->udp_services[idx].ip),
                       cell->udp_services[idx].port);
@@ -160,18 +149,26 @@ explain_host(const struct model *model, uint64_t id, uint32_t dst,
 }
 
 static void
-explain_deny(const struct model *model, uint64_t id, struct ds *ds)
+explain_deny(const struct model *model, uint64_t cookie, struct ds *ds)
 {
-    static const char *const names[] = { "always", "running", "staging" };
+    static const char *const names[] = {
+        [PIPELINE_DENY_ALWAYS] = "always",
+        [PIPELINE_DENY_RUNNING] = "running",
+        [PIPELINE_DENY_STAGING] = "staging",
+    };
     const struct model_cell *cell = &model->cell;
     const struct ipv4_cidr *lists[] = {
-        cell->deny_always, cell->deny_running, cell->deny_staging,
+        [PIPELINE_DENY_ALWAYS] = cell->deny_always,
+        [PIPELINE_DENY_RUNNING] = cell->deny_running,
+        [PIPELINE_DENY_STAGING] = cell->deny_staging,
     };
     const size_t counts[] = {
-        cell->n_deny_always, cell->n_deny_running, cell->n_deny_staging,
+        [PIPELINE_DENY_ALWAYS] = cell->n_deny_always,
+        [PIPELINE_DENY_RUNNING] = cell->n_deny_running,
+        [PIPELINE_DENY_STAGING] = cell->n_deny_staging,
     };
-    unsigned int set = id >> 24;
-    size_t idx = id & 0xffffff;
+    uint32_t set = pipeline_cookie_set(cookie);
+    size_t idx = pipeline_cookie_index(cookie);
 
     if (set < ARRAY_SIZE(names)) {
         ds_put_format(ds, "rejected: deny_networks %s entry %"PRIuSIZE,
@@ -183,7 +180,7 @@ explain_deny(const struct model *model, uint64_t id, struct ds *ds)
         }
     } else {
         ds_put_format(ds, "rejected: deny_networks (cookie id %#"PRIx64")",
-                      id);
+                      pipeline_cookie_id(cookie));
     }
 }
 
@@ -191,17 +188,17 @@ void
 explain_egress_cookie(const struct model *model, uint64_t cookie,
                       uint32_t dst, struct ds *ds)
 {
-    uint64_t id = cookie_id(cookie);
+    uint64_t id = pipeline_cookie_id(cookie);
 
-    switch (cookie_kind(cookie)) {
+    switch (pipeline_cookie_kind(cookie)) {
     case PIPELINE_CK_ASG:
-        explain_asg(model, id, ds);
+        explain_asg(model, cookie, ds);
         break;
     case PIPELINE_CK_HOST:
-        explain_host(model, id, dst, ds);
+        explain_host(model, cookie, dst, ds);
         break;
     case PIPELINE_CK_DENY:
-        explain_deny(model, id, ds);
+        explain_deny(model, cookie, ds);
         break;
     case PIPELINE_CK_DEFAULT:
         ds_put_cstr(ds, "rejected: default deny (no ASG rule matches)");
@@ -320,7 +317,7 @@ explain_trace(const struct model *model, const char *trace, uint32_t dst,
     }
 
     if (egress && egress_cookie) {
-        if (cookie_kind(egress_cookie) != PIPELINE_CK_ASG
+        if (pipeline_cookie_kind(egress_cookie) != PIPELINE_CK_ASG
             || !explain_host_delivery(host, dst, ds)) {
             explain_egress_cookie(model, egress_cookie, dst, ds);
         }
@@ -333,7 +330,7 @@ explain_trace(const struct model *model, const char *trace, uint32_t dst,
     } else if (!last_cookie) {
         ds_put_format(ds, "dropped: no flow in table %s matched",
                       pipeline_table_name(last_table));
-    } else if (cookie_kind(last_cookie) == PIPELINE_CK_DEFAULT) {
+    } else if (pipeline_cookie_kind(last_cookie) == PIPELINE_CK_DEFAULT) {
         ds_put_format(ds, "dropped by the default flow of table %s",
                       pipeline_table_name(last_table));
         if (last_table == PIPELINE_T_SPOOF_GUARD) {
@@ -411,74 +408,10 @@ rule_counts_add(struct hmap *map, uint64_t cookie, uint64_t n_packets,
     c->n_bytes += n_bytes != UINT64_MAX ? n_bytes : 0;
 }
 
-static uint64_t
-asg_cookie(uint32_t ruleset, size_t idx)
-{
-    return pipeline_cookie(PIPELINE_CK_ASG, ((uint64_t) ruleset << 24) | idx);
-}
-
 static size_t
 n_rules(const struct pipeline_ruleset *rs)
 {
     return rs->rules ? rs->rules->parsed.n_netout_rules : 0;
-}
-
-void
-explain_rule_stats(const struct model *model, const struct rule_counts *rc,
-                   struct ds *ds)
-{
-    struct pipeline_ruleset *rulesets;
-    size_t n = pipeline_get_rulesets(model, &rulesets);
-    size_t total = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        total += n_rules(&rulesets[i]);
-    }
-    ds_put_format(ds, "rules: %"PRIuSIZE" ASG rules in %"PRIuSIZE
-                  " rulesets (connections admitted per rule, from the "
-                  "statistics of %"PRIuSIZE" flows)\n", total, n,
-                  rc->n_flows);
-    for (size_t i = 0; i < n; i++) {
-        const struct pipeline_ruleset *rs = &rulesets[i];
-
-        ds_put_format(ds, "  ruleset %#"PRIx32" (%"PRIu32"%s): containers",
-                      rs->id, rs->id, rs->staging ? ", staging" : "");
-        for (size_t j = 0; j < rs->n_containers; j++) {
-            ds_put_format(ds, " %s", rs->containers[j]->handle);
-        }
-        ds_put_char(ds, '\n');
-
-        const struct rule_count *est = rule_counts_find(
-            &rc->established, asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
-        if (est) {
-            ds_put_format(ds, "    other established (DNS, host services): "
-                          "%"PRIu64" packets, %"PRIu64" bytes\n",
-                          est->n_packets, est->n_bytes);
-        } else {
-            ds_put_cstr(ds, "    established: (flows not installed)\n");
-        }
-
-        for (size_t j = 0; j < n_rules(rs); j++) {
-            const struct rule_count *v = rule_counts_find(
-                &rc->verdicts, asg_cookie(rs->id, j));
-            const struct rule_count *e = rule_counts_find(
-                &rc->established, asg_cookie(rs->id, j));
-            ds_put_format(ds, "    rule %"PRIuSIZE": ", j);
-            if (v) {
-                uint64_t packets = v->n_packets + (e ? e->n_packets : 0);
-                uint64_t bytes = v->n_bytes + (e ? e->n_bytes : 0);
-                ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
-                              " packet%s, %"PRIu64" bytes: ", v->n_packets,
-                              v->n_packets == 1 ? "" : "s", packets,
-                              packets == 1 ? "" : "s", bytes);
-            } else {
-                ds_put_cstr(ds, "(flows not installed): ");
-            }
-            explain_rule(&rs->rules->parsed.netout_rules[j], ds);
-            ds_put_char(ds, '\n');
-        }
-    }
-    pipeline_rulesets_destroy(rulesets, n);
 }
 
 static struct json *
@@ -487,72 +420,145 @@ json_u64(uint64_t x)
     return json_integer_create(MIN(x, (uint64_t) LLONG_MAX));
 }
 
+/* A count for JSON: 'x', or null if 'known' is false. */
+static struct json *
+json_count(bool known, uint64_t x)
+{
+    return known ? json_u64(x) : json_null_create();
+}
+
+/* Walks the rulesets of 'model' once and emits each field of the rule
+ * statistics either as text appended to 'ds' (if nonnull) or as JSON members
+ * of 'top' (iproute2's json_print idea: one walk, two renderings).  The text
+ * is flowctl/show's "rules:" section, the JSON flowctl/rule-stats --json. */
+static void
+rule_stats_walk(const struct model *model, const struct rule_counts *rc,
+                struct ds *ds, struct json *top)
+{
+    struct pipeline_ruleset *rulesets;
+    size_t n = pipeline_get_rulesets(model, &rulesets);
+    struct json *array = NULL;
+
+    if (ds) {
+        size_t total = 0;
+        for (size_t i = 0; i < n; i++) {
+            total += n_rules(&rulesets[i]);
+        }
+        ds_put_format(ds, "rules: %"PRIuSIZE" ASG rules in %"PRIuSIZE
+                      " rulesets (connections admitted per rule, from the "
+                      "statistics of %"PRIuSIZE" flows)\n", total, n,
+                      rc->n_flows);
+    } else {
+        array = json_array_create_empty();
+        json_object_put(top, "flow_statistics", json_u64(rc->n_flows));
+        json_object_put(top, "rulesets", array);
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        const struct pipeline_ruleset *rs = &rulesets[i];
+        struct json *o = NULL, *handles = NULL, *rules = NULL;
+
+        if (ds) {
+            ds_put_format(ds, "  ruleset %#"PRIx32" (%"PRIu32"%s): "
+                          "containers", rs->id, rs->id,
+                          rs->staging ? ", staging" : "");
+        } else {
+            o = json_object_create();
+            json_array_add(array, o);
+            json_object_put(o, "ruleset", json_integer_create(rs->id));
+            json_object_put(o, "staging", json_boolean_create(rs->staging));
+            handles = json_array_create_empty();
+            json_object_put(o, "containers", handles);
+        }
+        for (size_t j = 0; j < rs->n_containers; j++) {
+            const char *handle = rs->containers[j]->handle;
+            if (ds) {
+                ds_put_format(ds, " %s", handle);
+            } else {
+                json_array_add(handles, json_string_create(handle));
+            }
+        }
+        if (ds) {
+            ds_put_char(ds, '\n');
+        }
+
+        const struct rule_count *est = rule_counts_find(
+            &rc->established,
+            pipeline_asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
+        if (!ds) {
+            struct json *e = json_null_create();
+            if (est) {
+                json_destroy(e);
+                e = json_object_create();
+                json_object_put(e, "packets", json_u64(est->n_packets));
+                json_object_put(e, "bytes", json_u64(est->n_bytes));
+            }
+            json_object_put(o, "established", e);
+            rules = json_array_create_empty();
+            json_object_put(o, "rules", rules);
+        } else if (est) {
+            ds_put_format(ds, "    other established (DNS, host services): "
+                          "%"PRIu64" packets, %"PRIu64" bytes\n",
+                          est->n_packets, est->n_bytes);
+        } else {
+            ds_put_cstr(ds, "    established: (flows not installed)\n");
+        }
+
+        for (size_t j = 0; j < n_rules(rs); j++) {
+            uint64_t ck = pipeline_asg_cookie(rs->id, j);
+            const struct rule_count *v = rule_counts_find(&rc->verdicts, ck);
+            const struct rule_count *e = rule_counts_find(&rc->established,
+                                                          ck);
+            const struct cf_netout_rule *rule
+                = &rs->rules->parsed.netout_rules[j];
+            uint64_t connections = v ? v->n_packets : 0;
+            uint64_t packets = connections + (v && e ? e->n_packets : 0);
+            uint64_t bytes = (v ? v->n_bytes : 0) + (v && e ? e->n_bytes : 0);
+
+            if (ds) {
+                ds_put_format(ds, "    rule %"PRIuSIZE": ", j);
+                if (v) {
+                    ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
+                                  " packet%s, %"PRIu64" bytes: ",
+                                  connections, connections == 1 ? "" : "s",
+                                  packets, packets == 1 ? "" : "s", bytes);
+                } else {
+                    ds_put_cstr(ds, "(flows not installed): ");
+                }
+                explain_rule(rule, ds);
+                ds_put_char(ds, '\n');
+            } else {
+                struct json *r = json_object_create();
+                struct ds text = DS_EMPTY_INITIALIZER;
+
+                explain_rule(rule, &text);
+                json_object_put(r, "index", json_integer_create(j));
+                json_object_put_format(r, "cookie", "%#"PRIx64, ck);
+                json_object_put(r, "rule", json_string_create(ds_cstr(&text)));
+                json_object_put(r, "installed", json_boolean_create(v));
+                json_object_put(r, "connections", json_count(v, connections));
+                json_object_put(r, "packets", json_count(v, packets));
+                json_object_put(r, "bytes", json_count(v, bytes));
+                json_array_add(rules, r);
+                ds_destroy(&text);
+            }
+        }
+    }
+    pipeline_rulesets_destroy(rulesets, n);
+}
+
+void
+explain_rule_stats(const struct model *model, const struct rule_counts *rc,
+                   struct ds *ds)
+{
+    rule_stats_walk(model, rc, ds, NULL);
+}
+
 struct json *
 explain_rule_stats_json(const struct model *model,
                         const struct rule_counts *rc)
 {
-    struct pipeline_ruleset *rulesets;
-    size_t n = pipeline_get_rulesets(model, &rulesets);
-    struct json *array = json_array_create_empty();
-
-    for (size_t i = 0; i < n; i++) {
-        const struct pipeline_ruleset *rs = &rulesets[i];
-        struct json *o = json_object_create();
-
-        json_object_put(o, "ruleset", json_integer_create(rs->id));
-        json_object_put(o, "staging", json_boolean_create(rs->staging));
-        struct json *handles = json_array_create_empty();
-        for (size_t j = 0; j < rs->n_containers; j++) {
-            json_array_add(handles,
-                           json_string_create(rs->containers[j]->handle));
-        }
-        json_object_put(o, "containers", handles);
-
-        const struct rule_count *est = rule_counts_find(
-            &rc->established, asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX));
-        if (est) {
-            struct json *e = json_object_create();
-            json_object_put(e, "packets", json_u64(est->n_packets));
-            json_object_put(e, "bytes", json_u64(est->n_bytes));
-            json_object_put(o, "established", e);
-        } else {
-            json_object_put(o, "established", json_null_create());
-        }
-
-        struct json *rules = json_array_create_empty();
-        for (size_t j = 0; j < n_rules(rs); j++) {
-            const struct rule_count *v = rule_counts_find(
-                &rc->verdicts, asg_cookie(rs->id, j));
-            struct json *r = json_object_create();
-            struct ds s = DS_EMPTY_INITIALIZER;
-
-            explain_rule(&rs->rules->parsed.netout_rules[j], &s);
-            json_object_put(r, "index", json_integer_create(j));
-            json_object_put_format(r, "cookie", "%#"PRIx64,
-                                   asg_cookie(rs->id, j));
-            json_object_put(r, "rule", json_string_create(ds_cstr(&s)));
-            json_object_put(r, "installed", json_boolean_create(v != NULL));
-            const struct rule_count *e = rule_counts_find(
-                &rc->established, asg_cookie(rs->id, j));
-            json_object_put(r, "connections",
-                            v ? json_u64(v->n_packets) : json_null_create());
-            json_object_put(r, "packets",
-                            v ? json_u64(v->n_packets
-                                         + (e ? e->n_packets : 0))
-                              : json_null_create());
-            json_object_put(r, "bytes",
-                            v ? json_u64(v->n_bytes + (e ? e->n_bytes : 0))
-                              : json_null_create());
-            json_array_add(rules, r);
-            ds_destroy(&s);
-        }
-        json_object_put(o, "rules", rules);
-        json_array_add(array, o);
-    }
-    pipeline_rulesets_destroy(rulesets, n);
-
     struct json *top = json_object_create();
-    json_object_put(top, "flow_statistics", json_u64(rc->n_flows));
-    json_object_put(top, "rulesets", array);
+    rule_stats_walk(model, rc, NULL, top);
     return top;
 }

@@ -98,7 +98,9 @@ const struct rule_count *rule_counts_find(const struct hmap *map,
 void explain_rule_stats(const struct model *, const struct rule_counts *,
                         struct ds *);
 
-/* The same as JSON (flowctl/rule-stats --json); the caller owns it. */
+/* The same as JSON (flowctl/rule-stats --json); the caller owns it.  Both
+ * come from one walk of the rulesets (explain.c's rule_stats_walk()), so
+ * the two renderings cannot drift apart. */
 struct json *explain_rule_stats_json(const struct model *,
                                      const struct rule_counts *);
 

@@ -1,38 +1,40 @@
 /*
  * flowctl: the per-cell flow controller.
  *
- * One poll loop: the local OVSDB through the IDL (cell.c), the bridge's
+ * One poll loop: the local OVSDB through the IDL (localdb.c), the bridge's
  * flows through ofctrl.c, rejects through pinctrl.c, operators through
  * unixctl.  Each iteration: read the database into the model, recompute the
  * desired flow table if the model changed (pipeline.c, pure), put it when
  * the switch can take it, and mark the containers whose flows OVS has
  * acknowledged.  docs/architecture.md tells the whole story.
+ *
+ * This file only wires the modules together.  Each module registers its
+ * own unixctl commands: flowctl/rule-stats (flowstats.c), flowctl/cells
+ * (directory.c), flowctl/trace (trace.c).  flowctl/show, assembled from
+ * the modules' format functions, flowctl/recompute and exit drive the loop
+ * itself and live here.
  */
 
 #include <config.h>
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
-#include "cell.h"
 #include "cfnet.h"
 #include "command-line.h"
-#include "directory.h"
-#include "settings.h"
 #include "daemon.h"
+#include "directory.h"
 #include "dirs.h"
-#include "explain.h"
 #include "fatal-signal.h"
 #include "flow-table.h"
+#include "flowctl-config.h"
 #include "flowstats.h"
 #include "hostnet.h"
+#include "localdb.h"
 #include "model.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
-#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovsdb-idl.h"
@@ -42,6 +44,7 @@
 #include "runner.h"
 #include "smap.h"
 #include "timeval.h"
+#include "trace.h"
 #include "unixctl.h"
 #include "util.h"
 #include "vswitch-idl.h"
@@ -51,7 +54,7 @@ VLOG_DEFINE_THIS_MODULE(flowctl);
 struct flowctl {
     struct flowctl_config cfg;
     struct model model;
-    struct cell *cell;
+    struct localdb *localdb;
     struct directory *directory;        /* Cluster mode only. */
     bool directory_started;             /* Told the earlier subnet. */
     bool have_subnet;                   /* Configured, or leased. */
@@ -60,6 +63,7 @@ struct flowctl {
     struct flowstats *flowstats;        /* Rule hit counts. */
     struct runner *runner;              /* ovs-appctl, iptables. */
     struct hostnet *hostnet;            /* The host side. */
+    struct trace *trace;                /* flowctl/trace. */
     struct flow_table desired;
     bool recompute;             /* Model changed or recompute requested. */
     bool put_pending;           /* 'desired' not yet put. */
@@ -132,23 +136,6 @@ parse_options(int argc, char *argv[])
     }
 }
 
-static char *
-read_file(const char *name)
-{
-    FILE *f = fopen(name, "r");
-    if (!f) {
-        ovs_fatal(errno, "%s: cannot open", name);
-    }
-    struct ds s = DS_EMPTY_INITIALIZER;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ds_put_buffer(&s, buf, n);
-    }
-    fclose(f);
-    return ds_steal_cstr(&s);
-}
-
 /* The container MTU for 'cfg' (flowctl_container_mtu() decides), from the
  * underlay interface's MTU.  Exits with the reason if there is none. */
 static unsigned int
@@ -172,78 +159,6 @@ container_mtu(const struct flowctl_config *cfg)
 
 /* ---- unixctl ---- */
 
-/* A flowctl/show or flowctl/rule-stats waiting for flow statistics. */
-enum stats_format {
-    STATS_SHOW,                 /* flowctl/show: its text, then "rules:". */
-    STATS_TEXT,                 /* flowctl/rule-stats: "rules:" only. */
-    STATS_JSON,                 /* flowctl/rule-stats --json. */
-};
-
-struct stats_req {
-    struct flowctl *fc;
-    struct unixctl_conn *conn;
-    enum stats_format format;
-    struct ds text;             /* STATS_SHOW: what comes before "rules:". */
-};
-
-/* Replies to 'req_', a struct stats_req, and frees it (a flowstats_cb). */
-static void
-stats_reply(void *req_, const struct rule_counts *counts, const char *error)
-{
-    struct stats_req *req = req_;
-    struct flowctl *fc = req->fc;
-
-    if (req->format == STATS_SHOW) {
-        ds_put_char(&req->text, '\n');
-        if (counts) {
-            explain_rule_stats(&fc->model, counts, &req->text);
-        } else {
-            ds_put_format(&req->text, "rules: (no hit counts: %s)\n", error);
-        }
-        unixctl_command_reply(req->conn, ds_cstr(&req->text));
-    } else if (!counts) {
-        unixctl_command_reply_error(req->conn, error);
-    } else if (req->format == STATS_JSON) {
-        struct json *json = explain_rule_stats_json(&fc->model, counts);
-        char *s = json_to_string(json, JSSF_PRETTY | JSSF_SORT);
-        char *reply = xasprintf("%s\n", s);
-        unixctl_command_reply(req->conn, reply);
-        free(reply);
-        free(s);
-        json_destroy(json);
-    } else {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        explain_rule_stats(&fc->model, counts, &s);
-        unixctl_command_reply(req->conn, ds_cstr(&s));
-        ds_destroy(&s);
-    }
-    ds_destroy(&req->text);
-    free(req);
-}
-
-/* Asks the switch for the flow statistics behind the hit counts; the reply
- * to 'conn' follows when they arrive (or right away if they cannot). */
-static void
-start_stats(struct flowctl *fc, struct unixctl_conn *conn,
-            enum stats_format format, struct ds *text)
-{
-    struct stats_req *req = xzalloc(sizeof *req);
-    req->fc = fc;
-    req->conn = conn;
-    req->format = format;
-    ds_init(&req->text);
-    if (text) {
-        ds_swap(&req->text, text);
-    }
-
-    const char *error = (fc->flowstats
-                         ? flowstats_request(fc->flowstats, stats_reply, req)
-                         : "OpenFlow: waiting for the bridge");
-    if (error) {
-        stats_reply(req, NULL, error);
-    }
-}
-
 static void
 flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
              const char *argv[] OVS_UNUSED, void *fc_)
@@ -251,7 +166,7 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct flowctl *fc = fc_;
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    cell_format(fc->cell, &fc->model, &s);
+    localdb_format(fc->localdb, &fc->model, &s);
     if (fc->directory) {
         ds_put_char(&s, '\n');
         directory_format(fc->directory, &s);
@@ -267,228 +182,11 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ofctrl_format(fc->ofctrl, &s);
         ds_put_cstr(&s, "\nrejects (packet-ins):\n");
         pinctrl_format(fc->pinctrl, &s);
-        start_stats(fc, conn, STATS_SHOW, &s);
+        flowstats_reply_show(fc->flowstats, conn, &s);
     } else {
         ds_put_cstr(&s, "OpenFlow: waiting for the bridge\n");
         unixctl_command_reply(conn, ds_cstr(&s));
     }
-    ds_destroy(&s);
-}
-
-static void
-flowctl_rule_stats(struct unixctl_conn *conn, int argc, const char *argv[],
-                   void *fc_)
-{
-    struct flowctl *fc = fc_;
-    bool json = false;
-
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) {
-            json = true;
-        } else {
-            char *error = xasprintf("%s: unknown option (the only one is "
-                                    "--json)", argv[i]);
-            unixctl_command_reply_error(conn, error);
-            free(error);
-            return;
-        }
-    }
-    start_stats(fc, conn, json ? STATS_JSON : STATS_TEXT, NULL);
-}
-
-/* flowctl/trace: ofproto/trace of a new connection from a container. */
-
-/* ovs-appctl's own timeout, and ours for it (it may hang connecting). */
-#define TRACE_APPCTL_TIMEOUT_S 3
-#define TRACE_TIMEOUT_MS 5000
-
-struct trace_req {
-    struct flowctl *fc;
-    struct unixctl_conn *conn;
-    uint32_t dst;               /* Host byte order. */
-    char *command;              /* What ran, for the reply. */
-};
-
-static void
-trace_done(void *req_, int status, const char *output, const char *error)
-{
-    struct trace_req *req = req_;
-
-    if (error || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        char *status_s = (error ? xstrdup(error)
-                          : WIFEXITED(status)
-                          ? xasprintf("exit status %d", WEXITSTATUS(status))
-                          : xasprintf("killed by signal %d",
-                                      WTERMSIG(status)));
-        char *msg = xasprintf("%s failed (%s):\n%s", req->command, status_s,
-                              output);
-        unixctl_command_reply_error(req->conn, msg);
-        free(msg);
-        free(status_s);
-    } else {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "%s\n\n%s", req->command, output);
-        ds_chomp(&s, '\n');
-        ds_put_cstr(&s, "\n\nverdict: ");
-        /* The cell's addresses now, from the kernel (a quick netlink
-         * dump): the host refuses what egress lets through to them. */
-        struct ipv4_cidr *local, *bcast;
-        size_t n_local, n_bcast;
-        char *host_error = hostnet_read_host_dsts(&local, &n_local,
-                                                  &bcast, &n_bcast);
-        struct explain_host_dsts host = {
-            .local = local, .n_local = n_local,
-            .broadcast = bcast, .n_broadcast = n_bcast,
-        };
-        explain_trace(&req->fc->model, output, req->dst,
-                      host_error ? NULL : &host, &s);
-        ds_put_char(&s, '\n');
-        if (host_error) {
-            ds_put_format(&s, "(the cell's own addresses are unknown: %s)\n",
-                          host_error);
-            free(host_error);
-        } else {
-            free(local);
-            free(bcast);
-        }
-        unixctl_command_reply(req->conn, ds_cstr(&s));
-        ds_destroy(&s);
-    }
-    free(req->command);
-    free(req);
-}
-
-static const struct model_container *
-find_container_by_handle(const struct model *model, const char *handle)
-{
-    const struct model_container *c;
-    HMAP_FOR_EACH (c, node, &model->containers) {
-        if (!strcmp(c->handle, handle)) {
-            return c;
-        }
-    }
-    return NULL;
-}
-
-/* Parses flowctl/trace's arguments into the flow to trace (returned,
- * malloc'd) and '*dst'; on error returns NULL with a message naming the
- * argument in '*errorp'. */
-static char *
-trace_flow(const struct model *model, const char *argv[], uint32_t *dst,
-           char **errorp)
-{
-    const char *handle = argv[1], *dst_s = argv[2], *proto = argv[3];
-    const char *port_s = argv[4];
-    unsigned int port;
-    ovs_be32 ip;
-
-    *errorp = NULL;
-    const struct model_container *c = find_container_by_handle(model,
-                                                               handle);
-    if (!c) {
-        *errorp = xasprintf("HANDLE: no container with handle \"%s\" on "
-                            "this cell (flowctl/show lists them)", handle);
-        return NULL;
-    }
-    if (!ip_parse(dst_s, &ip)) {
-        *errorp = xasprintf("DST: \"%s\" is not an IPv4 address", dst_s);
-        return NULL;
-    }
-    bool icmp = !strcmp(proto, "icmp");
-    if (!icmp && strcmp(proto, "tcp") && strcmp(proto, "udp")) {
-        *errorp = xasprintf("PROTO: \"%s\" is not tcp, udp or icmp", proto);
-        return NULL;
-    }
-    if (!str_to_uint(port_s, 10, &port) || port > (icmp ? 255 : 65535)) {
-        *errorp = xasprintf(icmp
-                            ? "PORT: \"%s\" is not an ICMP type (0-255)"
-                            : "PORT: \"%s\" is not a port number (0-65535)",
-                            port_s);
-        return NULL;
-    }
-
-    uint8_t gw_mac[6] = CFNET_GATEWAY_MAC;
-    struct eth_addr src, gw;
-    memcpy(src.ea, c->mac, ETH_ADDR_LEN);
-    memcpy(gw.ea, gw_mac, ETH_ADDR_LEN);
-    *dst = ntohl(ip);
-    /* "tcp_dst"/"udp_dst": ofproto/trace refuses the "tp_dst" alias for
-     * UDP. */
-    return xasprintf("in_port=%"PRIu32",%s,dl_src="ETH_ADDR_FMT",dl_dst="
-                     ETH_ADDR_FMT",nw_src="IP_FMT",nw_dst="IP_FMT
-                     ",nw_ttl=64,%s_%s=%u", c->ofport, proto,
-                     ETH_ADDR_ARGS(src), ETH_ADDR_ARGS(gw),
-                     IP_ARGS(htonl(c->ip)), IP_ARGS(ip), proto,
-                     icmp ? "type" : "dst", port);
-}
-
-static void
-flowctl_trace(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[], void *fc_)
-{
-    struct flowctl *fc = fc_;
-    uint32_t dst;
-    char *error;
-
-    if (!fc->ofctrl) {
-        unixctl_command_reply_error(conn, "the bridge is not set up yet");
-        return;
-    }
-    char *flow = trace_flow(&fc->model, argv, &dst, &error);
-    if (!flow) {
-        unixctl_command_reply_error(conn, error);
-        free(error);
-        return;
-    }
-
-    char *timeout = xasprintf("--timeout=%d", TRACE_APPCTL_TIMEOUT_S);
-    char *args[] = {
-        "ovs-appctl", timeout, "ofproto/trace", fc->cfg.bridge, flow,
-        "--ct-next", "trk,new", NULL,
-    };
-    struct trace_req *req = xzalloc(sizeof *req);
-    req->fc = fc;
-    req->conn = conn;
-    req->dst = dst;
-    req->command = xasprintf("ovs-appctl ofproto/trace %s %s --ct-next "
-                             "trk,new", fc->cfg.bridge, flow);
-    int retval = runner_start(fc->runner, args, NULL, TRACE_TIMEOUT_MS,
-                              trace_done, req);
-    if (retval) {
-        error = xasprintf("cannot run ovs-appctl: %s", ovs_strerror(retval));
-        unixctl_command_reply_error(conn, error);
-        free(error);
-        free(req->command);
-        free(req);
-    }
-    free(timeout);
-    free(flow);
-}
-
-/* flowctl/cells: the other cells this one forwards to (cluster mode). */
-static void
-flowctl_cells(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[] OVS_UNUSED, void *fc_)
-{
-    struct flowctl *fc = fc_;
-
-    if (!fc->directory) {
-        unixctl_command_reply_error(conn, "single-cell mode: no other cells "
-                                    "(flowctl has no \"cluster\" setting)");
-        return;
-    }
-
-    struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "%"PRIuSIZE" other cells%s\n", fc->model.n_remotes,
-                  directory_is_connected(fc->directory)
-                  ? "" : " (as last known: the directory is unreachable)");
-    for (size_t i = 0; i < fc->model.n_remotes; i++) {
-        const struct model_remote *r = &fc->model.remotes[i];
-        ds_put_format(&s, IP_FMT" "IP_FMT"/%u\n",
-                      IP_ARGS(htonl(r->underlay_ip)),
-                      IP_ARGS(htonl(r->subnet.addr)), r->subnet.plen);
-    }
-    unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
 
@@ -522,11 +220,11 @@ flowctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
 static void
 run_hostnet(struct flowctl *fc)
 {
-    if (!fc->hostnet_done && cell_gateway_ofport(fc->cell)
+    if (!fc->hostnet_done && localdb_gateway_ofport(fc->localdb)
         && fc->have_subnet) {
         const struct model_cell *mc = &fc->model.cell;
         struct hostnet_spec spec = {
-            .gw_ifname = CELL_GW_PORT,
+            .gw_ifname = LOCALDB_GW_PORT,
             .gw_ip = mc->subnet.addr + 1,
             .underlay_interface = fc->cfg.underlay_interface,
             .netin_port_min = fc->cfg.netin_port_min,
@@ -545,7 +243,7 @@ run_flows(struct flowctl *fc)
     if (fc->recompute && fc->model.cell.gateway_ofport && fc->have_subnet) {
         long long int start = time_msec();
         pipeline_compute(&fc->model, &fc->desired);
-        cell_note_desired(fc->cell, &fc->model);
+        localdb_note_desired(fc->localdb, &fc->model);
         fc->last_recompute_ms = time_msec() - start;
         fc->recompute = false;
         fc->put_pending = true;
@@ -566,7 +264,7 @@ run_flows(struct flowctl *fc)
     if (fc->put_pending && ofctrl_can_put(fc->ofctrl)) {
         bool replace = ofctrl_needs_put(fc->ofctrl);
         uint64_t seqno = ofctrl_put(fc->ofctrl, &fc->desired);
-        cell_note_put(fc->cell, seqno);
+        localdb_note_put(fc->localdb, seqno);
         if (replace) {
             fc->replace_seqno = seqno;
         }
@@ -591,7 +289,8 @@ start_openflow(struct flowctl *fc)
     fc->ofctrl = ofctrl_create(target);
     ofctrl_set_meters(fc->ofctrl, &meter, 1);
     fc->pinctrl = pinctrl_create(target);
-    fc->flowstats = flowstats_create(target);
+    flowstats_connect(fc->flowstats, target);
+    trace_set_ready(fc->trace);
     if (fc->directory) {
         /* The app tag rides in tun_metadata0: map it before any flow. */
         ofctrl_set_tlv_map(fc->ofctrl, CFNET_GENEVE_CLASS, CFNET_GENEVE_TYPE,
@@ -627,7 +326,7 @@ end_flow_restore_wait(struct flowctl *fc, struct ovsdb_idl_txn *txn,
     if (fc->frw_seen && fc->replace_seqno > fc->frw_after
         && acked >= fc->replace_seqno && ofctrl_is_connected(fc->ofctrl)
         && !ofctrl_needs_put(fc->ofctrl)) {
-        cell_end_flow_restore_wait(fc->cell, txn);
+        localdb_end_flow_restore_wait(fc->localdb, txn);
     }
 }
 
@@ -640,7 +339,7 @@ set_subnet(struct flowctl *fc, const struct ipv4_cidr *subnet)
     fc->model.cell.gateway_host_ip = subnet->addr + 1;
     cfnet_host_mac(fc->model.cell.gateway_host_ip,
                    fc->model.cell.gateway_host_mac);
-    cell_set_subnet(fc->cell, subnet);
+    localdb_set_subnet(fc->localdb, subnet);
     fc->have_subnet = true;
 }
 
@@ -659,7 +358,7 @@ run_directory(struct flowctl *fc, struct ovsdb_idl *idl)
             return;
         }
         struct ipv4_cidr earlier;
-        if (cell_published_subnet(fc->cell, &earlier)) {
+        if (localdb_published_subnet(fc->localdb, &earlier)) {
             VLOG_INFO("an earlier run published subnet "IP_FMT"/%u: "
                       "claiming it again if it is free",
                       IP_ARGS(htonl(earlier.addr)), earlier.plen);
@@ -711,11 +410,9 @@ main(int argc, char *argv[])
     fatal_ignore_sigpipe();
 
     memset(&fc, 0, sizeof fc);
-    char *text = read_file(config_file);
-    char *error = flowctl_config_parse(text, &fc.cfg);
-    free(text);
+    char *error = flowctl_config_read(config_file, &fc.cfg);
     if (error) {
-        ovs_fatal(0, "%s: %s", config_file, error);
+        ovs_fatal(0, "%s", error);
     }
     unsigned int mtu = container_mtu(&fc.cfg);
 
@@ -727,17 +424,12 @@ main(int argc, char *argv[])
     unixctl_command_register("flowctl/show", "", 0, 0, flowctl_show, &fc);
     unixctl_command_register("flowctl/recompute", "", 0, 0,
                              flowctl_recompute, &fc);
-    unixctl_command_register("flowctl/cells", "", 0, 0, flowctl_cells, &fc);
-    unixctl_command_register("flowctl/rule-stats", "[--json]", 0, 1,
-                             flowctl_rule_stats, &fc);
-    unixctl_command_register("flowctl/trace", "HANDLE DST tcp|udp|icmp PORT",
-                             4, 4, flowctl_trace, &fc);
     unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(fc.cfg.ovsdb, &ovsrec_idl_class, false, true));
-    cell_register_idl(loop.idl);
-    fc.cell = cell_create(loop.idl, &fc.cfg, mtu);
+    localdb_register_idl(loop.idl);
+    fc.localdb = localdb_create(loop.idl, &fc.cfg, mtu);
 
     model_init(&fc.model);
     flowctl_config_copy_cell(&fc.cfg, &fc.model.cell);
@@ -748,9 +440,12 @@ main(int argc, char *argv[])
     } else {
         set_subnet(&fc, &fc.cfg.cell.subnet);
     }
+    directory_register_unixctl(fc.directory, &fc.model);
     flow_table_init(&fc.desired);
     fc.runner = runner_create();
     fc.hostnet = hostnet_create(fc.runner);
+    fc.trace = trace_create(&fc.model, fc.runner, fc.cfg.bridge);
+    fc.flowstats = flowstats_create(&fc.model);
 
     fc.recompute = true;
 
@@ -765,16 +460,17 @@ main(int argc, char *argv[])
 
         if (!fc.stale_checked && txn
             && ovsdb_idl_has_ever_connected(loop.idl)) {
-            cell_remove_stale_ports(fc.cell, txn);
+            localdb_remove_stale_ports(fc.localdb, txn);
             fc.stale_checked = true;
         }
         run_directory(&fc, loop.idl);
-        if (cell_run(fc.cell, txn, &fc.model)) {
+        if (localdb_run(fc.localdb, txn, &fc.model)) {
             fc.recompute = true;
         }
         watch_flow_restore_wait(&fc, loop.idl);
         run_hostnet(&fc);
-        if (!fc.ofctrl && cell_gateway_ofport(fc.cell) && fc.have_subnet) {
+        if (!fc.ofctrl && localdb_gateway_ofport(fc.localdb)
+            && fc.have_subnet) {
             /* The bridge exists and the subnet is known: connect to it.
              * Not before the subnet (in cluster mode, the lease): the first
              * put replaces every flow, and the bridge may still hold an
@@ -785,7 +481,7 @@ main(int argc, char *argv[])
             ofctrl_run(fc.ofctrl);
             run_flows(&fc);
             uint64_t acked = ofctrl_acked_seqno(fc.ofctrl);
-            cell_mark_installed(fc.cell, txn, acked);
+            localdb_mark_installed(fc.localdb, txn, acked);
             end_flow_restore_wait(&fc, txn, acked);
             pinctrl_run(fc.pinctrl);
             flowstats_run(fc.flowstats);
@@ -810,13 +506,14 @@ main(int argc, char *argv[])
     /* Commands still waiting get their (error) replies before the server
      * goes. */
     runner_destroy(fc.runner);
+    trace_destroy(fc.trace);
     hostnet_destroy(fc.hostnet);
     flowstats_destroy(fc.flowstats);
     unixctl_server_destroy(unixctl);
     pinctrl_destroy(fc.pinctrl);
     ofctrl_destroy(fc.ofctrl);
     flow_table_destroy(&fc.desired);
-    cell_destroy(fc.cell);
+    localdb_destroy(fc.localdb);
     if (fc.directory) {
         directory_destroy(fc.directory);
     }

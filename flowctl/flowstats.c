@@ -26,6 +26,8 @@
 #include "coverage.h"
 #include "explain.h"
 #include "openflow/openflow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-errors.h"
@@ -41,6 +43,7 @@
 #include "pipeline.h"
 #include "socket-util.h"
 #include "timeval.h"
+#include "unixctl.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(flowstats);
@@ -69,25 +72,39 @@ struct flowstats_req {
 };
 
 struct flowstats {
-    struct rconn *rconn;
+    const struct model *model;  /* For the rule statistics' text. */
+    struct rconn *rconn;        /* Not connected until flowstats_connect(). */
     unsigned int conn_seqno;    /* rconn_get_connection_seqno() last seen. */
     struct ovs_list reqs;       /* "struct flowstats_req"s in flight. */
     bool more;                  /* Stopped at FLOWSTATS_MAX_RECV last run? */
+    bool connecting;            /* flowstats_connect() was called. */
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
+static unixctl_cb_func rule_stats_unixctl;
+
 struct flowstats *
-flowstats_create(const char *target)
+flowstats_create(const struct model *model)
 {
     struct flowstats *fs = xzalloc(sizeof *fs);
 
+    fs->model = model;
     fs->rconn = rconn_create(FLOWSTATS_PROBE_INTERVAL, FLOWSTATS_MAX_BACKOFF,
                              DSCP_DEFAULT, 1u << FLOWSTATS_VERSION);
-    rconn_connect(fs->rconn, target, target);
     fs->conn_seqno = rconn_get_connection_seqno(fs->rconn);
     ovs_list_init(&fs->reqs);
+    unixctl_command_register("flowctl/rule-stats", "[--json]", 0, 1,
+                             rule_stats_unixctl, fs);
     return fs;
+}
+
+void
+flowstats_connect(struct flowstats *fs, const char *target)
+{
+    rconn_connect(fs->rconn, target, target);
+    fs->conn_seqno = rconn_get_connection_seqno(fs->rconn);
+    fs->connecting = true;
 }
 
 /* Ends 'req': calls its callback with its counters, or with 'error' if
@@ -160,7 +177,7 @@ add_reply(struct flowstats_req *req, const struct ofp_header *oh)
             break;
         }
         uint64_t cookie = ntohll(fst.cookie);
-        if (cookie >> 56 != PIPELINE_CK_ASG) {
+        if (pipeline_cookie_kind(cookie) != PIPELINE_CK_ASG) {
             continue;
         }
         req->counts.n_flows++;
@@ -283,23 +300,19 @@ flowstats_wait(struct flowstats *fs)
     }
 }
 
-bool
-flowstats_is_connected(const struct flowstats *fs)
-{
-    return rconn_is_connected(fs->rconn);
-}
-
 const char *
 flowstats_request(struct flowstats *fs, flowstats_cb *cb, void *aux)
 {
-    if (!rconn_is_connected(fs->rconn)) {
+    if (!fs->connecting) {
+        return "OpenFlow: waiting for the bridge";
+    } else if (!rconn_is_connected(fs->rconn)) {
         return "not connected to the switch";
     }
 
     struct ofputil_flow_stats_request fsr = {
         .aggregate = false,
-        .cookie = htonll((uint64_t) PIPELINE_CK_ASG << 56),
-        .cookie_mask = htonll(UINT64_C(0xff) << 56),
+        .cookie = htonll(pipeline_cookie(PIPELINE_CK_ASG, 0)),
+        .cookie_mask = htonll(PIPELINE_COOKIE_KIND_MASK),
         .out_port = OFPP_ANY,
         .out_group = OFPG_ANY,
         .table_id = OFPTT_ALL,
@@ -321,4 +334,104 @@ flowstats_request(struct flowstats *fs, flowstats_cb *cb, void *aux)
     ovs_list_push_back(&fs->reqs, &req->node);
     COVERAGE_INC(flowstats_request);
     return NULL;
+}
+
+/* ---- unixctl ---- */
+
+/* A flowctl/show or flowctl/rule-stats waiting for flow statistics. */
+enum stats_format {
+    STATS_SHOW,                 /* flowctl/show: its text, then "rules:". */
+    STATS_TEXT,                 /* flowctl/rule-stats: "rules:" only. */
+    STATS_JSON,                 /* flowctl/rule-stats --json. */
+};
+
+struct stats_req {
+    struct flowstats *fs;
+    struct unixctl_conn *conn;
+    enum stats_format format;
+    struct ds text;             /* STATS_SHOW: what comes before "rules:". */
+};
+
+/* Replies to 'req_', a struct stats_req, and frees it (a flowstats_cb). */
+static void
+stats_reply(void *req_, const struct rule_counts *counts, const char *error)
+{
+    struct stats_req *req = req_;
+    const struct model *model = req->fs->model;
+
+    if (req->format == STATS_SHOW) {
+        ds_put_char(&req->text, '\n');
+        if (counts) {
+            explain_rule_stats(model, counts, &req->text);
+        } else {
+            ds_put_format(&req->text, "rules: (no hit counts: %s)\n", error);
+        }
+        unixctl_command_reply(req->conn, ds_cstr(&req->text));
+    } else if (!counts) {
+        unixctl_command_reply_error(req->conn, error);
+    } else if (req->format == STATS_JSON) {
+        struct json *json = explain_rule_stats_json(model, counts);
+        char *s = json_to_string(json, JSSF_PRETTY | JSSF_SORT);
+        char *reply = xasprintf("%s\n", s);
+        unixctl_command_reply(req->conn, reply);
+        free(reply);
+        free(s);
+        json_destroy(json);
+    } else {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        explain_rule_stats(model, counts, &s);
+        unixctl_command_reply(req->conn, ds_cstr(&s));
+        ds_destroy(&s);
+    }
+    ds_destroy(&req->text);
+    free(req);
+}
+
+/* Asks the switch for the flow statistics behind the hit counts; the reply
+ * to 'conn' follows when they arrive (or right away if they cannot). */
+static void
+start_stats(struct flowstats *fs, struct unixctl_conn *conn,
+            enum stats_format format, struct ds *text)
+{
+    struct stats_req *req = xzalloc(sizeof *req);
+    req->fs = fs;
+    req->conn = conn;
+    req->format = format;
+    ds_init(&req->text);
+    if (text) {
+        ds_swap(&req->text, text);
+    }
+
+    const char *error = flowstats_request(fs, stats_reply, req);
+    if (error) {
+        stats_reply(req, NULL, error);
+    }
+}
+
+static void
+rule_stats_unixctl(struct unixctl_conn *conn, int argc, const char *argv[],
+                   void *fs_)
+{
+    struct flowstats *fs = fs_;
+    bool json = false;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else {
+            char *error = xasprintf("%s: unknown option (the only one is "
+                                    "--json)", argv[i]);
+            unixctl_command_reply_error(conn, error);
+            free(error);
+            return;
+        }
+    }
+    start_stats(fs, conn, json ? STATS_JSON : STATS_TEXT, NULL);
+}
+
+void
+flowstats_reply_show(struct flowstats *fs, struct unixctl_conn *conn,
+                     struct ds *text)
+{
+    start_stats(fs, conn, STATS_SHOW, text);
 }

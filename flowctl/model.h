@@ -1,6 +1,6 @@
 /*
  * model: everything flowctl's pipeline needs to know about one cell, as
- * plain data.  Built by the OVSDB adapter (cell.c) from the Interface rows
+ * plain data.  Built by the OVSDB adapter (localdb.c) from the Interface rows
  * that cni-ovs wrote and from flowctl's configuration; consumed by the pure
  * pipeline (pipeline.c), which turns it into the desired flow table.
  *
@@ -46,7 +46,6 @@ struct model_cell {
     struct ipv4_cidr *deny_staging;    /* ... to staging. */
     size_t n_deny_staging;
     uint32_t gateway_ofport;            /* The host gateway port. */
-    uint32_t netin_ip;                  /* Where the host sends NetIn. */
     uint32_t gateway_host_ip;           /* The host's address on the
                                          * gateway port. */
     uint8_t gateway_host_mac[6];        /* The host's MAC there. */

@@ -74,6 +74,17 @@ COVERAGE_DEFINE(pinctrl_error);
  * reading. */
 #define PINCTRL_TXQ_LIMIT 100
 
+/* Counters since pinctrl_create(), for pinctrl_format(). */
+struct pinctrl_stats {
+    uint64_t n_connections;     /* OpenFlow connections made. */
+    uint64_t n_packet_ins;      /* Packet-ins received... */
+    uint64_t n_tcp_resets;      /* ...answered with a TCP RST... */
+    uint64_t n_icmp_unreach;    /* ...answered with ICMP port unreachable... */
+    uint64_t n_ignored;         /* ...or not answered (none due). */
+    uint64_t n_errors;          /* Undecodable messages, OFPT_ERRORs from
+                                 * the switch, answers dropped. */
+};
+
 struct pinctrl {
     struct rconn *rconn;
     unsigned int conn_seqno;    /* rconn_get_connection_seqno() set up. */
@@ -338,12 +349,6 @@ bool
 pinctrl_is_connected(const struct pinctrl *p)
 {
     return rconn_is_connected(p->rconn) && p->set_up;
-}
-
-void
-pinctrl_get_stats(const struct pinctrl *p, struct pinctrl_stats *stats)
-{
-    *stats = p->stats;
 }
 
 void

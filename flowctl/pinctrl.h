@@ -32,7 +32,6 @@
 #define FLOWCTL_PINCTRL_H 1
 
 #include <stdbool.h>
-#include <stdint.h>
 
 struct ds;
 
@@ -48,19 +47,6 @@ void pinctrl_wait(struct pinctrl *);
 
 /* Is there an OpenFlow connection, set up to receive packet-ins? */
 bool pinctrl_is_connected(const struct pinctrl *);
-
-/* Counters since pinctrl_create(). */
-struct pinctrl_stats {
-    uint64_t n_connections;     /* OpenFlow connections made. */
-    uint64_t n_packet_ins;      /* Packet-ins received... */
-    uint64_t n_tcp_resets;      /* ...answered with a TCP RST... */
-    uint64_t n_icmp_unreach;    /* ...answered with ICMP port unreachable... */
-    uint64_t n_ignored;         /* ...or not answered (none due). */
-    uint64_t n_errors;          /* Undecodable messages, OFPT_ERRORs from
-                                 * the switch, answers dropped. */
-};
-
-void pinctrl_get_stats(const struct pinctrl *, struct pinctrl_stats *);
 
 /* Appends a human-readable state summary to 'ds' (for unixctl). */
 void pinctrl_format(const struct pinctrl *, struct ds *);

@@ -253,7 +253,7 @@ add_fixed_flows(struct ctx *ctx)
              PIPELINE_T_REJECT);
 
     /* commit: remember the verdict in conntrack: the epoch (reg3) as
-     * ct_mark, the rule (reg4) in ct_label. */
+     * ct_mark, the cookie of the rule (xreg3) in ct_label. */
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,"
              "actions=ct(commit,zone=%d,exec(move:NXM_NX_REG3[]->"
              "NXM_NX_CT_MARK[],move:xreg3[]->NXM_NX_CT_LABEL[0..63])),"
@@ -322,7 +322,7 @@ add_host_allow_flows(struct ctx *ctx)
     const struct model_cell *cell = &ctx->model->cell;
 
     for (size_t i = 0; i < cell->n_dns_servers; i++) {
-        uint64_t ck = cookie(PIPELINE_CK_HOST, i);
+        uint64_t ck = pipeline_host_cookie(PIPELINE_HOST_DNS, i);
         for (int p = 0; p < 2; p++) {
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",%s,"
                      "nw_dst="IP_FMT",tp_dst=53,actions=load:%#"PRIx64
@@ -343,7 +343,8 @@ add_host_allow_flows(struct ctx *ctx)
                                             : cell->tcp_services;
         size_t n = p ? cell->n_udp_services : cell->n_tcp_services;
         for (size_t i = 0; i < n; i++) {
-            uint64_t ck = cookie(PIPELINE_CK_HOST, ((p + 1) << 24) | i);
+            uint64_t ck = pipeline_host_cookie(p ? PIPELINE_HOST_UDP
+                                                 : PIPELINE_HOST_TCP, i);
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",%s,"
                      "nw_dst="IP_FMT",tp_dst=%u,actions=load:%#"PRIx64
                      "->xreg3[],goto_table:%d", PIPELINE_T_EGRESS,
@@ -372,19 +373,22 @@ add_deny_flows(struct ctx *ctx)
         const struct ipv4_cidr *cidrs;
         size_t n;
         const char *match;
-    } sets[3] = {
-        { cell->deny_always, cell->n_deny_always, "" },
-        { cell->deny_running, cell->n_deny_running, "reg5=0," },
-        { cell->deny_staging, cell->n_deny_staging, "reg5=1," },
+    } sets[] = {
+        [PIPELINE_DENY_ALWAYS] = {
+            cell->deny_always, cell->n_deny_always, "" },
+        [PIPELINE_DENY_RUNNING] = {
+            cell->deny_running, cell->n_deny_running, "reg5=0," },
+        [PIPELINE_DENY_STAGING] = {
+            cell->deny_staging, cell->n_deny_staging, "reg5=1," },
     };
 
-    for (int s = 0; s < 3; s++) {
+    for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
         for (size_t i = 0; i < sets[s].n; i++) {
             const struct ipv4_cidr *c = &sets[s].cidrs[i];
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",%sip,"
                      "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
                      PIPELINE_T_EGRESS, PRIO_EGRESS_DENY,
-                     cookie(PIPELINE_CK_DENY, ((uint64_t) s << 24) | i),
+                     pipeline_deny_cookie(s, i),
                      sets[s].match, IP_FMT_ARGS(c->addr), c->plen,
                      PIPELINE_T_REJECT);
         }
@@ -820,7 +824,7 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
 {
     const struct cf_netout_rule *r = &rs->rules->parsed.netout_rules[idx];
     uint32_t id = (rs->id << 16) | (uint32_t) idx;
-    uint64_t ck = cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | idx);
+    uint64_t ck = pipeline_asg_cookie(rs->id, idx);
     uint8_t n_clauses = r->protocol == CF_PROTO_ALL ? 2 : 3;
     uint16_t prio = asg_priority(idx);
     struct match m;
@@ -901,7 +905,7 @@ static void
 add_asg_rule_established(struct ctx *ctx, const struct ruleset *rs,
                          size_t idx)
 {
-    uint64_t ck = cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24) | idx);
+    uint64_t ck = pipeline_asg_cookie(rs->id, idx);
 
     add_flow(ctx, "table=%d,priority=101,cookie=%#"PRIx64",ct_state=+est+trk,"
              "reg3=%#"PRIx32",ct_mark=%#"PRIx32",ct_label=%#"PRIx64
@@ -922,8 +926,7 @@ add_ruleset_flows(struct ctx *ctx, const struct ruleset *rs)
         add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ct_state=%s,"
                  "reg3=%#"PRIx32",ct_mark=%#"PRIx32",actions=goto_table:%d",
                  PIPELINE_T_CT_STATE,
-                 cookie(PIPELINE_CK_ASG, ((uint64_t) rs->id << 24)
-                                         | PIPELINE_RULESET_EST_INDEX),
+                 pipeline_asg_cookie(rs->id, PIPELINE_RULESET_EST_INDEX),
                  states[i], rs->epoch, rs->epoch, PIPELINE_T_FORWARD);
     }
 
@@ -1002,8 +1005,7 @@ add_container_flows(struct ctx *ctx, const struct model_container *c)
      * container's port and mark the connection with the mapping. */
     for (size_t i = 0; i < c->n_port_mappings; i++) {
         const struct cf_port_mapping *pm = &c->port_mappings[i];
-        uint64_t nck = cookie(PIPELINE_CK_NETIN,
-                              ((uint64_t) c->ofport << 16) | i);
+        uint64_t nck = pipeline_netin_cookie(c->ofport, i);
         uint32_t mark = netin_mark(c, pm);
         add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",tcp,"
                  "nw_dst="IP_FMT",tp_dst=%u,actions=load:%"PRIu32

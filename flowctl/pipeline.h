@@ -6,21 +6,26 @@
  * `ovs-ofctl dump-flows --names` (flowctl writes them to OVSDB Flow_Table
  * rows).
  *
- * Registers, set in 'classify' and 'owner' and read later:
- *   reg0  where the packet came from: PIPELINE_FROM_CONTAINER or
- *         PIPELINE_FROM_GATEWAY
- *   reg1  ofport of the container whose connection this is ("owner")
- *   reg2  the owner's ruleset id (containers with equal NetOut rules and
- *         workload share one)
+ * Registers, set in 'classify', 'owner' and (NetIn) 'ingress' and read
+ * later:
+ *   reg0  where the packet came from: PIPELINE_FROM_CONTAINER,
+ *         PIPELINE_FROM_GATEWAY or PIPELINE_FROM_TUNNEL ('classify')
+ *   reg1  ofport of the container whose connection this is ("owner":
+ *         'classify' for its own packets, 'owner' for the host's, 'ingress'
+ *         for NetIn)
+ *   reg2  the sender's ruleset id (containers with equal NetOut rules and
+ *         workload share one; 'classify')
  *   reg3  the ct_mark the connection must carry: the ruleset's epoch for
- *         egress, the port mapping's mark for NetIn
- *   reg5  1 for staging containers, else 0
+ *         egress ('classify', 'owner'), the port mapping's mark for NetIn
+ *         ('ingress')
+ *   reg5  1 for staging containers, else 0 ('classify')
  *   reg8  the policy tag of the app that sent the packet: set in
  *         'classify' for containers, from the Geneve option for packets
  *         from other cells; sent in the Geneve option to other cells
  *   reg9  scratch (ARP responder)
- *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection,
- *         committed to ct_label[0..63], so conntrack entries name their rule
+ *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection
+ *         (set by the allowing flow in 'egress' or 'ingress'), committed
+ *         to ct_label[0..63], so conntrack entries name their rule
  */
 
 #ifndef FLOWCTL_PIPELINE_H
@@ -87,7 +92,8 @@ const char *pipeline_table_name(enum pipeline_table);
 /* Cookies say which rule made a flow: the top byte is the kind, the rest
  * an id whose meaning depends on it.
  *
- *   kind                   id (low 56 bits)
+ *   kind                   id (low 56 bits; the helpers below make and
+ *                          decode them)
  *   PIPELINE_CK_FIXED      0: a fixed pipeline flow
  *   PIPELINE_CK_CONTAINER  container ofport: classify, spoof guard, owner,
  *                          forward flows of that container
@@ -117,10 +123,118 @@ const char *pipeline_table_name(enum pipeline_table);
  * addresses). */
 #define PIPELINE_HOST_CLOSING 0xffffff
 
+/* A cookie is the kind in its top 8 bits and the id in the other 56. */
+#define PIPELINE_COOKIE_ID_BITS 56
+#define PIPELINE_COOKIE_ID_MASK ((UINT64_C(1) << PIPELINE_COOKIE_ID_BITS) - 1)
+#define PIPELINE_COOKIE_KIND_MASK (~PIPELINE_COOKIE_ID_MASK)
+
 static inline uint64_t
 pipeline_cookie(uint8_t kind, uint64_t id)
 {
-    return ((uint64_t) kind << 56) | (id & ((UINT64_C(1) << 56) - 1));
+    return ((uint64_t) kind << PIPELINE_COOKIE_ID_BITS)
+           | (id & PIPELINE_COOKIE_ID_MASK);
+}
+
+static inline uint8_t
+pipeline_cookie_kind(uint64_t cookie)
+{
+    return cookie >> PIPELINE_COOKIE_ID_BITS;
+}
+
+static inline uint64_t
+pipeline_cookie_id(uint64_t cookie)
+{
+    return cookie & PIPELINE_COOKIE_ID_MASK;
+}
+
+/* The ids of PIPELINE_CK_ASG, PIPELINE_CK_DENY and PIPELINE_CK_HOST are a
+ * set (the ruleset id; the deny list; DNS or a host service protocol) in
+ * bits 24 to 55 and an index in that set in bits 0 to 23 (an index is
+ * masked to 24 bits). */
+#define PIPELINE_COOKIE_INDEX_BITS 24
+#define PIPELINE_COOKIE_INDEX_MAX ((1u << PIPELINE_COOKIE_INDEX_BITS) - 1)
+
+static inline uint64_t
+pipeline_cookie_indexed(uint8_t kind, uint32_t set, uint32_t index)
+{
+    return pipeline_cookie(kind,
+                           ((uint64_t) set << PIPELINE_COOKIE_INDEX_BITS)
+                           | (index & PIPELINE_COOKIE_INDEX_MAX));
+}
+
+/* The set and the index of a cookie made by pipeline_cookie_indexed(). */
+static inline uint32_t
+pipeline_cookie_set(uint64_t cookie)
+{
+    return pipeline_cookie_id(cookie) >> PIPELINE_COOKIE_INDEX_BITS;
+}
+
+static inline uint32_t
+pipeline_cookie_index(uint64_t cookie)
+{
+    return cookie & PIPELINE_COOKIE_INDEX_MAX;
+}
+
+/* PIPELINE_CK_ASG: rule 'rule' (0-based, in the container's
+ * cf-netout-rules, or PIPELINE_RULESET_EST_INDEX) of ruleset 'ruleset'.
+ * pipeline_cookie_set() and pipeline_cookie_index() decode it. */
+static inline uint64_t
+pipeline_asg_cookie(uint32_t ruleset, uint32_t rule)
+{
+    return pipeline_cookie_indexed(PIPELINE_CK_ASG, ruleset, rule);
+}
+
+/* PIPELINE_CK_DENY's sets: the deny_networks lists. */
+enum pipeline_deny_list {
+    PIPELINE_DENY_ALWAYS,
+    PIPELINE_DENY_RUNNING,
+    PIPELINE_DENY_STAGING,
+};
+
+static inline uint64_t
+pipeline_deny_cookie(enum pipeline_deny_list list, uint32_t index)
+{
+    return pipeline_cookie_indexed(PIPELINE_CK_DENY, list, index);
+}
+
+/* PIPELINE_CK_HOST's sets: DNS servers, host TCP and UDP services.  The
+ * closing flows' id, PIPELINE_HOST_CLOSING, is set 0 (DNS) with the largest
+ * index, which no DNS server has. */
+enum pipeline_host_set {
+    PIPELINE_HOST_DNS,
+    PIPELINE_HOST_TCP,
+    PIPELINE_HOST_UDP,
+};
+
+static inline uint64_t
+pipeline_host_cookie(enum pipeline_host_set set, uint32_t index)
+{
+    return pipeline_cookie_indexed(PIPELINE_CK_HOST, set, index);
+}
+
+/* PIPELINE_CK_NETIN: port mapping 'mapping' (0-based, in the container's
+ * port mappings) of the container at 'ofport'. */
+#define PIPELINE_NETIN_MAPPING_BITS 16
+
+static inline uint64_t
+pipeline_netin_cookie(uint32_t ofport, uint32_t mapping)
+{
+    return pipeline_cookie(PIPELINE_CK_NETIN,
+                           ((uint64_t) ofport << PIPELINE_NETIN_MAPPING_BITS)
+                           | (mapping
+                              & ((1u << PIPELINE_NETIN_MAPPING_BITS) - 1)));
+}
+
+static inline uint32_t
+pipeline_cookie_netin_ofport(uint64_t cookie)
+{
+    return pipeline_cookie_id(cookie) >> PIPELINE_NETIN_MAPPING_BITS;
+}
+
+static inline uint32_t
+pipeline_cookie_netin_mapping(uint64_t cookie)
+{
+    return cookie & ((1u << PIPELINE_NETIN_MAPPING_BITS) - 1);
 }
 
 /* The most rulesets (distinct NetOut rule lists and workloads) one cell
@@ -148,8 +262,8 @@ void pipeline_container_ruleset(const struct model *, uint32_t ofport,
 
 /* A ruleset as pipeline_compute() makes it: the containers that share one
  * NetOut rule list and workload.  The ASG flows of rule i carry cookie
- * pipeline_cookie(PIPELINE_CK_ASG, id << 24 | i); its 'ct_state' flows
- * (established and related traffic) PIPELINE_RULESET_EST_INDEX as i. */
+ * pipeline_asg_cookie(id, i); its 'ct_state' flows (established and related
+ * traffic) PIPELINE_RULESET_EST_INDEX as i. */
 struct pipeline_ruleset {
     uint32_t id;
     uint32_t epoch;

@@ -89,12 +89,6 @@ ruleset_of(const struct model *m, uint32_t ofport)
     return info.ruleset;
 }
 
-static uint64_t
-asg_cookie(uint32_t ruleset, uint32_t idx)
-{
-    return pipeline_cookie(PIPELINE_CK_ASG, ((uint64_t) ruleset << 24) | idx);
-}
-
 static void
 test_rule_summaries(void **state OVS_UNUSED)
 {
@@ -226,27 +220,28 @@ test_trace_verdicts(void **state OVS_UNUSED)
     uint32_t rs = ruleset_of(&m, 2);
     char *want = xasprintf("allowed by ASG rule 0 of ruleset %#"PRIx32
                            " (tcp 10.0.0.0-10.0.0.255 ports 80-443)", rs);
-    assert_verdict(&m, asg_cookie(rs, 0), "10.0.0.100", want);
+    assert_verdict(&m, pipeline_asg_cookie(rs, 0), "10.0.0.100", want);
     free(want);
     want = xasprintf("allowed by ASG rule 1 of ruleset %#"PRIx32
                      " (icmp 10.0.0.100 type 8 code 0)", rs);
-    assert_verdict(&m, asg_cookie(rs, 1), "10.0.0.100", want);
+    assert_verdict(&m, pipeline_asg_cookie(rs, 1), "10.0.0.100", want);
     free(want);
     want = xasprintf("allowed by ASG rule 9 of ruleset %#"PRIx32" (a rule "
                      "flowctl no longer has: the switch's flows are behind)",
                      rs);
-    assert_verdict(&m, asg_cookie(rs, 9), "10.0.0.100", want);
+    assert_verdict(&m, pipeline_asg_cookie(rs, 9), "10.0.0.100", want);
     free(want);
 
     assert_verdict(&m, pipeline_cookie(PIPELINE_CK_DEFAULT, 0), "10.0.0.1",
                    "rejected: default deny (no ASG rule matches)");
-    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_DENY, 1 << 24),
+    assert_verdict(&m, pipeline_deny_cookie(PIPELINE_DENY_RUNNING, 0),
                    "10.10.3.4",
                    "rejected: deny_networks running entry 0 "
                    "(10.10.0.0/16)");
-    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_HOST, 0), "169.254.0.2",
+    assert_verdict(&m, pipeline_host_cookie(PIPELINE_HOST_DNS, 0),
+                   "169.254.0.2",
                    "allowed: DNS server 169.254.0.2");
-    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_HOST, 1 << 24),
+    assert_verdict(&m, pipeline_host_cookie(PIPELINE_HOST_TCP, 0),
                    "10.0.0.11", "allowed: host TCP service 10.0.0.11:8898");
     uint64_t closing = pipeline_cookie(PIPELINE_CK_HOST,
                                        PIPELINE_HOST_CLOSING);
@@ -315,12 +310,13 @@ test_rule_stats(void **state OVS_UNUSED)
 
     rule_counts_init(&rc);
     /* Two verdict flows for rule 0 (say, merged and not): summed. */
-    rule_counts_add(&rc.verdicts, asg_cookie(rs, 0), 2, 148);
-    rule_counts_add(&rc.verdicts, asg_cookie(rs, 0), 1, UINT64_MAX);
+    rule_counts_add(&rc.verdicts, pipeline_asg_cookie(rs, 0), 2, 148);
+    rule_counts_add(&rc.verdicts, pipeline_asg_cookie(rs, 0), 1, UINT64_MAX);
     rule_counts_add(&rc.established,
-                    asg_cookie(rs, PIPELINE_RULESET_EST_INDEX), 25, 1833);
+                    pipeline_asg_cookie(rs, PIPELINE_RULESET_EST_INDEX),
+                    25, 1833);
     /* Rule 0's established traffic: added to its packets and bytes. */
-    rule_counts_add(&rc.established, asg_cookie(rs, 0), 40, 2000);
+    rule_counts_add(&rc.established, pipeline_asg_cookie(rs, 0), 40, 2000);
     rc.n_flows = 7;
 
     struct ds s = DS_EMPTY_INITIALIZER;
@@ -351,7 +347,7 @@ test_rule_stats(void **state OVS_UNUSED)
         "\"installed\":false,\"packets\":null,"
         "\"rule\":\"icmp 10.0.0.100 type 8 code 0\"}],"
         "\"ruleset\":%"PRIu32",\"staging\":false}]}",
-        asg_cookie(rs, 0), asg_cookie(rs, 1), rs);
+        pipeline_asg_cookie(rs, 0), pipeline_asg_cookie(rs, 1), rs);
     assert_string_equal(text, want);
     free(want);
     free(text);
@@ -359,6 +355,44 @@ test_rule_stats(void **state OVS_UNUSED)
 
     rule_counts_destroy(&rc);
     model_destroy(&m);
+}
+
+/* pipeline.h's cookie helpers decode what they encode, in the layout
+ * that operators see in dump-flows (pipeline.h's table). */
+static void
+test_cookie_helpers(void **state OVS_UNUSED)
+{
+    uint64_t ck = pipeline_asg_cookie(0xa0a3, 9);
+    assert_int_equal(ck, UINT64_C(0x030000a0a3000009));
+    assert_int_equal(pipeline_cookie_kind(ck), PIPELINE_CK_ASG);
+    assert_int_equal(pipeline_cookie_set(ck), 0xa0a3);
+    assert_int_equal(pipeline_cookie_index(ck), 9);
+
+    ck = pipeline_asg_cookie(UINT32_MAX, PIPELINE_RULESET_EST_INDEX);
+    assert_int_equal(pipeline_cookie_kind(ck), PIPELINE_CK_ASG);
+    assert_int_equal(pipeline_cookie_set(ck), UINT32_MAX);
+    assert_int_equal(pipeline_cookie_index(ck), PIPELINE_RULESET_EST_INDEX);
+
+    ck = pipeline_deny_cookie(PIPELINE_DENY_STAGING, 4);
+    assert_int_equal(ck, UINT64_C(0x0400000002000004));
+    assert_int_equal(pipeline_cookie_set(ck), PIPELINE_DENY_STAGING);
+    assert_int_equal(pipeline_cookie_index(ck), 4);
+
+    ck = pipeline_host_cookie(PIPELINE_HOST_UDP, 1);
+    assert_int_equal(ck, UINT64_C(0x0500000002000001));
+    assert_int_equal(pipeline_cookie_kind(ck), PIPELINE_CK_HOST);
+    assert_int_equal(pipeline_cookie_id(pipeline_cookie(
+                         PIPELINE_CK_HOST, PIPELINE_HOST_CLOSING)),
+                     PIPELINE_HOST_CLOSING);
+
+    ck = pipeline_netin_cookie(7, 2);
+    assert_int_equal(ck, UINT64_C(0x0600000000070002));
+    assert_int_equal(pipeline_cookie_netin_ofport(ck), 7);
+    assert_int_equal(pipeline_cookie_netin_mapping(ck), 2);
+
+    ck = pipeline_cookie(PIPELINE_CK_OVERLAY, 0x0a000005);
+    assert_int_equal(pipeline_cookie_kind(ck), PIPELINE_CK_OVERLAY);
+    assert_int_equal(pipeline_cookie_id(ck), 0x0a000005);
 }
 
 int
@@ -370,6 +404,7 @@ main(void)
         cmocka_unit_test(test_trace_verdicts),
         cmocka_unit_test(test_trace_without_egress),
         cmocka_unit_test(test_rule_stats),
+        cmocka_unit_test(test_cookie_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,15 @@
 /*
- * settings: flowctl's configuration file (JSON), see docs/configuration.md.
+ * flowctl-config: flowctl's configuration file (JSON), see
+ * docs/configuration.md.  (Not to be confused with the cell's keys in
+ * Open_vSwitch external_ids, which flowctl publishes: localdb.h.)
  *
  * The format is ours alone, so unknown members are rejected: a typo is
- * caught at start, with the member's path in the message.  Pure: the caller
- * reads the file. */
+ * caught at start, with the member's path in the message.
+ * flowctl_config_parse() and flowctl_container_mtu() are pure;
+ * flowctl_config_read() reads the file and parses it. */
 
-#ifndef FLOWCTL_SETTINGS_H
-#define FLOWCTL_SETTINGS_H 1
+#ifndef FLOWCTL_FLOWCTL_CONFIG_H
+#define FLOWCTL_FLOWCTL_CONFIG_H 1
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +47,12 @@ struct flowctl_config {
 char *flowctl_config_parse(const char *text, struct flowctl_config *cfg)
     OVS_WARN_UNUSED_RESULT;
 
+/* Reads the file 'file_name' and parses it as flowctl_config_parse() does.
+ * Returns NULL on success or a malloc'd message that starts with
+ * 'file_name'. */
+char *flowctl_config_read(const char *file_name, struct flowctl_config *cfg)
+    OVS_WARN_UNUSED_RESULT;
+
 void flowctl_config_destroy(struct flowctl_config *);
 
 /* The container MTU's limits.  The minimum is the datagram size every IPv4
@@ -70,4 +79,4 @@ char *flowctl_container_mtu(const char *ifname, int underlay_mtu,
 void flowctl_config_copy_cell(const struct flowctl_config *,
                               struct model_cell *cell);
 
-#endif /* settings.h */
+#endif /* flowctl-config.h */

@@ -1,5 +1,6 @@
 /*
- * cell: flowctl's adapter to the cell's local OVSDB.
+ * localdb: flowctl's adapter to the cell's local OVSDB (the Open_vSwitch
+ * database; not the cluster directory, directory.h).
  *
  * Each run, inside the caller's IDL transaction:
  *
@@ -13,12 +14,12 @@
  *     wrote (only those with an OpenFlow port), parsing each distinct
  *     cf-netout-rules text once;
  *   - writes external_ids:cf-installed=true on every container interface
- *     whose flows OVS has acknowledged (cell_mark_installed()).
+ *     whose flows OVS has acknowledged (localdb_mark_installed()).
  *
  * Not thread-safe. */
 
-#ifndef FLOWCTL_CELL_H
-#define FLOWCTL_CELL_H 1
+#ifndef FLOWCTL_LOCALDB_H
+#define FLOWCTL_LOCALDB_H 1
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,33 +32,35 @@ struct ovsdb_idl;
 struct ovsdb_idl_txn;
 
 /* The gateway port's name. */
-#define CELL_GW_PORT "cf-gw"
+#define LOCALDB_GW_PORT "cf-gw"
 
-struct cell *cell_create(struct ovsdb_idl *, const struct flowctl_config *,
+struct localdb *localdb_create(struct ovsdb_idl *,
+                               const struct flowctl_config *,
                          unsigned int mtu);
-void cell_destroy(struct cell *);
+void localdb_destroy(struct localdb *);
 
 /* Sets the cell's subnet (in cluster mode, once the lease is held; in
- * single-cell mode cell_create() takes it from the configuration).  Until
- * then cell_run() creates and publishes nothing. */
+ * single-cell mode localdb_create() takes it from the configuration).  Until
+ * then localdb_run() creates and publishes nothing. */
 struct ipv4_cidr;
-void cell_set_subnet(struct cell *, const struct ipv4_cidr *);
+void localdb_set_subnet(struct localdb *, const struct ipv4_cidr *);
 
 /* Registers the tables and columns flowctl needs with 'idl' (before the
  * first ovsdb_idl_run()). */
-void cell_register_idl(struct ovsdb_idl *);
+void localdb_register_idl(struct ovsdb_idl *);
 
 /* Does the work above.  'txn' may be NULL (a transaction is in flight):
  * then only the model is rebuilt.  Returns true if the model changed. */
-bool cell_run(struct cell *, struct ovsdb_idl_txn *txn, struct model *);
+bool localdb_run(struct localdb *, struct ovsdb_idl_txn *txn, struct model *);
 
 /* Stores in '*subnet' the cf-subnet published in the database (by this
  * run or an earlier one) and returns true, or returns false if there is
  * none. */
-bool cell_published_subnet(const struct cell *, struct ipv4_cidr *subnet);
+bool localdb_published_subnet(const struct localdb *,
+                              struct ipv4_cidr *subnet);
 
 /* The gateway port's OpenFlow port number, or 0 until vswitchd has one. */
-uint32_t cell_gateway_ofport(const struct cell *);
+uint32_t localdb_gateway_ofport(const struct localdb *);
 
 /* cf-installed accounting.  cf-installed=true on a container's Interface
  * row says that OVS has acknowledged a table holding the container's
@@ -70,32 +73,33 @@ uint32_t cell_gateway_ofport(const struct cell *);
  * handle) meanwhile is never marked for the old row's flows.  As OVN's
  * ofctrl-seqno and if-status do.
  *
- * Call cell_note_desired() whenever the desired table is computed from
- * 'model', cell_note_put() with the sequence number each ofctrl_put() of
+ * Call localdb_note_desired() whenever the desired table is computed from
+ * 'model', localdb_note_put() with the sequence number each ofctrl_put() of
  * that table returns (also when it sent nothing), and
- * cell_mark_installed() on every iteration with ofctrl_acked_seqno(). */
-void cell_note_desired(struct cell *, const struct model *);
-void cell_note_put(struct cell *, uint64_t seqno);
+ * localdb_mark_installed() on every iteration with ofctrl_acked_seqno(). */
+void localdb_note_desired(struct localdb *, const struct model *);
+void localdb_note_put(struct localdb *, uint64_t seqno);
 
 /* Marks installed, in 'txn', every container whose Interface row and port
  * were in the table of the put OVS acknowledged last ('acked_seqno'), and
  * forgets earlier puts.  With a null 'txn' it only takes the
  * acknowledgment in; the marks follow with the next transaction. */
-void cell_mark_installed(struct cell *, struct ovsdb_idl_txn *txn,
+void localdb_mark_installed(struct localdb *, struct ovsdb_idl_txn *txn,
                          uint64_t acked_seqno);
 
 /* Removes, in 'txn', the ports of containers whose host interface no
  * longer exists in the kernel (the cell rebooted, or a DEL never came).
  * Meant for start-up.  Returns the number removed. */
-size_t cell_remove_stale_ports(struct cell *, struct ovsdb_idl_txn *txn);
+size_t localdb_remove_stale_ports(struct localdb *, struct ovsdb_idl_txn *txn);
 
 /* Removes Open_vSwitch other_config:flow-restore-wait, which an operator
  * (or ovs-ctl) sets while restarting ovs-vswitchd so that it keeps the
  * datapath until the controller has put its flows back.  Call once the
  * first full put after a connection is acknowledged. */
-void cell_end_flow_restore_wait(struct cell *, struct ovsdb_idl_txn *txn);
+void localdb_end_flow_restore_wait(struct localdb *,
+                                   struct ovsdb_idl_txn *txn);
 
 /* Appends the containers and their state to 'ds' (for flowctl/show). */
-void cell_format(const struct cell *, const struct model *, struct ds *);
+void localdb_format(const struct localdb *, const struct model *, struct ds *);
 
-#endif /* cell.h */
+#endif /* localdb.h */

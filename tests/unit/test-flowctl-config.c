@@ -1,5 +1,5 @@
 /*
- * Unit tests of flowctl's configuration parser (flowctl/settings.c): the
+ * Unit tests of flowctl's configuration parser (flowctl/flowctl-config.c): the
  * single-cell and cluster modes, and errors that name the member.
  */
 
@@ -13,7 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "settings.h"
+#include "flowctl-config.h"
 #include "util.h"
 
 #define BASE "\"instance_address\": \"10.0.0.11\", " \

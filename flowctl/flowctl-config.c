@@ -1,11 +1,13 @@
 /*
- * settings: see settings.h.
+ * flowctl-config: flowctl's configuration file.  See flowctl-config.h.
  */
 
 #include <config.h>
 
-#include "settings.h"
+#include "flowctl-config.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cf-record.h"
@@ -333,7 +335,7 @@ flowctl_config_copy_cell(const struct flowctl_config *cfg,
     model_cell_clone(cell, &cfg->cell);
 }
 
-/* Works out the container MTU, as settings.h describes. */
+/* Works out the container MTU, as flowctl-config.h describes. */
 char *
 flowctl_container_mtu(const char *ifname, int underlay_mtu,
                       unsigned int configured, unsigned int *mtup)
@@ -370,4 +372,35 @@ flowctl_container_mtu(const char *ifname, int underlay_mtu,
     }
     *mtup = configured;
     return NULL;
+}
+
+char *
+flowctl_config_read(const char *file_name, struct flowctl_config *cfg)
+{
+    FILE *f = fopen(file_name, "r");
+    if (!f) {
+        return xasprintf("%s: cannot open (%s)", file_name,
+                         ovs_strerror(errno));
+    }
+
+    struct ds text = DS_EMPTY_INITIALIZER;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        ds_put_buffer(&text, buf, n);
+    }
+    int error = ferror(f) ? errno : 0;
+    fclose(f);
+
+    char *msg = (error
+                 ? xasprintf("%s: cannot read (%s)", file_name,
+                             ovs_strerror(error))
+                 : flowctl_config_parse(ds_cstr(&text), cfg));
+    if (msg && !error) {
+        char *with_name = xasprintf("%s: %s", file_name, msg);
+        free(msg);
+        msg = with_name;
+    }
+    ds_destroy(&text);
+    return msg;
 }

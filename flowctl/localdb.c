@@ -1,17 +1,17 @@
 /*
- * cell: see cell.h.
+ * localdb: flowctl's adapter to the local OVSDB.  See localdb.h.
  */
 
 #include <config.h>
 
-#include "cell.h"
+#include "localdb.h"
 
 #include <net/if.h>
 #include <string.h>
 
 #include "cf-types.h"
 #include "cfnet.h"
-#include "settings.h"
+#include "flowctl-config.h"
 #include "hash.h"
 #include "ipv4.h"
 #include "model.h"
@@ -27,7 +27,7 @@
 #include "uuid.h"
 #include "vswitch-idl.h"
 
-VLOG_DEFINE_THIS_MODULE(cell);
+VLOG_DEFINE_THIS_MODULE(localdb);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
@@ -45,12 +45,13 @@ struct carried {
 /* A put that OVS has not acknowledged yet, and the containers its table
  * held. */
 struct put_record {
-    struct ovs_list node;               /* In cell's 'puts', oldest first. */
+    struct ovs_list node;               /* In localdb's 'puts', oldest
+                                         * first. */
     uint64_t seqno;
     struct hmap carried;                /* "struct carried"s. */
 };
 
-struct cell {
+struct localdb {
     struct ovsdb_idl *idl;
     const struct flowctl_config *cfg;
     unsigned int mtu;
@@ -62,7 +63,7 @@ struct cell {
     unsigned int last_seqno;            /* IDL seqno of the last rebuild. */
     uint64_t model_digest;              /* model_digest() of it. */
 
-    /* cf-installed accounting (see cell_note_desired()): the containers of
+    /* cf-installed accounting (see localdb_note_desired()): the containers of
      * the desired table last computed, those of each put in flight, and
      * those of the last put OVS acknowledged. */
     struct hmap desired;                /* "struct carried"s. */
@@ -70,7 +71,7 @@ struct cell {
     struct hmap acked;                  /* "struct carried"s... */
     uint64_t acked_seqno;               /* ...of this put. */
     uint64_t acked_gen;                 /* Bumped when 'acked' changes. */
-    unsigned int marked_idl_seqno;      /* State cell_mark_installed() */
+    unsigned int marked_idl_seqno;      /* State localdb_mark_installed() */
     uint64_t marked_acked_gen;          /* last worked from. */
 };
 
@@ -78,7 +79,7 @@ static void carried_clear(struct hmap *);
 static void put_record_destroy(struct put_record *);
 
 void
-cell_register_idl(struct ovsdb_idl *idl)
+localdb_register_idl(struct ovsdb_idl *idl)
 {
     ovsdb_idl_add_table(idl, &ovsrec_table_open_vswitch);
     ovsdb_idl_add_column(idl, &ovsrec_open_vswitch_col_external_ids);
@@ -110,55 +111,55 @@ cell_register_idl(struct ovsdb_idl *idl)
     ovsdb_idl_add_column(idl, &ovsrec_interface_col_options);
 }
 
-struct cell *
-cell_create(struct ovsdb_idl *idl, const struct flowctl_config *cfg,
+struct localdb *
+localdb_create(struct ovsdb_idl *idl, const struct flowctl_config *cfg,
             unsigned int mtu)
 {
-    struct cell *cell = xzalloc(sizeof *cell);
+    struct localdb *db = xzalloc(sizeof *db);
 
-    cell->idl = idl;
-    cell->cfg = cfg;
-    cell->mtu = mtu;
-    snprintf(cell->mtu_s, sizeof cell->mtu_s, "%u", mtu);
-    hmap_init(&cell->desired);
-    ovs_list_init(&cell->puts);
-    hmap_init(&cell->acked);
+    db->idl = idl;
+    db->cfg = cfg;
+    db->mtu = mtu;
+    snprintf(db->mtu_s, sizeof db->mtu_s, "%u", mtu);
+    hmap_init(&db->desired);
+    ovs_list_init(&db->puts);
+    hmap_init(&db->acked);
     if (cfg->cell.subnet.plen) {
-        cell_set_subnet(cell, &cfg->cell.subnet);
+        localdb_set_subnet(db, &cfg->cell.subnet);
     }
-    return cell;
+    return db;
 }
 
 void
-cell_set_subnet(struct cell *cell, const struct ipv4_cidr *subnet)
+localdb_set_subnet(struct localdb *db, const struct ipv4_cidr *subnet)
 {
-    ipv4_cidr_format(subnet, cell->subnet);
-    cfnet_host_mac(subnet->addr + 1, cell->gw_mac);
+    ipv4_cidr_format(subnet, db->subnet);
+    cfnet_host_mac(subnet->addr + 1, db->gw_mac);
 }
 
 void
-cell_destroy(struct cell *cell)
+localdb_destroy(struct localdb *db)
 {
-    if (cell) {
+    if (db) {
         struct put_record *put;
-        LIST_FOR_EACH_POP (put, node, &cell->puts) {
+        LIST_FOR_EACH_POP (put, node, &db->puts) {
             put_record_destroy(put);
         }
-        carried_clear(&cell->desired);
-        hmap_destroy(&cell->desired);
-        carried_clear(&cell->acked);
-        hmap_destroy(&cell->acked);
-        free(cell);
+        carried_clear(&db->desired);
+        hmap_destroy(&db->desired);
+        carried_clear(&db->acked);
+        hmap_destroy(&db->acked);
+        free(db);
     }
 }
 
 static const struct ovsrec_bridge *
-find_bridge(const struct cell *cell)
+find_bridge(const struct localdb *db)
 {
     const struct ovsrec_bridge *br;
 
-    OVSREC_BRIDGE_FOR_EACH (br, cell->idl) {
-        if (!strcmp(br->name, cell->cfg->bridge)) {
+    OVSREC_BRIDGE_FOR_EACH (br, db->idl) {
+        if (!strcmp(br->name, db->cfg->bridge)) {
             return br;
         }
     }
@@ -240,12 +241,12 @@ carried_remove(struct hmap *set, const struct uuid *iface)
  * container on Interface row 'iface': its record no longer gives it any
  * (see rebuild_model()), so no earlier put may mark it installed. */
 static void
-cell_forget_carried(struct cell *cell, const struct uuid *iface)
+localdb_forget_carried(struct localdb *db, const struct uuid *iface)
 {
     struct put_record *put;
 
-    carried_remove(&cell->acked, iface);
-    LIST_FOR_EACH (put, node, &cell->puts) {
+    carried_remove(&db->acked, iface);
+    LIST_FOR_EACH (put, node, &db->puts) {
         carried_remove(&put->carried, iface);
     }
 }
@@ -260,27 +261,27 @@ put_record_destroy(struct put_record *put)
 
 /* Creates the bridge with its gateway port. */
 static void
-create_bridge(struct cell *cell, struct ovsdb_idl_txn *txn,
+create_bridge(struct localdb *db, struct ovsdb_idl_txn *txn,
               const struct ovsrec_open_vswitch *ovs)
 {
     char mac[18];
-    int64_t mtu = cell->mtu;
+    int64_t mtu = db->mtu;
 
-    cfnet_mac_format(cell->gw_mac, mac);
+    cfnet_mac_format(db->gw_mac, mac);
 
     struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
-    ovsrec_interface_set_name(iface, CELL_GW_PORT);
+    ovsrec_interface_set_name(iface, LOCALDB_GW_PORT);
     ovsrec_interface_set_type(iface, "internal");
     ovsrec_interface_set_mac(iface, mac);
     ovsrec_interface_set_mtu_request(iface, &mtu, 1);
 
     struct ovsrec_port *port = ovsrec_port_insert(txn);
-    ovsrec_port_set_name(port, CELL_GW_PORT);
+    ovsrec_port_set_name(port, LOCALDB_GW_PORT);
     ovsrec_port_set_interfaces(port, &iface, 1);
 
     struct ovsrec_bridge *br = ovsrec_bridge_insert(txn);
-    ovsrec_bridge_set_name(br, cell->cfg->bridge);
-    ovsrec_bridge_set_datapath_type(br, cell->cfg->netdev ? "netdev"
+    ovsrec_bridge_set_name(br, db->cfg->bridge);
+    ovsrec_bridge_set_datapath_type(br, db->cfg->netdev ? "netdev"
                                                           : "system");
     ovsrec_bridge_set_fail_mode(br, "secure");
     const char *protocols[] = { "OpenFlow13", "OpenFlow14", "OpenFlow15" };
@@ -289,12 +290,12 @@ create_bridge(struct cell *cell, struct ovsdb_idl_txn *txn,
 
     ovsrec_open_vswitch_update_bridges_addvalue(ovs, br);
     VLOG_INFO("creating bridge %s with gateway port %s (%s)",
-              cell->cfg->bridge, CELL_GW_PORT, mac);
+              db->cfg->bridge, LOCALDB_GW_PORT, mac);
 }
 
 /* In cluster mode: the flow-based Geneve port to the other cells. */
 static void
-ensure_tunnel(struct cell *cell, struct ovsdb_idl_txn *txn,
+ensure_tunnel(struct localdb *db, struct ovsdb_idl_txn *txn,
               const struct ovsrec_bridge *br)
 {
     for (size_t i = 0; i < br->n_ports; i++) {
@@ -314,12 +315,12 @@ ensure_tunnel(struct cell *cell, struct ovsdb_idl_txn *txn,
     ovsrec_port_set_interfaces(port, &iface, 1);
     ovsrec_bridge_update_ports_addvalue(br, port);
     VLOG_INFO("adding Geneve port %s to %s", CFNET_TUNNEL_PORT,
-              cell->cfg->bridge);
+              db->cfg->bridge);
 }
 
 /* Names the bridge's OpenFlow tables after the pipeline's. */
 static void
-name_tables(struct cell *cell, struct ovsdb_idl_txn *txn,
+name_tables(struct localdb *db, struct ovsdb_idl_txn *txn,
             const struct ovsrec_bridge *br)
 {
     for (int t = 0; t < PIPELINE_N_TABLES; t++) {
@@ -345,35 +346,35 @@ name_tables(struct cell *cell, struct ovsdb_idl_txn *txn,
 }
 
 static void
-ensure_setup(struct cell *cell, struct ovsdb_idl_txn *txn)
+ensure_setup(struct localdb *db, struct ovsdb_idl_txn *txn)
 {
     const struct ovsrec_open_vswitch *ovs
-        = ovsrec_open_vswitch_first(cell->idl);
-    if (!ovs || !cell->subnet[0]) {
+        = ovsrec_open_vswitch_first(db->idl);
+    if (!ovs || !db->subnet[0]) {
         /* In cluster mode, nothing before the lease. */
         return;
     }
 
     if (!smap_get(&ovs->external_ids, CFNET_KEY_SUBNET)
         || strcmp(smap_get(&ovs->external_ids, CFNET_KEY_SUBNET),
-                  cell->subnet)) {
+                  db->subnet)) {
         ovsrec_open_vswitch_update_external_ids_setkey(ovs, CFNET_KEY_SUBNET,
-                                                       cell->subnet);
+                                                       db->subnet);
     }
     const char *mtu = smap_get(&ovs->external_ids, CFNET_KEY_MTU);
-    if (!mtu || strcmp(mtu, cell->mtu_s)) {
+    if (!mtu || strcmp(mtu, db->mtu_s)) {
         ovsrec_open_vswitch_update_external_ids_setkey(ovs, CFNET_KEY_MTU,
-                                                       cell->mtu_s);
+                                                       db->mtu_s);
     }
 
-    const struct ovsrec_bridge *br = find_bridge(cell);
+    const struct ovsrec_bridge *br = find_bridge(db);
     if (!br) {
-        create_bridge(cell, txn, ovs);
+        create_bridge(db, txn, ovs);
         return;
     }
-    name_tables(cell, txn, br);
-    if (cell->cfg->cluster_remotes) {
-        ensure_tunnel(cell, txn, br);
+    name_tables(db, txn, br);
+    if (db->cfg->cluster_remotes) {
+        ensure_tunnel(db, txn, br);
     }
 }
 
@@ -418,17 +419,17 @@ fill_container(struct model *model, struct model_container *c,
 
 /* Rebuilds the model's containers from the bridge's interfaces. */
 static void
-rebuild_model(struct cell *cell, struct model *model)
+rebuild_model(struct localdb *db, struct model *model)
 {
-    const struct ovsrec_bridge *br = find_bridge(cell);
+    const struct ovsrec_bridge *br = find_bridge(db);
 
     struct model_container *c;
     HMAP_FOR_EACH_SAFE (c, node, &model->containers) {
         model_remove_container(model, c);
     }
     model_clear_refused(model);
-    cell->gw_ofport = 0;
-    cell->tunnel_ofport = 0;
+    db->gw_ofport = 0;
+    db->tunnel_ofport = 0;
     if (!br) {
         model_gc_rules(model);
         return;
@@ -442,12 +443,12 @@ rebuild_model(struct cell *cell, struct model *model)
             if (ofport <= 0 || ofport >= 0xff00) {
                 continue;
             }
-            if (!strcmp(iface->name, CELL_GW_PORT)) {
-                cell->gw_ofport = ofport;
+            if (!strcmp(iface->name, LOCALDB_GW_PORT)) {
+                db->gw_ofport = ofport;
                 continue;
             }
             if (!strcmp(iface->name, CFNET_TUNNEL_PORT)) {
-                cell->tunnel_ofport = ofport;
+                db->tunnel_ofport = ofport;
                 continue;
             }
             const char *handle = smap_get(&iface->external_ids,
@@ -459,13 +460,13 @@ rebuild_model(struct cell *cell, struct model *model)
             c->iface = iface->header_.uuid;
             if (!fill_container(model, c, iface)) {
                 model_remove_container(model, c);
-                cell_forget_carried(cell, &iface->header_.uuid);
+                localdb_forget_carried(db, &iface->header_.uuid);
             }
         }
     }
     model_gc_rules(model);
-    model->cell.gateway_ofport = cell->gw_ofport;
-    model->cell.tunnel_ofport = cell->tunnel_ofport;
+    model->cell.gateway_ofport = db->gw_ofport;
+    model->cell.tunnel_ofport = db->tunnel_ofport;
 }
 
 /* Returns a hash of everything in 'model' that the pipeline reads and the
@@ -508,35 +509,35 @@ model_digest(const struct model *model)
 }
 
 bool
-cell_run(struct cell *cell, struct ovsdb_idl_txn *txn, struct model *model)
+localdb_run(struct localdb *db, struct ovsdb_idl_txn *txn, struct model *model)
 {
     if (txn) {
-        ensure_setup(cell, txn);
+        ensure_setup(db, txn);
     }
 
-    unsigned int seqno = ovsdb_idl_get_seqno(cell->idl);
-    if (seqno == cell->last_seqno) {
+    unsigned int seqno = ovsdb_idl_get_seqno(db->idl);
+    if (seqno == db->last_seqno) {
         return false;
     }
-    cell->last_seqno = seqno;
-    rebuild_model(cell, model);
+    db->last_seqno = seqno;
+    rebuild_model(db, model);
 
     /* Most database changes leave the model as it was (flowctl's own
      * cf-installed marks, Flow_Table names, columns of other ports): only
      * a different model is worth a recompute. */
     uint64_t digest = model_digest(model);
-    if (digest == cell->model_digest) {
+    if (digest == db->model_digest) {
         return false;
     }
-    cell->model_digest = digest;
+    db->model_digest = digest;
     return true;
 }
 
 bool
-cell_published_subnet(const struct cell *cell, struct ipv4_cidr *subnet)
+localdb_published_subnet(const struct localdb *db, struct ipv4_cidr *subnet)
 {
     const struct ovsrec_open_vswitch *ovs
-        = ovsrec_open_vswitch_first(cell->idl);
+        = ovsrec_open_vswitch_first(db->idl);
     const char *s = ovs ? smap_get(&ovs->external_ids, CFNET_KEY_SUBNET)
                         : NULL;
     struct ipv4_cidr cidr;
@@ -549,46 +550,46 @@ cell_published_subnet(const struct cell *cell, struct ipv4_cidr *subnet)
 }
 
 uint32_t
-cell_gateway_ofport(const struct cell *cell)
+localdb_gateway_ofport(const struct localdb *db)
 {
-    return cell->gw_ofport;
+    return db->gw_ofport;
 }
 
 void
-cell_note_desired(struct cell *cell, const struct model *model)
+localdb_note_desired(struct localdb *db, const struct model *model)
 {
     const struct model_container *c;
 
-    carried_clear(&cell->desired);
+    carried_clear(&db->desired);
     HMAP_FOR_EACH (c, node, &model->containers) {
-        carried_add(&cell->desired, &c->iface, c->ofport);
+        carried_add(&db->desired, &c->iface, c->ofport);
     }
 }
 
 void
-cell_note_put(struct cell *cell, uint64_t seqno)
+localdb_note_put(struct localdb *db, uint64_t seqno)
 {
-    if (seqno <= cell->acked_seqno) {
+    if (seqno <= db->acked_seqno) {
         /* Nothing was sent: the switch has this very table already, under
          * the sequence number it acknowledged last. */
-        carried_copy(&cell->acked, &cell->desired);
-        cell->acked_seqno = seqno;
-        cell->acked_gen++;
+        carried_copy(&db->acked, &db->desired);
+        db->acked_seqno = seqno;
+        db->acked_gen++;
         return;
     }
 
     struct put_record *put = NULL;
-    if (!ovs_list_is_empty(&cell->puts)) {
-        put = CONTAINER_OF(ovs_list_back(&cell->puts), struct put_record,
+    if (!ovs_list_is_empty(&db->puts)) {
+        put = CONTAINER_OF(ovs_list_back(&db->puts), struct put_record,
                            node);
     }
     if (!put || put->seqno != seqno) {
         put = xmalloc(sizeof *put);
         put->seqno = seqno;
         hmap_init(&put->carried);
-        ovs_list_push_back(&cell->puts, &put->node);
+        ovs_list_push_back(&db->puts, &put->node);
     }
-    carried_copy(&put->carried, &cell->desired);
+    carried_copy(&put->carried, &db->desired);
 }
 
 /* Takes in the switch's acknowledgment of every put up to 'acked_seqno':
@@ -596,40 +597,40 @@ cell_note_put(struct cell *cell, uint64_t seqno)
  * earlier puts, acknowledged or lost (a rejected bundle, a reconnection),
  * are forgotten, since the acknowledged table replaced theirs. */
 static void
-take_acks(struct cell *cell, uint64_t acked_seqno)
+take_acks(struct localdb *db, uint64_t acked_seqno)
 {
     struct put_record *put;
 
-    LIST_FOR_EACH_SAFE (put, node, &cell->puts) {
+    LIST_FOR_EACH_SAFE (put, node, &db->puts) {
         if (put->seqno > acked_seqno) {
             break;
         }
         ovs_list_remove(&put->node);
         if (put->seqno == acked_seqno) {
-            carried_move(&cell->acked, &put->carried);
-            cell->acked_seqno = acked_seqno;
-            cell->acked_gen++;
+            carried_move(&db->acked, &put->carried);
+            db->acked_seqno = acked_seqno;
+            db->acked_gen++;
         }
         put_record_destroy(put);
     }
 }
 
 void
-cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
+localdb_mark_installed(struct localdb *db, struct ovsdb_idl_txn *txn,
                     uint64_t acked_seqno)
 {
-    take_acks(cell, acked_seqno);
+    take_acks(db, acked_seqno);
 
     /* Nothing to do unless the database or the acknowledgments moved:
      * this runs on every iteration of the main loop. */
-    const struct ovsrec_bridge *br = find_bridge(cell);
-    unsigned int idl_seqno = ovsdb_idl_get_seqno(cell->idl);
-    if (!br || !txn || (idl_seqno == cell->marked_idl_seqno
-                        && cell->acked_gen == cell->marked_acked_gen)) {
+    const struct ovsrec_bridge *br = find_bridge(db);
+    unsigned int idl_seqno = ovsdb_idl_get_seqno(db->idl);
+    if (!br || !txn || (idl_seqno == db->marked_idl_seqno
+                        && db->acked_gen == db->marked_acked_gen)) {
         return;
     }
-    cell->marked_idl_seqno = idl_seqno;
-    cell->marked_acked_gen = cell->acked_gen;
+    db->marked_idl_seqno = idl_seqno;
+    db->marked_acked_gen = db->acked_gen;
 
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct ovsrec_port *port = br->ports[i];
@@ -643,12 +644,12 @@ cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
                                  false)) {
                 continue;
             }
-            if (carried_contains(&cell->acked, &iface->header_.uuid,
+            if (carried_contains(&db->acked, &iface->header_.uuid,
                                  ofport)) {
                 ovsrec_interface_update_external_ids_setkey(
                     iface, CFNET_KEY_INSTALLED, "true");
                 VLOG_DBG("%s (%s): flows installed by put %"PRIu64, handle,
-                         iface->name, cell->acked_seqno);
+                         iface->name, db->acked_seqno);
             } else {
                 VLOG_DBG("%s (%s): flows not installed yet", handle,
                          iface->name);
@@ -658,9 +659,9 @@ cell_mark_installed(struct cell *cell, struct ovsdb_idl_txn *txn,
 }
 
 size_t
-cell_remove_stale_ports(struct cell *cell, struct ovsdb_idl_txn *txn)
+localdb_remove_stale_ports(struct localdb *db, struct ovsdb_idl_txn *txn)
 {
-    const struct ovsrec_bridge *br = find_bridge(cell);
+    const struct ovsrec_bridge *br = find_bridge(db);
     size_t n = 0;
 
     if (!br || !txn) {
@@ -686,10 +687,10 @@ cell_remove_stale_ports(struct cell *cell, struct ovsdb_idl_txn *txn)
 }
 
 void
-cell_end_flow_restore_wait(struct cell *cell, struct ovsdb_idl_txn *txn)
+localdb_end_flow_restore_wait(struct localdb *db, struct ovsdb_idl_txn *txn)
 {
     const struct ovsrec_open_vswitch *ovs
-        = ovsrec_open_vswitch_first(cell->idl);
+        = ovsrec_open_vswitch_first(db->idl);
 
     if (ovs && txn && smap_get_bool(&ovs->other_config, "flow-restore-wait",
                                     false)) {
@@ -703,16 +704,16 @@ cell_end_flow_restore_wait(struct cell *cell, struct ovsdb_idl_txn *txn)
  * when the last put OVS acknowledged held them, else "in put N" for the
  * latest put in flight that holds them, else "not put yet". */
 static void
-format_flow_state(const struct cell *cell, const struct model_container *c,
+format_flow_state(const struct localdb *db, const struct model_container *c,
                   struct ds *ds)
 {
-    if (carried_contains(&cell->acked, &c->iface, c->ofport)) {
-        ds_put_format(ds, "installed (put %"PRIu64")", cell->acked_seqno);
+    if (carried_contains(&db->acked, &c->iface, c->ofport)) {
+        ds_put_format(ds, "installed (put %"PRIu64")", db->acked_seqno);
         return;
     }
 
     const struct put_record *put;
-    LIST_FOR_EACH_REVERSE (put, node, &cell->puts) {
+    LIST_FOR_EACH_REVERSE (put, node, &db->puts) {
         if (carried_contains(&put->carried, &c->iface, c->ofport)) {
             ds_put_format(ds, "in put %"PRIu64, put->seqno);
             return;
@@ -722,12 +723,12 @@ format_flow_state(const struct cell *cell, const struct model_container *c,
 }
 
 void
-cell_format(const struct cell *cell, const struct model *model,
+localdb_format(const struct localdb *db, const struct model *model,
             struct ds *ds)
 {
     ds_put_format(ds, "cell: subnet %s, container MTU %s, gateway port %s "
-                  "(ofport %"PRIu32")\n", cell->subnet, cell->mtu_s,
-                  CELL_GW_PORT, cell->gw_ofport);
+                  "(ofport %"PRIu32")\n", db->subnet, db->mtu_s,
+                  LOCALDB_GW_PORT, db->gw_ofport);
     ds_put_format(ds, "containers: %"PRIuSIZE"\n",
                   hmap_count(&model->containers));
 
@@ -742,7 +743,7 @@ cell_format(const struct cell *cell, const struct model *model,
                       ipv4_format(c->ip, ip), info.ruleset,
                       c->netout ? c->netout->parsed.n_netout_rules : 0,
                       c->staging ? ", staging" : "", c->n_port_mappings);
-        format_flow_state(cell, c, ds);
+        format_flow_state(db, c, ds);
         ds_put_char(ds, '\n');
     }
 

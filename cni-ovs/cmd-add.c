@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "celldb.h"
+#include "localdb.h"
 #include "cfnet.h"
 #include "ipv4.h"
 #include "cmd.h"
@@ -183,7 +183,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     long long int start = time_usec();
     long long int deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
     char host_ifname[CFNET_IFNAME_LEN + 1];
-    struct celldb *db = NULL;
+    struct localdb *db = NULL;
     struct ipam_call *ipam = NULL;
     char *subnet = NULL;
     bool reserved = false, plumbed = false, ported = false;
@@ -202,28 +202,28 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
 
     /* 1. The cell's settings: one round trip, so that the IPAM plugin and
      * the veth need not wait for the IDL session. */
-    struct celldb_settings settings;
-    celldb_settings_init(&settings);
+    struct localdb_snapshot snapshot;
+    localdb_snapshot_init(&snapshot);
     unsigned int mtu;
-    error = celldb_read_settings(nc->ovsdb, nc->bridge, host_ifname,
-                                 deadline, &settings, code);
+    error = localdb_read_snapshot(nc->ovsdb, nc->bridge, host_ifname,
+                                  deadline, &snapshot, code);
     if (!error) {
-        error = cmd_read_cell(&settings.cell_ids, nc, &subnet, &mtu, code);
+        error = cmd_read_cell(&snapshot.cell_ids, nc, &subnet, &mtu, code);
     }
-    if (!error && !settings.has_bridge) {
+    if (!error && !snapshot.has_bridge) {
         *code = CNI_ERR_TRY_AGAIN;
         error = xasprintf("bridge %s does not exist yet (flowctl creates it)",
                           nc->bridge);
     }
-    if (!error && (settings.has_iface || plumb_link_exists(host_ifname))) {
-        const char *owner = smap_get(&settings.iface_ids, CFNET_KEY_HANDLE);
+    if (!error && (snapshot.has_iface || plumb_link_exists(host_ifname))) {
+        const char *owner = smap_get(&snapshot.iface_ids, CFNET_KEY_HANDLE);
         *code = CNI_ERR_ALREADY_EXISTS;
         error = xasprintf("container %s already has interface %s%s%s "
                           "(ADD twice without DEL?)", env->container_id,
                           host_ifname, owner ? " owned by " : "",
                           owner ? owner : "");
     }
-    celldb_settings_destroy(&settings);
+    localdb_snapshot_destroy(&snapshot);
     if (error) {
         goto out;               /* The plugin is aborted, never fed. */
     }
@@ -259,8 +259,8 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     } else if (!side_error) {
         plumbed = true;
         log_phase(env, start, "veth made");
-        db = celldb_start(nc->ovsdb, nc->bridge, host_ifname);
-        side_error = celldb_wait_ready(db, deadline, &side_code);
+        db = localdb_start(nc->ovsdb, nc->bridge, host_ifname);
+        side_error = localdb_wait_ready(db, deadline, &side_code);
     }
 
     json_t *ipam_result = NULL;
@@ -304,7 +304,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     /* 4. The port, with the container record. */
     struct smap ids = SMAP_INITIALIZER(&ids);
     build_record(env, nc, ip, spec.container_mac, &ids);
-    error = celldb_add_port(db, &ids, deadline, code);
+    error = localdb_add_port(db, &ids, deadline, code);
     smap_destroy(&ids);
     ported = true;              /* Even on error: it may have committed. */
     if (error) {
@@ -317,7 +317,7 @@ cmd_add(const struct cni_env *env, const struct netconf *nc, char **out,
     if (nc->install_timeout) {
         long long int installed_deadline
             = time_msec() + nc->install_timeout * 1000LL;
-        error = celldb_wait_installed(db, installed_deadline, code);
+        error = localdb_wait_installed(db, installed_deadline, code);
         if (error) {
             goto out;
         }
@@ -345,8 +345,8 @@ out:
         if (ported) {
             int ignored;
             long long int undo_deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
-            char *e = celldb_del_port(db, env->container_id, undo_deadline,
-                                      &ignored);
+            char *e = localdb_del_port(db, env->container_id, undo_deadline,
+                                       &ignored);
             if (e) {
                 VLOG_WARN("%s: undoing port %s: %s", env->container_id,
                           host_ifname, e);
@@ -365,7 +365,7 @@ out:
             undo_ipam(env, nc, subnet);
         }
     }
-    celldb_close(db);
+    localdb_close(db);
     free(subnet);
     return error;
 }

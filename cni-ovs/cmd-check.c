@@ -11,7 +11,7 @@
 
 #include <string.h>
 
-#include "celldb.h"
+#include "localdb.h"
 #include "cf-record.h"
 #include "cfnet.h"
 #include "ipv4.h"
@@ -33,7 +33,7 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
 {
     long long int deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
     char host_ifname[CFNET_IFNAME_LEN + 1];
-    struct celldb *db = NULL;
+    struct localdb *db = NULL;
     char *subnet = NULL;
     char *error;
     uint32_t ip;
@@ -57,20 +57,20 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
     }
 
     cfnet_host_ifname(env->container_id, host_ifname);
-    error = celldb_open(nc->ovsdb, nc->bridge, host_ifname, deadline, &db,
-                        code);
+    error = localdb_open(nc->ovsdb, nc->bridge, host_ifname, deadline, &db,
+                         code);
     if (error) {
         return error;
     }
 
     unsigned int mtu;
-    error = cmd_read_cell(celldb_get_cell_ids(db), nc, &subnet, &mtu, code);
+    error = cmd_read_cell(localdb_get_cell_ids(db), nc, &subnet, &mtu, code);
     if (error) {
         goto out;
     }
 
     /* The port and its record. */
-    const struct smap *ids = celldb_get_iface_ids(db);
+    const struct smap *ids = localdb_get_iface_ids(db);
     const char *owner = ids ? smap_get(ids, CFNET_KEY_HANDLE) : NULL;
     const char *rec_ip = ids ? smap_get(ids, CFNET_KEY_IP) : NULL;
     char ip_s[IPV4_ADDR_LEN];
@@ -104,7 +104,7 @@ cmd_check(const struct cni_env *env, const struct netconf *nc, char **out,
     json_decref(config);
 
 out:
-    celldb_close(db);
+    localdb_close(db);
     free(subnet);
     return error;
 }

@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-#include "celldb.h"
+#include "localdb.h"
 #include "cfnet.h"
 #include "cmd.h"
 #include "ipam.h"
@@ -58,7 +58,7 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
 {
     long long int deadline = time_msec() + CNI_OVSDB_TIMEOUT_MS;
     char host_ifname[CFNET_IFNAME_LEN + 1];
-    struct celldb *db = NULL;
+    struct localdb *db = NULL;
     char *subnet = NULL;
     char *first = NULL;
     int first_code = 0;
@@ -74,12 +74,12 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
                ipam_start(nc, env->path, "DEL", &ipam, &c), c);
 
     /* The port. */
-    char *error = celldb_open(nc->ovsdb, nc->bridge, host_ifname, deadline,
-                              &db, &c);
+    char *error = localdb_open(nc->ovsdb, nc->bridge, host_ifname, deadline,
+                               &db, &c);
     if (!error) {
-        const char *s = celldb_get_cell_key(db, CFNET_KEY_SUBNET);
+        const char *s = localdb_get_cell_key(db, CFNET_KEY_SUBNET);
         subnet = s ? xstrdup(s) : NULL;
-        error = celldb_del_port(db, env->container_id, deadline, &c);
+        error = localdb_del_port(db, env->container_id, deadline, &c);
     }
     bool port_gone = !error;
     keep_error(&first, &first_code, error, c);
@@ -117,7 +117,7 @@ cmd_del(const struct cni_env *env, const struct netconf *nc, char **out,
                    ipam_finish(ipam, NULL, NULL, &c), c);
     }
 
-    celldb_close(db);
+    localdb_close(db);
     free(subnet);
     *code = first_code;
     return first;

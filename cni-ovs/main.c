@@ -120,7 +120,7 @@ main(int argc, char *argv[])
     /* Diagnostics to stderr at WARN and above; stdout is the result. */
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_OFF);
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
-    /* Operators can raise it, e.g. CNI_OVS_VLOG=dbg or celldb:dbg. */
+    /* Operators can raise it, e.g. CNI_OVS_VLOG=dbg or localdb:dbg. */
     const char *verbosity = getenv("CNI_OVS_VLOG");
     if (verbosity && verbosity[0]) {
         char *error = vlog_set_levels_from_string(verbosity);

@@ -1,10 +1,10 @@
 /*
- * celldb: cni-ovs's session with the cell's local OVSDB.  See celldb.h.
+ * localdb: cni-ovs's session with the cell's local OVSDB.  See localdb.h.
  */
 
 #include <config.h>
 
-#include "celldb.h"
+#include "localdb.h"
 
 #include <errno.h>
 #include <string.h>
@@ -22,9 +22,9 @@
 #include "util.h"
 #include "vswitch-idl.h"
 
-VLOG_DEFINE_THIS_MODULE(celldb);
+VLOG_DEFINE_THIS_MODULE(localdb);
 
-struct celldb {
+struct localdb {
     struct ovsdb_idl *idl;
     char *remote;
     char *bridge;
@@ -33,13 +33,13 @@ struct celldb {
 };
 
 static const struct ovsrec_open_vswitch *
-cell_row(const struct celldb *db)
+cell_row(const struct localdb *db)
 {
     return ovsrec_open_vswitch_first(db->idl);
 }
 
 static const struct ovsrec_bridge *
-find_bridge(const struct celldb *db)
+find_bridge(const struct localdb *db)
 {
     const struct ovsrec_bridge *br;
 
@@ -52,7 +52,7 @@ find_bridge(const struct celldb *db)
 }
 
 static const struct ovsrec_port *
-find_port(const struct celldb *db)
+find_port(const struct localdb *db)
 {
     const struct ovsrec_port *port;
 
@@ -65,7 +65,7 @@ find_port(const struct celldb *db)
 }
 
 static const struct ovsrec_interface *
-find_iface(const struct celldb *db)
+find_iface(const struct localdb *db)
 {
     const struct ovsrec_interface *iface;
 
@@ -80,7 +80,7 @@ find_iface(const struct celldb *db)
 /* Registers the columns cni-ovs needs and the conditions that keep the
  * replica down to one bridge, one port and one interface. */
 static void
-register_columns(struct celldb *db)
+register_columns(struct localdb *db)
 {
     struct ovsdb_idl *idl = db->idl;
 
@@ -128,7 +128,7 @@ register_columns(struct celldb *db)
  * this, so that no update is consumed without being looked at.  Returns
  * true if 'deadline' has passed. */
 static bool
-block_until(struct celldb *db, long long int deadline)
+block_until(struct localdb *db, long long int deadline)
 {
     if (time_msec() >= deadline) {
         return true;
@@ -140,7 +140,7 @@ block_until(struct celldb *db, long long int deadline)
 }
 
 static bool
-replica_ready(const struct celldb *db)
+replica_ready(const struct localdb *db)
 {
     return (ovsdb_idl_has_ever_connected(db->idl)
             && ovsdb_idl_is_connected(db->idl)
@@ -148,7 +148,7 @@ replica_ready(const struct celldb *db)
 }
 
 static char *
-unreachable_error(const struct celldb *db, int *code)
+unreachable_error(const struct localdb *db, int *code)
 {
     int error = ovsdb_idl_get_last_error(db->idl);
 
@@ -228,10 +228,10 @@ parse_row_map(const struct json *row, const char *column, struct smap *map)
     return value && parse_string_map(value, map);
 }
 
-/* Parses the reply to celldb_read_settings()'s request into 's'.  Returns
+/* Parses the reply to localdb_read_snapshot()'s request into 's'.  Returns
  * NULL or an error. */
 static char *
-parse_settings(const struct json *result, struct celldb_settings *s)
+parse_snapshot(const struct json *result, struct localdb_snapshot *s)
 {
     const struct json_array *ovs_rows, *br_rows, *iface_rows;
     char *error = select_rows(result, 0, &ovs_rows);
@@ -283,7 +283,7 @@ select_op(const char *table, const char *key, const char *value,
 }
 
 void
-celldb_settings_init(struct celldb_settings *s)
+localdb_snapshot_init(struct localdb_snapshot *s)
 {
     smap_init(&s->cell_ids);
     s->has_bridge = false;
@@ -292,16 +292,16 @@ celldb_settings_init(struct celldb_settings *s)
 }
 
 void
-celldb_settings_destroy(struct celldb_settings *s)
+localdb_snapshot_destroy(struct localdb_snapshot *s)
 {
     smap_destroy(&s->cell_ids);
     smap_destroy(&s->iface_ids);
 }
 
 char *
-celldb_read_settings(const char *remote, const char *bridge,
-                     const char *ifname, long long int deadline,
-                     struct celldb_settings *settings, int *code)
+localdb_read_snapshot(const char *remote, const char *bridge,
+                      const char *ifname, long long int deadline,
+                      struct localdb_snapshot *snapshot, int *code)
 {
     struct stream *stream;
     struct jsonrpc *rpc = NULL;
@@ -378,7 +378,7 @@ celldb_read_settings(const char *remote, const char *bridge,
         why = xasprintf("server error %s", s);
         free(s);
     } else {
-        why = parse_settings(reply->result, settings);
+        why = parse_snapshot(reply->result, snapshot);
     }
 
 out:
@@ -396,10 +396,10 @@ out:
 
 /* ---- The IDL session ---- */
 
-struct celldb *
-celldb_start(const char *remote, const char *bridge, const char *ifname)
+struct localdb *
+localdb_start(const char *remote, const char *bridge, const char *ifname)
 {
-    struct celldb *db = xzalloc(sizeof *db);
+    struct localdb *db = xzalloc(sizeof *db);
 
     db->remote = xstrdup(remote);
     db->bridge = xstrdup(bridge);
@@ -416,7 +416,7 @@ celldb_start(const char *remote, const char *bridge, const char *ifname)
 }
 
 char *
-celldb_wait_ready(struct celldb *db, long long int deadline, int *code)
+localdb_wait_ready(struct localdb *db, long long int deadline, int *code)
 {
     for (;;) {
         ovsdb_idl_run(db->idl);
@@ -430,13 +430,13 @@ celldb_wait_ready(struct celldb *db, long long int deadline, int *code)
 }
 
 char *
-celldb_open(const char *remote, const char *bridge, const char *ifname,
-            long long int deadline, struct celldb **dbp, int *code)
+localdb_open(const char *remote, const char *bridge, const char *ifname,
+             long long int deadline, struct localdb **dbp, int *code)
 {
-    struct celldb *db = celldb_start(remote, bridge, ifname);
-    char *error = celldb_wait_ready(db, deadline, code);
+    struct localdb *db = localdb_start(remote, bridge, ifname);
+    char *error = localdb_wait_ready(db, deadline, code);
     if (error) {
-        celldb_close(db);
+        localdb_close(db);
         return error;
     }
     *dbp = db;
@@ -444,7 +444,7 @@ celldb_open(const char *remote, const char *bridge, const char *ifname,
 }
 
 void
-celldb_close(struct celldb *db)
+localdb_close(struct localdb *db)
 {
     if (db) {
         ovsdb_idl_destroy(db->idl);
@@ -456,21 +456,21 @@ celldb_close(struct celldb *db)
 }
 
 const struct smap *
-celldb_get_cell_ids(const struct celldb *db)
+localdb_get_cell_ids(const struct localdb *db)
 {
     const struct ovsrec_open_vswitch *ovs = cell_row(db);
     return ovs ? &ovs->external_ids : NULL;
 }
 
 const char *
-celldb_get_cell_key(const struct celldb *db, const char *key)
+localdb_get_cell_key(const struct localdb *db, const char *key)
 {
-    const struct smap *ids = celldb_get_cell_ids(db);
+    const struct smap *ids = localdb_get_cell_ids(db);
     return ids ? smap_get(ids, key) : NULL;
 }
 
 const struct smap *
-celldb_get_iface_ids(const struct celldb *db)
+localdb_get_iface_ids(const struct localdb *db)
 {
     const struct ovsrec_interface *iface = find_iface(db);
     return iface ? &iface->external_ids : NULL;
@@ -479,7 +479,7 @@ celldb_get_iface_ids(const struct celldb *db)
 /* Commits 'txn', running the IDL until the server answers or 'deadline'.
  * Returns the final status; TXN_INCOMPLETE means the deadline passed. */
 static enum ovsdb_idl_txn_status
-commit_until(struct celldb *db, struct ovsdb_idl_txn *txn,
+commit_until(struct localdb *db, struct ovsdb_idl_txn *txn,
              long long int deadline)
 {
     for (;;) {
@@ -500,7 +500,7 @@ commit_until(struct celldb *db, struct ovsdb_idl_txn *txn,
  * e.g. "no bridge", or NULL once it has filled the transaction), retrying on
  * TXN_TRY_AGAIN.  'what' describes the change for error messages. */
 static char *
-transact(struct celldb *db, char *(*build)(struct celldb *, const void *),
+transact(struct localdb *db, char *(*build)(struct localdb *, const void *),
          const void *aux, const char *what, bool bump_cfg,
          long long int deadline, int *code)
 {
@@ -567,7 +567,7 @@ transact(struct celldb *db, char *(*build)(struct celldb *, const void *),
 }
 
 static char *
-build_add(struct celldb *db, const void *external_ids_)
+build_add(struct localdb *db, const void *external_ids_)
 {
     const struct smap *external_ids = external_ids_;
     const struct ovsrec_bridge *br = find_bridge(db);
@@ -593,8 +593,8 @@ build_add(struct celldb *db, const void *external_ids_)
 }
 
 char *
-celldb_add_port(struct celldb *db, const struct smap *external_ids,
-                long long int deadline, int *code)
+localdb_add_port(struct localdb *db, const struct smap *external_ids,
+                 long long int deadline, int *code)
 {
     char *error = transact(db, build_add, external_ids, "adding", false,
                            deadline, code);
@@ -625,7 +625,7 @@ celldb_add_port(struct celldb *db, const struct smap *external_ids,
 }
 
 char *
-celldb_wait_installed(struct celldb *db, long long int deadline, int *code)
+localdb_wait_installed(struct localdb *db, long long int deadline, int *code)
 {
     for (;;) {
         ovsdb_idl_run(db->idl);
@@ -649,7 +649,7 @@ celldb_wait_installed(struct celldb *db, long long int deadline, int *code)
 }
 
 static char *
-build_del(struct celldb *db, const void *handle_)
+build_del(struct localdb *db, const void *handle_)
 {
     const char *handle = handle_;
     const struct ovsrec_port *port = find_port(db);
@@ -677,8 +677,8 @@ build_del(struct celldb *db, const void *handle_)
 }
 
 char *
-celldb_del_port(struct celldb *db, const char *handle,
-                long long int deadline, int *code)
+localdb_del_port(struct localdb *db, const char *handle,
+                 long long int deadline, int *code)
 {
     if (!find_port(db) && !find_iface(db)) {
         return NULL;

@@ -77,6 +77,16 @@
 #                        for a failed test (RC != 0): "---- failure ----"
 #                        and what fail recorded (or a hint that a command
 #                        failed), last, so that the runner's tail shows it
+#   hs_sandbox_remove RC DIR
+#                        removes a test's directory DIR, unless the test
+#                        failed (RC != 0) and CFNET_KEEP=1 asks to keep it
+#   hs_capture WHAT CMD...   runs CMD (stdin passed on); OUT gets its
+#                        stdout, ERR its stderr, RC its exit code; fails
+#                        (whatever RC) if ERR holds a sanitizer report,
+#                        which it prints naming WHAT
+#   hs_sanitizer_report WHAT TEXT
+#                        fails, printing TEXT, if TEXT holds a sanitizer
+#                        report (HS_SANITIZER_RE)
 #   hs_log_warnings IGNORE FILE...
 #                        prints the lines of the FILEs logged at WARN, ERR
 #                        or EMER (OVS's log format), with their file names,
@@ -114,6 +124,8 @@
 
 : "${HS_POLL:=0.1}"
 
+# What ASan and UBSan print (SANITIZE=1 builds).
+HS_SANITIZER_RE='ERROR: (Address|Leak)Sanitizer|runtime error:'
 HS_LOG_IGNORE_CLIENTS='connection dropped|Dropped [0-9]+ log messages'
 HS_LOG_IGNORE_CLIENTS+='|unix#[0-9]+: (receive error: Connection reset by peer'
 HS_LOG_IGNORE_CLIENTS+='|send error: Broken pipe)'
@@ -259,6 +271,33 @@ hs_report_failures() {
     else
         echo "(a command of the test failed: see above)"
     fi
+}
+
+hs_sandbox_remove() {
+    if [ "$1" -ne 0 ] && [ "${CFNET_KEEP:-0}" = 1 ]; then
+        echo "sandbox kept in $2"
+    else
+        rm -rf "$2"
+    fi
+}
+
+hs_sanitizer_report() {
+    if grep -qE "$HS_SANITIZER_RE" <<<"$2"; then
+        echo "sanitizer report from $1:"
+        echo "$2"
+        return 1
+    fi
+}
+
+hs_capture() {
+    local what=$1 o e
+    shift
+    o=$(mktemp) e=$(mktemp)
+    RC=0
+    "$@" >"$o" 2>"$e" || RC=$?
+    OUT=$(cat "$o") ERR=$(cat "$e")
+    rm -f "$o" "$e"
+    hs_sanitizer_report "$what" "$ERR"
 }
 
 hs_log_warnings() {

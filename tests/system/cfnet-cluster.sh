@@ -79,11 +79,7 @@ cl_teardown() {
     hs_stop_recorded "$CL_TMP/pids.list"
     hs_netns_del_recorded "$CL_TMP/netns.list"
     hs_report_failures "$rc"
-    if [ "$rc" -ne 0 ] && [ "${CFNET_KEEP:-0}" = 1 ]; then
-        echo "sandbox kept in $CL_TMP"
-    else
-        rm -rf "$CL_TMP"
-    fi
+    hs_sandbox_remove "$rc" "$CL_TMP"
     exit "$rc"
 }
 

@@ -96,11 +96,7 @@ sb_teardown() {
     fi
     hs_stop_recorded "$SB/pids.list"
     hs_netns_del_recorded "$SB/netns.list"
-    if [ $rc -ne 0 ] && [ "${CFNET_KEEP:-0}" = 1 ]; then
-        echo "sandbox kept in $SB"
-    else
-        rm -rf "$SB"
-    fi
+    hs_sandbox_remove $rc "$SB"
     exit $rc
 }
 
@@ -180,24 +176,14 @@ EOF2
 # libcni does; OUT gets stdout, ERR stderr, RC the exit code.
 cni() {
     local cmd=$1 handle=$2 netns=$3 conf=$4
-    local o e
-    o=$(mktemp) e=$(mktemp)
-    set +e
-    printf '%s' "$conf" | sb_cell env -i PATH="$PATH" \
-        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-        CNI_COMMAND="$cmd" CNI_CONTAINERID="$handle" CNI_NETNS="$netns" \
-        CNI_IFNAME=eth0 CNI_PATH="$SB/cni-bin" "$CNI_OVS" >"$o" 2>"$e"
-    RC=$?
-    set -e
-    OUT=$(cat "$o") ERR=$(cat "$e")
-    rm -f "$o" "$e"
     # Under SANITIZE=1 a sanitizer report fails the test, whatever the
     # exit code the test expected.
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$ERR"; then
-        echo "sanitizer report from cni-ovs $cmd $handle:"
-        echo "$ERR"
-        return 1
-    fi
+    hs_capture "cni-ovs $cmd $handle" \
+        sb_cell env -i PATH="$PATH" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+        CNI_COMMAND="$cmd" CNI_CONTAINERID="$handle" CNI_NETNS="$netns" \
+        CNI_IFNAME=eth0 CNI_PATH="$SB/cni-bin" "$CNI_OVS" \
+        < <(printf '%s' "$conf")
 }
 
 # host_ifname HANDLE (harness.sh): the host-side veth name cni-ovs derives

@@ -99,12 +99,10 @@ file_check_logs() {
 # Under SANITIZE=1, any sanitizer report from a driver fails the test.
 dt_check_sanitizers() {
     local bad
-    bad=$(grep -lE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-              "$CL_TMP"/*.log 2>/dev/null || true)
+    bad=$(grep -lE "$HS_SANITIZER_RE" "$CL_TMP"/*.log 2>/dev/null || true)
     if [ -n "$bad" ]; then
         fail "sanitizer reports in: $bad
-$(grep -hE -A12 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-      "$CL_TMP"/*.log | head -40)"
+$(grep -hE -A12 "$HS_SANITIZER_RE" "$CL_TMP"/*.log | head -40)"
     fi
 }
 

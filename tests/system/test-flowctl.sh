@@ -388,12 +388,7 @@ test_flowctl_kill9_restart_under_traffic() {
     sleep 0.5       # Traffic without flowctl.
     flowctl_start
     wait_until 5 "flowctl in sync after the restart" flowctl_synced
-    after=$(flows_snapshot)
-    [ "$after" = "$before" ] \
-        || fail "the flows differ after the restart:
-$(diff <(echo "$before") <(echo "$after"))"
-    expect_equal "$(show_value "installed flows")" "$n_before" \
-        "installed flows after the restart"
+    expect_flows_unchanged "$before" "$n_before" "after the restart"
 
     # 2. SIGKILL again; while flowctl is down, b's rules are removed and a
     # container is pushed (cni-ovs waits for cf-installed).

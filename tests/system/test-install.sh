@@ -14,10 +14,11 @@
 # Setup, teardown, logs
 
 file_setup() {
-    IN_PFX="cfI$BASHPID-"
+    hs_run_prefix IN_PFX cfI -
     IN_TMP=$(mktemp -d /tmp/cni-ovs-install-test.XXXXXX)
     IN_NS=
     : > "$IN_TMP/pids.list"
+    : > "$IN_TMP/netns.list"
     # The build whose binaries are installed: build, or build/asan.
     IN_MAKEVARS=()
     case ${CFNET_OUT:-} in
@@ -26,34 +27,24 @@ file_setup() {
 }
 
 file_teardown() {
-    local rc=$? pid
+    local rc=$?
     trap - EXIT
     set +eE
     if [ $rc -ne 0 ] && [ -f "$IN_TMP/make.log" ]; then
         echo "---- last make's output ----"
         tail -30 "$IN_TMP/make.log"
     fi
-    while read -r pid; do
-        [ -n "$pid" ] || continue
-        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = ovsdb-server ]; then
-            kill -KILL "$pid" 2>/dev/null
-        fi
-    done < "$IN_TMP/pids.list"
-    [ -z "$IN_NS" ] || ip netns del "$IN_NS" 2>/dev/null
-    if [ $rc -ne 0 ] && [ "${CFNET_KEEP:-0}" = 1 ]; then
-        echo "sandbox kept in $IN_TMP"
-    else
-        rm -rf "$IN_TMP"
-    fi
+    hs_stop_recorded "$IN_TMP/pids.list"
+    hs_netns_del_recorded "$IN_TMP/netns.list"
+    hs_sandbox_remove $rc "$IN_TMP"
     exit $rc
 }
 
 # 'cfnet-db stop' is a SIGTERM, which ovsdb-server logs as a warning.
 file_check_logs() {
     local bad
-    bad=$(grep -hE '\|(WARN|ERR|EMER)\|' "$IN_TMP"/*/cfnet-db.log \
-              2>/dev/null \
-          | grep -v 'terminating with signal 15 (Terminated)' || true)
+    bad=$(hs_log_warnings 'terminating with signal 15 \(Terminated\)' \
+              "$IN_TMP"/*/cfnet-db.log)
     if [ -n "$bad" ]; then
         echo "unexpected warnings in cfnet-db's log:"
         echo "$bad"
@@ -81,16 +72,11 @@ in_files() {
     (cd "$1" && find . -type f -o -type l) | sed 's|^\./||' | sort
 }
 
-# in_wait WHAT CMD...: retries CMD for up to 20 s.
+# in_wait WHAT CMD...: waits up to 20 s for CMD to succeed.
 in_wait() {
-    local what=$1 i
+    local what=$1
     shift
-    for i in $(seq 100); do
-        "$@" && return 0
-        sleep 0.2
-    done
-    echo "timed out after 20s waiting for: $what"
-    return 1
+    hs_wait 20 "$@" || fail "timed out after 20s waiting for: $what"
 }
 
 in_is_leader() {
@@ -143,14 +129,14 @@ test_installed_tree_works_on_its_own() {
 
     # A one-member cluster, in a namespace of its own (loopback only).
     IN_NS=${IN_PFX}db
-    ip netns add "$IN_NS"
+    hs_netns_add "$IN_TMP/netns.list" "$IN_NS"
     ip -n "$IN_NS" link set lo up
     local dir=$IN_TMP/m1
     "$db" create --dir "$dir" --local tcp:127.0.0.1:6641
     ip netns exec "$IN_NS" "$db" start --dir "$dir"
     local pid
     pid=$(cat "$dir/cfnet-db.pid")
-    echo "$pid" >> "$IN_TMP/pids.list"
+    hs_record_pid "$IN_TMP/pids.list" "$pid" cfnet-db
     in_wait "the member to lead its cluster" in_is_leader "$db" "$dir"
     ip netns exec "$IN_NS" "$db" overlay --dir "$dir" \
         --networks 10.255.0.0/16 --prefix-length 24

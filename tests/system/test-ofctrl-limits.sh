@@ -26,23 +26,12 @@ big_flow() {
 # drive STEP...: runs ofctrl-driver --show against br-cf with the given
 # step files; OUT gets stdout, ERR stderr, RC the exit code.
 drive() {
-    local o e steps=() s
+    local steps=() s
     for s in "$@"; do
         steps+=("$SB/$s")
     done
-    o=$(mktemp) e=$(mktemp)
-    set +e
-    sb_cell "$OFCTRL_DRIVER" --show "unix:$SB/br-cf.mgmt" "${steps[@]}" \
-        >"$o" 2>"$e"
-    RC=$?
-    set -e
-    OUT=$(cat "$o") ERR=$(cat "$e")
-    rm -f "$o" "$e"
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$ERR"; then
-        echo "sanitizer report from ofctrl-driver:"
-        echo "$ERR"
-        return 1
-    fi
+    hs_capture ofctrl-driver \
+        sb_cell "$OFCTRL_DRIVER" --show "unix:$SB/br-cf.mgmt" "${steps[@]}"
 }
 
 # expect_table NAME: br-cf holds exactly the flows in step file NAME.

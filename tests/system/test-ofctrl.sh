@@ -37,24 +37,8 @@ drive_argv() {
 # given steps (names of files written by flows, or @reconnect).  OUT gets
 # stdout, ERR stderr, RC the exit code.
 drive() {
-    local o e
     drive_argv "$@"
-    o=$(mktemp) e=$(mktemp)
-    set +e
-    sb_cell "${DRIVE_ARGV[@]}" >"$o" 2>"$e"
-    RC=$?
-    set -e
-    OUT=$(cat "$o") ERR=$(cat "$e")
-    rm -f "$o" "$e"
-    check_sanitizer "$ERR"
-}
-
-check_sanitizer() {
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' <<<"$1"; then
-        echo "sanitizer report from ofctrl-driver:"
-        echo "$1"
-        return 1
-    fi
+    hs_capture ofctrl-driver sb_cell "${DRIVE_ARGV[@]}"
 }
 
 # expect_step N TEXT: step N's line in OUT is "step N: TEXT (...)".
@@ -374,7 +358,7 @@ EOF
     local rc=0
     wait "$pid" || rc=$?
     OUT=$(cat "$SB/drive.out") ERR=$(cat "$SB/drive.err")
-    check_sanitizer "$ERR"
+    hs_sanitizer_report ofctrl-driver "$ERR"
     expect_eq "$rc" 0 "exit code (stderr: $ERR)"
     expect_eq "$(grep '^step 2:' <<<"$OUT")" \
         "step 2: reconnected (needs put: yes)" "step 2"
@@ -558,7 +542,7 @@ drive_wait() {
     RC=0
     wait "$DRIVE_PID" || RC=$?
     OUT=$(cat "$SB/drive.out") ERR=$(cat "$SB/drive.err")
-    check_sanitizer "$ERR"
+    hs_sanitizer_report ofctrl-driver "$ERR"
 }
 
 # A restarted ovs-vswitchd has lost the mapping: ofctrl adds it again on

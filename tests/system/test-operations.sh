@@ -70,13 +70,7 @@ test_flowctl_restart_command_under_traffic() {
     awk -v t="$t_done" '/^echo / && $3 > t { n++ } END { exit !(n >= 5) }' \
         "$slog" || fail "fewer than 5 echoes after the restarts"
 
-    local after
-    after=$(flows_snapshot)
-    [ "$after" = "$before" ] \
-        || fail "the flows differ after the restarts:
-$(diff <(echo "$before") <(echo "$after"))"
-    expect_equal "$(show_value "installed flows")" "$n_before" \
-        "installed flows after the restarts"
+    expect_flows_unchanged "$before" "$n_before" "after the restarts"
     expect a connected tcp 10.0.0.100 80
     expect a refused tcp 10.0.0.101 80
 }
@@ -118,6 +112,18 @@ $(cat "$FC_TMP/push-late.out")"
         || fail "a second start should say flowctl is running: $out"
 }
 
+# expect_start_refused CONFIG WHAT MESSAGE: a second flowctl started on the
+# cell with CONFIG exits at once (with the timeout, one that accepted it
+# would run in the foreground), not 0, printing exactly MESSAGE; WHAT names
+# the failure otherwise.
+expect_start_refused() {
+    local out rc=0
+    out=$(sim cell timeout 5 "$CELL_SIM_BIN/flowctl" --config "$1" \
+              --pidfile="$FC_TMP/refused.pid" 2>&1) || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "$2 (exit $rc)"
+    expect_equal "$out" "$3" "flowctl's refusal"
+}
+
 # flowctl refuses, at start, an underlay interface whose MTU leaves less
 # than 576 bytes for containers, naming the interface, its MTU and the
 # limit; it used to start and publish the difference (wrapped around below
@@ -127,15 +133,9 @@ test_flowctl_refuses_small_underlay_mtu() {
     sim cell ip link add small0 mtu 600 type veth peer name small1 mtu 600
     jq '. + {underlay_interface: "small0"}' "$FC_CELL/flowctl.json" \
         > "$FC_TMP/small.json"
-    local out rc=0
-    # (timeout: a flowctl that accepted it would run in the foreground.)
-    out=$(sim cell timeout 5 "$CELL_SIM_BIN/flowctl" \
-              --config "$FC_TMP/small.json" --pidfile="$FC_TMP/small.pid" \
-              2>&1) || rc=$?
-    [ $rc -ne 0 ] && [ $rc -ne 124 ] \
-        || fail "flowctl started over an underlay of MTU 600 (exit $rc)"
-    expect_equal "$out" "flowctl: underlay_interface small0 has MTU 600; the container MTU would be 542 (600 minus the 58-byte tunnel overhead), below the minimum 576: the underlay needs an MTU of at least 634" \
-        "flowctl's refusal"
+    expect_start_refused "$FC_TMP/small.json" \
+        "flowctl started over an underlay of MTU 600" \
+        "flowctl: underlay_interface small0 has MTU 600; the container MTU would be 542 (600 minus the 58-byte tunnel overhead), below the minimum 576: the underlay needs an MTU of at least 634"
 
     # 634 is enough (checked without disturbing the running flowctl: the
     # config's mtu above the limit is refused next, which proves the
@@ -143,12 +143,7 @@ test_flowctl_refuses_small_underlay_mtu() {
     sim cell ip link set small0 mtu 634
     jq '. + {underlay_interface: "small0", mtu: 577}' \
         "$FC_CELL/flowctl.json" > "$FC_TMP/small.json"
-    rc=0
-    out=$(sim cell timeout 5 "$CELL_SIM_BIN/flowctl" \
-              --config "$FC_TMP/small.json" --pidfile="$FC_TMP/small.pid" \
-              2>&1) || rc=$?
-    [ $rc -ne 0 ] && [ $rc -ne 124 ] \
-        || fail "flowctl started with mtu 577 over MTU 634 (exit $rc)"
-    expect_equal "$out" "flowctl: mtu: 577 is more than small0 (MTU 634) can carry with the 58-byte tunnel overhead (at most 576)" \
-        "flowctl's refusal of mtu 577"
+    expect_start_refused "$FC_TMP/small.json" \
+        "flowctl started with mtu 577 over MTU 634" \
+        "flowctl: mtu: 577 is more than small0 (MTU 634) can carry with the 58-byte tunnel overhead (at most 576)"
 }

@@ -102,12 +102,8 @@ pin_stop() {
         rc=1
     fi
     wait "$PIN_PID" || { echo "pinctrl-driver exited with $?"; rc=1; }
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
-            "$SB/pinctrl-driver.out"; then
-        echo "sanitizer report from pinctrl-driver:"
-        cat "$SB/pinctrl-driver.out"
-        rc=1
-    fi
+    hs_sanitizer_report pinctrl-driver "$(cat "$SB/pinctrl-driver.out")" \
+        || rc=1
     return $rc
 }
 

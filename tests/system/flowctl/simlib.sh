@@ -230,6 +230,18 @@ flows_snapshot() {
     ofctl --no-stats dump-flows br-cf | sort
 }
 
+# expect_flows_unchanged BEFORE N WHEN: the bridge's flows are BEFORE (a
+# flows_snapshot) and flowctl/show counts N installed flows, WHEN (e.g.
+# "after the restart").
+expect_flows_unchanged() {
+    local after
+    after=$(flows_snapshot)
+    [ "$after" = "$1" ] \
+        || fail "the flows differ $3:
+$(diff <(echo "$1") <(echo "$after"))"
+    expect_equal "$(show_value "installed flows")" "$2" "installed flows $3"
+}
+
 show_value() {
     fcctl flowctl/show | sed -n "s/^$1: //p"
 }

@@ -558,11 +558,33 @@ localdb_gateway_ofport(const struct localdb *db)
 void
 localdb_note_desired(struct localdb *db, const struct model *model)
 {
-    const struct model_container *c;
+    struct pipeline_ruleset *rulesets;
+    size_t n = pipeline_get_rulesets(model, &rulesets);
+    size_t n_carried = 0;
 
+    /* The containers the table gives flows: those of a ruleset.  One past
+     * PIPELINE_MAX_RULESETS distinct NetOut rule lists gets none. */
     carried_clear(&db->desired);
-    HMAP_FOR_EACH (c, node, &model->containers) {
-        carried_add(&db->desired, &c->iface, c->ofport);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < rulesets[i].n_containers; j++) {
+            const struct model_container *c = rulesets[i].containers[j];
+            carried_add(&db->desired, &c->iface, c->ofport);
+            n_carried++;
+        }
+    }
+    pipeline_rulesets_destroy(rulesets, n);
+
+    if (n_carried < hmap_count(&model->containers)) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        const struct model_container *c;
+        HMAP_FOR_EACH (c, node, &model->containers) {
+            if (!carried_contains(&db->desired, &c->iface, c->ofport)) {
+                VLOG_WARN_RL(&rl, "ignoring container %s: no flows, not "
+                             "marked installed: the cell has more than %d "
+                             "distinct NetOut rule lists", c->handle,
+                             PIPELINE_MAX_RULESETS);
+            }
+        }
     }
 }
 
@@ -736,6 +758,12 @@ localdb_format(const struct localdb *db, const struct model *model,
     HMAP_FOR_EACH (c, node, &model->containers) {
         struct pipeline_ruleset_info info;
         pipeline_container_ruleset(model, c->ofport, &info);
+        if (!info.ruleset) {
+            ds_put_format(ds, "  %s REFUSED (no flows, not installed): the "
+                          "cell has more than %d distinct NetOut rule "
+                          "lists\n", c->handle, PIPELINE_MAX_RULESETS);
+            continue;
+        }
         char ip[IPV4_ADDR_LEN];
         ds_put_format(ds, "  %s ofport %"PRIu32" ip %s ruleset %"PRIu32
                       " (%"PRIuSIZE" rules%s) port mappings %"PRIuSIZE

@@ -241,8 +241,10 @@ pipeline_cookie_netin_mapping(uint64_t cookie)
  * may have: ruleset ids are 16 bits in conjunction ids (ruleset << 16 |
  * rule; a ruleset has at most CF_NETOUT_RULES_MAX rules, cf-record.h).
  * Containers whose ruleset would be one more, in ofport order, are
- * refused: they get no flows at all (their packets are dropped) and
- * ruleset 0 in pipeline_container_ruleset().  flowctl cannot reach the
+ * refused: they get no flows at all (their packets are dropped), ruleset
+ * 0 in pipeline_container_ruleset() and no place in
+ * pipeline_get_rulesets(), so flowctl never marks them installed and names
+ * them in its log and flowctl/show.  flowctl cannot reach the
  * limit: it takes containers only on OpenFlow ports below 0xff00, so a
  * cell has fewer than 65,280 containers, and so rulesets. */
 #define PIPELINE_MAX_RULESETS 65535

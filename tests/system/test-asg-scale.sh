@@ -20,7 +20,7 @@
 # Parsing and computing thousands of rules takes flowctl's main loop a
 # fraction of a second (about one under ASan, or on a loaded machine):
 # OVS's timeval module warns about a poll interval over 1 s.
-SLOW_LOOP='timeval\|WARN\|(Unreasonably long|faults:|context switches:)'
+SLOW_LOOP='timeval\|WARN\|(Unreasonably long|faults:|disk:|context switches:)'
 
 # asg_file FILE N [HOST]: an ASG of N TCP rules to HOST (10.0.0.100), rule
 # i for port 20000 + i (modulo 40,000), written to FILE (N = 10,000 makes 1.2 MB, far more

@@ -558,16 +558,25 @@ localdb_gateway_ofport(const struct localdb *db)
 void
 localdb_note_desired(struct localdb *db, const struct model *model)
 {
+    const struct model_container *c;
+
+    /* The containers the table gives flows: every one, unless the cell has
+     * more than PIPELINE_MAX_RULESETS distinct NetOut rule lists (which
+     * takes more containers than that), when only those of a ruleset. */
+    carried_clear(&db->desired);
+    if (hmap_count(&model->containers) <= PIPELINE_MAX_RULESETS) {
+        HMAP_FOR_EACH (c, node, &model->containers) {
+            carried_add(&db->desired, &c->iface, c->ofport);
+        }
+        return;
+    }
+
     struct pipeline_ruleset *rulesets;
     size_t n = pipeline_get_rulesets(model, &rulesets);
     size_t n_carried = 0;
-
-    /* The containers the table gives flows: those of a ruleset.  One past
-     * PIPELINE_MAX_RULESETS distinct NetOut rule lists gets none. */
-    carried_clear(&db->desired);
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < rulesets[i].n_containers; j++) {
-            const struct model_container *c = rulesets[i].containers[j];
+            c = rulesets[i].containers[j];
             carried_add(&db->desired, &c->iface, c->ofport);
             n_carried++;
         }
@@ -576,7 +585,6 @@ localdb_note_desired(struct localdb *db, const struct model *model)
 
     if (n_carried < hmap_count(&model->containers)) {
         static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-        const struct model_container *c;
         HMAP_FOR_EACH (c, node, &model->containers) {
             if (!carried_contains(&db->desired, &c->iface, c->ofport)) {
                 VLOG_WARN_RL(&rl, "ignoring container %s: no flows, not "

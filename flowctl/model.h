@@ -18,6 +18,11 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/uuid.h"
+#include "sset.h"
+
+struct cf_asg;
+struct cf_policy;
+struct cf_policy_list;
 
 /* "ip:port" of a host service containers may reach. */
 struct model_service {
@@ -59,12 +64,54 @@ struct model_remote {
     struct ipv4_cidr subnet;           /* Its containers. */
 };
 
+/* Where a NetOut rule came from: rule 'index' (0-based) of the security
+ * group 'asg_guid' (named 'asg_name') as the policy server returned it, or,
+ * with a null 'asg_guid', rule 'index' of the container's Garden
+ * netOutRules (cf-netout-rules).  The identity of a rule across fetches:
+ * flowctl/show, flowctl/trace and rule counters name rules by it. */
+struct model_rule_origin {
+    char *asg_guid;                     /* NULL: Garden's netOutRules. */
+    char *asg_name;
+    uint32_t index;
+};
+
 /* A list of NetOut rules, parsed once and shared by every container whose
- * cf-netout-rules text is the same (in CF, the containers of one space). */
+ * rules are the same (in CF, the containers of one space): either the
+ * cf-netout-rules text that cni-ovs wrote (Garden's rules) or, with ASG
+ * syncing, the rules of the security groups that apply to a space and
+ * workload (model_resolve()). */
 struct model_rules {
     struct hmap_node node;              /* In model's 'rules', by 'json'. */
-    char *json;                         /* Canonical text (cni-ovs wrote). */
+    char *json;                         /* Canonical text: the key. */
     struct cf_runtime parsed;           /* Only the netout_rules part. */
+    struct model_rule_origin *origins;  /* One per rule; NULL for Garden's
+                                         * rules (origin = own index). */
+};
+
+/* What the policy server says, as flowctl last fetched it.  policysync.c
+ * stores it with model_set_policies() and model_set_asgs(); the pipeline
+ * reads it through each container's 'tag' and 'netout', which
+ * model_resolve() derives, and through model_local_policies(). */
+struct model_policy_state {
+    bool enabled;                       /* A policy server is configured. */
+    bool asg_syncing;                   /* enable_asg_syncing. */
+
+    /* c2c: every policy with a local container at either end, sorted and
+     * without duplicates; each policy group's tag (from both ends of every
+     * policy: shash of uint32_t, stored as uintptr_t); the policy group ids
+     * the policies were fetched for. */
+    struct cf_policy *policies;
+    size_t n_policies;
+    struct shash tags;
+    struct sset policy_groups;
+    bool policies_fetched;              /* At least once. */
+
+    /* Security groups, in the server's order, and the spaces they were
+     * fetched for. */
+    struct cf_asg *asgs;
+    size_t n_asgs;
+    struct sset asg_spaces;
+    bool asgs_fetched;                  /* At least once. */
 };
 
 /* One container on the cell. */
@@ -78,9 +125,18 @@ struct model_container {
     uint32_t ip;                        /* Host byte order. */
     uint8_t mac[6];
     bool staging;                       /* container_workload "staging". */
-    uint32_t tag;                       /* Its app's policy tag (Geneve
-                                         * option), never 0. */
-    const struct model_rules *netout;   /* Owned by the model. */
+    char *policy_group_id;              /* cf-policy-group-id, or NULL. */
+    char *space_id;                     /* cf-space-id, or NULL. */
+    const struct model_rules *garden_netout;  /* cf-netout-rules. */
+
+    /* Derived by model_resolve() from the policy state (both owned by the
+     * model): */
+    uint32_t tag;                       /* Its app's policy tag from the
+                                         * policy server; 0: in no policy,
+                                         * reaches no other app. */
+    const struct model_rules *netout;   /* The rules that apply: synced
+                                         * ASGs once its space's are
+                                         * known, else 'garden_netout'. */
     struct cf_port_mapping *port_mappings;
     size_t n_port_mappings;
 };
@@ -94,6 +150,7 @@ struct model {
     struct shash refused;               /* Containers left out: handle ->
                                          * why (malloc'd), for
                                          * flowctl/show. */
+    struct model_policy_state policy;   /* From the policy server. */
 };
 
 void model_init(struct model *);
@@ -134,10 +191,40 @@ void model_gc_rules(struct model *);
 bool model_set_remotes(struct model *, const struct model_remote *remotes,
                        size_t n);
 
-/* The policy tag of the app with policy group id 'policy_group_id' (its
- * app GUID), until the policy server assigns tags: a 31-bit hash with the
- * top bit set, so never 0 and the same on every cell. */
+/* The interim policy tag of the app with policy group id
+ * 'policy_group_id', until tags come from the policy server: a 31-bit hash
+ * with the top bit set.  (Goes with the policy-server work.) */
 uint32_t model_tag_for(const char *policy_group_id);
+
+/* ---- the policy server's data ---- */
+
+/* Says whether a policy server is configured and whether ASGs are synced
+ * from it (flowctl's configuration; before any fetch). */
+void model_set_policy_config(struct model *, bool enabled, bool asg_syncing);
+
+/* Replaces the c2c policies with those of 'list' (taking them over and
+ * leaving 'list' empty), fetched for the policy group ids 'groups'.
+ * Returns true if the policies, the tags or the groups differ from
+ * before. */
+bool model_set_policies(struct model *, struct cf_policy_list *list,
+                        const struct sset *groups);
+
+/* Replaces the security groups with the 'n' of 'asgs' (taking them over:
+ * the caller frees only the array), fetched for the spaces 'spaces'.
+ * Returns true if they differ from before. */
+bool model_set_asgs(struct model *, struct cf_asg *asgs, size_t n,
+                    const struct sset *spaces);
+
+/* Derives every container's 'tag' and 'netout' from the policy state and
+ * frees rule lists no container uses.  Call after the containers or the
+ * policy state change.  Returns true if any container's changed. */
+bool model_resolve(struct model *);
+
+/* May 'c' be marked cf-installed, as far as the policy server goes: there
+ * is none, or its app has no policy group id, or the policies were fetched
+ * for its group (so its policies, if any, are in the desired flows). */
+bool model_container_ready(const struct model *,
+                           const struct model_container *c);
 
 /* Frees every member of 'cell' (not 'cell' itself). */
 /* Makes 'dst' a deep copy of 'src'; free it with model_cell_destroy(). */

@@ -402,8 +402,10 @@ fill_container(struct model *model, struct model_container *c,
     } else {
         memcpy(c->mac, ea.ea, 6);
         c->staging = workload && !strcmp(workload, "staging");
-        c->tag = model_tag_for(smap_get(ids, CFNET_KEY_POLICY_GROUP_ID));
-        c->netout = model_intern_rules(model, rules, &error);
+        c->policy_group_id = nullable_xstrdup(
+            smap_get(ids, CFNET_KEY_POLICY_GROUP_ID));
+        c->space_id = nullable_xstrdup(smap_get(ids, CFNET_KEY_SPACE_ID));
+        c->garden_netout = model_intern_rules(model, rules, &error);
     }
     if (!error) {
         error = model_parse_port_mappings(c, mappings);
@@ -431,7 +433,7 @@ rebuild_model(struct localdb *db, struct model *model)
     db->gw_ofport = 0;
     db->tunnel_ofport = 0;
     if (!br) {
-        model_gc_rules(model);
+        model_resolve(model);
         return;
     }
 
@@ -464,7 +466,9 @@ rebuild_model(struct localdb *db, struct model *model)
             }
         }
     }
-    model_gc_rules(model);
+    /* Each container's tag and rules from the policy server's data (which
+     * also frees the rule lists no container uses any more). */
+    model_resolve(model);
     model->cell.gateway_ofport = db->gw_ofport;
     model->cell.tunnel_ofport = db->tunnel_ofport;
 }
@@ -482,6 +486,9 @@ container_hash(const struct model_container *c, uint32_t basis)
     h = hash_int(c->ip, h);
     h = hash_bytes(c->mac, sizeof c->mac, h);
     h = hash_int(c->staging, h);
+    h = hash_string(c->policy_group_id ? c->policy_group_id : "", h);
+    h = hash_string(c->space_id ? c->space_id : "", h);
+    h = hash_pointer(c->garden_netout, h);
     h = hash_int(c->tag, h);
     h = hash_pointer(c->netout, h);
     return hash_bytes(c->port_mappings,

@@ -91,7 +91,7 @@ struct model_rules {
 /* What the policy server says, as flowctl last fetched it.  policysync.c
  * stores it with model_set_policies() and model_set_asgs(); the pipeline
  * reads it through each container's 'tag' and 'netout', which
- * model_resolve() derives, and through model_local_policies(). */
+ * model_resolve() derives, and through 'policies' (the c2c flows). */
 struct model_policy_state {
     bool enabled;                       /* A policy server is configured. */
     bool asg_syncing;                   /* enable_asg_syncing. */
@@ -190,11 +190,6 @@ void model_gc_rules(struct model *);
  * underlay IP here).  Returns true if they differ from the old ones. */
 bool model_set_remotes(struct model *, const struct model_remote *remotes,
                        size_t n);
-
-/* The interim policy tag of the app with policy group id
- * 'policy_group_id', until tags come from the policy server: a 31-bit hash
- * with the top bit set.  (Goes with the policy-server work.) */
-uint32_t model_tag_for(const char *policy_group_id);
 
 /* ---- the policy server's data ---- */
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "bitmap.h"
+#include "cf-policy.h"
 #include "cf-record.h"
 #include "cfnet.h"
 #include "flow-table.h"
@@ -54,10 +55,22 @@ pipeline_table_name(enum pipeline_table t)
 enum {
     PRIO_EGRESS_GENEVE = 1100,          /* Cells' Geneve port: closed. */
     PRIO_EGRESS_HOST_ALLOW = 1000,      /* DNS and host services. */
-    PRIO_EGRESS_FORBIDDEN = 900,        /* Overlay (c2c) and the cell. */
-    PRIO_EGRESS_C2C = 850,              /* The overlay, when c2c is open. */
+    PRIO_EGRESS_FORBIDDEN = 900,        /* The cell's own addresses. */
+    PRIO_EGRESS_C2C_LOCAL = 880,        /* This cell's containers: judged
+                                         * by 'ingress'. */
+    PRIO_EGRESS_C2C_UNTAGGED = 870,     /* The overlay, without a tag. */
+    PRIO_EGRESS_C2C_OUT = 860,          /* Other cells' containers. */
+    PRIO_EGRESS_C2C = 850,              /* The overlay: open when c2c is
+                                         * open, else rejected. */
     PRIO_EGRESS_DENY = 800,             /* deny_networks. */
     PRIO_EGRESS_ASG = 500,              /* ASG conjunctions. */
+};
+
+/* Priorities within 'ingress'. */
+enum {
+    PRIO_INGRESS_POLICY = 100,          /* c2c policies (and NetIn, which
+                                         * matches the gateway address). */
+    PRIO_INGRESS_TUNNEL_DROP = 10,      /* The rest from other cells. */
 };
 
 /* ct_mark values: egress epochs use the low 30 bits, NetIn marks have the
@@ -86,6 +99,8 @@ struct ctx {
 
 static const struct model_container **sorted_containers(
     const struct model *);
+static struct ruleset *ruleset_find(const struct ctx *,
+                                    const struct model_rules *, bool staging);
 
 /* ---- adding flows ---- */
 
@@ -222,18 +237,10 @@ add_fixed_flows(struct ctx *ctx)
              PIPELINE_T_CT_STATE, dflt);
 
     /* egress: the cell itself, except DNS and host services (added with
-     * higher priority below), and the overlay are out of bounds; no ASG
-     * opens them.  Then the default: reject. */
+     * higher priority below), is out of bounds, and so is the overlay but
+     * for c2c (add_overlay_flows()); no ASG opens them.  Then the default:
+     * reject. */
     uint64_t cell_ck = cookie(PIPELINE_CK_HOST, PIPELINE_HOST_CLOSING);
-    if (!cell->c2c_open) {
-        for (size_t i = 0; i < cell->n_overlays; i++) {
-            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
-                     "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
-                     PIPELINE_T_EGRESS, PRIO_EGRESS_FORBIDDEN, cell_ck,
-                     IP_FMT_ARGS(cell->overlays[i].addr),
-                     cell->overlays[i].plen, PIPELINE_T_REJECT);
-        }
-    }
     uint32_t forbidden[] = {
         cell->instance_address, cell->gateway_host_ip, CFNET_GATEWAY_IP,
     };
@@ -417,6 +424,20 @@ remote_is_valid(const struct model_cell *cell, const struct model_remote *r)
     return false;
 }
 
+/* The established and related traffic of connections with ct_mark 'mark'
+ * passes, both ways (cookie 'ck'). */
+static void
+add_mark_flows(struct ctx *ctx, uint64_t ck, uint32_t mark)
+{
+    static const char *const states[] = { "+est+trk", "+rel+trk" };
+    for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
+                 "ct_state=%s,ct_mark=%#"PRIx32",actions=goto_table:%d",
+                 PIPELINE_T_CT_STATE, ck, states[i], mark,
+                 PIPELINE_T_FORWARD);
+    }
+}
+
 /* Container-to-container traffic, on this cell and to and from the other
  * cells, and what keeps the tunnel safe. */
 static void
@@ -464,12 +485,37 @@ add_overlay_flows(struct ctx *ctx)
                      cell->overlays[i].plen, PIPELINE_C2C_OPEN_MARK, ock,
                      PIPELINE_T_COMMIT);
         }
-        static const char *const states[] = { "+est+trk", "+rel+trk" };
-        for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
-            add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64","
-                     "ct_state=%s,ct_mark=%#"PRIx32",actions=goto_table:%d",
-                     PIPELINE_T_CT_STATE, ock, states[i],
-                     PIPELINE_C2C_OPEN_MARK, PIPELINE_T_FORWARD);
+        add_mark_flows(ctx, ock, PIPELINE_C2C_OPEN_MARK);
+    } else {
+        /* Under policy: a container of this cell is judged by 'ingress'
+         * (add_policy_flows()), as a connection from another cell is, so
+         * that one set of flows decides both; a sender without a tag (its
+         * app is in no policy) reaches no container of another cell; what
+         * is left of the overlay (other cells' containers, with a tag:
+         * per remote cell below) is rejected. */
+        uint64_t closing = cookie(PIPELINE_CK_HOST, PIPELINE_HOST_CLOSING);
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                 "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
+                 PIPELINE_T_EGRESS, PRIO_EGRESS_C2C_LOCAL,
+                 cookie(PIPELINE_CK_C2C, PIPELINE_C2C_LOCAL),
+                 IP_FMT_ARGS(cell->subnet.addr), cell->subnet.plen,
+                 PIPELINE_T_INGRESS);
+        for (size_t i = 0; i < cell->n_overlays; i++) {
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                     "reg8=0,nw_dst="IP_FMT"/%u,actions=goto_table:%d",
+                     PIPELINE_T_EGRESS, PRIO_EGRESS_C2C_UNTAGGED,
+                     cookie(PIPELINE_CK_C2C, PIPELINE_C2C_UNTAGGED),
+                     IP_FMT_ARGS(cell->overlays[i].addr),
+                     cell->overlays[i].plen, PIPELINE_T_REJECT);
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                     "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
+                     PIPELINE_T_EGRESS, PRIO_EGRESS_C2C, closing,
+                     IP_FMT_ARGS(cell->overlays[i].addr),
+                     cell->overlays[i].plen, PIPELINE_T_REJECT);
+        }
+        if (cell->tunnel_ofport) {
+            add_mark_flows(ctx, cookie(PIPELINE_CK_C2C, PIPELINE_C2C_OUT),
+                           PIPELINE_C2C_OUT_MARK);
         }
     }
 
@@ -499,15 +545,24 @@ add_overlay_flows(struct ctx *ctx)
              "actions=drop", PIPELINE_T_FORWARD, ock, PIPELINE_FROM_TUNNEL);
 
     /* ct_state: a new connection from another cell is judged by
-     * 'ingress'. */
+     * 'ingress', and so is the next packet of one whose mark is no longer
+     * current (its policy is gone): as a container's are by 'egress', so
+     * that removing a policy cuts its connections.  Stale replies are
+     * dropped (the table's default). */
     add_flow(ctx, "table=%d,priority=40,cookie=%#"PRIx64","
              "ct_state=+new+trk,reg0=%d,actions=goto_table:%d",
              PIPELINE_T_CT_STATE, ock, PIPELINE_FROM_TUNNEL,
              PIPELINE_T_INGRESS);
+    add_flow(ctx, "table=%d,priority=50,cookie=%#"PRIx64","
+             "ct_state=+est-rpl+trk,reg0=%d,actions=goto_table:%d",
+             PIPELINE_T_CT_STATE,
+             cookie(PIPELINE_CK_C2C, PIPELINE_C2C_REJUDGE),
+             PIPELINE_FROM_TUNNEL, PIPELINE_T_INGRESS);
 
-    /* ingress: with c2c open, admitted with the c2c mark; otherwise
-     * dropped (the sending cell rejects c2c itself; a reject from here
-     * could not find its way back through the tunnel). */
+    /* ingress: with c2c open, admitted with the c2c mark; otherwise what no
+     * policy admits is dropped (the sending cell rejects what has no tag
+     * itself; a reject from here could not find its way back through the
+     * tunnel). */
     if (cell->c2c_open) {
         add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
                  "actions=load:%#"PRIx32"->NXM_NX_REG3[],load:%#"PRIx64
@@ -515,9 +570,9 @@ add_overlay_flows(struct ctx *ctx)
                  PIPELINE_FROM_TUNNEL, PIPELINE_C2C_OPEN_MARK, ock,
                  PIPELINE_T_COMMIT);
     } else {
-        add_flow(ctx, "table=%d,priority=10,cookie=%#"PRIx64",reg0=%d,"
-                 "actions=drop", PIPELINE_T_INGRESS, ock,
-                 PIPELINE_FROM_TUNNEL);
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",reg0=%d,"
+                 "actions=drop", PIPELINE_T_INGRESS, PRIO_INGRESS_TUNNEL_DROP,
+                 ock, PIPELINE_FROM_TUNNEL);
     }
 
     /* Per remote cell. */
@@ -529,19 +584,17 @@ add_overlay_flows(struct ctx *ctx)
         uint64_t rck = cookie(PIPELINE_CK_OVERLAY, r->underlay_ip);
 
         /* spoof_guard: Geneve from a known cell to our underlay address,
-         * with a tag (they all have the top bit set), carrying one of its
-         * containers' addresses to one of ours; the sender's tag into
+         * carrying one of its containers' addresses to one of ours; the
+         * sender's tag (all 32 bits of the option, 0 if it has none) into
          * reg8.  Everything else from the tunnel is dropped (the table's
          * default). */
         add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
                  "tun_src="IP_FMT",tun_dst="IP_FMT","
-                 "tun_metadata%d=0x80000000/0x80000000,"
                  "nw_src="IP_FMT"/%u,nw_dst="IP_FMT"/%u,"
                  "actions=move:NXM_NX_TUN_METADATA%d[0..31]->NXM_NX_REG8[],"
                  "goto_table:%d", PIPELINE_T_SPOOF_GUARD, rck,
                  PIPELINE_FROM_TUNNEL, IP_FMT_ARGS(r->underlay_ip),
                  IP_FMT_ARGS(cell->instance_address),
-                 CFNET_GENEVE_METADATA_IDX,
                  IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
                  IP_FMT_ARGS(cell->subnet.addr), cell->subnet.plen,
                  CFNET_GENEVE_METADATA_IDX, PIPELINE_T_CONNTRACK);
@@ -554,6 +607,19 @@ add_overlay_flows(struct ctx *ctx)
                  IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
                  IP_FMT_ARGS(r->underlay_ip), CFNET_GENEVE_METADATA_IDX,
                  cell->tunnel_ofport);
+
+        /* egress: under policy, a container with a tag may open
+         * connections to its containers: they go out with the tag and the
+         * c2c-out mark, and its cell decides. */
+        if (!cell->c2c_open) {
+            uint64_t out = cookie(PIPELINE_CK_C2C, PIPELINE_C2C_OUT);
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                     "nw_dst="IP_FMT"/%u,actions=load:%#"PRIx32
+                     "->NXM_NX_REG3[],load:%#"PRIx64"->xreg3[],"
+                     "goto_table:%d", PIPELINE_T_EGRESS, PRIO_EGRESS_C2C_OUT,
+                     out, IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
+                     PIPELINE_C2C_OUT_MARK, out, PIPELINE_T_COMMIT);
+        }
 
         /* egress: no container talks to a cell's Geneve port. */
         add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
@@ -568,6 +634,194 @@ add_overlay_flows(struct ctx *ctx)
              cookie(PIPELINE_CK_OVERLAY, cell->instance_address),
              IP_FMT_ARGS(cell->instance_address), PIPELINE_GENEVE_PORT,
              PIPELINE_T_REJECT);
+}
+
+/* ---- c2c policies ---- */
+
+uint64_t
+pipeline_policy_cookie(const struct cf_policy *p)
+{
+    uint32_t numbers[] = {
+        p->src_tag, p->protocol, p->port_start, p->port_end,
+    };
+    uint32_t h1 = hash_string(p->src_id, 0);
+    h1 = hash_string(p->dst_id, h1);
+    h1 = hash_words(numbers, ARRAY_SIZE(numbers), h1);
+    uint32_t h2 = hash_string(p->src_id, 0x9e3779b9);
+    h2 = hash_string(p->dst_id, h2);
+    h2 = hash_words(numbers, ARRAY_SIZE(numbers), h2);
+    return pipeline_cookie(PIPELINE_CK_POLICY,
+                           ((uint64_t) h1 << 32) | h2);
+}
+
+/* Adds the flow unless 'table' at 'priority' has one with the same match
+ * already (from an earlier policy: the first one wins, and no conflict is
+ * counted, since both say the same thing). */
+static void
+add_flow_once(struct ctx *ctx, uint8_t table, uint16_t priority,
+              uint64_t ck, const struct match *m, const struct ofpbuf *acts)
+{
+    struct minimatch mm;
+    minimatch_init(&mm, m);
+    bool exists = flow_table_find(ctx->table, table, priority, &mm) != NULL;
+    minimatch_destroy(&mm);
+    if (!exists) {
+        flow_table_add(ctx->table, table, priority, ck, m, acts->data,
+                       acts->size);
+    }
+}
+
+/* The local containers of each policy group (that have flows), in ofport
+ * order: shash of "struct group_members". */
+struct group_members {
+    const struct model_container **containers;
+    size_t n;
+};
+
+static void
+group_local_containers(const struct ctx *ctx,
+                       const struct model_container **sorted, size_t n,
+                       struct shash *groups)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct model_container *c = sorted[i];
+        if (!c->policy_group_id || !ruleset_find(ctx, c->netout,
+                                                 c->staging)) {
+            continue;
+        }
+        struct group_members *gm = shash_find_data(groups,
+                                                   c->policy_group_id);
+        if (!gm) {
+            gm = xzalloc(sizeof *gm);
+            gm->containers = xmalloc(n * sizeof *gm->containers);
+            shash_add(groups, c->policy_group_id, gm);
+        }
+        gm->containers[gm->n++] = c;
+    }
+}
+
+static void
+group_members_destroy(struct shash *groups)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, groups) {
+        struct group_members *gm = node->data;
+        free(gm->containers);
+        free(gm);
+    }
+    shash_destroy(groups);
+}
+
+/* The flows of policy 'p' on this cell, if its destination app has
+ * containers here:
+ *
+ *   ingress:  reg8=<source tag>,tcp|udp,nw_dst=<container>,
+ *             tp_dst=<port prefix>  (per container and port prefix)
+ *             reg8=<source tag>,udp,nw_dst=<container>,nw_frag=later
+ *               (UDP: a non-first fragment carries no port; the first
+ *               fragment, with the port, decides, as for ASGs)
+ *               -> reg3=PIPELINE_C2C_POLICY_MARK, xreg3=<cookie>, commit
+ *   ct_state: ct_state=+est|+rel,ct_mark=PIPELINE_C2C_POLICY_MARK,
+ *             ct_label=<cookie> -> forward
+ *
+ * all with the policy's cookie.  The packets reach 'ingress' from a
+ * container of this cell (through 'egress') or from another cell (the
+ * tunnel); reg8 is 0 from the host, and tags never are, so the host never
+ * matches.  A connection lives as long as its policy's 'ct_state' flows:
+ * when the policy goes, its next packet from the source is judged again
+ * (by 'egress' and 'ingress' here, by 'ingress' from the tunnel) and
+ * dropped or rejected, unless another policy admits it. */
+static void
+add_policy(struct ctx *ctx, const struct cf_policy *p,
+           const struct group_members *gm)
+{
+    uint64_t ck = pipeline_policy_cookie(p);
+    uint8_t proto = p->protocol == CF_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
+    struct range_prefix16 pfx[32];
+    size_t n_pfx = range_to_prefixes16(p->port_start, p->port_end, pfx);
+
+    uint64_t stub[128 / 8];
+    struct ofpbuf acts = OFPBUF_STUB_INITIALIZER(stub);
+    union mf_value v;
+    memset(&v, 0, sizeof v);
+    v.be32 = htonl(PIPELINE_C2C_POLICY_MARK);
+    ofpact_put_set_field(&acts, mf_from_id(MFF_REG3), &v, NULL);
+    memset(&v, 0, sizeof v);
+    v.be64 = htonll(ck);
+    ofpact_put_set_field(&acts, mf_from_id(MFF_XREG3), &v, NULL);
+    ofpact_put_GOTO_TABLE(&acts)->table_id = PIPELINE_T_COMMIT;
+
+    for (size_t i = 0; i < gm->n; i++) {
+        const struct model_container *c = gm->containers[i];
+        struct match m;
+
+        match_init_catchall(&m);
+        match_set_reg(&m, 8, p->src_tag);
+        match_set_dl_type(&m, htons(ETH_TYPE_IP));
+        match_set_nw_proto(&m, proto);
+        match_set_nw_dst(&m, htonl(c->ip));
+        for (size_t j = 0; j < n_pfx; j++) {
+            struct match pm = m;
+            if (pfx[j].mask) {
+                match_set_tp_dst_masked(&pm, htons(pfx[j].value),
+                                        htons(pfx[j].mask));
+            }
+            add_flow_once(ctx, PIPELINE_T_INGRESS, PRIO_INGRESS_POLICY, ck,
+                          &pm, &acts);
+        }
+        if (proto == IPPROTO_UDP) {
+            match_set_nw_frag_masked(&m, FLOW_NW_FRAG_LATER,
+                                     FLOW_NW_FRAG_LATER);
+            add_flow_once(ctx, PIPELINE_T_INGRESS, PRIO_INGRESS_POLICY, ck,
+                          &m, &acts);
+        }
+    }
+    ofpbuf_uninit(&acts);
+
+    static const uint16_t states[] = {
+        CS_ESTABLISHED | CS_TRACKED, CS_RELATED | CS_TRACKED,
+    };
+    ofpbuf_init(&acts, 0);
+    ofpact_put_GOTO_TABLE(&acts)->table_id = PIPELINE_T_FORWARD;
+    ovs_u128 label = OVS_U128_ZERO, label_mask = OVS_U128_ZERO;
+    label.u64.lo = ck;
+    label_mask.u64.lo = UINT64_MAX;
+    for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+        struct match m;
+        match_init_catchall(&m);
+        match_set_ct_state_masked(&m, states[i], states[i]);
+        match_set_ct_mark(&m, PIPELINE_C2C_POLICY_MARK);
+        match_set_ct_label_masked(&m, label, label_mask);
+        add_flow_once(ctx, PIPELINE_T_CT_STATE, 100, ck, &m, &acts);
+    }
+    ofpbuf_uninit(&acts);
+}
+
+/* The c2c policies whose destination has containers on this cell (under
+ * policy: with disable_container_network_policy everything is open), in
+ * the model's order (sorted), so that where two policies make the same
+ * flow, the same one makes it every time. */
+static void
+add_policy_flows(struct ctx *ctx, const struct model_container **sorted)
+{
+    const struct model *model = ctx->model;
+    const struct model_policy_state *ps = &model->policy;
+
+    if (model->cell.c2c_open || !ps->n_policies) {
+        return;
+    }
+
+    struct shash groups = SHASH_INITIALIZER(&groups);
+    group_local_containers(ctx, sorted, hmap_count(&model->containers),
+                           &groups);
+    for (size_t i = 0; i < ps->n_policies; i++) {
+        const struct cf_policy *p = &ps->policies[i];
+        const struct group_members *gm = shash_find_data(&groups, p->dst_id);
+        if (gm && p->src_tag) {
+            add_policy(ctx, p, gm);
+        }
+    }
+    group_members_destroy(&groups);
 }
 
 /* ---- rulesets ---- */
@@ -1098,6 +1352,7 @@ pipeline_compute(const struct model *model, struct flow_table *table)
     for (size_t i = 0; i < hmap_count(&model->containers); i++) {
         add_container_flows(&ctx, sorted[i]);
     }
+    add_policy_flows(&ctx, sorted);
     free(sorted);
 
     ctx_destroy(&ctx);

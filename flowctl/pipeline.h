@@ -19,9 +19,12 @@
  *         egress ('classify', 'owner'), the port mapping's mark for NetIn
  *         ('ingress')
  *   reg5  1 for staging containers, else 0 ('classify')
- *   reg8  the policy tag of the app that sent the packet: set in
- *         'classify' for containers, from the Geneve option for packets
- *         from other cells; sent in the Geneve option to other cells
+ *   reg8  the policy tag of the app that sent the packet, as the policy
+ *         server assigned it (0: its app is in no policy): set in
+ *         'classify' for containers, from the Geneve option (all 32 bits)
+ *         for packets from other cells; sent in the Geneve option to other
+ *         cells.  'ingress' admits container-to-container connections by
+ *         it (source tag x destination container x protocol x port)
  *   reg9  scratch (ARP responder)
  *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection
  *         (set by the allowing flow in 'egress' or 'ingress'), committed
@@ -74,10 +77,22 @@ const char *pipeline_table_name(enum pipeline_table);
  * (a forged tag would arrive from a known cell's address). */
 #define PIPELINE_GENEVE_PORT 6081
 
-/* ct_mark of container-to-container connections admitted while
- * disable_container_network_policy is set.  Egress epochs use the low 30
- * bits only, NetIn marks have the top bit set: the three never meet. */
+/* ct_marks of container-to-container connections.  Egress epochs use the
+ * low 30 bits only, NetIn marks have the top bit set, these bit 30 alone:
+ * none of them ever meets another.
+ *
+ *   PIPELINE_C2C_OPEN_MARK    admitted while disable_container_network_
+ *                             policy is set (both ends);
+ *   PIPELINE_C2C_POLICY_MARK  admitted by a policy in 'ingress', at the
+ *                             destination's cell; the policy's cookie is
+ *                             in ct_label, so that the connection lives
+ *                             only as long as its policy;
+ *   PIPELINE_C2C_OUT_MARK     sent to another cell by a container with a
+ *                             tag, at the source's cell (the destination's
+ *                             cell decides). */
 #define PIPELINE_C2C_OPEN_MARK 0x40000001u
+#define PIPELINE_C2C_POLICY_MARK 0x40000002u
+#define PIPELINE_C2C_OUT_MARK 0x40000003u
 
 /* The conntrack zone of the cell's containers. */
 #define PIPELINE_CT_ZONE 1
@@ -104,9 +119,18 @@ const char *pipeline_table_name(enum pipeline_table);
  *                          (1 tcp / 2 udp << 24 | index)
  *   PIPELINE_CK_NETIN      container ofport << 16 | mapping index
  *   PIPELINE_CK_DEFAULT    the default reject of each table
- *   PIPELINE_CK_OVERLAY    0: the tunnel's fixed flows and c2c; otherwise
+ *   PIPELINE_CK_OVERLAY    0: the tunnel's fixed flows and c2c with
+ *                          disable_container_network_policy; otherwise
  *                          the remote cell's underlay IP: its spoof guard,
  *                          forward and Geneve-port flows
+ *   PIPELINE_CK_POLICY     a c2c policy: pipeline_policy_cookie(), a
+ *                          56-bit hash of the policy (source tag, source
+ *                          and destination ids, protocol, ports), the same
+ *                          on every cell and whatever else the server
+ *                          sends: its 'ingress' flows and its connections'
+ *                          'ct_state' flows
+ *   PIPELINE_CK_C2C        the fixed c2c flows under policy: enum
+ *                          pipeline_c2c_flow
  *
  * 'flowctl/show' lists rulesets and the containers in each, so an operator
  * can go from a cookie to the rule behind it. */
@@ -118,6 +142,21 @@ const char *pipeline_table_name(enum pipeline_table);
 #define PIPELINE_CK_NETIN     0x06
 #define PIPELINE_CK_DEFAULT   0x07
 #define PIPELINE_CK_OVERLAY   0x08
+#define PIPELINE_CK_POLICY    0x09
+#define PIPELINE_CK_C2C       0x0a
+
+/* PIPELINE_CK_C2C's ids. */
+enum pipeline_c2c_flow {
+    PIPELINE_C2C_LOCAL = 1,     /* egress: a container of this cell, judged
+                                 * by 'ingress'. */
+    PIPELINE_C2C_UNTAGGED = 2,  /* egress: another cell's container from a
+                                 * container without a tag: rejected. */
+    PIPELINE_C2C_OUT = 3,       /* egress: another cell's container, from a
+                                 * container with a tag: to the tunnel, and
+                                 * those connections' 'ct_state' flows. */
+    PIPELINE_C2C_REJUDGE = 4,   /* ct_state: a stale connection's packets
+                                 * from the tunnel go to 'ingress' again. */
+};
 
 /* The id of PIPELINE_CK_HOST's closing flows (the overlay, the cell's own
  * addresses). */
@@ -236,6 +275,10 @@ pipeline_cookie_netin_mapping(uint64_t cookie)
 {
     return cookie & ((1u << PIPELINE_NETIN_MAPPING_BITS) - 1);
 }
+
+/* PIPELINE_CK_POLICY: the cookie of c2c policy 'p'. */
+struct cf_policy;
+uint64_t pipeline_policy_cookie(const struct cf_policy *p);
 
 /* The most rulesets (distinct NetOut rule lists and workloads) one cell
  * may have: ruleset ids are 16 bits in conjunction ids (ruleset << 16 |

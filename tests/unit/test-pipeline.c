@@ -163,9 +163,21 @@ test_fixed_flows(void **state OVS_UNUSED)
                  "actions=drop");
     ASSERT_FLOWS(lines, 1, "table=10 ", "tcp", "controller(", "meter_id=1");
     ASSERT_FLOWS(lines, 1, "table=10 ", "priority=50", "controller(");
-    /* The overlay is closed to egress above any ASG (c2c needs policy). */
-    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.255.0.0/16",
+    /* The overlay is closed to egress above any ASG and deny_networks
+     * (c2c needs policy): this cell's containers are judged by 'ingress'
+     * (by policy), the rest is rejected, first for a container without a
+     * tag, in any case unless another cell's container (and without a
+     * tunnel there is none). */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=880", "nw_dst=10.255.7.0/24",
+                 "goto_table:7");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=870", "reg8=0",
+                 "nw_dst=10.255.0.0/16", "goto_table:10");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=850", "nw_dst=10.255.0.0/16",
                  "goto_table:10");
+    ASSERT_FLOWS(lines, 0, "table=6 priority=860");
+    ASSERT_FLOWS(lines, 0, "table=6 priority=900", "nw_dst=10.255.0.0/16");
+    /* ...but the host's gateway address stays closed, above them. */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.255.7.1 ");
     /* DNS is open on 53/udp and 53/tcp, and closed otherwise. */
     ASSERT_FLOWS(lines, 2, "table=6 priority=1000", "nw_dst=169.254.0.2",
                  "tp_dst=53", "goto_table:8");
@@ -684,9 +696,9 @@ test_overlay_flows(void **state OVS_UNUSED)
     ASSERT_FLOWS(lines, 1, "table=1 ", "tun_src=10.0.10.11",
                  "nw_src=10.255.8.0/24", "nw_dst=10.255.7.0/24",
                  "TUN_METADATA0[0..31]->NXM_NX_REG8[]", "goto_table:3");
-    /* ...sent to our underlay address, with a tag. */
-    ASSERT_FLOWS(lines, 2, "table=1 ", "tun_dst=10.0.10.10",
-                 "tun_metadata0=0x80000000/0x80000000");
+    /* ...sent to our underlay address, whatever the tag (0: none). */
+    ASSERT_FLOWS(lines, 2, "table=1 ", "tun_dst=10.0.10.10");
+    ASSERT_FLOWS(lines, 0, "tun_metadata0=");
     ASSERT_FLOWS(lines, 0, "tun_src=10.0.10.10");
     /* From the host, no overlay source but the host's gateway address. */
     ASSERT_FLOWS(lines, 1, "table=1 priority=110", "reg0=0x2",
@@ -716,8 +728,22 @@ test_overlay_flows(void **state OVS_UNUSED)
     ASSERT_FLOWS(lines, 1, "table=5 ", "ct_state=+new+trk", "reg0=0x3",
                  "goto_table:7");
     ASSERT_FLOWS(lines, 1, "table=7 ", "reg0=0x3", "actions=drop");
-    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.255.0.0/16",
+    ASSERT_FLOWS(lines, 1, "table=6 priority=850", "nw_dst=10.255.0.0/16",
                  "goto_table:10");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=870", "reg8=0",
+                 "nw_dst=10.255.0.0/16", "goto_table:10");
+    /* A container with a tag sends to each remote cell's containers with
+     * the c2c-out mark; those connections pass conntrack both ways. */
+    ASSERT_FLOWS(lines, 1, "table=6 priority=860", "nw_dst=10.255.9.0/24",
+                 "load:0x40000003->NXM_NX_REG3[]", "goto_table:8");
+    ASSERT_FLOWS(lines, 2, "table=6 priority=860");
+    ASSERT_FLOWS(lines, 1, "table=5 priority=100", "ct_state=+est+trk",
+                 "ct_mark=0x40000003", "goto_table:9");
+    ASSERT_FLOWS(lines, 1, "table=5 priority=100", "ct_state=+rel+trk",
+                 "ct_mark=0x40000003", "goto_table:9");
+    /* A stale connection's packets from the tunnel are judged again. */
+    ASSERT_FLOWS(lines, 1, "table=5 priority=50", "ct_state=+est-rpl+trk",
+                 "reg0=0x3", "goto_table:7");
     ASSERT_FLOWS(lines, 0, "ct_mark=0x40000001");
     assert_int_equal(flow_table_n_conflicts(&t), 0);
     free_dump(lines);
@@ -787,7 +813,9 @@ test_several_overlays(void **state OVS_UNUSED)
     pipeline_compute(&m, &t);
     char **lines = dump(&t);
 
-    ASSERT_FLOWS(lines, 1, "table=6 priority=900", "nw_dst=10.254.0.0/16");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=850", "nw_dst=10.254.0.0/16");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=870", "reg8=0",
+                 "nw_dst=10.254.0.0/16");
     ASSERT_FLOWS(lines, 1, "table=2 ", "arp_tpa=10.254.0.0/16");
     ASSERT_FLOWS(lines, 1, "table=9 priority=50", "nw_dst=10.254.0.0/16");
     free_dump(lines);

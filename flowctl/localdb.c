@@ -569,11 +569,20 @@ localdb_note_desired(struct localdb *db, const struct model *model)
 
     /* The containers the table gives flows: every one, unless the cell has
      * more than PIPELINE_MAX_RULESETS distinct NetOut rule lists (which
-     * takes more containers than that), when only those of a ruleset. */
+     * takes more containers than that), when only those of a ruleset.
+     * Of those, only the ones that are ready as far as the policy server
+     * goes (model_container_ready(): their app's policies have been
+     * fetched, so they are in this table) count: the others are marked
+     * installed by a later table, once the policies are in. */
     carried_clear(&db->desired);
     if (hmap_count(&model->containers) <= PIPELINE_MAX_RULESETS) {
         HMAP_FOR_EACH (c, node, &model->containers) {
-            carried_add(&db->desired, &c->iface, c->ofport);
+            if (model_container_ready(model, c)) {
+                carried_add(&db->desired, &c->iface, c->ofport);
+            } else {
+                VLOG_DBG("%s: waiting for the policies of app %s",
+                         c->handle, c->policy_group_id);
+            }
         }
         return;
     }
@@ -584,7 +593,9 @@ localdb_note_desired(struct localdb *db, const struct model *model)
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < rulesets[i].n_containers; j++) {
             c = rulesets[i].containers[j];
-            carried_add(&db->desired, &c->iface, c->ofport);
+            if (model_container_ready(model, c)) {
+                carried_add(&db->desired, &c->iface, c->ofport);
+            }
             n_carried++;
         }
     }
@@ -759,6 +770,38 @@ format_flow_state(const struct localdb *db, const struct model_container *c,
     ds_put_cstr(ds, "not put yet");
 }
 
+/* Appends to 'ds' what the policy server means for container 'c': its
+ * app and tag, whether it waits for its app's policies before it is marked
+ * installed, and where its rules come from. */
+static void
+format_policy_state(const struct model *model,
+                    const struct model_container *c, struct ds *ds)
+{
+    const struct model_policy_state *ps = &model->policy;
+
+    if (!ps->enabled) {
+        return;
+    }
+    if (c->policy_group_id) {
+        ds_put_format(ds, ", app %s", c->policy_group_id);
+        if (c->tag) {
+            ds_put_format(ds, " tag %#"PRIx32, c->tag);
+        } else {
+            ds_put_cstr(ds, " (no tag: in no policy)");
+        }
+    }
+    if (!model_container_ready(model, c)) {
+        ds_put_cstr(ds, ", WAITING for its app's policies (not marked "
+                    "installed until they are fetched)");
+    }
+    if (c->netout && c->netout->origins) {
+        ds_put_cstr(ds, ", rules from the policy server's ASGs");
+    } else if (ps->asg_syncing) {
+        ds_put_cstr(ds, ", Garden's rules (its space's ASGs not fetched "
+                    "yet)");
+    }
+}
+
 void
 localdb_format(const struct localdb *db, const struct model *model,
             struct ds *ds)
@@ -787,6 +830,7 @@ localdb_format(const struct localdb *db, const struct model *model,
                       c->netout ? c->netout->parsed.n_netout_rules : 0,
                       c->staging ? ", staging" : "", c->n_port_mappings);
         format_flow_state(db, c, ds);
+        format_policy_state(model, c, ds);
         ds_put_char(ds, '\n');
     }
 

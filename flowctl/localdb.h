@@ -11,10 +11,15 @@
  *   - publishes the cell's settings in Open_vSwitch external_ids: cf-subnet
  *     and cf-mtu, which cni-ovs reads;
  *   - rebuilds the model's containers from the Interface rows that cni-ovs
- *     wrote (only those with an OpenFlow port), parsing each distinct
- *     cf-netout-rules text once;
+ *     wrote (only those with an OpenFlow port): address, workload, app
+ *     (cf-policy-group-id), space (cf-space-id), Garden's NetOut rules
+ *     (parsing each distinct cf-netout-rules text once), port mappings;
+ *     then model_resolve() derives each one's tag and rules from the
+ *     policy server's data;
  *   - writes external_ids:cf-installed=true on every container interface
- *     whose flows OVS has acknowledged (localdb_mark_installed()).
+ *     whose flows OVS has acknowledged (localdb_mark_installed()) and that
+ *     is ready as far as the policy server goes (model_container_ready():
+ *     its app's policies were in the acknowledged table).
  *
  * Not thread-safe. */
 
@@ -74,7 +79,8 @@ uint32_t localdb_gateway_ofport(const struct localdb *);
  * ofctrl-seqno and if-status do.
  *
  * Call localdb_note_desired() whenever the desired table is computed from
- * 'model', localdb_note_put() with the sequence number each ofctrl_put() of
+ * 'model' (it leaves out the containers that model_container_ready() says
+ * still wait for their app's policies), localdb_note_put() with the sequence number each ofctrl_put() of
  * that table returns (also when it sent nothing), and
  * localdb_mark_installed() on every iteration with ofctrl_acked_seqno(). */
 void localdb_note_desired(struct localdb *, const struct model *);

@@ -14,12 +14,14 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cf-policy.h"
 #include "compiler.h"
 #include "flow-table.h"
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-actions.h"
 #include "pipeline.h"
+#include "sset.h"
 #include "util.h"
 
 /* A cell like the one the system tests build. */
@@ -824,6 +826,564 @@ test_several_overlays(void **state OVS_UNUSED)
     model_destroy(&m);
 }
 
+
+/* ---- c2c policies and synced ASGs ---- */
+
+/* Appends a policy to 'l'. */
+static void
+push_policy(struct cf_policy_list *l, const char *src, uint32_t src_tag,
+            const char *dst, uint32_t dst_tag, enum cf_proto proto,
+            uint16_t start, uint16_t end)
+{
+    l->policies = xrealloc(l->policies, (l->n + 1) * sizeof *l->policies);
+    struct cf_policy *p = &l->policies[l->n++];
+    p->src_id = xstrdup(src);
+    p->src_tag = src_tag;
+    p->dst_id = xstrdup(dst);
+    p->dst_tag = dst_tag;
+    p->protocol = proto;
+    p->port_start = start;
+    p->port_end = end;
+}
+
+/* Stores the policies of 'l' (taken over) fetched for the groups in the
+ * space-separated 'groups' and resolves the model. */
+static bool
+set_policies(struct model *m, struct cf_policy_list *l, const char *groups)
+{
+    struct sset set = SSET_INITIALIZER(&set);
+    char *copy = xstrdup(groups);
+    char *save = NULL;
+    for (char *g = strtok_r(copy, " ", &save); g;
+         g = strtok_r(NULL, " ", &save)) {
+        sset_add(&set, g);
+    }
+    free(copy);
+    bool changed = model_set_policies(m, l, &set);
+    sset_destroy(&set);
+    assert_int_equal(l->n, 0);
+    model_resolve(m);
+    return changed;
+}
+
+/* A container of app 'app' (may be NULL) in space 'space' (may be NULL). */
+static struct model_container *
+add_app_container(struct model *m, uint32_t ofport, const char *rules_json,
+                  const char *app, const char *space)
+{
+    struct model_container *c = add_container(m, ofport, rules_json);
+    c->garden_netout = c->netout;
+    c->policy_group_id = nullable_xstrdup(app);
+    c->space_id = nullable_xstrdup(space);
+    return c;
+}
+
+/* A policy cell: c2c under policy, a tunnel, two other cells; containers
+ * 5 and 8 of app "A" (tag 1), 6 of app "B" (tag 2), 7 of app "C" (in no
+ * policy). */
+static void
+make_policy_model(struct model *m)
+{
+    model_init(m);
+    make_cell(m);
+    m->cell.tunnel_ofport = 2;
+    add_remotes(m);
+    model_set_policy_config(m, true, true);
+    add_app_container(m, 5, TCP_WEB, "A", "S1");
+    add_app_container(m, 6, TCP_WEB, "B", "S1");
+    add_app_container(m, 7, "[]", "C", "S2");
+    add_app_container(m, 8, "[]", "A", "S1");
+}
+
+/* The number of flows in 'table' with cookie 'ck' (dump() does not print
+ * cookies). */
+static size_t
+count_cookie(const struct flow_table *t, uint64_t ck, uint8_t table)
+{
+    const struct flow_entry *f;
+    size_t n = 0;
+    HMAP_FOR_EACH (f, node, &t->flows) {
+        n += f->cookie == ck && f->table_id == table;
+    }
+    return n;
+}
+
+/* c2c is allowed only for (source tag, destination container, protocol,
+ * port range): same cell and from the tunnel alike (the 'ingress' flows do
+ * not look at where the packet came from); a container whose app is in no
+ * policy has tag 0 and reaches no other app. */
+static void
+test_policy_c2c_flows(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+    struct cf_policy_list l = { NULL, 0 };
+
+    make_policy_model(&m);
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_TCP, 8080, 8080);
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_UDP, 5000, 5003);
+    push_policy(&l, "X", 0x10, "A", 1, CF_PROTO_TCP, 9000, 9000);
+    assert_true(set_policies(&m, &l, "A B C"));
+    assert_int_equal(model_find_container(&m, 5)->tag, 1);
+    assert_int_equal(model_find_container(&m, 6)->tag, 2);
+    assert_int_equal(model_find_container(&m, 7)->tag, 0);
+
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    /* Tags in classify. */
+    ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=5", "load:0x1->NXM_NX_REG8[]");
+    ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=6", "load:0x2->NXM_NX_REG8[]");
+    ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=7", "load:0->NXM_NX_REG8[]");
+
+    /* A -> B: tcp 8080, udp 5000-5003 (one prefix) and its later
+     * fragments, to B's one container, with the c2c policy mark. */
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1",
+                 "tcp,", "nw_dst=10.255.7.6,", "tp_dst=8080",
+                 "set_field:0x40000002->reg3", "goto_table:8");
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1",
+                 "udp,", "nw_dst=10.255.7.6,", "tp_dst=0x1388/0xfffc",
+                 "set_field:0x40000002->reg3");
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1",
+                 "udp,", "nw_dst=10.255.7.6,", "nw_frag=later");
+    ASSERT_FLOWS(lines, 0, "table=7 ", "tcp,", "nw_dst=10.255.7.6,",
+                 "tp_dst=8081");
+    /* X -> A (X is on another cell): to both of A's containers. */
+    ASSERT_FLOWS(lines, 2, "table=7 priority=100", "reg8=0x10", "tcp,",
+                 "tp_dst=9000");
+    ASSERT_FLOWS(lines, 1, "table=7 ", "reg8=0x10", "nw_dst=10.255.7.5,");
+    ASSERT_FLOWS(lines, 1, "table=7 ", "reg8=0x10", "nw_dst=10.255.7.8,");
+    /* Nothing reaches C, nothing is admitted without a tag. */
+    ASSERT_FLOWS(lines, 0, "table=7 ", "nw_dst=10.255.7.7,");
+    ASSERT_FLOWS(lines, 0, "table=7 ", "reg8=0,");
+    ASSERT_FLOWS(lines, 5, "table=7 priority=100", "reg8=");
+    /* Each policy's connections pass conntrack by mark and label. */
+    ASSERT_FLOWS(lines, 3, "table=5 priority=100", "ct_state=+est+trk",
+                 "ct_mark=0x40000002", "ct_label=", "goto_table:9");
+    ASSERT_FLOWS(lines, 3, "table=5 priority=100", "ct_state=+rel+trk",
+                 "ct_mark=0x40000002");
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+
+    /* The cookies: PIPELINE_CK_POLICY, one per policy. */
+    const struct cf_policy *p = &m.policy.policies[0];
+    uint64_t ck = pipeline_policy_cookie(p);
+    assert_int_equal(pipeline_cookie_kind(ck), PIPELINE_CK_POLICY);
+    assert_int_equal(count_cookie(&t, ck, PIPELINE_T_INGRESS), 1);
+    assert_int_equal(count_cookie(&t, ck, PIPELINE_T_CT_STATE), 2);
+    char *label = xasprintf("ct_label=%#"PRIx64"/0xffffffffffffffff",
+                            ck);
+    ASSERT_FLOWS(lines, 2, "table=5 ", label);
+    free(label);
+    char *load = xasprintf("set_field:%#"PRIx64"->xreg3", ck);
+    ASSERT_FLOWS(lines, 1, "table=7 ", load);
+    free(load);
+    free_dump(lines);
+
+    /* With disable_container_network_policy, no policy flows at all. */
+    m.cell.c2c_open = true;
+    pipeline_compute(&m, &t);
+    lines = dump(&t);
+    ASSERT_FLOWS(lines, 0, "ct_mark=0x40000002");
+    ASSERT_FLOWS(lines, 0, "table=7 ", "reg8=");
+    free_dump(lines);
+
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* However wide a container's ASG, the overlay is decided before it: this
+ * cell's containers by 'ingress' (policy), other cells' only with a tag,
+ * the rest of the overlay rejected. */
+static void
+test_wide_open_asg_gives_no_c2c(void **state OVS_UNUSED)
+{
+    static const char *ALL =
+        "[{\"protocol\":0,\"networks\":[{\"start\":\"0.0.0.0\","
+        "\"end\":\"255.255.255.255\"}],\"ports\":[],\"log\":false}]";
+    struct model m;
+    struct flow_table t;
+
+    make_policy_model(&m);
+    add_app_container(&m, 9, ALL, NULL, NULL);
+    model_resolve(&m);
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+
+    /* The ASG's flows are below every c2c flow of 'egress'. */
+    size_t n_asg = 0;
+    for (char **l = lines; *l; l++) {
+        int table, prio;
+        if (sscanf(*l, "table=%d priority=%d", &table, &prio) == 2
+            && table == PIPELINE_T_EGRESS && strstr(*l, "conj")) {
+            assert_true(prio <= 500);
+            n_asg++;
+        }
+    }
+    assert_true(n_asg > 0);
+    ASSERT_FLOWS(lines, 1, "table=6 priority=880", "nw_dst=10.255.7.0/24",
+                 "goto_table:7");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=850", "nw_dst=10.255.0.0/16",
+                 "goto_table:10");
+    /* And 'ingress' admits nothing without a tag (container 9 has none:
+     * no app). */
+    assert_int_equal(model_find_container(&m, 9)->tag, 0);
+    ASSERT_FLOWS(lines, 0, "table=7 ", "reg8=0,");
+    free_dump(lines);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* Two policies that make the same flow (overlapping port ranges, UDP
+ * fragments) do not conflict: the first in the model's order makes it. */
+static void
+test_policy_duplicates_do_not_conflict(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+    struct cf_policy_list l = { NULL, 0 };
+
+    make_policy_model(&m);
+    /* 7990-8020 holds the prefix 8000/0xfff0, which 8000-8015 is. */
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_TCP, 8000, 8015);
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_TCP, 7990, 8020);
+    /* Both give the later-fragment flow of udp to B. */
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_UDP, 53, 53);
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_UDP, 5353, 5353);
+    /* An exact duplicate is dropped by the model. */
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_UDP, 53, 53);
+    set_policies(&m, &l, "A B");
+    assert_int_equal(m.policy.n_policies, 4);
+
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    assert_int_equal(flow_table_n_conflicts(&t), 0);
+    char **lines = dump(&t);
+    ASSERT_FLOWS(lines, 1, "table=7 ", "tcp,", "tp_dst=0x1f40/0xfff0");
+    ASSERT_FLOWS(lines, 1, "table=7 ", "udp,", "nw_frag=later");
+    free_dump(lines);
+
+    /* The first policy in sorted order (7990-8020 before 8000-8015; udp 53
+     * before 5353) made them. */
+    struct cf_policy first_tcp = {
+        .src_id = "A", .src_tag = 1, .dst_id = "B", .dst_tag = 2,
+        .protocol = CF_PROTO_TCP, .port_start = 7990, .port_end = 8020,
+    };
+    struct cf_policy first_udp = first_tcp;
+    first_udp.protocol = CF_PROTO_UDP;
+    first_udp.port_start = first_udp.port_end = 53;
+    struct cf_policy second_udp = first_udp;
+    second_udp.port_start = second_udp.port_end = 5353;
+    const struct flow_entry *f;
+    HMAP_FOR_EACH (f, node, &t.flows) {
+        if (f->table_id != PIPELINE_T_INGRESS
+            || pipeline_cookie_kind(f->cookie) != PIPELINE_CK_POLICY) {
+            continue;
+        }
+        struct match mt;
+        minimatch_expand(&f->match, &mt);
+        if (mt.flow.nw_proto == IPPROTO_TCP
+            && mt.wc.masks.tp_dst == htons(0xfff0)
+            && mt.flow.tp_dst == htons(8000)) {
+            assert_int_equal(f->cookie, pipeline_policy_cookie(&first_tcp));
+        } else if (mt.flow.nw_proto == IPPROTO_UDP
+                   && mt.wc.masks.nw_frag) {
+            assert_int_equal(f->cookie, pipeline_policy_cookie(&first_udp));
+        }
+    }
+    assert_int_not_equal(pipeline_policy_cookie(&first_udp),
+                         pipeline_policy_cookie(&second_udp));
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* Diffs two tables; asserts that they are equal. */
+static void
+assert_tables_equal(const struct flow_table *a, const struct flow_table *b)
+{
+    struct ovs_list changes;
+    ovs_list_init(&changes);
+    flow_table_diff(a, b, &changes);
+    bool empty = ovs_list_is_empty(&changes);
+    flow_changes_destroy(&changes);
+    assert_true(empty);
+    assert_int_equal(flow_table_count(a), flow_table_count(b));
+}
+
+/* Policy cookies and flows are the same whatever the order the server
+ * sends the policies in, and across recomputes; a policy's flows and its
+ * connections' 'ct_state' flows come and go with it, and nobody else's
+ * change. */
+static void
+test_policy_cookies_stable(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t1, t2, t3;
+    struct cf_policy_list l = { NULL, 0 };
+
+    make_policy_model(&m);
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_TCP, 8080, 8080);
+    push_policy(&l, "B", 2, "A", 1, CF_PROTO_UDP, 1000, 2000);
+    push_policy(&l, "X", 0x10, "B", 2, CF_PROTO_TCP, 1, 65535);
+    assert_true(set_policies(&m, &l, "A B C"));
+    flow_table_init(&t1);
+    pipeline_compute(&m, &t1);
+
+    /* The same policies in the other order: no change at all. */
+    push_policy(&l, "X", 0x10, "B", 2, CF_PROTO_TCP, 1, 65535);
+    push_policy(&l, "B", 2, "A", 1, CF_PROTO_UDP, 1000, 2000);
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_TCP, 8080, 8080);
+    assert_false(set_policies(&m, &l, "C B A"));
+    flow_table_init(&t2);
+    pipeline_compute(&m, &t2);
+    assert_tables_equal(&t1, &t2);
+    pipeline_compute(&m, &t2);
+    assert_tables_equal(&t1, &t2);
+
+    /* The cookie is a function of the policy alone. */
+    struct cf_policy p = {
+        .src_id = "A", .src_tag = 1, .dst_id = "B", .dst_tag = 2,
+        .protocol = CF_PROTO_TCP, .port_start = 8080, .port_end = 8080,
+    };
+    uint64_t ck = pipeline_policy_cookie(&p);
+    assert_int_equal(count_cookie(&t1, ck, PIPELINE_T_INGRESS), 1);
+    assert_int_equal(count_cookie(&t1, ck, PIPELINE_T_CT_STATE), 2);
+    struct cf_policy q = p;
+    q.port_end = 8081;
+    assert_int_not_equal(pipeline_policy_cookie(&q), ck);
+    q = p;
+    q.src_tag = 3;
+    assert_int_not_equal(pipeline_policy_cookie(&q), ck);
+
+    /* A -> B removed: its flows (and so its connections) go, the others'
+     * stay as they were. */
+    push_policy(&l, "X", 0x10, "B", 2, CF_PROTO_TCP, 1, 65535);
+    push_policy(&l, "B", 2, "A", 1, CF_PROTO_UDP, 1000, 2000);
+    assert_true(set_policies(&m, &l, "A B C"));
+    flow_table_init(&t3);
+    pipeline_compute(&m, &t3);
+    assert_int_equal(count_cookie(&t3, ck, PIPELINE_T_INGRESS), 0);
+    assert_int_equal(count_cookie(&t3, ck, PIPELINE_T_CT_STATE), 0);
+    struct ovs_list changes;
+    ovs_list_init(&changes);
+    flow_table_diff(&t3, &t1, &changes);
+    size_t n_changes = 0;
+    struct flow_change *ch;
+    LIST_FOR_EACH (ch, list_node, &changes) {
+        assert_int_equal(ch->command, OFPFC_DELETE_STRICT);
+        assert_int_equal(ch->flow->cookie, ck);
+        n_changes++;
+    }
+    assert_int_equal(n_changes, 3);
+    flow_changes_destroy(&changes);
+
+    flow_table_destroy(&t1);
+    flow_table_destroy(&t2);
+    flow_table_destroy(&t3);
+    model_destroy(&m);
+}
+
+/* Policies whose destination has no container here make no flows here
+ * (the other cell decides), but the source's tag is in its classify flow
+ * and egress sends it to the tunnel with the c2c-out mark. */
+static void
+test_policy_remote_destination(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct flow_table t;
+    struct cf_policy_list l = { NULL, 0 };
+
+    make_policy_model(&m);
+    push_policy(&l, "A", 1, "Z", 0x99, CF_PROTO_TCP, 8080, 8080);
+    set_policies(&m, &l, "A B C");
+    flow_table_init(&t);
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+    ASSERT_FLOWS(lines, 0, "table=7 ", "reg8=");
+    ASSERT_FLOWS(lines, 0, "ct_mark=0x40000002");
+    ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=5", "load:0x1->NXM_NX_REG8[]");
+    ASSERT_FLOWS(lines, 2, "table=6 priority=860", "load:0x40000003->");
+    free_dump(lines);
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
+/* A security group: 'n_rules' rules "tcp <net>.<i> port 1000+i". */
+static void
+make_asg(struct cf_asg *a, const char *guid, const char *name,
+         uint32_t net, size_t n_rules, bool staging_default,
+         bool running_default, const char *staging_space,
+         const char *running_space)
+{
+    memset(a, 0, sizeof *a);
+    a->guid = xstrdup(guid);
+    a->name = xstrdup(name);
+    a->n_rules = n_rules;
+    a->rules = xcalloc(n_rules, sizeof *a->rules);
+    a->rule_index = xcalloc(n_rules, sizeof *a->rule_index);
+    for (size_t i = 0; i < n_rules; i++) {
+        struct cf_netout_rule *r = &a->rules[i];
+        r->protocol = CF_PROTO_TCP;
+        r->n_networks = 1;
+        r->networks = xmalloc(sizeof *r->networks);
+        r->networks[0].start = r->networks[0].end = net + i;
+        r->n_ports = 1;
+        r->ports = xmalloc(sizeof *r->ports);
+        r->ports[0].start = r->ports[0].end = 1000 + i;
+        a->rule_index[i] = 2 * i;       /* As if every other was skipped. */
+    }
+    a->staging_default = staging_default;
+    a->running_default = running_default;
+    if (staging_space) {
+        a->n_staging_spaces = 1;
+        a->staging_spaces = xmalloc(sizeof *a->staging_spaces);
+        a->staging_spaces[0] = xstrdup(staging_space);
+    }
+    if (running_space) {
+        a->n_running_spaces = 1;
+        a->running_spaces = xmalloc(sizeof *a->running_spaces);
+        a->running_spaces[0] = xstrdup(running_space);
+    }
+}
+
+static bool
+set_asgs(struct model *m, struct cf_asg *asgs, size_t n, const char *space)
+{
+    struct sset spaces = SSET_INITIALIZER(&spaces);
+    sset_add(&spaces, space);
+    bool changed = model_set_asgs(m, asgs, n, &spaces);
+    sset_destroy(&spaces);
+    model_resolve(m);
+    return changed;
+}
+
+/* The standard set of groups: "run" bound to S1 for running (2 rules),
+ * "dflt" the running default (1 rule), "stage" bound to S1 for staging
+ * (1 rule). */
+static bool
+set_standard_asgs(struct model *m, const char *space, uint32_t run_net)
+{
+    struct cf_asg *asgs = xcalloc(3, sizeof *asgs);
+    make_asg(&asgs[0], "g-run", "run", run_net, 2, false, false, NULL,
+             "S1");
+    make_asg(&asgs[1], "g-dflt", "dflt", 0x0b000000, 1, false, true, NULL,
+             NULL);
+    make_asg(&asgs[2], "g-stage", "stage", 0x0c000000, 1, false, false,
+             "S1", NULL);
+    bool changed = set_asgs(m, asgs, 3, space);
+    free(asgs);
+    return changed;
+}
+
+/* Synced ASGs replace Garden's rules once the container's space is
+ * covered by a fetch, running or staging as the container is, with each
+ * rule's origin; a changed group changes the epoch (connections judged
+ * again); unbinding takes the rules away. */
+static void
+test_synced_asgs(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct pipeline_ruleset_info before, after;
+
+    make_policy_model(&m);
+    struct model_container *c5 = model_find_container(&m, 5);
+    struct model_container *c7 = model_find_container(&m, 7);
+    struct model_container *st = add_app_container(&m, 10, TCP_WEB, "A",
+                                                   "S1");
+    st->staging = true;
+    model_resolve(&m);
+    /* Before any fetch: Garden's. */
+    assert_ptr_equal(c5->netout, c5->garden_netout);
+    pipeline_container_ruleset(&m, 5, &before);
+
+    assert_true(set_standard_asgs(&m, "S1", 0x0a000000));
+    /* S1 is covered: running gets "run" and "dflt", in the server's
+     * order, with origins. */
+    assert_ptr_not_equal(c5->netout, c5->garden_netout);
+    const struct model_rules *r = c5->netout;
+    assert_int_equal(r->parsed.n_netout_rules, 3);
+    assert_non_null(r->origins);
+    assert_string_equal(r->origins[0].asg_guid, "g-run");
+    assert_string_equal(r->origins[0].asg_name, "run");
+    assert_int_equal(r->origins[0].index, 0);
+    assert_string_equal(r->origins[1].asg_guid, "g-run");
+    assert_int_equal(r->origins[1].index, 2);
+    assert_string_equal(r->origins[2].asg_guid, "g-dflt");
+    assert_int_equal(r->parsed.netout_rules[1].ports[0].start, 1001);
+    /* Containers of one space and workload share the list. */
+    assert_ptr_equal(model_find_container(&m, 8)->netout, r);
+    /* Staging: "stage" only (no staging default here). */
+    assert_int_equal(st->netout->parsed.n_netout_rules, 1);
+    assert_string_equal(st->netout->origins[0].asg_guid, "g-stage");
+    /* S2 was not covered: Garden's rules stay. */
+    assert_ptr_equal(c7->netout, c7->garden_netout);
+    pipeline_container_ruleset(&m, 5, &after);
+    assert_int_not_equal(before.epoch, after.epoch);
+    before = after;
+
+    /* The same again: nothing changes, not even the pointer. */
+    assert_false(set_standard_asgs(&m, "S1", 0x0a000000));
+    assert_ptr_equal(c5->netout, r);
+    pipeline_container_ruleset(&m, 5, &after);
+    assert_int_equal(before.epoch, after.epoch);
+
+    /* A rule of "run" changes: a new epoch. */
+    assert_true(set_standard_asgs(&m, "S1", 0x0a000100));
+    pipeline_container_ruleset(&m, 5, &after);
+    assert_int_not_equal(before.epoch, after.epoch);
+
+    /* "run" unbound (only the default left). */
+    struct cf_asg *asgs = xcalloc(1, sizeof *asgs);
+    make_asg(&asgs[0], "g-dflt", "dflt", 0x0b000000, 1, false, true, NULL,
+             NULL);
+    assert_true(set_asgs(&m, asgs, 1, "S1"));
+    free(asgs);
+    assert_int_equal(c5->netout->parsed.n_netout_rules, 1);
+    assert_string_equal(c5->netout->origins[0].asg_guid, "g-dflt");
+
+    /* Syncing off: Garden's rules again. */
+    model_set_policy_config(&m, true, false);
+    model_resolve(&m);
+    assert_ptr_equal(c5->netout, c5->garden_netout);
+    model_destroy(&m);
+}
+
+/* A container is ready (may be marked installed) once its app's policies
+ * are fetched; without a policy server, or without an app, at once. */
+static void
+test_readiness(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct cf_policy_list l = { NULL, 0 };
+
+    make_policy_model(&m);
+    struct model_container *a = model_find_container(&m, 5);
+    struct model_container *none = add_app_container(&m, 11, "[]", NULL,
+                                                     NULL);
+    assert_false(model_container_ready(&m, a));
+    assert_true(model_container_ready(&m, none));
+
+    /* Fetched for other groups only: still waiting. */
+    assert_true(set_policies(&m, &l, "B C"));
+    assert_false(model_container_ready(&m, a));
+    assert_true(model_container_ready(&m, model_find_container(&m, 6)));
+
+    /* Fetched for A (it has no policy at all): ready, no tag. */
+    assert_true(set_policies(&m, &l, "A B C"));
+    assert_true(model_container_ready(&m, a));
+    assert_int_equal(a->tag, 0);
+    assert_false(set_policies(&m, &l, "A B C"));
+
+    /* Without a policy server, everyone is ready. */
+    struct model m2;
+    make_policy_model(&m2);
+    model_set_policy_config(&m2, false, false);
+    assert_true(model_container_ready(&m2, model_find_container(&m2, 5)));
+    model_destroy(&m2);
+    model_destroy(&m);
+}
+
 int
 main(void)
 {
@@ -841,6 +1401,13 @@ main(void)
         cmocka_unit_test(test_rulesets_do_not_share_flows),
         cmocka_unit_test(test_later_fragments),
         cmocka_unit_test(test_ruleset_limit),
+        cmocka_unit_test(test_policy_c2c_flows),
+        cmocka_unit_test(test_wide_open_asg_gives_no_c2c),
+        cmocka_unit_test(test_policy_duplicates_do_not_conflict),
+        cmocka_unit_test(test_policy_cookies_stable),
+        cmocka_unit_test(test_policy_remote_destination),
+        cmocka_unit_test(test_synced_asgs),
+        cmocka_unit_test(test_readiness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

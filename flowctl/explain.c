@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cf-policy.h"
 #include "cf-types.h"
 #include "hash.h"
 #include "hostrules.h"
@@ -80,6 +81,18 @@ explain_rule(const struct cf_netout_rule *r, struct ds *ds)
     }
 }
 
+/* Appends to 'ds' where rule 'idx' of 'rules' came from, if it came from
+ * the policy server: " from security group NAME (GUID) rule I". */
+static void
+explain_origin(const struct model_rules *rules, size_t idx, struct ds *ds)
+{
+    if (rules && rules->origins && idx < rules->parsed.n_netout_rules) {
+        const struct model_rule_origin *o = &rules->origins[idx];
+        ds_put_format(ds, " from security group %s (%s) rule %"PRIu32,
+                      o->asg_name, o->asg_guid, o->index);
+    }
+}
+
 /* ---- verdicts ---- */
 
 static void
@@ -98,6 +111,7 @@ explain_asg(const struct model *model, uint64_t cookie, struct ds *ds)
         ds_put_cstr(ds, " (");
         explain_rule(&rs->rules->parsed.netout_rules[idx], ds);
         ds_put_char(ds, ')');
+        explain_origin(rs->rules, idx, ds);
     } else {
         ds_put_cstr(ds, " (a rule flowctl no longer has: the switch's flows "
                     "are behind)");
@@ -184,6 +198,83 @@ explain_deny(const struct model *model, uint64_t cookie, struct ds *ds)
     }
 }
 
+/* Appends policy 'p' in words: "A (tag 0x1) -> B tcp port 8080". */
+static void
+explain_policy_words(const struct cf_policy *p, struct ds *ds)
+{
+    ds_put_format(ds, "%s (tag %#"PRIx32") -> %s %s port", p->src_id,
+                  p->src_tag, p->dst_id, proto_name(p->protocol));
+    if (p->port_start == p->port_end) {
+        ds_put_format(ds, " %"PRIu16, p->port_start);
+    } else {
+        ds_put_format(ds, "s %"PRIu16"-%"PRIu16, p->port_start,
+                      p->port_end);
+    }
+}
+
+void
+explain_policy_cookie(const struct model *model, uint64_t cookie,
+                      struct ds *ds)
+{
+    const struct model_policy_state *ps = &model->policy;
+
+    for (size_t i = 0; i < ps->n_policies; i++) {
+        if (pipeline_policy_cookie(&ps->policies[i]) == cookie) {
+            ds_put_cstr(ds, "allowed by c2c policy ");
+            explain_policy_words(&ps->policies[i], ds);
+            return;
+        }
+    }
+    ds_put_format(ds, "allowed by a c2c policy flowctl no longer has "
+                  "(cookie %#"PRIx64": the switch's flows are behind)",
+                  cookie);
+}
+
+/* The remote cell whose containers' subnet holds 'dst', or NULL. */
+static const struct model_remote *
+find_remote(const struct model *model, uint32_t dst)
+{
+    for (size_t i = 0; i < model->n_remotes; i++) {
+        if (ipv4_cidr_contains(&model->remotes[i].subnet, dst)) {
+            return &model->remotes[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+explain_c2c(const struct model *model, uint64_t cookie, uint32_t dst,
+            struct ds *ds)
+{
+    const struct model_remote *r = find_remote(model, dst);
+    char underlay[IPV4_ADDR_LEN];
+
+    switch (pipeline_cookie_id(cookie)) {
+    case PIPELINE_C2C_LOCAL:
+        ds_put_format(ds, "judged by table ingress: "IP_FMT" is a "
+                      "container on this cell (container-to-container "
+                      "needs a policy)", IP_FMT_ARGS(dst));
+        break;
+    case PIPELINE_C2C_UNTAGGED:
+        ds_put_format(ds, "rejected: "IP_FMT" is in the overlay, and the "
+                      "container's app is in no policy (it has no tag; "
+                      "container-to-container needs a policy)",
+                      IP_FMT_ARGS(dst));
+        break;
+    case PIPELINE_C2C_OUT:
+        ds_put_format(ds, "sent through the tunnel: "IP_FMT" is a "
+                      "container of cell %s, which admits the connection "
+                      "if one of its policies allows the app's tag",
+                      IP_FMT_ARGS(dst),
+                      r ? ipv4_format(r->underlay_ip, underlay) : "?");
+        break;
+    default:
+        ds_put_format(ds, "decided by a c2c flow with cookie %#"PRIx64,
+                      cookie);
+        break;
+    }
+}
+
 void
 explain_egress_cookie(const struct model *model, uint64_t cookie,
                       uint32_t dst, struct ds *ds)
@@ -202,6 +293,12 @@ explain_egress_cookie(const struct model *model, uint64_t cookie,
         break;
     case PIPELINE_CK_DEFAULT:
         ds_put_cstr(ds, "rejected: default deny (no ASG rule matches)");
+        break;
+    case PIPELINE_CK_C2C:
+        explain_c2c(model, cookie, dst, ds);
+        break;
+    case PIPELINE_CK_POLICY:
+        explain_policy_cookie(model, cookie, ds);
         break;
     case PIPELINE_CK_OVERLAY:
         if (id) {
@@ -292,8 +389,8 @@ void
 explain_trace(const struct model *model, const char *trace, uint32_t dst,
               const struct explain_host_dsts *host, struct ds *ds)
 {
-    bool egress = false, any = false;
-    uint64_t egress_cookie = 0, last_cookie = 0;
+    bool egress = false, any = false, ingress = false;
+    uint64_t egress_cookie = 0, last_cookie = 0, ingress_cookie = 0;
     int last_table = -1;
 
     for (const char *line = trace; line && *line; ) {
@@ -310,13 +407,29 @@ explain_trace(const struct model *model, const char *trace, uint32_t dst,
             if (table == PIPELINE_T_EGRESS) {
                 egress = true;
                 egress_cookie = cookie;
+            } else if (table == PIPELINE_T_INGRESS && egress) {
+                ingress = true;
+                ingress_cookie = cookie;
             }
         }
         free(copy);
         line = nl ? nl + 1 : NULL;
     }
 
-    if (egress && egress_cookie) {
+    if (egress_cookie == pipeline_cookie(PIPELINE_CK_C2C,
+                                         PIPELINE_C2C_LOCAL)) {
+        /* A container of this cell: 'ingress' decides, by policy. */
+        if (ingress && pipeline_cookie_kind(ingress_cookie)
+                       == PIPELINE_CK_POLICY) {
+            explain_policy_cookie(model, ingress_cookie, ds);
+        } else if (ingress) {
+            ds_put_format(ds, "rejected: "IP_FMT" is in the overlay (a "
+                          "container on this cell; container-to-container "
+                          "needs a policy)", IP_FMT_ARGS(dst));
+        } else {
+            explain_egress_cookie(model, egress_cookie, dst, ds);
+        }
+    } else if (egress && egress_cookie) {
         if (pipeline_cookie_kind(egress_cookie) != PIPELINE_CK_ASG
             || !explain_host_delivery(host, dst, ds)) {
             explain_egress_cookie(model, egress_cookie, dst, ds);
@@ -526,6 +639,7 @@ rule_stats_walk(const struct model *model, const struct rule_counts *rc,
                     ds_put_cstr(ds, "(flows not installed): ");
                 }
                 explain_rule(rule, ds);
+                explain_origin(rs->rules, j, ds);
                 ds_put_char(ds, '\n');
             } else {
                 struct json *r = json_object_create();
@@ -533,6 +647,18 @@ rule_stats_walk(const struct model *model, const struct rule_counts *rc,
 
                 explain_rule(rule, &text);
                 json_object_put(r, "index", json_integer_create(j));
+                if (rs->rules->origins) {
+                    const struct model_rule_origin *ro
+                        = &rs->rules->origins[j];
+                    struct json *origin = json_object_create();
+                    json_object_put_string(origin, "asg_guid", ro->asg_guid);
+                    json_object_put_string(origin, "asg_name", ro->asg_name);
+                    json_object_put(origin, "index",
+                                    json_integer_create(ro->index));
+                    json_object_put(r, "origin", origin);
+                } else {
+                    json_object_put(r, "origin", json_null_create());
+                }
                 json_object_put_format(r, "cookie", "%#"PRIx64, ck);
                 json_object_put(r, "rule", json_string_create(ds_cstr(&text)));
                 json_object_put(r, "installed", json_boolean_create(v));

@@ -5,8 +5,11 @@
  *   - explain_rule(): a NetOut rule as "tcp 10.0.0.0-10.0.0.255 ports
  *     80-443";
  *   - explain_egress_cookie(): what the 'egress' flow with a given cookie
- *     decides ("allowed by ASG rule 3 of ruleset 0xa0a3 (...)", "rejected:
- *     default deny (no ASG rule matches)", ...);
+ *     decides ("allowed by ASG rule 3 of ruleset 0xa0a3 (...)", with " from
+ *     security group NAME (GUID) rule I" for a rule synced from the policy
+ *     server, "rejected: default deny (no ASG rule matches)", ...);
+ *   - explain_policy_cookie(): the c2c policy behind a PIPELINE_CK_POLICY
+ *     cookie ("allowed by c2c policy A (tag 0x1) -> B tcp port 8080");
  *   - explain_trace(): the verdict of an `ovs-appctl ofproto/trace` of a new
  *     connection, from the cookies of the flows it crossed, and from what
  *     the cell's kernel does with what the bridge lets through to it: a
@@ -51,9 +54,15 @@ void explain_rule(const struct cf_netout_rule *, struct ds *);
 void explain_egress_cookie(const struct model *, uint64_t cookie,
                            uint32_t dst, struct ds *);
 
+/* Appends to 'ds' the c2c policy of 'model' whose cookie is 'cookie'. */
+void explain_policy_cookie(const struct model *, uint64_t cookie,
+                           struct ds *);
+
 /* Appends to 'ds' the verdict in 'trace', the output of `ovs-appctl
  * ofproto/trace` for a new connection to 'dst' from a container of 'model':
- * the words for the last 'egress' flow the trace crossed or, when it never
+ * the words for the last 'egress' flow the trace crossed (for a container
+ * of this cell, which 'egress' hands to 'ingress', the 'ingress' flow:
+ * the c2c policy that admits it, or the rejection) or, when it never
  * reached 'egress', where it stopped.  When 'egress' allows it by an ASG
  * rule but 'dst' is the host's own (in 'host', or a broadcast or multicast
  * address), the verdict is the host's refusal.  'host' may be NULL (the

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cf-policy.h"
 #include "compiler.h"
 #include "explain.h"
 #include "model.h"
@@ -22,6 +23,7 @@
 #include "openvswitch/json.h"
 #include "packets.h"
 #include "pipeline.h"
+#include "sset.h"
 #include "util.h"
 
 #define TCP_RANGE "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.0\"," \
@@ -340,11 +342,12 @@ test_rule_stats(void **state OVS_UNUSED)
         "{\"flow_statistics\":7,\"rulesets\":[{\"containers\":[\"c-2\","
         "\"c-3\"],\"established\":{\"bytes\":1833,\"packets\":25},"
         "\"rules\":[{\"bytes\":2148,\"connections\":3,\"cookie\":"
-        "\"%#"PRIx64"\",\"index\":0,\"installed\":true,\"packets\":43,"
+        "\"%#"PRIx64"\",\"index\":0,\"installed\":true,\"origin\":null,"
+        "\"packets\":43,"
         "\"rule\":"
         "\"tcp 10.0.0.0-10.0.0.255 ports 80-443\"},{\"bytes\":null,"
         "\"connections\":null,\"cookie\":\"%#"PRIx64"\",\"index\":1,"
-        "\"installed\":false,\"packets\":null,"
+        "\"installed\":false,\"origin\":null,\"packets\":null,"
         "\"rule\":\"icmp 10.0.0.100 type 8 code 0\"}],"
         "\"ruleset\":%"PRIu32",\"staging\":false}]}",
         pipeline_asg_cookie(rs, 0), pipeline_asg_cookie(rs, 1), rs);
@@ -354,6 +357,136 @@ test_rule_stats(void **state OVS_UNUSED)
     json_destroy(json);
 
     rule_counts_destroy(&rc);
+    model_destroy(&m);
+}
+
+
+/* A trace of a connection to a container of this cell: 'egress' hands it
+ * to 'ingress' (cookie 'ingress_ck'), as pipeline.c does under policy. */
+static char *
+trace_with_ingress(uint64_t ingress_ck)
+{
+    return xasprintf(
+        " 0. in_port=2, priority 100, cookie 0x200000000000002\n"
+        " 5. ct_state=+new+trk,reg0=0x1, priority 40, "
+        "cookie 0x100000000000000\n"
+        " 6. ip,nw_dst=10.255.1.0/24, priority 880, cookie %#"PRIx64"\n"
+        "    goto_table:7\n"
+        " 7. tcp,reg8=0x1,nw_dst=10.255.1.3,tp_dst=8080, priority 100, "
+        "cookie %#"PRIx64"\n"
+        "    goto_table:8\n"
+        " 8. ip, priority 100, cookie 0x100000000000000\n",
+        pipeline_cookie(PIPELINE_CK_C2C, PIPELINE_C2C_LOCAL), ingress_ck);
+}
+
+/* c2c verdicts name the policy that admits a connection, and the reason
+ * for the others; a rule synced from the policy server names its security
+ * group and index there. */
+static void
+test_trace_c2c_and_origins(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    model_init(&m);
+    make_cell(&m);
+    model_set_policy_config(&m, true, true);
+    struct cf_policy_list l = { NULL, 0 };
+    l.policies = xcalloc(1, sizeof *l.policies);
+    l.n = 1;
+    l.policies[0] = (struct cf_policy) {
+        .src_id = xstrdup("app-a"), .src_tag = 1,
+        .dst_id = xstrdup("app-b"), .dst_tag = 2,
+        .protocol = CF_PROTO_TCP, .port_start = 8080, .port_end = 8090,
+    };
+    struct sset groups = SSET_INITIALIZER(&groups);
+    sset_add(&groups, "app-b");
+    model_set_policies(&m, &l, &groups);
+    sset_destroy(&groups);
+    struct model_remote remote = { 0x0a00000c, { 0x0aff0900, 24 } };
+    model_set_remotes(&m, &remote, 1);
+
+    uint64_t ck = pipeline_policy_cookie(&m.policy.policies[0]);
+    char *trace = trace_with_ingress(ck);
+    explain_trace(&m, trace, 0x0aff0103, NULL, &s);
+    free(trace);
+    assert_string_equal(ds_cstr(&s), "allowed by c2c policy app-a (tag 0x1) "
+                        "-> app-b tcp ports 8080-8090");
+    ds_clear(&s);
+
+    trace = trace_with_ingress(pipeline_cookie(PIPELINE_CK_DEFAULT, 0));
+    explain_trace(&m, trace, 0x0aff0103, NULL, &s);
+    free(trace);
+    assert_string_equal(ds_cstr(&s), "rejected: 10.255.1.3 is in the overlay "
+                        "(a container on this cell; container-to-container "
+                        "needs a policy)");
+    ds_clear(&s);
+
+    /* A policy the model no longer has. */
+    explain_policy_cookie(&m, pipeline_cookie(PIPELINE_CK_POLICY, 5), &s);
+    assert_string_equal(ds_cstr(&s), "allowed by a c2c policy flowctl no "
+                        "longer has (cookie 0x900000000000005: the switch's "
+                        "flows are behind)");
+    ds_clear(&s);
+
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_C2C,
+                                       PIPELINE_C2C_UNTAGGED),
+                   "10.255.9.3", "rejected: 10.255.9.3 is in the overlay, "
+                   "and the container's app is in no policy (it has no tag; "
+                   "container-to-container needs a policy)");
+    assert_verdict(&m, pipeline_cookie(PIPELINE_CK_C2C, PIPELINE_C2C_OUT),
+                   "10.255.9.3", "sent through the tunnel: 10.255.9.3 is a "
+                   "container of cell 10.0.0.12, which admits the connection "
+                   "if one of its policies allows the app's tag");
+
+    /* A rule synced from an ASG. */
+    struct cf_asg *asg = xzalloc(sizeof *asg);
+    asg->guid = xstrdup("guid-1");
+    asg->name = xstrdup("public");
+    asg->n_rules = 1;
+    asg->rules = xzalloc(sizeof *asg->rules);
+    asg->rules[0].protocol = CF_PROTO_TCP;
+    asg->rules[0].n_networks = 1;
+    asg->rules[0].networks = xmalloc(sizeof *asg->rules[0].networks);
+    asg->rules[0].networks[0].start = 0x0a000064;
+    asg->rules[0].networks[0].end = 0x0a000064;
+    asg->rules[0].n_ports = 1;
+    asg->rules[0].ports = xmalloc(sizeof *asg->rules[0].ports);
+    asg->rules[0].ports[0].start = asg->rules[0].ports[0].end = 443;
+    asg->rule_index = xmalloc(sizeof *asg->rule_index);
+    asg->rule_index[0] = 3;
+    asg->running_default = true;
+    struct sset spaces = SSET_INITIALIZER(&spaces);
+    sset_add(&spaces, "space-1");
+    model_set_asgs(&m, asg, 1, &spaces);
+    free(asg);
+    sset_destroy(&spaces);
+    struct model_container *c = add_container(&m, 2, "[]", false);
+    c->garden_netout = c->netout;
+    c->space_id = xstrdup("space-1");
+    model_resolve(&m);
+    uint32_t rs = ruleset_of(&m, 2);
+    char *want = xasprintf("allowed by ASG rule 0 of ruleset %#"PRIx32
+                           " (tcp 10.0.0.100 port 443) from security group "
+                           "public (guid-1) rule 3", rs);
+    assert_verdict(&m, pipeline_asg_cookie(rs, 0), "10.0.0.100", want);
+    free(want);
+
+    struct rule_counts rc;
+    rule_counts_init(&rc);
+    explain_rule_stats(&m, &rc, &s);
+    assert_non_null(strstr(ds_cstr(&s), "    rule 0: (flows not installed): "
+                           "tcp 10.0.0.100 port 443 from security group "
+                           "public (guid-1) rule 3\n"));
+    struct json *json = explain_rule_stats_json(&m, &rc);
+    char *text = json_to_string(json, JSSF_SORT);
+    assert_non_null(strstr(text, "\"origin\":{\"asg_guid\":\"guid-1\","
+                           "\"asg_name\":\"public\",\"index\":3}"));
+    free(text);
+    json_destroy(json);
+    rule_counts_destroy(&rc);
+
+    ds_destroy(&s);
     model_destroy(&m);
 }
 
@@ -405,6 +538,7 @@ main(void)
         cmocka_unit_test(test_trace_without_egress),
         cmocka_unit_test(test_rule_stats),
         cmocka_unit_test(test_cookie_helpers),
+        cmocka_unit_test(test_trace_c2c_and_origins),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -42,13 +42,13 @@ lease_expires() {
 }
 
 # The classify flow of APP's port loads its tag into reg8: prints it (hex,
-# as ovs-ofctl writes it).
+# as ovs-ofctl writes it, without "0x"; 0 for an app in no policy).
 tag_of() {
     local cell=$1 app=$2 port
     port=$(cvsctl_on "$cell" get interface "$(ifname_of "$app")" ofport)
     ofctl_on "$cell" --no-stats dump-flows br-cf "table=0,in_port=$port" \
-        | grep -oE '(load|set_field):0x[0-9a-f]*->(NXM_NX_REG8\[\]|reg8)' \
-        | head -1 | sed -E 's/.*:0x([0-9a-f]*)->.*/\1/'
+        | grep -oE '(load|set_field):(0x[0-9a-f]*|0)->(NXM_NX_REG8\[\]|reg8)' \
+        | head -1 | sed -E 's/.*:(0x)?([0-9a-f]*)->.*/\2/'
 }
 
 # remote_flows I: the number of cells cell I forwards to.
@@ -152,7 +152,9 @@ test_c2c_refused_without_switch() {
 }
 
 # The sender's app tag rides in the Geneve option (class 0xfff0, type
-# 0x80), the value its cell loads for it in 'classify'.
+# 0x80), the value its cell loads for it in 'classify' (here, without a
+# policy server, 0: the option is there all the same; tests with a policy
+# server check real tags).
 test_app_tag_in_geneve_option() {
     sim_up --cells 3 --disable-container-network-policy
     sim push a --cell 1 >/dev/null
@@ -182,9 +184,11 @@ $opts"
 # Geneve is accepted only from the cells in the directory: a forged packet
 # (tag and all) from the external host, which is not a cell, is dropped;
 # the same packet from a cell's address is delivered (so the check can
-# fail), but not if its inner source is another cell's container or it has
-# no tag; a container may not send to any cell's Geneve port at all, even
-# with an ASG that allows everything.
+# fail), and so is one without the option (tag 0: with
+# disable_container_network_policy tags do not matter; under policy no
+# policy admits tag 0), but not if its inner source is another cell's
+# container; a container may not send to any cell's Geneve port at all,
+# even with an ASG that allows everything.
 test_forged_geneve_dropped() {
     sim_up --cells 3 --disable-container-network-policy
     sim push a --cell 1 --netout "$ALLOW_ALL" >/dev/null
@@ -199,7 +203,7 @@ test_forged_geneve_dropped() {
     sim cell --cell 1 "$FC_PY" "$FC_GENEVE" send "$(cell_ip 2)" \
         --inner-src "$a" --inner-dst "$b" --dport 7777 --tag 0x80000001 \
         --payload from-cell1
-    # A known cell, but posing as another cell's container, or without a
+    # A known cell, but posing as another cell's container; and without a
     # tag.
     local c3
     c3=$(subnet_of 3)
@@ -215,7 +219,7 @@ test_forged_geneve_dropped() {
     local got
     got=$(sim cell tcpdump -nr "$log" -A 2>/dev/null \
           | grep -oE 'from-[a-z0-9-]+' | sort -u | tr '\n' ' ')
-    expect_equal "$got" "from-cell1 " "what b received"
+    expect_equal "$got" "from-cell1 from-cell1-untagged " "what b received"
 }
 
 # ---------------------------------------------------------------------------

@@ -239,6 +239,15 @@ model_gc_rules(struct model *m)
             }
         }
         if (!used) {
+            if (r->origins) {
+                /* Synced: forget it in model_resolve()'s cache too. */
+                struct shash_node *node;
+                SHASH_FOR_EACH_SAFE (node, &m->policy.synced_rules) {
+                    if (node->data == r) {
+                        shash_delete(&m->policy.synced_rules, node);
+                    }
+                }
+            }
             hmap_remove(&m->rules, &r->node);
             model_rules_destroy(r);
         }
@@ -280,6 +289,7 @@ policy_state_init(struct model_policy_state *ps)
     shash_init(&ps->tags);
     sset_init(&ps->policy_groups);
     sset_init(&ps->asg_spaces);
+    shash_init(&ps->synced_rules);
 }
 
 static void
@@ -306,6 +316,7 @@ policy_state_destroy(struct model_policy_state *ps)
     sset_destroy(&ps->policy_groups);
     free_asgs(ps->asgs, ps->n_asgs);
     sset_destroy(&ps->asg_spaces);
+    shash_destroy(&ps->synced_rules);
     memset(ps, 0, sizeof *ps);
 }
 
@@ -314,6 +325,7 @@ model_set_policy_config(struct model *m, bool enabled, bool asg_syncing)
 {
     m->policy.enabled = enabled;
     m->policy.asg_syncing = enabled && asg_syncing;
+    shash_clear(&m->policy.synced_rules);
 }
 
 /* Orders policies by every member, so that the sorted list, and so the
@@ -487,6 +499,9 @@ model_set_asgs(struct model *m, struct cf_asg *asgs, size_t n,
         changed = !asgs_equal(&asgs[i], &ps->asgs[i]);
     }
 
+    if (changed) {
+        shash_clear(&ps->synced_rules);
+    }
     free_asgs(ps->asgs, ps->n_asgs);
     ps->asgs = n ? xmemdup(asgs, n * sizeof *asgs) : NULL;
     ps->n_asgs = n;
@@ -603,11 +618,8 @@ intern_synced_rules(struct model *m, const char *space_id, bool staging)
 bool
 model_resolve(struct model *m)
 {
-    const struct model_policy_state *ps = &m->policy;
+    struct model_policy_state *ps = &m->policy;
     bool changed = false;
-
-    /* The synced rules of each (space, workload), made once per call. */
-    struct shash synced = SHASH_INITIALIZER(&synced);
 
     struct model_container *c;
     HMAP_FOR_EACH (c, node, &m->containers) {
@@ -620,10 +632,11 @@ model_resolve(struct model *m)
         if (asgs_cover(ps, c)) {
             char *key = xasprintf("%c%s", c->staging ? 's' : 'r',
                                   c->space_id);
-            netout = shash_find_data(&synced, key);
+            netout = shash_find_data(&ps->synced_rules, key);
             if (!netout) {
                 netout = intern_synced_rules(m, c->space_id, c->staging);
-                shash_add_nocopy(&synced, key, CONST_CAST(void *, netout));
+                shash_add_nocopy(&ps->synced_rules, key,
+                                 CONST_CAST(void *, netout));
             } else {
                 free(key);
             }
@@ -635,7 +648,6 @@ model_resolve(struct model *m)
             changed = true;
         }
     }
-    shash_destroy(&synced);
 
     model_gc_rules(m);
     return changed;

@@ -112,6 +112,11 @@ struct model_policy_state {
     size_t n_asgs;
     struct sset asg_spaces;
     bool asgs_fetched;                  /* At least once. */
+
+    /* model_resolve()'s cache of the synced rule list of each space and
+     * workload ('r' or 's' followed by the space id -> const struct
+     * model_rules *), valid until the security groups change. */
+    struct shash synced_rules;
 };
 
 /* One container on the cell. */

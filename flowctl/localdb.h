@@ -80,9 +80,10 @@ uint32_t localdb_gateway_ofport(const struct localdb *);
  *
  * Call localdb_note_desired() whenever the desired table is computed from
  * 'model' (it leaves out the containers that model_container_ready() says
- * still wait for their app's policies), localdb_note_put() with the sequence number each ofctrl_put() of
- * that table returns (also when it sent nothing), and
- * localdb_mark_installed() on every iteration with ofctrl_acked_seqno(). */
+ * still wait for their app's policies), localdb_note_put() with the
+ * sequence number each ofctrl_put() of that table returns (also when it
+ * sent nothing), and localdb_mark_installed() on every iteration with
+ * ofctrl_acked_seqno(). */
 void localdb_note_desired(struct localdb *, const struct model *);
 void localdb_note_put(struct localdb *, uint64_t seqno);
 

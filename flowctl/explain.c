@@ -540,6 +540,89 @@ json_count(bool known, uint64_t x)
     return known ? json_u64(x) : json_null_create();
 }
 
+/* Does policy 'p' have flows on this cell: is c2c under policy, and has
+ * its destination app a container here?  (As pipeline.c decides.) */
+static bool
+policy_is_local(const struct model *model, const struct cf_policy *p)
+{
+    if (model->cell.c2c_open || !p->src_tag) {
+        return false;
+    }
+    const struct model_container *c;
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        if (c->policy_group_id && !strcmp(c->policy_group_id, p->dst_id)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The "policies:" part of rule_stats_walk(): each c2c policy with flows on
+ * this cell, with the connections its 'ingress' flows admitted and the
+ * packets of its connections. */
+static void
+policy_stats_walk(const struct model *model, const struct rule_counts *rc,
+                  struct ds *ds, struct json *top)
+{
+    const struct model_policy_state *ps = &model->policy;
+    struct json *array = NULL;
+    size_t n_local = 0;
+
+    for (size_t i = 0; i < ps->n_policies; i++) {
+        n_local += policy_is_local(model, &ps->policies[i]);
+    }
+    if (ds) {
+        ds_put_format(ds, "policies: %"PRIuSIZE" c2c policies with a "
+                      "destination on this cell (of %"PRIuSIZE" fetched)\n",
+                      n_local, ps->n_policies);
+    } else {
+        array = json_array_create_empty();
+        json_object_put(top, "policies", array);
+    }
+
+    for (size_t i = 0; i < ps->n_policies; i++) {
+        const struct cf_policy *p = &ps->policies[i];
+        if (!policy_is_local(model, p)) {
+            continue;
+        }
+        uint64_t ck = pipeline_policy_cookie(p);
+        const struct rule_count *v = rule_counts_find(&rc->verdicts, ck);
+        const struct rule_count *e = rule_counts_find(&rc->established, ck);
+        uint64_t connections = v ? v->n_packets : 0;
+        uint64_t packets = connections + (v && e ? e->n_packets : 0);
+        uint64_t bytes = (v ? v->n_bytes : 0) + (v && e ? e->n_bytes : 0);
+
+        if (ds) {
+            ds_put_cstr(ds, "  ");
+            if (v) {
+                ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
+                              " packet%s, %"PRIu64" bytes: ",
+                              connections, connections == 1 ? "" : "s",
+                              packets, packets == 1 ? "" : "s", bytes);
+            } else {
+                ds_put_cstr(ds, "(flows not installed): ");
+            }
+            explain_policy_words(p, ds);
+            ds_put_char(ds, '\n');
+        } else {
+            struct json *o = json_object_create();
+            json_object_put_string(o, "source", p->src_id);
+            json_object_put(o, "source_tag", json_integer_create(p->src_tag));
+            json_object_put_string(o, "destination", p->dst_id);
+            json_object_put_string(o, "protocol", proto_name(p->protocol));
+            json_object_put(o, "port_start",
+                            json_integer_create(p->port_start));
+            json_object_put(o, "port_end", json_integer_create(p->port_end));
+            json_object_put_format(o, "cookie", "%#"PRIx64, ck);
+            json_object_put(o, "installed", json_boolean_create(v));
+            json_object_put(o, "connections", json_count(v, connections));
+            json_object_put(o, "packets", json_count(v, packets));
+            json_object_put(o, "bytes", json_count(v, bytes));
+            json_array_add(array, o);
+        }
+    }
+}
+
 /* Walks the rulesets of 'model' once and emits each field of the rule
  * statistics either as text appended to 'ds' (if nonnull) or as JSON members
  * of 'top' (iproute2's json_print idea: one walk, two renderings).  The text
@@ -671,6 +754,10 @@ rule_stats_walk(const struct model *model, const struct rule_counts *rc,
         }
     }
     pipeline_rulesets_destroy(rulesets, n);
+
+    if (model->policy.enabled) {
+        policy_stats_walk(model, rc, ds, top);
+    }
 }
 
 void

@@ -83,10 +83,12 @@ struct rule_count {
 /* The counters of flowctl's ASG flows. */
 struct rule_counts {
     /* 'egress' flows that match conj_id: each is the verdict of one rule,
-     * crossed once by each connection the rule admits. */
+     * crossed once by each connection the rule admits; and the 'ingress'
+     * flows of c2c policies (PIPELINE_CK_POLICY), likewise. */
     struct hmap verdicts;
     /* 'ct_state' flows of rulesets: their established and related
-     * traffic (cookie id ruleset << 24 | PIPELINE_RULESET_EST_INDEX). */
+     * traffic (cookie id ruleset << 24 | PIPELINE_RULESET_EST_INDEX); and
+     * those of c2c policies' connections. */
     struct hmap established;
     size_t n_flows;             /* Flow statistics received in all. */
 };
@@ -103,7 +105,9 @@ const struct rule_count *rule_counts_find(const struct hmap *map,
 
 /* Appends the "rules:" section of flowctl/show to 'ds': every ruleset of
  * 'model' with its containers and established traffic, and each of its
- * rules with the connections it admitted. */
+ * rules with the connections it admitted; with a policy server, then a
+ * "policies:" section: every c2c policy with a destination on this cell
+ * and the connections it admitted. */
 void explain_rule_stats(const struct model *, const struct rule_counts *,
                         struct ds *);
 

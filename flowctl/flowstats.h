@@ -6,9 +6,11 @@
  *     (unix:RUNDIR/BR.mgmt), OpenFlow 1.5, like ofctrl's and pinctrl's, so
  *     that a large statistics reply never delays a flow update or a reject;
  *   - each request is one OFPST_FLOW multipart request for the flows of
- *     every table whose cookie kind is PIPELINE_CK_ASG (cookie 0x03 << 56,
- *     mask 0xff << 56): the conj_id verdict flows in 'egress' and the
- *     rulesets' flows in 'ct_state'.  The replies (as many parts as the
+ *     every table whose cookie kind is PIPELINE_CK_ASG or
+ *     PIPELINE_CK_POLICY (cookie and mask 0x01 << 56: both kinds are odd;
+ *     the other odd kinds' flows in the reply are skipped): the conj_id
+ *     verdict flows in 'egress', the policies' flows in 'ingress' and
+ *     both kinds' flows in 'ct_state'.  The replies (as many parts as the
  *     switch needs) are summed per cookie into a struct rule_counts
  *     (explain.h);
  *   - a request ends, through its callback, when the last part arrives, or

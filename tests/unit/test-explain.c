@@ -478,10 +478,43 @@ test_trace_c2c_and_origins(void **state OVS_UNUSED)
     assert_non_null(strstr(ds_cstr(&s), "    rule 0: (flows not installed): "
                            "tcp 10.0.0.100 port 443 from security group "
                            "public (guid-1) rule 3\n"));
+    /* No container of app-b here: the policy has no flows on this cell. */
+    assert_non_null(strstr(ds_cstr(&s), "policies: 0 c2c policies with a "
+                           "destination on this cell (of 1 fetched)\n"));
     struct json *json = explain_rule_stats_json(&m, &rc);
     char *text = json_to_string(json, JSSF_SORT);
     assert_non_null(strstr(text, "\"origin\":{\"asg_guid\":\"guid-1\","
                            "\"asg_name\":\"public\",\"index\":3}"));
+    assert_non_null(strstr(text, "\"policies\":[]"));
+    free(text);
+    json_destroy(json);
+
+    /* With one: its hit counts, connections from 'ingress', the rest of
+     * their packets from 'ct_state'. */
+    c = add_container(&m, 3, "[]", false);
+    c->garden_netout = c->netout;
+    c->policy_group_id = xstrdup("app-b");
+    model_resolve(&m);
+    rule_counts_add(&rc.verdicts, ck, 2, 120);
+    rule_counts_add(&rc.established, ck, 10, 900);
+    ds_clear(&s);
+    explain_rule_stats(&m, &rc, &s);
+    assert_non_null(strstr(ds_cstr(&s), "policies: 1 c2c policies with a "
+                           "destination on this cell (of 1 fetched)\n"
+                           "  2 connections, 12 packets, 1020 bytes: app-a "
+                           "(tag 0x1) -> app-b tcp ports 8080-8090\n"));
+    json = explain_rule_stats_json(&m, &rc);
+    text = json_to_string(json, JSSF_SORT);
+    want = xasprintf("\"policies\":[{\"bytes\":1020,\"connections\":2,"
+                     "\"cookie\":\"%#"PRIx64"\",\"destination\":\"app-b\","
+                     "\"installed\":true,\"packets\":12,\"port_end\":8090,"
+                     "\"port_start\":8080,\"protocol\":\"tcp\","
+                     "\"source\":\"app-a\",\"source_tag\":1}]", ck);
+    if (!strstr(text, want)) {
+        print_message("%s\n", text);
+    }
+    assert_non_null(strstr(text, want));
+    free(want);
     free(text);
     json_destroy(json);
     rule_counts_destroy(&rc);

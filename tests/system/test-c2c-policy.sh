@@ -104,6 +104,10 @@ test_policy_allows_only_its_flow() {
         "flowctl/trace a -> b"
     fcctl_on 1 flowctl/show | grep -q "$(handle_of a) .*, app a tag " \
         || fail "flowctl/show does not give a's app and tag"
+    # The policy counts the connections it admitted (two so far; the
+    # switch credits its counters within about a second).
+    wait_until 5 "a -> b's policy to count 2 connections" eval \
+        "fcctl_on 1 flowctl/rule-stats | grep -q '^  2 connections, .*: a (tag .*) -> b tcp port 8080\$'"
 
     sim policy remove a b
     wait_until 5 "b to refuse a" probe_is a refused tcp "$b" 8080

@@ -17,7 +17,8 @@
  *         workload share one; 'classify')
  *   reg3  the ct_mark the connection must carry: the ruleset's epoch for
  *         egress ('classify', 'owner'), the port mapping's mark for NetIn
- *         ('ingress')
+ *         ('ingress'), a c2c mark for container-to-container connections
+ *         ('egress', 'ingress': PIPELINE_C2C_*_MARK)
  *   reg5  1 for staging containers, else 0 ('classify')
  *   reg8  the policy tag of the app that sent the packet, as the policy
  *         server assigned it (0: its app is in no policy): set in
@@ -27,8 +28,9 @@
  *         it (source tag x destination container x protocol x port)
  *   reg9  scratch (ARP responder)
  *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection
- *         (set by the allowing flow in 'egress' or 'ingress'), committed
- *         to ct_label[0..63], so conntrack entries name their rule
+ *         (set by the allowing flow in 'egress' or 'ingress': an ASG rule,
+ *         a c2c policy, ...), committed to ct_label[0..63], so conntrack
+ *         entries name their rule
  */
 
 #ifndef FLOWCTL_PIPELINE_H

@@ -253,6 +253,34 @@ test_policies_and_tags() {
         || fail "a policy from the router group was accepted"
     expect_equal "$(sim policy-server state | jq -c 'del(.fault)')" \
         "$state" "the state after refused changes"
+
+    # Many policies in one change (import, drop): all or none.
+    local i12 i13
+    i12='{"source":"i1","destination":"i2","protocol":"tcp","start":1,"end":2}'
+    i13='{"source":"i1","destination":"i3","protocol":"udp","start":3,"end":3}'
+    echo "[$i12,$i13]" > "$PS_TMP/two.json"
+    echo "[$i12,${i13/udp/icmp}]" > "$PS_TMP/bad.json"
+    ! sim policy import "$PS_TMP/bad.json" 2>"$PS_TMP/err" \
+        || fail "a list with an icmp policy was imported"
+    grep -q 'policy 1: protocol must be tcp or udp' "$PS_TMP/err" \
+        || fail "importing an icmp policy: $(cat "$PS_TMP/err")"
+    sim policy import "$PS_TMP/two.json" 2>/dev/null
+    get 'policies?id=i1'
+    expect_body "imported policies" "$(policies_json \
+        "$(policy_json i1 0006 i2 0007 tcp 1 2)" \
+        "$(policy_json i1 0006 i3 0008 udp 3 3)")"
+    echo "[$i12,${i13/3,/4,}]" > "$PS_TMP/half.json"
+    ! sim policy drop "$PS_TMP/half.json" 2>/dev/null \
+        || fail "dropping a list with a missing policy succeeded"
+    get 'policies?id=i1'
+    expect_body "policies after a refused drop" "$(policies_json \
+        "$(policy_json i1 0006 i2 0007 tcp 1 2)" \
+        "$(policy_json i1 0006 i3 0008 udp 3 3)")"
+    sim policy drop "$PS_TMP/two.json" 2>/dev/null
+    sim policy add j1 j2
+    get 'policies?id=i1,j1'
+    expect_body "after the drop" \
+        "$(policies_json "$(policy_json j1 0006 j2 0007 tcp 8080 8080)")"
 }
 
 # Tags are uppercase hex, zero-padded to twice the tag length (1..4 bytes).

@@ -554,6 +554,17 @@ test_restart_keeps_state() {
         "$(policy_json e 0001 f 0002 tcp 8080 8080)")"
     ! sim policy-server start 2>/dev/null \
         || fail "a second start succeeded"
+
+    # down removes the server, its namespace and its files.
+    local pid start
+    read -r pid start < "$PS_DIR/running"
+    pid_is "$pid" "$start" || fail "the server's recorded pid is not it"
+    PS_UP=0
+    sim down 2>/dev/null
+    ! pid_is "$pid" "$start" || fail "the server runs after down"
+    ! hs_netns_exists "$CELL_SIM_POLICY_SERVER_NS" \
+        || fail "$CELL_SIM_POLICY_SERVER_NS is there after down"
+    [ ! -e "$PS_DIR" ] || fail "$PS_DIR is there after down"
 }
 
 # 500, truncate and hang, on every endpoint or some; a hanging request

@@ -326,6 +326,20 @@ transfer_error(const struct https_request *r, CURLcode code)
     return xstrdup(curl_easy_strerror(code));
 }
 
+/* Tells libcurl about 'fd''s readiness, or its timer's expiry for
+ * CURL_SOCKET_TIMEOUT. */
+static void
+socket_action(struct https *h, curl_socket_t fd, int events)
+{
+    int running;
+    CURLMcode mc = curl_multi_socket_action(h->multi, fd, events, &running);
+    if (mc != CURLM_OK) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "curl_multi_socket_action: %s",
+                     curl_multi_strerror(mc));
+    }
+}
+
 void
 https_run(struct https *h)
 {
@@ -333,11 +347,36 @@ https_run(struct https *h)
         return;
     }
 
-    int running;
-    CURLMcode mc = curl_multi_perform(h->multi, &running);
-    if (mc != CURLM_OK) {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-        VLOG_WARN_RL(&rl, "curl_multi_perform: %s", curl_multi_strerror(mc));
+    /* The poll loop does not say which descriptors woke it: ask them,
+     * without waiting, and hand libcurl the ready ones.  (A copy, since
+     * libcurl's socket callback changes 'sockets'.) */
+    size_t n = hmap_count(&h->sockets);
+    struct pollfd *pfds = xmalloc(MAX(n, 1) * sizeof *pfds);
+    struct https_socket *s;
+    size_t i = 0;
+    HMAP_FOR_EACH (s, node, &h->sockets) {
+        pfds[i].fd = s->fd;
+        pfds[i].events = ((s->what & CURL_POLL_IN ? POLLIN : 0)
+                          | (s->what & CURL_POLL_OUT ? POLLOUT : 0));
+        pfds[i].revents = 0;
+        i++;
+    }
+    if (n && poll(pfds, n, 0) > 0) {
+        for (i = 0; i < n; i++) {
+            short int r = pfds[i].revents;
+            if (r) {
+                socket_action(h, pfds[i].fd,
+                              ((r & POLLIN ? CURL_CSELECT_IN : 0)
+                               | (r & POLLOUT ? CURL_CSELECT_OUT : 0)
+                               | (r & (POLLERR | POLLHUP | POLLNVAL)
+                                  ? CURL_CSELECT_ERR : 0)));
+            }
+        }
+    }
+    free(pfds);
+    if (time_msec() >= h->timer) {
+        h->timer = LLONG_MAX;   /* libcurl sets it again if it wants. */
+        socket_action(h, CURL_SOCKET_TIMEOUT, 0);
     }
 
     CURLMsg *msg;

@@ -5,8 +5,10 @@
  * It is libcurl's "multi" interface driven by the OVS poll loop: libcurl
  * tells us, through its socket and timer callbacks, which file descriptors
  * it waits on and for how long; https_wait() hands them to
- * poll_fd_wait() and poll_timer_wait_until(), and https_run() lets libcurl
- * do whatever is possible without blocking (curl_multi_perform()).  Name
+ * poll_fd_wait() and poll_timer_wait_until(), and https_run() finds out
+ * (with a poll() that does not wait) which of them are ready and tells
+ * libcurl with curl_multi_socket_action(), as it does when the timer
+ * expires; libcurl then does what it can without blocking.  Name
  * resolution runs in libcurl's resolver thread; nothing here ever blocks
  * the loop, whatever the server does (a server that accepts the
  * connection and never answers costs one timeout).

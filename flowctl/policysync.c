@@ -72,7 +72,8 @@ struct fetch {
     uint64_t n_ok;
     uint64_t n_failed;
     char *error;                /* Last cycle's error, NULL if it was
-                                 * good. */
+                                 * good... */
+    char *error_url;            /* ...and the URL it came from. */
     long long int failing_since_wall;
     char *logged_error;         /* The error class last logged, NULL when
                                  * healthy. */
@@ -132,6 +133,7 @@ fetch_destroy(struct fetch *f)
     https_request_destroy(f->req);
     sset_destroy(&f->req_set);
     free(f->error);
+    free(f->error_url);
     free(f->logged_error);
     free(f->skipped);
 }
@@ -235,12 +237,15 @@ cycle_succeeded(struct fetch *f)
     }
     free(f->error);
     f->error = NULL;
+    free(f->error_url);
+    f->error_url = NULL;
     pollsched_success(&f->sched, now, random_uint32());
 }
 
-/* Ends 'f''s cycle with 'error' (taken): nothing changes in the model. */
+/* Ends 'f''s cycle with 'error' (taken), which its request for 'url' met:
+ * nothing changes in the model. */
 static void
-cycle_failed(struct fetch *f, char *error)
+cycle_failed(struct fetch *f, const char *url, char *error)
 {
     long long int now = time_msec();
 
@@ -253,18 +258,34 @@ cycle_failed(struct fetch *f, char *error)
     }
     free(f->error);
     f->error = error;
+    free(f->error_url);
+    f->error_url = xstrdup(url);
     pollsched_failure(&f->sched, now, random_uint32());
 
+    /* Logged once per kind of error, whichever endpoint met it. */
     char *class = error_class(error);
     if (!f->logged_error || strcmp(class, f->logged_error)) {
-        VLOG_WARN("policy server: fetching %s failed: %s (the last good %s "
-                  "stay in force; retrying with backoff)",
-                  f->what, error, f->what);
+        VLOG_WARN("policy server: fetching %s failed: %s (GET %s; the last "
+                  "good %s stay in force; retrying with backoff)",
+                  f->what, error, url, f->what);
         free(f->logged_error);
         f->logged_error = class;
     } else {
         free(class);
     }
+}
+
+/* Ends 'f''s cycle with its request's 'error' (taken), and frees the
+ * request. */
+static void
+request_failed(struct fetch *f, char *error)
+{
+    char *url = xstrdup(https_request_url(f->req));
+
+    https_request_destroy(f->req);
+    f->req = NULL;
+    cycle_failed(f, url, error);
+    free(url);
 }
 
 /* Logs the entries the parser skipped, when they differ from last time's
@@ -290,15 +311,14 @@ static char *
 check_response(const struct fetch *f)
 {
     const struct https_result *res = https_request_result(f->req);
-    const char *url = https_request_url(f->req);
 
     if (res->error) {
-        return xasprintf("%s: %s", url, res->error);
+        return xstrdup(res->error);
     }
     if (res->status != 200) {
         /* CF's errors are {"error":"..."}: quote a little of the body. */
         struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "%s: HTTP status %ld", url, res->status);
+        ds_put_format(&s, "HTTP status %ld", res->status);
         if (res->body_len) {
             size_t n = MIN(res->body_len, 200);
             ds_put_cstr(&s, ": ");
@@ -392,60 +412,58 @@ policies_done(struct policysync *ps, struct model *model)
     struct fetch *f = &ps->policies;
     const struct https_result *res = https_request_result(f->req);
     char *error = check_response(f);
-    bool changed = false;
 
-    if (!error && f->step == S_POLICY_STAMP) {
+    if (error) {
+        request_failed(f, error);
+        return false;
+    }
+
+    if (f->step == S_POLICY_STAMP) {
         uint64_t stamp;
         error = cf_policies_last_updated_parse(res->body, res->body_len,
                                                &stamp);
-        if (!error) {
-            https_request_destroy(f->req);
-            f->req = NULL;
-            if (f->must_fetch || !ps->have_stamp || stamp != ps->stamp) {
-                ps->pending_stamp = stamp;
-                request_policies(ps);
-            } else {
-                cycle_succeeded(f);
-            }
+        if (error) {
+            request_failed(f, error);
             return false;
         }
-        char *e = xasprintf("%s: %s", https_request_url(f->req), error);
-        free(error);
-        error = e;
-    } else if (!error) {
-        struct cf_policy_list list = { NULL, 0 };
-        struct svec skipped = SVEC_EMPTY_INITIALIZER;
-        error = cf_policies_parse(res->body, res->body_len, &list, &skipped);
-        if (!error) {
-            note_skipped(f, &skipped);
-            ps->n_policies = list.n;
-            changed = model_set_policies(model, &list, &f->req_set);
-            cf_policy_list_destroy(&list);
-            ps->stamp = ps->pending_stamp;
-            ps->have_stamp = true;
-            f->must_fetch = false;
-            VLOG_DBG("policy server: %"PRIuSIZE" policies for %"PRIuSIZE
-                     " groups%s", ps->n_policies, sset_count(&f->req_set),
-                     changed ? ", changed" : "");
+        https_request_destroy(f->req);
+        f->req = NULL;
+        if (f->must_fetch || !ps->have_stamp || stamp != ps->stamp) {
+            ps->pending_stamp = stamp;
+            request_policies(ps);
         } else {
-            char *e = xasprintf("%s: %s", https_request_url(f->req), error);
-            free(error);
-            error = e;
+            cycle_succeeded(f);
         }
-        svec_destroy(&skipped);
+        return false;
     }
 
+    struct cf_policy_list list = { NULL, 0 };
+    struct svec skipped = SVEC_EMPTY_INITIALIZER;
+    error = cf_policies_parse(res->body, res->body_len, &list, &skipped);
+    if (error) {
+        svec_destroy(&skipped);
+        request_failed(f, error);
+        return false;
+    }
     https_request_destroy(f->req);
     f->req = NULL;
-    if (error) {
-        cycle_failed(f, error);
-    } else {
-        cycle_succeeded(f);
-        if (!sset_equals(&f->req_set, &ps->groups)) {
-            /* The groups changed while the request was in flight. */
-            f->must_fetch = true;
-            pollsched_poll_now(&f->sched, time_msec());
-        }
+
+    note_skipped(f, &skipped);
+    svec_destroy(&skipped);
+    ps->n_policies = list.n;
+    bool changed = model_set_policies(model, &list, &f->req_set);
+    cf_policy_list_destroy(&list);
+    ps->stamp = ps->pending_stamp;
+    ps->have_stamp = true;
+    f->must_fetch = false;
+    VLOG_DBG("policy server: %"PRIuSIZE" policies for %"PRIuSIZE" groups%s",
+             ps->n_policies, sset_count(&f->req_set),
+             changed ? ", changed" : "");
+    cycle_succeeded(f);
+    if (!sset_equals(&f->req_set, &ps->groups)) {
+        /* The groups changed while the request was in flight. */
+        f->must_fetch = true;
+        pollsched_poll_now(&f->sched, time_msec());
     }
     return changed;
 }
@@ -534,21 +552,16 @@ asg_page_done(struct policysync *ps, struct model *model)
             error = xasprintf("\"next\" %"PRIu64" does not advance past "
                               "\"from\" %"PRIu64, page.next, ps->page_from);
         }
-        if (error) {
-            char *e = xasprintf("%s: %s", https_request_url(f->req), error);
-            free(error);
-            error = e;
-        }
     }
-    https_request_destroy(f->req);
-    f->req = NULL;
     if (error) {
         cf_asg_page_destroy(&page);
         svec_destroy(&skipped);
         free_acc(ps);
-        cycle_failed(f, error);
+        request_failed(f, error);
         return false;
     }
+    https_request_destroy(f->req);
+    f->req = NULL;
 
     /* Take the page's groups over. */
     if (ps->n_acc + page.n > ps->allocated_acc) {
@@ -757,8 +770,9 @@ format_fetch(const struct fetch *f, bool enabled, struct ds *s)
                                       f->failing_since_wall, true);
         ds_put_format(s, "    state: FAILING since %s, %u attempts in a "
                       "row; the last good %s stay in force (fail static)\n"
-                      "    last error: %s\n", since, f->sched.n_failures,
-                      f->what, f->error);
+                      "    last error: %s\n"
+                      "      (GET %s)\n", since, f->sched.n_failures,
+                      f->what, f->error, f->error_url);
         free(since);
     } else {
         ds_put_cstr(s, "    state: ok\n");

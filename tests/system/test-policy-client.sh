@@ -238,3 +238,34 @@ test_server_down_backs_off_and_keeps_flows() {
     grep -q "policies fetched again" "$FC_CELL/flowctl.log" \
         || fail "flowctl did not log the recovery"
 }
+
+# A body over 64 MiB is refused whole, with an error that says so (never
+# cut and parsed): here a server (openssl s_server -WWW, which serves files
+# named by the path and query, with the sim's certificates) whose
+# policies_last_updated and policies for a and b are 64 MiB and one byte.
+test_oversized_body_is_refused() {
+    sim_up
+    FC_LOG_IGNORE=$PC_FETCH_WARN
+    two_apps
+    allow_a_to_b
+    local before certs www
+    before=$(flows_snapshot)
+    certs=$(sim env | sed -n 's/^export CELL_SIM_POLICY_SERVER_CERTS=//p')
+    [ -n "$certs" ] || certs=$FC_STATE/ps/certs
+    www=$FC_TMP/www
+    mkdir -p "$www/networking/v1/internal"
+    head -c $((64 * 1024 * 1024 + 1)) /dev/zero | tr '\0' 1 \
+        > "$www/networking/v1/internal/policies_last_updated"
+    ln "$www/networking/v1/internal/policies_last_updated" \
+        "$www/networking/v1/internal/policies?id=a,b"
+    sim policy-server stop
+    sim bg --listen tcp:10.0.0.6:4003 ps sh -c "cd '$www' && exec openssl \
+        s_server -quiet -accept 10.0.0.6:4003 -cert '$certs/server.pem' \
+        -key '$certs/server.key' -CAfile '$certs/ca.pem' -Verify 1 -WWW" \
+        >/dev/null
+    wait_until 20 "flowctl/show to report the oversized body" \
+        policies_show_has 'last error: response body over 67108864 bytes'
+    expect a connected tcp "$IP_B" 8080
+    expect_flows_unchanged "$before" "$(show_value "installed flows")" \
+        "after an oversized body"
+}

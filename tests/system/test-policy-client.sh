@@ -269,3 +269,39 @@ test_oversized_body_is_refused() {
     expect_flows_unchanged "$before" "$(show_value "installed flows")" \
         "after an oversized body"
 }
+
+# ---------------------------------------------------------------------------
+# When flowctl fetches
+
+# A new container's app brings a new policy group: its policies are fetched
+# at once, not at the next poll (here 60 s away), and are in force as soon
+# as its container is up.
+test_new_group_fetched_at_once() {
+    sim_up --policy-poll-interval 60
+    sim push a >/dev/null
+    wait_until 10 "the policies fetched for a" \
+        policies_show_has 'holds: 0 policies for 1 local policy groups'
+    sim policy add a b --port 8080
+    sim push b >/dev/null
+    serve b 8080 >/dev/null
+    IP_B=$(sim ip b)
+    expect a connected tcp "$IP_B" 8080
+    policies_show_has 'holds: 1 policies for 2 local policy groups' \
+        || fail "flowctl/show: $(policies_status)"
+    # The timer was not what fetched them.
+    policies_show_has 'next poll: in [1-9][0-9]{4} ms' \
+        || fail "flowctl/show: $(policies_status)"
+}
+
+# flowctl/policy-sync polls at once and answers when done, with the
+# status; the policies' stamp decides whether they are fetched again.
+test_policy_sync_command() {
+    sim_up --policy-poll-interval 60
+    two_apps
+    local out
+    sim policy add a b --port 8080
+    out=$(fcctl flowctl/policy-sync)
+    grep -q 'holds: 1 policies for 2 local policy groups' <<<"$out" \
+        || fail "flowctl/policy-sync answered: $out"
+    expect a connected tcp "$IP_B" 8080
+}

@@ -248,6 +248,8 @@ https_get(struct https *h, const char *path)
     r->url = xasprintf("%s%s", h->base_url, path);
     ds_init(&r->body);
     r->start = time_msec();
+    /* The next https_run() starts it, or reports that it could not be. */
+    poll_immediate_wake();
 
     r->easy = curl_easy_init();
     if (!r->easy) {
@@ -264,10 +266,7 @@ https_get(struct https *h, const char *path)
     CURLMcode mc = curl_multi_add_handle(h->multi, r->easy);
     if (mc != CURLM_OK) {
         finish(r, xasprintf("libcurl: %s", curl_multi_strerror(mc)));
-        return r;
     }
-    /* libcurl has set a timer to start it; make sure the loop runs. */
-    poll_immediate_wake();
     return r;
 }
 

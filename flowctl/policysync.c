@@ -106,6 +106,7 @@ struct policysync {
     struct sset spaces;         /* The local spaces, last seen. */
     struct cf_asg *acc;         /* The pages so far this cycle. */
     size_t n_acc, allocated_acc;
+    struct svec acc_skipped;    /* Their skipped entries. */
     uint64_t page_from;         /* The page asked for ("from"). */
     size_t n_pages;
     size_t n_asgs;              /* As last stored. */
@@ -164,6 +165,7 @@ policysync_create(const struct flowctl_config *cfg)
     fetch_init(&ps->asgs, "security groups", cfg->asg_poll_interval_ms);
     sset_init(&ps->groups);
     sset_init(&ps->spaces);
+    svec_init(&ps->acc_skipped);
 
     unixctl_command_register("flowctl/policy-sync", "", 0, 0,
                              policysync_unixctl_sync, ps);
@@ -179,6 +181,7 @@ free_acc(struct policysync *ps)
     free(ps->acc);
     ps->acc = NULL;
     ps->n_acc = ps->allocated_acc = 0;
+    svec_clear(&ps->acc_skipped);
 }
 
 void
@@ -194,6 +197,7 @@ policysync_destroy(struct policysync *ps)
     fetch_destroy(&ps->policies);
     fetch_destroy(&ps->asgs);
     free_acc(ps);
+    svec_destroy(&ps->acc_skipped);
     sset_destroy(&ps->groups);
     sset_destroy(&ps->spaces);
     https_destroy(ps->https);
@@ -240,6 +244,15 @@ cycle_succeeded(struct fetch *f)
     free(f->error_url);
     f->error_url = NULL;
     pollsched_success(&f->sched, now, random_uint32());
+}
+
+/* Ends 'f''s cycle without a request: there was nothing to ask for. */
+static void
+cycle_skipped(struct fetch *f)
+{
+    f->step = S_IDLE;
+    f->n_cycles++;
+    pollsched_success(&f->sched, time_msec(), random_uint32());
 }
 
 /* Ends 'f''s cycle with 'error' (taken), which its request for 'url' met:
@@ -565,12 +578,8 @@ asg_page_done(struct policysync *ps, struct model *model)
 
     /* Take the page's groups over. */
     if (ps->n_acc + page.n > ps->allocated_acc) {
-        ps->acc = x2nrealloc(ps->acc, &ps->allocated_acc, sizeof *ps->acc);
-        if (ps->n_acc + page.n > ps->allocated_acc) {
-            ps->allocated_acc = ps->n_acc + page.n;
-            ps->acc = xrealloc(ps->acc,
-                               ps->allocated_acc * sizeof *ps->acc);
-        }
+        ps->allocated_acc = MAX(2 * ps->allocated_acc, ps->n_acc + page.n);
+        ps->acc = xrealloc(ps->acc, ps->allocated_acc * sizeof *ps->acc);
     }
     if (page.n) {
         memcpy(&ps->acc[ps->n_acc], page.asgs, page.n * sizeof *page.asgs);
@@ -580,21 +589,20 @@ asg_page_done(struct policysync *ps, struct model *model)
     ps->n_pages++;
     for (size_t i = 0; i < skipped.n; i++) {
         /* Name the page in the message. */
-        char *m = xasprintf("page %"PRIuSIZE": %s", ps->n_pages,
-                            skipped.names[i]);
-        free(skipped.names[i]);
-        skipped.names[i] = m;
+        svec_add_nocopy(&ps->acc_skipped,
+                        xasprintf("page %"PRIuSIZE": %s", ps->n_pages,
+                                  skipped.names[i]));
     }
+    svec_destroy(&skipped);
 
     if (page.next) {
         ps->page_from = page.next;
         request_asg_page(ps);
-        svec_destroy(&skipped);
         return false;
     }
 
-    note_skipped(f, &skipped);
-    svec_destroy(&skipped);
+    note_skipped(f, &ps->acc_skipped);
+    svec_clear(&ps->acc_skipped);
     ps->n_asgs = ps->n_acc;
     changed = model_set_asgs(model, ps->acc, ps->n_acc, &f->req_set);
     free(ps->acc);              /* The groups are the model's now. */
@@ -686,8 +694,7 @@ policysync_run(struct policysync *ps, struct model *model)
             if (!model->policy.policies_fetched) {
                 changed |= store_no_policies(ps, model);
             }
-            f->cycle_start = now;
-            cycle_succeeded(f);
+            cycle_skipped(f);
         } else {
             start_policies(ps);
         }
@@ -701,8 +708,7 @@ policysync_run(struct policysync *ps, struct model *model)
         if (!f->req && pollsched_due(&f->sched, now)) {
             if (sset_is_empty(&ps->spaces)) {
                 /* No local space: no container to give synced rules. */
-                f->cycle_start = now;
-                cycle_succeeded(f);
+                cycle_skipped(f);
             } else {
                 start_asgs(ps);
             }

@@ -305,3 +305,76 @@ test_policy_sync_command() {
         || fail "flowctl/policy-sync answered: $out"
     expect a connected tcp "$IP_B" 8080
 }
+
+# ---------------------------------------------------------------------------
+# Security groups
+
+# asgs_show_has REGEX: the security groups' part of flowctl/show matches.
+asgs_show_has() {
+    local status
+    status=$(fcctl flowctl/show | sed -n '/^  security groups:/,/^$/p')
+    grep -Eq "$1" <<<"$status"
+}
+
+# asg_json GUID DEST: a running security group of space sp1 allowing
+# tcp DEST:80, as the policy server sends it (rules as a string).
+asg_json() {
+    jq -nc --arg guid "$1" --arg dest "$2" '{guid: $guid, name: $guid,
+        rules: ([{protocol: "tcp", destination: $dest, ports: "80"}]
+                | tojson),
+        staging_default: false, running_default: false,
+        staging_space_guids: [], running_space_guids: ["sp1"]}'
+}
+
+# Security groups come in pages (following "next"), and only a whole set
+# of pages is applied: with the second page missing, the first page's
+# change waits.  The server is openssl s_server -WWW serving files named
+# by path and query, so that the pages are exactly what the test wrote.
+test_asg_pages_applied_only_whole() {
+    sim_up --asg-poll-interval 1
+    FC_LOG_IGNORE=$PC_FETCH_WARN
+    local certs www api p1 p2
+    certs=$(sim env | sed -n 's/^export CELL_SIM_POLICY_SERVER_CERTS=//p')
+    [ -n "$certs" ] || certs=$FC_STATE/ps/certs
+    www=$FC_TMP/www
+    api=$www/networking/v1/internal
+    p1="$api/security_groups?space_guids=sp1&limit=1000"
+    p2="$p1&from=7"
+    mkdir -p "$api"
+    echo 1 > "$api/policies_last_updated"
+    echo '{"total_policies":0,"policies":[]}' > "$api/policies?id=a"
+    jq -nc --argjson g "$(asg_json g100 10.0.0.100)" \
+        '{next: 7, security_groups: [$g]}' > "$p1"
+    jq -nc --argjson g "$(asg_json g101 10.0.0.101)" \
+        '{next: 0, security_groups: [$g]}' > "$p2"
+    sim policy-server stop
+    sim bg --listen tcp:10.0.0.6:4003 ps sh -c "cd '$www' && exec openssl \
+        s_server -quiet -accept 10.0.0.6:4003 -cert '$certs/server.pem' \
+        -key '$certs/server.key' -CAfile '$certs/ca.pem' -Verify 1 -WWW" \
+        >/dev/null
+    serve ext 80 >/dev/null
+    sim push a --space sp1 >/dev/null
+    wait_until 10 "both pages applied" \
+        asgs_show_has 'holds: 2 security groups for 1 local spaces'
+    expect a connected tcp 10.0.0.100 80
+    expect a connected tcp 10.0.0.101 80
+
+    # Page 1 drops g100, page 2 is gone: nothing changes.
+    jq -nc '{next: 7, security_groups: []}' > "$p1"
+    rm "$p2"
+    wait_until 10 "flowctl/show to report the missing page" \
+        asgs_show_has 'FAILING since'
+    asgs_show_has "GET .*from=7" \
+        || fail "flowctl/show does not name the page that failed"
+    asgs_show_has 'holds: 2 security groups' \
+        || fail "flowctl/show: the security groups changed"
+    expect a connected tcp 10.0.0.100 80
+
+    # Page 2 back: the whole set applies.
+    jq -nc --argjson g "$(asg_json g101 10.0.0.101)" \
+        '{next: 0, security_groups: [$g]}' > "$p2"
+    wait_until 40 "the new set of security groups to apply" \
+        probe_is a refused tcp 10.0.0.100 80
+    expect a connected tcp 10.0.0.101 80
+    asgs_show_has 'state: ok' || fail "flowctl/show: not ok"
+}

@@ -144,6 +144,8 @@ policysync_create(const struct flowctl_config *cfg)
 {
     const struct flowctl_policy_server *server = cfg->policy_server;
     if (!server) {
+        unixctl_command_register("flowctl/policy-sync", "", 0, 0,
+                                 policysync_unixctl_sync, NULL);
         return NULL;
     }
 
@@ -834,6 +836,12 @@ policysync_unixctl_sync(struct unixctl_conn *conn, int argc OVS_UNUSED,
                         const char *argv[] OVS_UNUSED, void *ps_)
 {
     struct policysync *ps = ps_;
+    if (!ps) {
+        unixctl_command_reply_error(conn, "no policy server is configured "
+                                    "(policy_server)");
+        return;
+    }
+
     struct sync_waiter w = {
         .conn = conn,
         /* A cycle in flight began before the command: wait for the next

@@ -58,7 +58,8 @@ struct model;
 #define POLICYSYNC_ASG_PAGE_LIMIT 1000
 
 /* Returns a new client for 'cfg''s policy server, or NULL if 'cfg' has
- * none.  Registers flowctl/policy-sync. */
+ * none.  Registers flowctl/policy-sync (which, without a policy server,
+ * answers with an error). */
 struct policysync *policysync_create(const struct flowctl_config *cfg);
 void policysync_destroy(struct policysync *);
 

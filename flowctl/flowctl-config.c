@@ -158,6 +158,128 @@ parse_cluster(struct jparse *jp, json_t *cluster,
     cfg->renew_interval_s = renew;
 }
 
+/* Stores in '*ms' the member 'member' of 'obj', a number of seconds (an
+ * integer or a fraction) in ['min_s', 'max_s'], in milliseconds; leaves
+ * '*ms' alone if it is absent. */
+static void
+parse_seconds(struct jparse *jp, const json_t *obj, const char *path,
+              const char *member, double min_s, double max_s,
+              unsigned int *ms)
+{
+    json_t *v = jparse_value(jp, obj, path, member, false);
+    if (!v) {
+        return;
+    }
+    if (!json_is_number(v)) {
+        jparse_error(jp, path, member, "must be a number of seconds");
+        return;
+    }
+    double s = json_number_value(v);
+    if (!(s >= min_s && s <= max_s)) {
+        jparse_error(jp, path, member, "must be %g..%g seconds, not %g",
+                     min_s, max_s, s);
+        return;
+    }
+    *ms = s * 1000 + 0.5;
+}
+
+/* Returns true if 'url' is "https://HOST[:PORT][/]": the policy server's
+ * base URL, to which flowctl appends the API's paths. */
+static bool
+valid_base_url(const char *url)
+{
+    if (strncmp(url, "https://", 8)) {
+        return false;
+    }
+    const char *host = url + 8;
+    size_t host_len = strcspn(host, ":/");
+    if (!host_len || host[strspn(host, "abcdefghijklmnopqrstuvwxyz"
+                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789.-")] != host[host_len]) {
+        return false;
+    }
+    const char *rest = host + host_len;
+    if (*rest == ':') {
+        int port;
+        size_t digits = strspn(rest + 1, "0123456789");
+        char buf[8];
+        if (!digits || digits > 5) {
+            return false;
+        }
+        memcpy(buf, rest + 1, digits);
+        buf[digits] = '\0';
+        if (!str_to_int(buf, 10, &port) || port < 1 || port > 65535) {
+            return false;
+        }
+        rest += 1 + digits;
+    }
+    return !*rest || !strcmp(rest, "/");
+}
+
+/* "policy_server": {...}. */
+static struct flowctl_policy_server *
+parse_policy_server(struct jparse *jp, const json_t *obj)
+{
+    static const char *const known[] = {
+        "url", "address", "ca_cert", "client_cert", "client_key",
+        "connect_timeout", "request_timeout", NULL,
+    };
+    const char *path = "policy_server";
+    struct flowctl_policy_server *ps = xzalloc(sizeof *ps);
+
+    jparse_reject_unknown(jp, obj, path, known);
+    const char *url = jparse_string(jp, obj, path, "url", true);
+    if (url && !valid_base_url(url)) {
+        jparse_error(jp, path, "url", "\"%s\" is not https://HOST[:PORT] "
+                     "(e.g. https://policy-server.service.cf.internal:4003)",
+                     url);
+    }
+    ps->url = nullable_xstrdup(url);
+    const char *address = jparse_string(jp, obj, path, "address", false);
+    if (address && (!address[0] || strcspn(address, ":/ []")
+                                   != strlen(address))) {
+        jparse_error(jp, path, "address", "\"%s\" is not an IPv4 address "
+                     "or a host name", address);
+    }
+    ps->address = nullable_xstrdup(address);
+
+    const char *files[] = { "ca_cert", "client_cert", "client_key" };
+    char **slots[] = { &ps->ca_cert, &ps->client_cert, &ps->client_key };
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        const char *file = jparse_string(jp, obj, path, files[i], true);
+        if (file && !file[0]) {
+            jparse_error(jp, path, files[i], "must be a file name");
+        }
+        *slots[i] = nullable_xstrdup(file);
+    }
+
+    ps->connect_timeout_ms = 2000;
+    ps->request_timeout_ms = 5000;
+    parse_seconds(jp, obj, path, "connect_timeout", 0.1, 300,
+                  &ps->connect_timeout_ms);
+    parse_seconds(jp, obj, path, "request_timeout", 0.1, 3600,
+                  &ps->request_timeout_ms);
+    if (!jparse_failed(jp)
+        && ps->connect_timeout_ms > ps->request_timeout_ms) {
+        jparse_error(jp, path, "connect_timeout", "must not be longer than "
+                     "request_timeout");
+    }
+    return ps;
+}
+
+static void
+policy_server_destroy(struct flowctl_policy_server *ps)
+{
+    if (ps) {
+        free(ps->url);
+        free(ps->address);
+        free(ps->ca_cert);
+        free(ps->client_cert);
+        free(ps->client_key);
+        free(ps);
+    }
+}
+
 static char *
 xstrdup_or(const char *s, const char *dflt)
 {
@@ -172,7 +294,9 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
         "underlay_interface", "overlay_network", "subnet", "mtu",
         "dns_servers", "host_tcp_services", "host_udp_services",
         "deny_networks", "netin_port_range", "reject_rate", "cluster",
-        "disable_container_network_policy", NULL,
+        "disable_container_network_policy", "policy_server",
+        "policy_poll_interval", "asg_poll_interval", "enable_asg_syncing",
+        NULL,
     };
     static const char *const cluster_known[] = {
         "remotes", "renew_interval_s", NULL,
@@ -306,6 +430,20 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
     jparse_uint(&jp, root, "", "reject_rate", false, 1, 100000, &rate);
     cfg->reject_rate = rate;
 
+    json_t *ps = jparse_object(&jp, root, "", "policy_server", false);
+    if (ps) {
+        cfg->policy_server = parse_policy_server(&jp, ps);
+    }
+    cfg->policy_poll_interval_ms = 1000;
+    parse_seconds(&jp, root, "", "policy_poll_interval", 0.1, 3600,
+                  &cfg->policy_poll_interval_ms);
+    cfg->asg_poll_interval_ms = 60000;
+    parse_seconds(&jp, root, "", "asg_poll_interval", 1, 86400,
+                  &cfg->asg_poll_interval_ms);
+    cfg->enable_asg_syncing = true;
+    jparse_bool(&jp, root, "", "enable_asg_syncing", false,
+                &cfg->enable_asg_syncing);
+
     json_decref(root);
     char *error = jparse_finish(&jp);
     if (error) {
@@ -323,6 +461,7 @@ flowctl_config_destroy(struct flowctl_config *cfg)
         free(cfg->openflow);
         free(cfg->underlay_interface);
         free(cfg->cluster_remotes);
+        policy_server_destroy(cfg->policy_server);
         model_cell_destroy(&cfg->cell);
         memset(cfg, 0, sizeof *cfg);
     }

@@ -17,6 +17,19 @@
 #include "compiler.h"
 #include "model.h"
 
+/* "policy_server": where flowctl fetches c2c policies and security groups
+ * (policysync.h), over mutual TLS. */
+struct flowctl_policy_server {
+    char *url;                      /* "https://HOST[:PORT]", required. */
+    char *address;                  /* Connect here instead of resolving
+                                     * the URL's host; NULL: resolve. */
+    char *ca_cert;                  /* PEM files, required. */
+    char *client_cert;
+    char *client_key;
+    unsigned int connect_timeout_ms;    /* Default 2000. */
+    unsigned int request_timeout_ms;    /* Default 5000. */
+};
+
 struct flowctl_config {
     char *bridge;                   /* Default "br-cf". */
     char *ovsdb;                    /* Default unix:/var/run/openvswitch/
@@ -34,6 +47,13 @@ struct flowctl_config {
      * subnet come from the cluster directory, cfnet-db, not from here. */
     char *cluster_remotes;          /* "tcp:A,tcp:B,..."; NULL if single. */
     unsigned int renew_interval_s;  /* 0: the lease lifetime / 3. */
+
+    /* The policy server; NULL if none is configured (then nothing is
+     * polled).  The intervals are the polls' longest waits. */
+    struct flowctl_policy_server *policy_server;
+    unsigned int policy_poll_interval_ms;   /* Default 1000, >= 100. */
+    unsigned int asg_poll_interval_ms;      /* Default 60000, >= 1000. */
+    bool enable_asg_syncing;                /* Default true. */
 
     /* What the pipeline needs: instance_address, overlays, subnet, DNS,
      * host services, deny_networks.  The gateway fields are filled in at

@@ -10,7 +10,8 @@
  *
  * This file only wires the modules together.  Each module registers its
  * own unixctl commands: flowctl/rule-stats (flowstats.c), flowctl/cells
- * (directory.c), flowctl/trace (trace.c).  flowctl/show, assembled from
+ * (directory.c), flowctl/trace (trace.c), flowctl/policy-sync
+ * (policysync.c).  flowctl/show, assembled from
  * the modules' format functions, flowctl/recompute and exit drive the loop
  * itself and live here.
  */
@@ -41,6 +42,7 @@
 #include "packets.h"
 #include "pinctrl.h"
 #include "pipeline.h"
+#include "policysync.h"
 #include "runner.h"
 #include "smap.h"
 #include "timeval.h"
@@ -64,6 +66,7 @@ struct flowctl {
     struct runner *runner;              /* ovs-appctl, iptables. */
     struct hostnet *hostnet;            /* The host side. */
     struct trace *trace;                /* flowctl/trace. */
+    struct policysync *policysync;      /* NULL: no policy server. */
     struct flow_table desired;
     bool recompute;             /* Model changed or recompute requested. */
     bool put_pending;           /* 'desired' not yet put. */
@@ -172,6 +175,8 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         directory_format(fc->directory, &s);
         ds_put_char(&s, '\n');
     }
+    policysync_format(fc->policysync, &s);
+    ds_put_char(&s, '\n');
     ds_put_format(&s, "desired flows: %"PRIuSIZE", last recompute %lld ms\n",
                   flow_table_count(&fc->desired), fc->last_recompute_ms);
     ds_put_cstr(&s, "host side: ");
@@ -433,6 +438,10 @@ main(int argc, char *argv[])
 
     model_init(&fc.model);
     flowctl_config_copy_cell(&fc.cfg, &fc.model.cell);
+    model_set_policy_config(&fc.model, fc.cfg.policy_server != NULL,
+                            fc.cfg.policy_server
+                            && fc.cfg.enable_asg_syncing);
+    fc.policysync = policysync_create(&fc.cfg);
     if (fc.cfg.cluster_remotes) {
         fc.directory = directory_create(fc.cfg.cluster_remotes,
                                         fc.cfg.cell.instance_address,
@@ -465,6 +474,10 @@ main(int argc, char *argv[])
         }
         run_directory(&fc, loop.idl);
         if (localdb_run(fc.localdb, txn, &fc.model)) {
+            fc.recompute = true;
+        }
+        if (policysync_run(fc.policysync, &fc.model)) {
+            model_resolve(&fc.model);
             fc.recompute = true;
         }
         watch_flow_restore_wait(&fc, loop.idl);
@@ -500,12 +513,14 @@ main(int argc, char *argv[])
         }
         unixctl_server_wait(unixctl);
         hostnet_wait(fc.hostnet);
+        policysync_wait(fc.policysync);
         poll_block();
     }
 
     /* Commands still waiting get their (error) replies before the server
      * goes. */
     runner_destroy(fc.runner);
+    policysync_destroy(fc.policysync);
     trace_destroy(fc.trace);
     hostnet_destroy(fc.hostnet);
     flowstats_destroy(fc.flowstats);

@@ -202,6 +202,100 @@ test_mtu_setting(void **state OVS_UNUSED)
                 "mtu");
 }
 
+#define SUBNET BASE ", \"subnet\": \"10.255.3.0/24\""
+#define PS_FILES "\"ca_cert\": \"/c/ca.pem\", " \
+                 "\"client_cert\": \"/c/cert.pem\", " \
+                 "\"client_key\": \"/c/key.pem\""
+#define PS_URL "\"url\": \"https://policy-server.service.cf.internal:4003\""
+
+static void
+test_policy_server(void **state OVS_UNUSED)
+{
+    struct flowctl_config cfg;
+
+    /* None: nothing polled, the defaults. */
+    parse_ok("{" SUBNET "}", &cfg);
+    assert_null(cfg.policy_server);
+    assert_int_equal(cfg.policy_poll_interval_ms, 1000);
+    assert_int_equal(cfg.asg_poll_interval_ms, 60000);
+    assert_true(cfg.enable_asg_syncing);
+    flowctl_config_destroy(&cfg);
+
+    /* The smallest: the URL and the three files. */
+    parse_ok("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES "}}",
+             &cfg);
+    assert_non_null(cfg.policy_server);
+    assert_string_equal(cfg.policy_server->url,
+                        "https://policy-server.service.cf.internal:4003");
+    assert_null(cfg.policy_server->address);
+    assert_string_equal(cfg.policy_server->ca_cert, "/c/ca.pem");
+    assert_string_equal(cfg.policy_server->client_cert, "/c/cert.pem");
+    assert_string_equal(cfg.policy_server->client_key, "/c/key.pem");
+    assert_int_equal(cfg.policy_server->connect_timeout_ms, 2000);
+    assert_int_equal(cfg.policy_server->request_timeout_ms, 5000);
+    flowctl_config_destroy(&cfg);
+
+    /* Everything, with fractions of seconds. */
+    parse_ok("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES ", "
+             "\"address\": \"10.0.0.6\", \"connect_timeout\": 0.5, "
+             "\"request_timeout\": 3}, \"policy_poll_interval\": 0.25, "
+             "\"asg_poll_interval\": 1, \"enable_asg_syncing\": false}",
+             &cfg);
+    assert_string_equal(cfg.policy_server->address, "10.0.0.6");
+    assert_int_equal(cfg.policy_server->connect_timeout_ms, 500);
+    assert_int_equal(cfg.policy_server->request_timeout_ms, 3000);
+    assert_int_equal(cfg.policy_poll_interval_ms, 250);
+    assert_int_equal(cfg.asg_poll_interval_ms, 1000);
+    assert_false(cfg.enable_asg_syncing);
+    flowctl_config_destroy(&cfg);
+
+    parse_ok("{" SUBNET ", \"policy_server\": {\"url\": \"https://ps/\", "
+             PS_FILES "}}", &cfg);
+    assert_string_equal(cfg.policy_server->url, "https://ps/");
+    flowctl_config_destroy(&cfg);
+
+    /* Errors name the member. */
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_FILES "}}",
+                "policy_server.url: required");
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_URL "}}",
+                "policy_server.ca_cert");
+    parse_fails("{" SUBNET ", \"policy_server\": {\"url\": "
+                "\"http://ps:4003\", " PS_FILES "}}",
+                "policy_server.url: \"http://ps:4003\" is not https://");
+    parse_fails("{" SUBNET ", \"policy_server\": {\"url\": "
+                "\"https://ps:70000\", " PS_FILES "}}", "policy_server.url");
+    parse_fails("{" SUBNET ", \"policy_server\": {\"url\": "
+                "\"https://ps:4003/networking\", " PS_FILES "}}",
+                "policy_server.url");
+    parse_fails("{" SUBNET ", \"policy_server\": {\"url\": "
+                "\"https://:4003\", " PS_FILES "}}", "policy_server.url");
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES
+                ", \"address\": \"10.0.0.6:4003\"}}",
+                "policy_server.address");
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES
+                ", \"ca_cert\": \"\"}}", "policy_server.ca_cert");
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES
+                ", \"hostname\": \"x\"}}", "policy_server.hostname");
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES
+                ", \"connect_timeout\": \"2\"}}",
+                "policy_server.connect_timeout: must be a number");
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES
+                ", \"request_timeout\": 0}}",
+                "policy_server.request_timeout: must be 0.1..3600");
+    parse_fails("{" SUBNET ", \"policy_server\": {" PS_URL ", " PS_FILES
+                ", \"connect_timeout\": 10}}",
+                "policy_server.connect_timeout: must not be longer than "
+                "request_timeout");
+    parse_fails("{" SUBNET ", \"policy_server\": \"https://ps\"}",
+                "policy_server: must be an object");
+    parse_fails("{" SUBNET ", \"policy_poll_interval\": 0.05}",
+                "policy_poll_interval: must be 0.1..3600 seconds");
+    parse_fails("{" SUBNET ", \"asg_poll_interval\": 0.5}",
+                "asg_poll_interval: must be 1..86400 seconds");
+    parse_fails("{" SUBNET ", \"enable_asg_syncing\": 1}",
+                "enable_asg_syncing");
+}
+
 int
 main(void)
 {
@@ -210,6 +304,7 @@ main(void)
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_container_mtu),
         cmocka_unit_test(test_mtu_setting),
+        cmocka_unit_test(test_policy_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -224,7 +224,7 @@ test_new_container_waits_for_its_policies() {
 # in flowctl/trace and flowctl/show; unbinding it refuses new connections
 # and cuts the open one.
 test_asg_bind_and_unbind() {
-    sim_up --asg-poll-interval 1
+    sim_up --asg-syncing --asg-poll-interval 1
     serve ext 80 >/dev/null
     sim push a --space s1 >/dev/null
     expect a refused tcp 10.0.0.100 80

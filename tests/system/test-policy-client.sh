@@ -331,7 +331,7 @@ asg_json() {
 # change waits.  The server is openssl s_server -WWW serving files named
 # by path and query, so that the pages are exactly what the test wrote.
 test_asg_pages_applied_only_whole() {
-    sim_up --asg-poll-interval 1
+    sim_up --asg-syncing --asg-poll-interval 1
     FC_LOG_IGNORE=$PC_FETCH_WARN
     local certs www api p1 p2
     certs=$(sim env | sed -n 's/^export CELL_SIM_POLICY_SERVER_CERTS=//p')

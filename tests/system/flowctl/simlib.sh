@@ -39,10 +39,18 @@ file_setup() {
     export CELL_SIM_BIN=$CFNET_OUT/bin
 }
 
-# sim_up [cell-sim up OPTIONS]: the test's sim.
+# sim_up [--asg-syncing] [cell-sim up OPTIONS]: the test's sim.  Its
+# flowctls use the containers' Garden netOutRules (push --asg/--netout),
+# as most tests want, unless --asg-syncing asks for the security groups of
+# the policy server stand-in (flowctl's default, enable_asg_syncing).
 sim_up() {
     FC_UP=1
-    sim up "$@"
+    local sync=(--no-asg-syncing)
+    if [ "${1:-}" = --asg-syncing ]; then
+        sync=()
+        shift
+    fi
+    sim up "${sync[@]}" "$@"
 }
 
 file_teardown() {

@@ -540,6 +540,55 @@ json_count(bool known, uint64_t x)
     return known ? json_u64(x) : json_null_create();
 }
 
+/* What the flows of the rule (ASG rule or c2c policy) with cookie 'ck'
+ * counted: its verdict flow's packets are the connections it admitted, and
+ * with its established flows, all their packets and bytes.  'installed' is
+ * false if OVS has no verdict flow with that cookie. */
+struct rule_hits {
+    bool installed;
+    uint64_t connections;
+    uint64_t packets;
+    uint64_t bytes;
+};
+
+static struct rule_hits
+rule_hits(const struct rule_counts *rc, uint64_t ck)
+{
+    const struct rule_count *v = rule_counts_find(&rc->verdicts, ck);
+    const struct rule_count *e = rule_counts_find(&rc->established, ck);
+    struct rule_hits h = { .installed = v != NULL };
+
+    if (v) {
+        h.connections = v->n_packets;
+        h.packets = v->n_packets + (e ? e->n_packets : 0);
+        h.bytes = v->n_bytes + (e ? e->n_bytes : 0);
+    }
+    return h;
+}
+
+static void
+rule_hits_format(const struct rule_hits *h, struct ds *ds)
+{
+    if (h->installed) {
+        ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64" packet%s, %"
+                      PRIu64" bytes: ", h->connections,
+                      h->connections == 1 ? "" : "s", h->packets,
+                      h->packets == 1 ? "" : "s", h->bytes);
+    } else {
+        ds_put_cstr(ds, "(flows not installed): ");
+    }
+}
+
+static void
+rule_hits_put_json(const struct rule_hits *h, struct json *o)
+{
+    json_object_put(o, "installed", json_boolean_create(h->installed));
+    json_object_put(o, "connections", json_count(h->installed,
+                                                 h->connections));
+    json_object_put(o, "packets", json_count(h->installed, h->packets));
+    json_object_put(o, "bytes", json_count(h->installed, h->bytes));
+}
+
 /* Does policy 'p' have flows on this cell: is c2c under policy, and has
  * its destination app a container here?  (As pipeline.c decides.) */
 static bool
@@ -586,22 +635,11 @@ policy_stats_walk(const struct model *model, const struct rule_counts *rc,
             continue;
         }
         uint64_t ck = pipeline_policy_cookie(p);
-        const struct rule_count *v = rule_counts_find(&rc->verdicts, ck);
-        const struct rule_count *e = rule_counts_find(&rc->established, ck);
-        uint64_t connections = v ? v->n_packets : 0;
-        uint64_t packets = connections + (v && e ? e->n_packets : 0);
-        uint64_t bytes = (v ? v->n_bytes : 0) + (v && e ? e->n_bytes : 0);
+        struct rule_hits h = rule_hits(rc, ck);
 
         if (ds) {
             ds_put_cstr(ds, "  ");
-            if (v) {
-                ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
-                              " packet%s, %"PRIu64" bytes: ",
-                              connections, connections == 1 ? "" : "s",
-                              packets, packets == 1 ? "" : "s", bytes);
-            } else {
-                ds_put_cstr(ds, "(flows not installed): ");
-            }
+            rule_hits_format(&h, ds);
             explain_policy_words(p, ds);
             ds_put_char(ds, '\n');
         } else {
@@ -614,10 +652,7 @@ policy_stats_walk(const struct model *model, const struct rule_counts *rc,
                             json_integer_create(p->port_start));
             json_object_put(o, "port_end", json_integer_create(p->port_end));
             json_object_put_format(o, "cookie", "%#"PRIx64, ck);
-            json_object_put(o, "installed", json_boolean_create(v));
-            json_object_put(o, "connections", json_count(v, connections));
-            json_object_put(o, "packets", json_count(v, packets));
-            json_object_put(o, "bytes", json_count(v, bytes));
+            rule_hits_put_json(&h, o);
             json_array_add(array, o);
         }
     }
@@ -702,25 +737,13 @@ rule_stats_walk(const struct model *model, const struct rule_counts *rc,
 
         for (size_t j = 0; j < n_rules(rs); j++) {
             uint64_t ck = pipeline_asg_cookie(rs->id, j);
-            const struct rule_count *v = rule_counts_find(&rc->verdicts, ck);
-            const struct rule_count *e = rule_counts_find(&rc->established,
-                                                          ck);
             const struct cf_netout_rule *rule
                 = &rs->rules->parsed.netout_rules[j];
-            uint64_t connections = v ? v->n_packets : 0;
-            uint64_t packets = connections + (v && e ? e->n_packets : 0);
-            uint64_t bytes = (v ? v->n_bytes : 0) + (v && e ? e->n_bytes : 0);
+            struct rule_hits h = rule_hits(rc, ck);
 
             if (ds) {
                 ds_put_format(ds, "    rule %"PRIuSIZE": ", j);
-                if (v) {
-                    ds_put_format(ds, "%"PRIu64" connection%s, %"PRIu64
-                                  " packet%s, %"PRIu64" bytes: ",
-                                  connections, connections == 1 ? "" : "s",
-                                  packets, packets == 1 ? "" : "s", bytes);
-                } else {
-                    ds_put_cstr(ds, "(flows not installed): ");
-                }
+                rule_hits_format(&h, ds);
                 explain_rule(rule, ds);
                 explain_origin(rs->rules, j, ds);
                 ds_put_char(ds, '\n');
@@ -744,10 +767,7 @@ rule_stats_walk(const struct model *model, const struct rule_counts *rc,
                 }
                 json_object_put_format(r, "cookie", "%#"PRIx64, ck);
                 json_object_put(r, "rule", json_string_create(ds_cstr(&text)));
-                json_object_put(r, "installed", json_boolean_create(v));
-                json_object_put(r, "connections", json_count(v, connections));
-                json_object_put(r, "packets", json_count(v, packets));
-                json_object_put(r, "bytes", json_count(v, bytes));
+                rule_hits_put_json(&h, r);
                 json_array_add(rules, r);
                 ds_destroy(&text);
             }

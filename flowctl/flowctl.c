@@ -473,10 +473,11 @@ main(int argc, char *argv[])
             fc.stale_checked = true;
         }
         run_directory(&fc, loop.idl);
-        if (localdb_run(fc.localdb, txn, &fc.model)) {
+        bool containers_changed = localdb_run(fc.localdb, txn, &fc.model);
+        if (containers_changed) {
             fc.recompute = true;
         }
-        if (policysync_run(fc.policysync, &fc.model)) {
+        if (policysync_run(fc.policysync, &fc.model, containers_changed)) {
             model_resolve(&fc.model);
             fc.recompute = true;
         }

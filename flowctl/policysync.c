@@ -92,6 +92,7 @@ struct policysync {
     char *url;
     char *address;
     bool asg_syncing;
+    bool watched;               /* Looked at the containers once. */
 
     struct fetch policies;
     uint64_t stamp;             /* The last policies_last_updated that the
@@ -671,15 +672,20 @@ reply_waiters(struct policysync *ps)
 }
 
 bool
-policysync_run(struct policysync *ps, struct model *model)
+policysync_run(struct policysync *ps, struct model *model,
+               bool containers_changed)
 {
     if (!ps) {
         return false;
     }
 
-    bool changed = watch_groups(ps, model);
-    if (ps->asg_syncing) {
-        watch_spaces(ps, model);
+    bool changed = false;
+    if (containers_changed || !ps->watched) {
+        ps->watched = true;
+        changed = watch_groups(ps, model);
+        if (ps->asg_syncing) {
+            watch_spaces(ps, model);
+        }
     }
 
     https_run(ps->https);

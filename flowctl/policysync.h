@@ -63,9 +63,13 @@ struct model;
 struct policysync *policysync_create(const struct flowctl_config *cfg);
 void policysync_destroy(struct policysync *);
 
-/* Polls as described above.  Returns true if the model's policy state
+/* Polls as described above.  'containers_changed' says that the model's
+ * containers may differ from the last call's (localdb_run() returned true):
+ * only then are their policy groups and spaces looked at again, not on
+ * every iteration of the loop.  Returns true if the model's policy state
  * changed. */
-bool policysync_run(struct policysync *, struct model *);
+bool policysync_run(struct policysync *, struct model *,
+                    bool containers_changed);
 void policysync_wait(struct policysync *);
 
 /* Makes both kinds poll at once, the policies even if their stamp did not

@@ -1,7 +1,8 @@
 # flowctl/: the flow controller -> $(BIN)/flowctl
 # FLOWCTL_CORE_SRCS are pure (no I/O) and linked into unit tests too.
 FLOWCTL_CORE_SRCS := flowctl/flow-table.c flowctl/model.c flowctl/ranges.c \
-                     flowctl/pipeline.c flowctl/flowctl-config.c \
+                     flowctl/pipeline.c flowctl/flow-units.c \
+                     flowctl/flowctl-config.c \
                      flowctl/reject.c flowctl/explain.c flowctl/lease.c \
                      flowctl/hostrules.c flowctl/pollsched.c
 FLOWCTL_IO_SRCS := flowctl/ofctrl.c flowctl/localdb.c flowctl/hostnet.c \

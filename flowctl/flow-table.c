@@ -405,9 +405,7 @@ flow_entry_format(const struct flow_entry *f, struct ds *s)
     }
 }
 
-/* Inserts into 'table' a copy of 'src' and returns it (no merging or
- * conflict checks: the caller knows the key is not in 'table'). */
-static struct flow_entry *
+struct flow_entry *
 flow_table_insert_copy(struct flow_table *table, const struct flow_entry *src)
 {
     struct flow_entry *f = xmalloc(sizeof *f);
@@ -422,6 +420,41 @@ flow_table_insert_copy(struct flow_table *table, const struct flow_entry *src)
     f->ofpacts_len = src->ofpacts_len;
     hmap_insert(&table->flows, &f->node, src->node.hash);
     return f;
+}
+
+struct flow_entry *
+flow_table_find_like(const struct flow_table *table,
+                     const struct flow_entry *like)
+{
+    return flow_table_find__(table, like->table_id, like->priority,
+                             &like->match, like->node.hash);
+}
+
+void
+flow_table_remove(struct flow_table *table, struct flow_entry *f)
+{
+    hmap_remove(&table->flows, &f->node);
+    flow_entry_destroy(f);
+}
+
+bool
+flow_entry_same_value(const struct flow_entry *a, const struct flow_entry *b)
+{
+    return (a->cookie == b->cookie
+            && ofpacts_equal(a->ofpacts, a->ofpacts_len,
+                             b->ofpacts, b->ofpacts_len));
+}
+
+bool
+flow_entry_combine(struct flow_entry *dst, const struct flow_entry *src)
+{
+    if (is_conjunctive(dst->ofpacts, dst->ofpacts_len)
+        && is_conjunctive(src->ofpacts, src->ofpacts_len)) {
+        merge_conjunctions(dst, src->ofpacts, src->ofpacts_len);
+        return true;
+    }
+    return ofpacts_equal(dst->ofpacts, dst->ofpacts_len,
+                         src->ofpacts, src->ofpacts_len);
 }
 
 void

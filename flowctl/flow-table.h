@@ -29,6 +29,7 @@
 #ifndef FLOWCTL_FLOW_TABLE_H
 #define FLOWCTL_FLOW_TABLE_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +81,32 @@ struct flow_entry *flow_table_find(const struct flow_table *,
  * cookie=0x5, ip,nw_dst=10.0.0.0/8 actions=output:1"), for logs and
  * tests. */
 void flow_entry_format(const struct flow_entry *, struct ds *s);
+
+/* Inserts into 'table' a copy of 'src' and returns it, without merging or
+ * conflict checks: the caller knows the key is not in 'table'. */
+struct flow_entry *flow_table_insert_copy(struct flow_table *,
+                                          const struct flow_entry *src);
+
+/* Returns the flow of 'table' with the key of 'like' (a flow of any
+ * table), or NULL.  Cheaper than flow_table_find(): 'like''s match is
+ * normalized and hashed already. */
+struct flow_entry *flow_table_find_like(const struct flow_table *,
+                                        const struct flow_entry *like);
+
+/* Removes 'f' from 'table' and frees it. */
+void flow_table_remove(struct flow_table *, struct flow_entry *f);
+
+/* Do 'a' and 'b' have the same cookie and actions? */
+bool flow_entry_same_value(const struct flow_entry *a,
+                           const struct flow_entry *b);
+
+/* Combines 'src' into 'dst', flows with the same key, as flow_table_add()
+ * combines a flow with the one already there: merges the conjunction()
+ * actions of 'src' into those of 'dst' if both have only those (and
+ * returns true), else leaves 'dst' as it is and returns true if their
+ * actions are the same, false if they conflict.  'dst''s actions must be
+ * malloc'd (they may be reallocated). */
+bool flow_entry_combine(struct flow_entry *dst, const struct flow_entry *src);
 
 /* Makes 'dst' (which must be initialized) an exact copy of 'src'. */
 void flow_table_copy(struct flow_table *dst, const struct flow_table *src);

@@ -67,9 +67,9 @@ struct flowctl {
     struct hostnet *hostnet;            /* The host side. */
     struct trace *trace;                /* flowctl/trace. */
     struct policysync *policysync;      /* NULL: no policy server. */
-    struct flow_table desired;
+    struct pipeline *pipeline;          /* The desired flows. */
     bool recompute;             /* Model changed or recompute requested. */
-    bool put_pending;           /* 'desired' not yet put. */
+    bool put_pending;           /* Desired flows not yet put. */
     bool hostnet_done;                  /* Its spec is given. */
     long long int last_recompute_ms;
     bool stale_checked;         /* Stale ports removed at start. */
@@ -177,8 +177,14 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     policysync_format(fc->policysync, &s);
     ds_put_char(&s, '\n');
-    ds_put_format(&s, "desired flows: %"PRIuSIZE", last recompute %lld ms\n",
-                  flow_table_count(&fc->desired), fc->last_recompute_ms);
+    struct pipeline_stats ps;
+    pipeline_get_stats(fc->pipeline, &ps);
+    ds_put_format(&s, "desired flows: %"PRIuSIZE", last recompute %lld ms "
+                  "(%"PRIuSIZE" of %"PRIuSIZE" units computed, %"PRIuSIZE
+                  " removed, %"PRIuSIZE" flows changed)\n",
+                  flow_table_count(pipeline_flows(fc->pipeline)),
+                  fc->last_recompute_ms, ps.n_computed, ps.n_units,
+                  ps.n_removed, ps.n_flows_changed);
     ds_put_cstr(&s, "host side: ");
     hostnet_format_status(fc->hostnet, &s);
     ds_put_char(&s, '\n');
@@ -195,15 +201,52 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
+static bool can_compute(const struct flowctl *);
+static void compute_flows(struct flowctl *);
+
+/* A full recompute, compared with the incremental result: they must agree
+ * (pipeline.h).  If they do not (a bug), the full one replaces it and is
+ * put. */
 static void
 flowctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   const char *argv[] OVS_UNUSED, void *fc_)
 {
     struct flowctl *fc = fc_;
 
-    fc->recompute = true;
-    poll_immediate_wake();
-    unixctl_command_reply(conn, NULL);
+    if (!can_compute(fc)) {
+        unixctl_command_reply(conn, "nothing to compute yet: waiting for "
+                              "the bridge and the cell's subnet");
+        return;
+    }
+    if (fc->recompute) {
+        compute_flows(fc);
+    }
+
+    struct ds report = DS_EMPTY_INITIALIZER;
+    long long int start = time_msec();
+    size_t n = pipeline_check(fc->pipeline, &fc->model, &report);
+    long long int ms = time_msec() - start;
+    size_t n_flows = flow_table_count(pipeline_flows(fc->pipeline));
+    if (!n) {
+        ds_clear(&report);
+        ds_put_format(&report, "full recompute (%lld ms): %"PRIuSIZE
+                      " flows, the same as the incremental ones", ms,
+                      n_flows);
+    } else {
+        VLOG_ERR("full recompute differs from the incremental flows in "
+                 "%"PRIuSIZE" flows: %s", n, ds_cstr(&report));
+        struct ds msg = DS_EMPTY_INITIALIZER;
+        ds_put_format(&msg, "full recompute (%lld ms): %"PRIuSIZE" flows "
+                      "differ from the incremental ones; the full table "
+                      "replaces them\n%s", ms, n, ds_cstr(&report));
+        ds_swap(&msg, &report);
+        ds_destroy(&msg);
+        pipeline_destroy(fc->pipeline);
+        fc->pipeline = pipeline_create();
+        compute_flows(fc);
+    }
+    unixctl_command_reply(conn, ds_cstr(&report));
+    ds_destroy(&report);
 }
 
 static void
@@ -242,25 +285,46 @@ run_hostnet(struct flowctl *fc)
     hostnet_run(fc->hostnet);
 }
 
+/* Can flows be computed: is the bridge's gateway port known, and the
+ * cell's subnet? */
+static bool
+can_compute(const struct flowctl *fc)
+{
+    return fc->model.cell.gateway_ofport && fc->have_subnet;
+}
+
+/* Brings the desired flows up to date with the model (incrementally:
+ * pipeline.h) and schedules a put. */
+static void
+compute_flows(struct flowctl *fc)
+{
+    long long int start = time_msec();
+    pipeline_run(fc->pipeline, &fc->model);
+    localdb_note_desired(fc->localdb, &fc->model);
+    fc->last_recompute_ms = time_msec() - start;
+    fc->recompute = false;
+    fc->put_pending = true;
+
+    struct pipeline_stats ps;
+    pipeline_get_stats(fc->pipeline, &ps);
+    VLOG_DBG("computed %"PRIuSIZE" of %"PRIuSIZE" units in %lld ms: "
+             "%"PRIuSIZE" of %"PRIuSIZE" flows changed", ps.n_computed,
+             ps.n_units, fc->last_recompute_ms, ps.n_flows_changed,
+             flow_table_count(pipeline_flows(fc->pipeline)));
+    size_t conflicts = pipeline_n_conflicts(fc->pipeline);
+    if (conflicts) {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+        VLOG_WARN_RL(&rl, "%"PRIuSIZE" flows conflict with others (two "
+                     "containers with the same host port?); the "
+                     "container with the lower ofport wins", conflicts);
+    }
+}
+
 static void
 run_flows(struct flowctl *fc)
 {
-    if (fc->recompute && fc->model.cell.gateway_ofport && fc->have_subnet) {
-        long long int start = time_msec();
-        pipeline_compute(&fc->model, &fc->desired);
-        localdb_note_desired(fc->localdb, &fc->model);
-        fc->last_recompute_ms = time_msec() - start;
-        fc->recompute = false;
-        fc->put_pending = true;
-        VLOG_DBG("recomputed %"PRIuSIZE" flows in %lld ms",
-                 flow_table_count(&fc->desired), fc->last_recompute_ms);
-        size_t conflicts = flow_table_n_conflicts(&fc->desired);
-        if (conflicts) {
-            static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-            VLOG_WARN_RL(&rl, "%"PRIuSIZE" flows conflict with others (two "
-                         "containers with the same host port?); the "
-                         "container with the lower ofport wins", conflicts);
-        }
+    if (fc->recompute && can_compute(fc)) {
+        compute_flows(fc);
     }
     if (ofctrl_needs_put(fc->ofctrl) && fc->model.cell.gateway_ofport
         && !fc->put_pending) {
@@ -268,7 +332,7 @@ run_flows(struct flowctl *fc)
     }
     if (fc->put_pending && ofctrl_can_put(fc->ofctrl)) {
         bool replace = ofctrl_needs_put(fc->ofctrl);
-        uint64_t seqno = ofctrl_put(fc->ofctrl, &fc->desired);
+        uint64_t seqno = ofctrl_put(fc->ofctrl, pipeline_flows(fc->pipeline));
         localdb_note_put(fc->localdb, seqno);
         if (replace) {
             fc->replace_seqno = seqno;
@@ -450,7 +514,7 @@ main(int argc, char *argv[])
         set_subnet(&fc, &fc.cfg.cell.subnet);
     }
     directory_register_unixctl(fc.directory, &fc.model);
-    flow_table_init(&fc.desired);
+    fc.pipeline = pipeline_create();
     fc.runner = runner_create();
     fc.hostnet = hostnet_create(fc.runner);
     fc.trace = trace_create(&fc.model, fc.runner, fc.cfg.bridge);
@@ -528,7 +592,7 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     pinctrl_destroy(fc.pinctrl);
     ofctrl_destroy(fc.ofctrl);
-    flow_table_destroy(&fc.desired);
+    pipeline_destroy(fc.pipeline);
     localdb_destroy(fc.localdb);
     if (fc.directory) {
         directory_destroy(fc.directory);

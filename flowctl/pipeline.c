@@ -26,6 +26,7 @@
 #include "cf-record.h"
 #include "cfnet.h"
 #include "flow-table.h"
+#include "flow-units.h"
 #include "hash.h"
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
@@ -91,7 +92,8 @@ struct ruleset {
 
 struct ctx {
     const struct model *model;
-    struct flow_table *table;
+    struct flow_units *units;           /* pipeline_run() only. */
+    struct flow_table *table;           /* The current unit's flows. */
     struct hmap rulesets;               /* "struct ruleset"s. */
     struct ruleset **by_id;             /* The rulesets in ascending id. */
     uint32_t cell_hash;                 /* Hash of the cell settings. */
@@ -575,64 +577,65 @@ add_overlay_flows(struct ctx *ctx)
                  ock, PIPELINE_FROM_TUNNEL);
     }
 
-    /* Per remote cell. */
-    for (size_t i = 0; i < model->n_remotes; i++) {
-        const struct model_remote *r = &model->remotes[i];
-        if (!remote_is_valid(cell, r)) {
-            continue;
-        }
-        uint64_t rck = cookie(PIPELINE_CK_OVERLAY, r->underlay_ip);
-
-        /* spoof_guard: Geneve from a known cell to our underlay address,
-         * carrying one of its containers' addresses to one of ours; the
-         * sender's tag (all 32 bits of the option, 0 if it has none) into
-         * reg8.  Everything else from the tunnel is dropped (the table's
-         * default). */
-        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
-                 "tun_src="IP_FMT",tun_dst="IP_FMT","
-                 "nw_src="IP_FMT"/%u,nw_dst="IP_FMT"/%u,"
-                 "actions=move:NXM_NX_TUN_METADATA%d[0..31]->NXM_NX_REG8[],"
-                 "goto_table:%d", PIPELINE_T_SPOOF_GUARD, rck,
-                 PIPELINE_FROM_TUNNEL, IP_FMT_ARGS(r->underlay_ip),
-                 IP_FMT_ARGS(cell->instance_address),
-                 IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
-                 IP_FMT_ARGS(cell->subnet.addr), cell->subnet.plen,
-                 CFNET_GENEVE_METADATA_IDX, PIPELINE_T_CONNTRACK);
-
-        /* forward: its subnet goes through the tunnel, with our tag. */
-        add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,"
-                 "nw_dst="IP_FMT"/%u,actions=set_field:"IP_FMT"->tun_dst,"
-                 "move:NXM_NX_REG8[]->NXM_NX_TUN_METADATA%d[0..31],"
-                 "output:%"PRIu32, PIPELINE_T_FORWARD, rck,
-                 IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
-                 IP_FMT_ARGS(r->underlay_ip), CFNET_GENEVE_METADATA_IDX,
-                 cell->tunnel_ofport);
-
-        /* egress: under policy, a container with a tag may open
-         * connections to its containers: they go out with the tag and the
-         * c2c-out mark, and its cell decides. */
-        if (!cell->c2c_open) {
-            uint64_t out = cookie(PIPELINE_CK_C2C, PIPELINE_C2C_OUT);
-            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
-                     "nw_dst="IP_FMT"/%u,actions=load:%#"PRIx32
-                     "->NXM_NX_REG3[],load:%#"PRIx64"->xreg3[],"
-                     "goto_table:%d", PIPELINE_T_EGRESS, PRIO_EGRESS_C2C_OUT,
-                     out, IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
-                     PIPELINE_C2C_OUT_MARK, out, PIPELINE_T_COMMIT);
-        }
-
-        /* egress: no container talks to a cell's Geneve port. */
-        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
-                 "nw_dst="IP_FMT",tp_dst=%d,actions=goto_table:%d",
-                 PIPELINE_T_EGRESS, PRIO_EGRESS_GENEVE, rck,
-                 IP_FMT_ARGS(r->underlay_ip), PIPELINE_GENEVE_PORT,
-                 PIPELINE_T_REJECT);
-    }
     add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
              "nw_dst="IP_FMT",tp_dst=%d,actions=goto_table:%d",
              PIPELINE_T_EGRESS, PRIO_EGRESS_GENEVE,
              cookie(PIPELINE_CK_OVERLAY, cell->instance_address),
              IP_FMT_ARGS(cell->instance_address), PIPELINE_GENEVE_PORT,
+             PIPELINE_T_REJECT);
+}
+
+/* The flows of remote cell 'r' (valid, see remote_is_valid(); the cell
+ * has a tunnel). */
+static void
+add_remote_flows(struct ctx *ctx, const struct model_remote *r)
+{
+    const struct model_cell *cell = &ctx->model->cell;
+    uint64_t rck = cookie(PIPELINE_CK_OVERLAY, r->underlay_ip);
+
+    /* spoof_guard: Geneve from a known cell to our underlay address,
+     * carrying one of its containers' addresses to one of ours; the
+     * sender's tag (all 32 bits of the option, 0 if it has none) into
+     * reg8.  Everything else from the tunnel is dropped (the table's
+     * default). */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
+             "tun_src="IP_FMT",tun_dst="IP_FMT","
+             "nw_src="IP_FMT"/%u,nw_dst="IP_FMT"/%u,"
+             "actions=move:NXM_NX_TUN_METADATA%d[0..31]->NXM_NX_REG8[],"
+             "goto_table:%d", PIPELINE_T_SPOOF_GUARD, rck,
+             PIPELINE_FROM_TUNNEL, IP_FMT_ARGS(r->underlay_ip),
+             IP_FMT_ARGS(cell->instance_address),
+             IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
+             IP_FMT_ARGS(cell->subnet.addr), cell->subnet.plen,
+             CFNET_GENEVE_METADATA_IDX, PIPELINE_T_CONNTRACK);
+
+    /* forward: its subnet goes through the tunnel, with our tag. */
+    add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,"
+             "nw_dst="IP_FMT"/%u,actions=set_field:"IP_FMT"->tun_dst,"
+             "move:NXM_NX_REG8[]->NXM_NX_TUN_METADATA%d[0..31],"
+             "output:%"PRIu32, PIPELINE_T_FORWARD, rck,
+             IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
+             IP_FMT_ARGS(r->underlay_ip), CFNET_GENEVE_METADATA_IDX,
+             cell->tunnel_ofport);
+
+    /* egress: under policy, a container with a tag may open
+     * connections to its containers: they go out with the tag and the
+     * c2c-out mark, and its cell decides. */
+    if (!cell->c2c_open) {
+        uint64_t out = cookie(PIPELINE_CK_C2C, PIPELINE_C2C_OUT);
+        add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
+                 "nw_dst="IP_FMT"/%u,actions=load:%#"PRIx32
+                 "->NXM_NX_REG3[],load:%#"PRIx64"->xreg3[],"
+                 "goto_table:%d", PIPELINE_T_EGRESS, PRIO_EGRESS_C2C_OUT,
+                 out, IP_FMT_ARGS(r->subnet.addr), r->subnet.plen,
+                 PIPELINE_C2C_OUT_MARK, out, PIPELINE_T_COMMIT);
+    }
+
+    /* egress: no container talks to a cell's Geneve port. */
+    add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
+             "nw_dst="IP_FMT",tp_dst=%d,actions=goto_table:%d",
+             PIPELINE_T_EGRESS, PRIO_EGRESS_GENEVE, rck,
+             IP_FMT_ARGS(r->underlay_ip), PIPELINE_GENEVE_PORT,
              PIPELINE_T_REJECT);
 }
 
@@ -795,33 +798,6 @@ add_policy(struct ctx *ctx, const struct cf_policy *p,
         add_flow_once(ctx, PIPELINE_T_CT_STATE, 100, ck, &m, &acts);
     }
     ofpbuf_uninit(&acts);
-}
-
-/* The c2c policies whose destination has containers on this cell (under
- * policy: with disable_container_network_policy everything is open), in
- * the model's order (sorted), so that where two policies make the same
- * flow, the same one makes it every time. */
-static void
-add_policy_flows(struct ctx *ctx, const struct model_container **sorted)
-{
-    const struct model *model = ctx->model;
-    const struct model_policy_state *ps = &model->policy;
-
-    if (model->cell.c2c_open || !ps->n_policies) {
-        return;
-    }
-
-    struct shash groups = SHASH_INITIALIZER(&groups);
-    group_local_containers(ctx, sorted, hmap_count(&model->containers),
-                           &groups);
-    for (size_t i = 0; i < ps->n_policies; i++) {
-        const struct cf_policy *p = &ps->policies[i];
-        const struct group_members *gm = shash_find_data(&groups, p->dst_id);
-        if (gm && p->src_tag) {
-            add_policy(ctx, p, gm);
-        }
-    }
-    group_members_destroy(&groups);
 }
 
 /* ---- rulesets ---- */
@@ -1321,41 +1297,432 @@ ctx_destroy(struct ctx *ctx)
     free(ctx->by_id);
 }
 
+/* ---- units: what is recomputed when ---- */
+
+/* The units of the pipeline's flows (flow-units.h), in the order their
+ * flows combine where two have the same key: the cell's fixed flows, each
+ * remote cell's, each ruleset's (by id), each container's (by ofport),
+ * each c2c policy's (by cookie).  A unit's signature holds everything its
+ * flows are made from, so that equal signatures mean equal flows. */
+enum unit_kind {
+    UNIT_CELL = 1,
+    UNIT_REMOTE,
+    UNIT_RULESET,
+    UNIT_CONTAINER,
+    UNIT_POLICY,
+};
+
+struct pipeline {
+    struct flow_units *units;
+};
+
+static void
+sig_u32(struct ds *sig, uint32_t x)
+{
+    ds_put_buffer(sig, (const char *) &x, sizeof x);
+}
+
+/* Puts the string 's' with its terminating null, so that "ab","c" and
+ * "a","bc" differ. */
+static void
+sig_str(struct ds *sig, const char *s)
+{
+    ds_put_buffer(sig, s, strlen(s) + 1);
+}
+
+static void
+sig_cidrs(struct ds *sig, const struct ipv4_cidr *cidrs, size_t n)
+{
+    sig_u32(sig, n);
+    for (size_t i = 0; i < n; i++) {
+        sig_u32(sig, cidrs[i].addr);
+        sig_u32(sig, cidrs[i].plen);
+    }
+}
+
+static void
+sig_services(struct ds *sig, const struct model_service *svc, size_t n)
+{
+    sig_u32(sig, n);
+    for (size_t i = 0; i < n; i++) {
+        sig_u32(sig, svc[i].ip);
+        sig_u32(sig, svc[i].port);
+    }
+}
+
+/* Everything of the cell that flows depend on. */
+static void
+sig_cell(struct ds *sig, const struct model_cell *cell)
+{
+    sig_u32(sig, cell->instance_address);
+    sig_cidrs(sig, cell->overlays, cell->n_overlays);
+    sig_cidrs(sig, &cell->subnet, 1);
+    sig_u32(sig, cell->c2c_open);
+    sig_u32(sig, cell->n_dns_servers);
+    for (size_t i = 0; i < cell->n_dns_servers; i++) {
+        sig_u32(sig, cell->dns_servers[i]);
+    }
+    sig_services(sig, cell->tcp_services, cell->n_tcp_services);
+    sig_services(sig, cell->udp_services, cell->n_udp_services);
+    sig_cidrs(sig, cell->deny_always, cell->n_deny_always);
+    sig_cidrs(sig, cell->deny_running, cell->n_deny_running);
+    sig_cidrs(sig, cell->deny_staging, cell->n_deny_staging);
+    sig_u32(sig, cell->gateway_ofport);
+    sig_u32(sig, cell->gateway_host_ip);
+    ds_put_buffer(sig, (const char *) cell->gateway_host_mac,
+                  sizeof cell->gateway_host_mac);
+    sig_u32(sig, cell->tunnel_ofport);
+}
+
+/* Computes unit ('kind', 'id'), whose signature is 'sig', with 'add' unless
+ * it is unchanged.  'add' adds its flows to 'ctx->table'. */
+static void
+run_unit(struct ctx *ctx, enum unit_kind kind, uint64_t id,
+         const struct ds *sig, void (*add)(struct ctx *, const void *aux),
+         const void *aux)
+{
+    struct flow_units *fu = ctx->units;
+
+    if (!flow_units_unchanged(fu, kind, id, sig->string, sig->length)) {
+        struct flow_table t;
+        flow_table_init(&t);
+        ctx->table = &t;
+        add(ctx, aux);
+        ctx->table = NULL;
+        flow_units_set(fu, kind, id, sig->string, sig->length, &t);
+        flow_table_destroy(&t);
+    }
+}
+
+static void
+add_cell_unit(struct ctx *ctx, const void *aux OVS_UNUSED)
+{
+    add_fixed_flows(ctx);
+    add_host_allow_flows(ctx);
+    add_deny_flows(ctx);
+    add_overlay_flows(ctx);
+}
+
+/* The remotes in 'aux' (a "struct remote_run"): usually one; more only if
+ * the directory lists two cells at one underlay address. */
+struct remote_run {
+    const struct model_remote *remotes;
+    size_t n;
+};
+
+static void
+add_remote_unit(struct ctx *ctx, const void *run_)
+{
+    const struct remote_run *run = run_;
+
+    for (size_t i = 0; i < run->n; i++) {
+        if (remote_is_valid(&ctx->model->cell, &run->remotes[i])) {
+            add_remote_flows(ctx, &run->remotes[i]);
+        }
+    }
+}
+
+static void
+run_remote_units(struct ctx *ctx, const struct ds *cell_sig)
+{
+    const struct model *model = ctx->model;
+    struct ds sig = DS_EMPTY_INITIALIZER;
+
+    if (!model->cell.tunnel_ofport) {
+        return;
+    }
+    /* The remotes are in ascending underlay address (model.h). */
+    for (size_t i = 0; i < model->n_remotes; ) {
+        struct remote_run run = { &model->remotes[i], 1 };
+        while (i + run.n < model->n_remotes
+               && (model->remotes[i + run.n].underlay_ip
+                   == run.remotes[0].underlay_ip)) {
+            run.n++;
+        }
+        ds_clear(&sig);
+        ds_put_buffer(&sig, cell_sig->string, cell_sig->length);
+        for (size_t j = 0; j < run.n; j++) {
+            sig_u32(&sig, run.remotes[j].underlay_ip);
+            sig_cidrs(&sig, &run.remotes[j].subnet, 1);
+        }
+        run_unit(ctx, UNIT_REMOTE, run.remotes[0].underlay_ip, &sig,
+                 add_remote_unit, &run);
+        i += run.n;
+    }
+    ds_destroy(&sig);
+}
+
+static void
+add_ruleset_unit(struct ctx *ctx, const void *rs)
+{
+    add_ruleset_flows(ctx, rs);
+}
+
+static void
+add_container_unit(struct ctx *ctx, const void *c)
+{
+    add_container_flows(ctx, c);
+}
+
+/* A c2c policy unit: the policies with one cookie (one, unless two
+ * policies' cookies collide) and their local destinations. */
+struct policy_run {
+    const struct cf_policy **policies;
+    size_t n;
+    const struct group_members *gm;
+};
+
+static void
+add_policy_unit(struct ctx *ctx, const void *run_)
+{
+    const struct policy_run *run = run_;
+
+    for (size_t i = 0; i < run->n; i++) {
+        add_policy(ctx, run->policies[i], run->gm);
+    }
+}
+
+struct policy_ref {
+    uint64_t cookie;
+    const struct cf_policy *p;
+};
+
+static int
+compare_policy_refs(const void *a_, const void *b_)
+{
+    const struct policy_ref *a = a_;
+    const struct policy_ref *b = b_;
+
+    return a->cookie < b->cookie ? -1 : a->cookie > b->cookie;
+}
+
+/* The c2c policies whose destination has containers on this cell (under
+ * policy: with disable_container_network_policy everything is open). */
+static void
+run_policy_units(struct ctx *ctx, const struct model_container **sorted)
+{
+    const struct model *model = ctx->model;
+    const struct model_policy_state *ps = &model->policy;
+
+    if (model->cell.c2c_open || !ps->n_policies) {
+        return;
+    }
+
+    struct shash groups = SHASH_INITIALIZER(&groups);
+    group_local_containers(ctx, sorted, hmap_count(&model->containers),
+                           &groups);
+    struct policy_ref *refs = xmalloc(ps->n_policies * sizeof *refs);
+    size_t n = 0;
+    for (size_t i = 0; i < ps->n_policies; i++) {
+        const struct cf_policy *p = &ps->policies[i];
+        if (p->src_tag && shash_find(&groups, p->dst_id)) {
+            refs[n].cookie = pipeline_policy_cookie(p);
+            refs[n++].p = p;
+        }
+    }
+    /* Stable: colliding policies stay in the model's (sorted) order. */
+    qsort(refs, n, sizeof *refs, compare_policy_refs);
+
+    struct ds sig = DS_EMPTY_INITIALIZER;
+    const struct cf_policy **run_policies = xmalloc(MAX(n, 1)
+                                                    * sizeof *run_policies);
+    for (size_t i = 0; i < n; ) {
+        size_t k = 0;
+        do {
+            run_policies[k] = refs[i + k].p;
+            k++;
+        } while (i + k < n && refs[i + k].cookie == refs[i].cookie);
+
+        const struct group_members *gm = shash_find_data(
+            &groups, run_policies[0]->dst_id);
+        ds_clear(&sig);
+        for (size_t j = 0; j < k; j++) {
+            const struct cf_policy *p = run_policies[j];
+            sig_str(&sig, p->src_id);
+            sig_str(&sig, p->dst_id);
+            sig_u32(&sig, p->src_tag);
+            sig_u32(&sig, p->protocol);
+            sig_u32(&sig, p->port_start);
+            sig_u32(&sig, p->port_end);
+        }
+        for (size_t j = 0; j < gm->n; j++) {
+            sig_u32(&sig, gm->containers[j]->ip);
+        }
+        struct policy_run run = { run_policies, k, gm };
+        run_unit(ctx, UNIT_POLICY, refs[i].cookie, &sig, add_policy_unit,
+                 &run);
+        i += k;
+    }
+    ds_destroy(&sig);
+    free(run_policies);
+    free(refs);
+    group_members_destroy(&groups);
+}
+
+struct pipeline *
+pipeline_create(void)
+{
+    struct pipeline *p = xzalloc(sizeof *p);
+
+    p->units = flow_units_create();
+    flow_units_allow_overlap(p->units, UNIT_POLICY);
+    return p;
+}
+
 void
-pipeline_compute(const struct model *model, struct flow_table *table)
+pipeline_destroy(struct pipeline *p)
+{
+    if (p) {
+        flow_units_destroy(p->units);
+        free(p);
+    }
+}
+
+void
+pipeline_run(struct pipeline *p, const struct model *model)
 {
     struct ctx ctx = {
         .model = model,
-        .table = table,
+        .units = p->units,
         .rulesets = HMAP_INITIALIZER(&ctx.rulesets),
         .cell_hash = hash_cell(&model->cell),
     };
+    struct ds sig = DS_EMPTY_INITIALIZER;
+    struct ds cell_sig = DS_EMPTY_INITIALIZER;
 
-    flow_table_clear(table);
+    flow_units_begin(p->units);
     assign_rulesets(&ctx);
 
-    add_fixed_flows(&ctx);
-    add_host_allow_flows(&ctx);
-    add_deny_flows(&ctx);
-    add_overlay_flows(&ctx);
+    sig_cell(&cell_sig, &model->cell);
+    run_unit(&ctx, UNIT_CELL, 0, &cell_sig, add_cell_unit, NULL);
+    run_remote_units(&ctx, &cell_sig);
 
-    /* In ascending id order, so that conjunction ids only grow and the
-     * flow table appends each one to the flows that rules share instead of
-     * merging it in (see merge_conjunctions() in flow-table.c). */
     for (size_t i = 0; i < hmap_count(&ctx.rulesets); i++) {
-        add_ruleset_flows(&ctx, ctx.by_id[i]);
+        const struct ruleset *rs = ctx.by_id[i];
+        ds_clear(&sig);
+        sig_u32(&sig, rs->id);
+        sig_u32(&sig, rs->epoch);
+        sig_u32(&sig, rs->staging);
+        sig_str(&sig, rs->rules ? rs->rules->json : "");
+        run_unit(&ctx, UNIT_RULESET, rs->id, &sig, add_ruleset_unit, rs);
     }
-    /* In ofport order, so that when two containers claim the same thing
-     * (Garden should never hand out one host port twice), the same one
-     * wins every time; flow_table_n_conflicts() reports it. */
+
     const struct model_container **sorted = sorted_containers(model);
     for (size_t i = 0; i < hmap_count(&model->containers); i++) {
-        add_container_flows(&ctx, sorted[i]);
+        const struct model_container *c = sorted[i];
+        const struct ruleset *rs = ruleset_find(&ctx, c->netout, c->staging);
+        if (!rs) {
+            continue;           /* Refused: no flows (see pipeline.h). */
+        }
+        ds_clear(&sig);
+        sig_u32(&sig, c->ofport);
+        sig_u32(&sig, c->ip);
+        ds_put_buffer(&sig, (const char *) c->mac, sizeof c->mac);
+        sig_u32(&sig, c->staging);
+        sig_u32(&sig, c->tag);
+        sig_u32(&sig, rs->id);
+        sig_u32(&sig, rs->epoch);
+        sig_u32(&sig, c->n_port_mappings);
+        for (size_t j = 0; j < c->n_port_mappings; j++) {
+            sig_u32(&sig, c->port_mappings[j].host_port);
+            sig_u32(&sig, c->port_mappings[j].container_port);
+        }
+        run_unit(&ctx, UNIT_CONTAINER, c->ofport, &sig, add_container_unit,
+                 c);
     }
-    add_policy_flows(&ctx, sorted);
+    run_policy_units(&ctx, sorted);
     free(sorted);
 
+    flow_units_end(p->units);
+    ds_destroy(&sig);
+    ds_destroy(&cell_sig);
     ctx_destroy(&ctx);
+}
+
+const struct flow_table *
+pipeline_flows(const struct pipeline *p)
+{
+    return flow_units_table(p->units);
+}
+
+size_t
+pipeline_n_conflicts(const struct pipeline *p)
+{
+    return flow_units_n_conflicts(p->units);
+}
+
+void
+pipeline_get_stats(const struct pipeline *p, struct pipeline_stats *stats)
+{
+    struct flow_units_stats fs;
+
+    flow_units_get_stats(p->units, &fs);
+    *stats = (struct pipeline_stats) {
+        .n_units = fs.n_units,
+        .n_computed = fs.n_computed,
+        .n_removed = fs.n_removed,
+        .n_flows_changed = fs.n_flows_changed,
+    };
+}
+
+void
+pipeline_compute(const struct model *model, struct flow_table *table)
+{
+    struct pipeline *p = pipeline_create();
+
+    pipeline_run(p, model);
+    flow_table_copy(table, pipeline_flows(p));
+    table->n_conflicts = pipeline_n_conflicts(p);
+    pipeline_destroy(p);
+}
+
+/* Counts the flows of 'a' that 'b' lacks (or, if 'values', has with
+ * another cookie or other actions), describing up to '*room' of them in
+ * 's', each prefixed by 'what'. */
+static size_t
+count_missing(const struct flow_table *a, const struct flow_table *b,
+              bool values, const char *what, struct ds *s, size_t *room)
+{
+    const struct flow_entry *f;
+    size_t n = 0;
+
+    HMAP_FOR_EACH (f, node, &a->flows) {
+        const struct flow_entry *g = flow_table_find_like(b, f);
+        if (!g || (values && !flow_entry_same_value(f, g))) {
+            n++;
+            if (*room) {
+                (*room)--;
+                ds_put_cstr(s, what);
+                flow_entry_format(f, s);
+                ds_put_char(s, '\n');
+            }
+        }
+    }
+    return n;
+}
+
+size_t
+pipeline_check(const struct pipeline *p, const struct model *model,
+               struct ds *report)
+{
+    const struct flow_table *inc = pipeline_flows(p);
+    struct flow_table full;
+    size_t room = 10;
+
+    flow_table_init(&full);
+    pipeline_compute(model, &full);
+    size_t n = count_missing(inc, &full, true, "incremental: ", report,
+                             &room);
+    n += count_missing(&full, inc, false, "full recompute only: ", report,
+                       &room);
+    if (flow_table_n_conflicts(&full) != pipeline_n_conflicts(p)) {
+        ds_put_format(report, "conflicts: %"PRIuSIZE" incremental, "
+                      "%"PRIuSIZE" full\n", pipeline_n_conflicts(p),
+                      flow_table_n_conflicts(&full));
+        n++;
+    }
+    flow_table_destroy(&full);
+    return n;
 }
 
 void

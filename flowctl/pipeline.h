@@ -294,8 +294,57 @@ uint64_t pipeline_policy_cookie(const struct cf_policy *p);
  * cell has fewer than 65,280 containers, and so rulesets. */
 #define PIPELINE_MAX_RULESETS 65535
 
-/* Replaces the contents of 'table' with the flows that implement 'model'. */
+/* Incremental computation.  A 'struct pipeline' keeps the desired flows
+ * between runs, in units (flow-units.h): the cell's fixed flows, each
+ * remote cell's, each ruleset's, each container's, each c2c policy's.
+ * pipeline_run() recomputes only the units whose inputs changed (a new
+ * container costs its own flows and those of the policies that reach it,
+ * not the cell's thousands) and updates the desired table in place.
+ *
+ *     struct pipeline *p = pipeline_create();
+ *     for (;;) {
+ *         ...change the model...
+ *         pipeline_run(p, model);
+ *         ofctrl_put(ofctrl, pipeline_flows(p));
+ *     }
+ *
+ * The result never depends on the history: it equals what a fresh
+ * pipeline makes of the same model (pipeline_compute()), which
+ * pipeline_check() verifies. */
+struct pipeline *pipeline_create(void);
+void pipeline_destroy(struct pipeline *);
+
+/* Brings the desired flows up to date with 'model'. */
+void pipeline_run(struct pipeline *, const struct model *);
+
+/* The desired flows, as of the last pipeline_run().  Valid until the next
+ * one. */
+const struct flow_table *pipeline_flows(const struct pipeline *);
+
+/* Flows that two containers (or units) claim with different actions; the
+ * first in unit order wins (see flow_table_n_conflicts()). */
+size_t pipeline_n_conflicts(const struct pipeline *);
+
+/* What the last pipeline_run() did. */
+struct pipeline_stats {
+    size_t n_units;             /* Units of flows now. */
+    size_t n_computed;          /* Units computed (new or changed). */
+    size_t n_removed;           /* Units gone. */
+    size_t n_flows_changed;     /* Desired flows added, removed or
+                                 * changed. */
+};
+void pipeline_get_stats(const struct pipeline *, struct pipeline_stats *);
+
+/* Full recompute: replaces the contents of 'table' with the flows that
+ * implement 'model', from scratch. */
 void pipeline_compute(const struct model *, struct flow_table *table);
+
+/* Compares 'p''s desired flows with a full recompute of 'model' (the model
+ * of its last run).  Returns the number of flows that differ (and 1 more if
+ * the conflict counts do), describing up to 10 of them in 'report'. */
+struct ds;
+size_t pipeline_check(const struct pipeline *, const struct model *,
+                      struct ds *report);
 
 /* The ruleset id and epoch of each container, as pipeline_compute()
  * assigned them (for flowctl/show); both 0 for a container the pipeline

@@ -1036,7 +1036,8 @@ test_wide_open_asg_gives_no_c2c(void **state OVS_UNUSED)
 }
 
 /* Two policies that make the same flow (overlapping port ranges, UDP
- * fragments) do not conflict: the first in the model's order makes it. */
+ * fragments) do not conflict: one of them makes it, the same one every
+ * time. */
 static void
 test_policy_duplicates_do_not_conflict(void **state OVS_UNUSED)
 {
@@ -1064,18 +1065,26 @@ test_policy_duplicates_do_not_conflict(void **state OVS_UNUSED)
     ASSERT_FLOWS(lines, 1, "table=7 ", "udp,", "nw_frag=later");
     free_dump(lines);
 
-    /* The first policy in sorted order (7990-8020 before 8000-8015; udp 53
-     * before 5353) made them. */
-    struct cf_policy first_tcp = {
+    /* The policy with the lower cookie made each (the order in which
+     * units combine: flow-units.h), whatever the order of the policies. */
+    struct cf_policy tcp_a = {
         .src_id = "A", .src_tag = 1, .dst_id = "B", .dst_tag = 2,
         .protocol = CF_PROTO_TCP, .port_start = 7990, .port_end = 8020,
     };
-    struct cf_policy first_udp = first_tcp;
+    struct cf_policy tcp_b = tcp_a;
+    tcp_b.port_start = 8000;
+    tcp_b.port_end = 8015;
+    struct cf_policy first_udp = tcp_a;
     first_udp.protocol = CF_PROTO_UDP;
     first_udp.port_start = first_udp.port_end = 53;
     struct cf_policy second_udp = first_udp;
     second_udp.port_start = second_udp.port_end = 5353;
+    uint64_t want_tcp = MIN(pipeline_policy_cookie(&tcp_a),
+                            pipeline_policy_cookie(&tcp_b));
+    uint64_t want_udp = MIN(pipeline_policy_cookie(&first_udp),
+                            pipeline_policy_cookie(&second_udp));
     const struct flow_entry *f;
+    size_t n_checked = 0;
     HMAP_FOR_EACH (f, node, &t.flows) {
         if (f->table_id != PIPELINE_T_INGRESS
             || pipeline_cookie_kind(f->cookie) != PIPELINE_CK_POLICY) {
@@ -1086,12 +1095,15 @@ test_policy_duplicates_do_not_conflict(void **state OVS_UNUSED)
         if (mt.flow.nw_proto == IPPROTO_TCP
             && mt.wc.masks.tp_dst == htons(0xfff0)
             && mt.flow.tp_dst == htons(8000)) {
-            assert_int_equal(f->cookie, pipeline_policy_cookie(&first_tcp));
+            assert_int_equal(f->cookie, want_tcp);
+            n_checked++;
         } else if (mt.flow.nw_proto == IPPROTO_UDP
                    && mt.wc.masks.nw_frag) {
-            assert_int_equal(f->cookie, pipeline_policy_cookie(&first_udp));
+            assert_int_equal(f->cookie, want_udp);
+            n_checked++;
         }
     }
+    assert_int_equal(n_checked, 2);
     assert_int_not_equal(pipeline_policy_cookie(&first_udp),
                          pipeline_policy_cookie(&second_udp));
     flow_table_destroy(&t);
@@ -1384,6 +1396,243 @@ test_readiness(void **state OVS_UNUSED)
     model_destroy(&m);
 }
 
+/* ---- incremental computation ---- */
+
+static uint32_t
+rnd(uint32_t *s)
+{
+    *s = *s * 1103515245 + 12345;
+    return *s >> 8;
+}
+
+/* Container 'ofport' of a random app (or none), rules, workload and port
+ * mappings (host ports from a small range, so that two containers
+ * sometimes claim one). */
+static void
+random_container(struct model *m, uint32_t ofport, uint32_t *s)
+{
+    static const char *const apps[] = { "A", "B", "C", "D", NULL };
+    static const char *const rules[] = {
+        "[]",
+        "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.1\","
+        "\"end\":\"10.0.0.255\"}],\"ports\":[{\"start\":80,\"end\":443}],"
+        "\"log\":false}]",
+        "[{\"protocol\":0,\"networks\":[{\"start\":\"0.0.0.0\","
+        "\"end\":\"255.255.255.255\"}],\"log\":false}]",
+    };
+    struct model_container *c = add_app_container(
+        m, ofport, rules[rnd(s) % ARRAY_SIZE(rules)],
+        apps[rnd(s) % ARRAY_SIZE(apps)], rnd(s) % 2 ? "S1" : "S2");
+    c->staging = rnd(s) % 5 == 0;
+    c->n_port_mappings = rnd(s) % 3;
+    c->port_mappings = xmalloc(MAX(c->n_port_mappings, 1)
+                               * sizeof *c->port_mappings);
+    for (size_t i = 0; i < c->n_port_mappings; i++) {
+        c->port_mappings[i].host_port = 61000 + rnd(s) % 8;
+        c->port_mappings[i].container_port = 8080 + i;
+    }
+}
+
+/* Random policies among apps A to E (E has no containers), tcp and udp,
+ * single ports and overlapping ranges. */
+static void
+random_policies(struct model *m, uint32_t *s)
+{
+    static const char *const apps[] = { "A", "B", "C", "D", "E" };
+    struct cf_policy_list l = { NULL, 0 };
+    size_t n = rnd(s) % 12;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t a = rnd(s) % ARRAY_SIZE(apps), b = rnd(s) % ARRAY_SIZE(apps);
+        uint16_t start = 8000 + rnd(s) % 40;
+        uint16_t end = rnd(s) % 2 ? start : start + rnd(s) % 100;
+        push_policy(&l, apps[a], a + 1, apps[b], b + 1,
+                    rnd(s) % 3 ? CF_PROTO_TCP : CF_PROTO_UDP, start, end);
+    }
+    set_policies(m, &l, "A B C D E");
+    free(l.policies);
+}
+
+static void
+random_remotes(struct model *m, uint32_t *s)
+{
+    struct model_remote r[4];
+    size_t n = 0;
+
+    for (uint32_t i = 0; i < ARRAY_SIZE(r); i++) {
+        if (rnd(s) % 2) {
+            r[n].underlay_ip = 0x0a000a0b + i;
+            /* Sometimes two cells claim one subnet. */
+            r[n].subnet.addr = 0x0aff0800 + ((rnd(s) % 3) << 8);
+            r[n].subnet.plen = 24;
+            n++;
+        }
+    }
+    model_set_remotes(m, r, n);
+}
+
+static void
+assert_incremental_matches_full(const struct pipeline *p,
+                                const struct model *m, int step)
+{
+    struct ds report = DS_EMPTY_INITIALIZER;
+    size_t n = pipeline_check(p, m, &report);
+    if (n) {
+        print_message("step %d: %"PRIuSIZE" flows differ:\n%s", step, n,
+                      ds_cstr(&report));
+    }
+    assert_int_equal(n, 0);
+    ds_destroy(&report);
+}
+
+/* A random walk of model changes, each followed by an incremental run:
+ * after every run the desired flows are exactly what a full recompute of
+ * the same model makes (flows, cookies, actions and conflict counts),
+ * whatever the history.  Covers units appearing, changing and going,
+ * flows two units share (two containers claiming one host port, two
+ * policies admitting the same port, two cells claiming one subnet), and
+ * changes of the cell that touch everything. */
+static void
+test_incremental_matches_full(void **state OVS_UNUSED)
+{
+    struct model m;
+    uint32_t s = 42;
+
+    make_policy_model(&m);
+    struct pipeline *p = pipeline_create();
+    pipeline_run(p, &m);
+    assert_incremental_matches_full(p, &m, -1);
+
+    size_t max_changed = 0, max_conflicts = 0;
+    for (int step = 0; step < 400; step++) {
+        uint32_t ofport = 3 + rnd(&s) % 12;
+        struct model_container *c = model_find_container(&m, ofport);
+
+        switch (rnd(&s) % 9) {
+        case 0:
+        case 1:
+            random_container(&m, ofport, &s);
+            break;
+        case 2:
+            if (c) {
+                model_remove_container(&m, c);
+            }
+            break;
+        case 3:
+        case 4:
+            random_policies(&m, &s);
+            break;
+        case 5:
+            m.cell.c2c_open = !m.cell.c2c_open;
+            break;
+        case 6:
+            random_remotes(&m, &s);
+            break;
+        case 7:
+            m.cell.dns_servers[0] = 0xa9fe0002 + rnd(&s) % 2;
+            break;
+        case 8:
+            m.cell.tunnel_ofport = rnd(&s) % 3 ? 2 : 0;
+            break;
+        }
+        model_resolve(&m);
+        pipeline_run(p, &m);
+        assert_incremental_matches_full(p, &m, step);
+
+        struct pipeline_stats st;
+        pipeline_get_stats(p, &st);
+        max_changed = MAX(max_changed, st.n_flows_changed);
+        max_conflicts = MAX(max_conflicts, pipeline_n_conflicts(p));
+    }
+    /* The walk went where it should: flows changed, and host ports were
+     * claimed twice. */
+    assert_true(max_changed > 0);
+    assert_true(max_conflicts > 0);
+
+    pipeline_destroy(p);
+    model_destroy(&m);
+}
+
+/* A new container costs its own unit and those of the policies that reach
+ * its app, not the cell's: of 200 containers and their policies, the run
+ * after adding one computes a handful of units, and the desired table
+ * changes by exactly the new flows.  Removing it puts everything back. */
+static void
+test_incremental_new_container(void **state OVS_UNUSED)
+{
+    struct model m;
+    struct cf_policy_list l = { NULL, 0 };
+
+    model_init(&m);
+    make_cell(&m);
+    m.cell.tunnel_ofport = 2;
+    add_remotes(&m);
+    model_set_policy_config(&m, true, true);
+    struct ds groups = DS_EMPTY_INITIALIZER;
+    for (uint32_t i = 0; i < 200; i++) {
+        char app[16];
+        snprintf(app, sizeof app, "app%"PRIu32, i % 100);
+        add_app_container(&m, 10 + i, TCP_WEB, app, "S1");
+        ds_put_format(&groups, "%s ", app);
+        /* app(i) -> app(i+1) on 8080: every app reached by one. */
+        char dst[16];
+        snprintf(dst, sizeof dst, "app%"PRIu32, (i + 1) % 100);
+        if (i < 100) {
+            push_policy(&l, app, i + 1, dst, (i + 1) % 100 + 1,
+                        CF_PROTO_TCP, 8080, 8080);
+        }
+    }
+    ds_put_cstr(&groups, "app100");
+    push_policy(&l, "app99", 100, "app100", 101, CF_PROTO_TCP, 9000, 9000);
+    set_policies(&m, &l, ds_cstr(&groups));
+    free(l.policies);
+
+    struct pipeline *p = pipeline_create();
+    pipeline_run(p, &m);
+    size_t before = flow_table_count(pipeline_flows(p));
+    struct flow_table snapshot;
+    flow_table_init(&snapshot);
+    flow_table_copy(&snapshot, pipeline_flows(p));
+
+    /* A container of app100, which app99 reaches: its own unit and the
+     * policy's. */
+    add_app_container(&m, 500, TCP_WEB, "app100", "S1");
+    model_resolve(&m);
+    pipeline_run(p, &m);
+    struct pipeline_stats st;
+    pipeline_get_stats(p, &st);
+    assert_int_equal(st.n_computed, 2);
+    assert_int_equal(st.n_removed, 0);
+    size_t after = flow_table_count(pipeline_flows(p));
+    /* classify, 2 spoof guard, owner, forward; the policy's ingress flow
+     * and its two ct_state flows. */
+    assert_int_equal(after - before, 5 + 3);
+    assert_int_equal(st.n_flows_changed, after - before);
+    assert_incremental_matches_full(p, &m, 0);
+
+    /* And back. */
+    model_remove_container(&m, model_find_container(&m, 500));
+    model_resolve(&m);
+    pipeline_run(p, &m);
+    pipeline_get_stats(p, &st);
+    assert_int_equal(st.n_computed, 0);
+    assert_int_equal(st.n_removed, 2);
+    assert_int_equal(st.n_flows_changed, after - before);
+    const struct flow_table *now = pipeline_flows(p);
+    assert_int_equal(flow_table_count(now), before);
+    const struct flow_entry *f;
+    HMAP_FOR_EACH (f, node, &snapshot.flows) {
+        const struct flow_entry *g = flow_table_find_like(now, f);
+        assert_non_null(g);
+        assert_true(flow_entry_same_value(f, g));
+    }
+
+    flow_table_destroy(&snapshot);
+    ds_destroy(&groups);
+    pipeline_destroy(p);
+    model_destroy(&m);
+}
+
 int
 main(void)
 {
@@ -1408,6 +1657,8 @@ main(void)
         cmocka_unit_test(test_policy_remote_destination),
         cmocka_unit_test(test_synced_asgs),
         cmocka_unit_test(test_readiness),
+        cmocka_unit_test(test_incremental_matches_full),
+        cmocka_unit_test(test_incremental_new_container),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,10 +104,30 @@ fc_dump_full() {
     done
 }
 
+# Fails unless every running flowctl's incremental flows are what a full
+# recompute makes of its model (flowctl/recompute compares them: pipeline.h),
+# after whatever the test did.
+check_incremental() {
+    local d i out
+    for d in "$FC_STATE"/cell*; do
+        [ -f "$d/flowctl.pid" ] || continue
+        kill -0 "$(cat "$d/flowctl.pid")" 2>/dev/null || continue
+        i=${d##*/cell}
+        out=$(fcctl_on "$i" flowctl/recompute) \
+            || fail "cell $i: flowctl/recompute failed: $out"
+        case $out in
+            *"the same as the incremental ones"*|"nothing to compute yet"*) ;;
+            *) fail "cell $i: $out" ;;
+        esac
+    done
+}
+
 # Fails on warnings and errors in the cell's daemon logs that the test did
-# not expect (FC_LOG_IGNORE: an extended regex the test may set).
+# not expect (FC_LOG_IGNORE: an extended regex the test may set), and
+# checks the incremental flows (check_incremental).
 file_check_logs() {
     [ "$FC_UP" = 1 ] || return 0
+    check_incremental
     # ovs-vsctl, cni-ovs and ovs-appctl are short-lived clients: the
     # servers may notice one leaving (HS_LOG_IGNORE_CLIENTS).
     local bad

@@ -136,6 +136,26 @@ add_flow(struct ctx *ctx, const char *format, ...)
 
 #define IP_FMT_ARGS(IP) IP_ARGS(htonl(IP))
 
+/* Appends to 'acts' the actions of a flow that admits a new connection:
+ * 'mark' (unless 0: the packet's reg3 holds it already) into reg3, the
+ * admitting rule's cookie 'ck' into xreg3, then to 'commit', which records
+ * both in conntrack. */
+static void
+put_admit_actions(struct ofpbuf *acts, uint32_t mark, uint64_t ck)
+{
+    union mf_value v;
+
+    if (mark) {
+        memset(&v, 0, sizeof v);
+        v.be32 = htonl(mark);
+        ofpact_put_set_field(acts, mf_from_id(MFF_REG3), &v, NULL);
+    }
+    memset(&v, 0, sizeof v);
+    v.be64 = htonll(ck);
+    ofpact_put_set_field(acts, mf_from_id(MFF_XREG3), &v, NULL);
+    ofpact_put_GOTO_TABLE(acts)->table_id = PIPELINE_T_COMMIT;
+}
+
 static uint64_t
 cookie(uint8_t kind, uint64_t id)
 {
@@ -745,14 +765,7 @@ add_policy(struct ctx *ctx, const struct cf_policy *p,
 
     uint64_t stub[128 / 8];
     struct ofpbuf acts = OFPBUF_STUB_INITIALIZER(stub);
-    union mf_value v;
-    memset(&v, 0, sizeof v);
-    v.be32 = htonl(PIPELINE_C2C_POLICY_MARK);
-    ofpact_put_set_field(&acts, mf_from_id(MFF_REG3), &v, NULL);
-    memset(&v, 0, sizeof v);
-    v.be64 = htonll(ck);
-    ofpact_put_set_field(&acts, mf_from_id(MFF_XREG3), &v, NULL);
-    ofpact_put_GOTO_TABLE(&acts)->table_id = PIPELINE_T_COMMIT;
+    put_admit_actions(&acts, PIPELINE_C2C_POLICY_MARK, ck);
 
     for (size_t i = 0; i < gm->n; i++) {
         const struct model_container *c = gm->containers[i];
@@ -1115,11 +1128,7 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
     /* The verdict. */
     uint64_t stub[128 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
-    union mf_value v;
-    memset(&v, 0, sizeof v);
-    v.be64 = htonll(ck);
-    ofpact_put_set_field(&ofpacts, mf_from_id(MFF_XREG3), &v, NULL);
-    ofpact_put_GOTO_TABLE(&ofpacts)->table_id = PIPELINE_T_COMMIT;
+    put_admit_actions(&ofpacts, 0, ck);
     match_init_catchall(&m);
     match_set_conj_id(&m, id);
     flow_table_add(ctx->table, PIPELINE_T_EGRESS, prio, ck, &m,
@@ -1331,12 +1340,18 @@ sig_str(struct ds *sig, const char *s)
 }
 
 static void
+sig_pair(struct ds *sig, uint32_t a, uint32_t b)
+{
+    uint32_t pair[2] = { a, b };
+    ds_put_buffer(sig, (const char *) pair, sizeof pair);
+}
+
+static void
 sig_cidrs(struct ds *sig, const struct ipv4_cidr *cidrs, size_t n)
 {
     sig_u32(sig, n);
     for (size_t i = 0; i < n; i++) {
-        sig_u32(sig, cidrs[i].addr);
-        sig_u32(sig, cidrs[i].plen);
+        sig_pair(sig, cidrs[i].addr, cidrs[i].plen);
     }
 }
 
@@ -1345,8 +1360,7 @@ sig_services(struct ds *sig, const struct model_service *svc, size_t n)
 {
     sig_u32(sig, n);
     for (size_t i = 0; i < n; i++) {
-        sig_u32(sig, svc[i].ip);
-        sig_u32(sig, svc[i].port);
+        sig_pair(sig, svc[i].ip, svc[i].port);
     }
 }
 

@@ -2,7 +2,8 @@
  * Unit tests for flowctl/flow-table.c: adding and finding flows,
  * conjunction merging and conflicts, the diff between a desired and an
  * installed table, copy and swap, and the flow_mods made from a diff
- * (checked by encoding them as OpenFlow 1.5 and decoding them back). */
+ * (checked by encoding them as OpenFlow 1.5 and decoding them back); and
+ * flow-units.c, the desired table as a union of units. */
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "flow-table.h"
+#include "flow-units.h"
 #include "flow.h"
 #include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
@@ -863,6 +865,119 @@ test_encode_refuses_too_large(void **state OVS_UNUSED)
     }
 }
 
+/* ---- flow-units ---- */
+
+/* Sets unit ('kind', 'id') of 'fu' to the flows in 'flows' (a
+ * NULL-terminated list in add-flow syntax), signature 'sig'. */
+static void
+set_unit(struct flow_units *fu, uint8_t kind, uint64_t id, const char *sig,
+         ...)
+{
+    struct flow_table t;
+    va_list args;
+    const char *s;
+
+    flow_table_init(&t);
+    va_start(args, sig);
+    while ((s = va_arg(args, const char *)) != NULL) {
+        add_str(&t, s);
+    }
+    va_end(args);
+    flow_units_set(fu, kind, id, sig, strlen(sig), &t);
+    assert_int_equal(flow_table_count(&t), 0);
+    flow_table_destroy(&t);
+}
+
+static const char *
+desired_actions(const struct flow_units *fu, const char *key)
+{
+    const struct flow_entry *f = find_str(flow_units_table(fu), key);
+    return f ? actions_str(f) : "(none)";
+}
+
+/* Units' flows make one table: where two units make the same key, the
+ * conjunctive ones merge, and otherwise the first in unit order wins
+ * (a conflict, unless the kind allows overlaps), whatever order they came
+ * in; a unit not named in a run goes with its flows, and the others'
+ * take its place. */
+static void
+test_units_union(void **state OVS_UNUSED)
+{
+    struct flow_units *fu = flow_units_create();
+    struct flow_units_stats st;
+    const char *conj = "table=6,priority=500,reg2=1";
+    const char *port = "table=7,priority=100,tcp,tp_dst=80";
+    const char *pol = "table=7,priority=100,tcp,tp_dst=81";
+
+    flow_units_allow_overlap(fu, 5);
+    flow_units_begin(fu);
+    set_unit(fu, 3, 2, "b", "table=7,priority=100,cookie=0x32,tcp,tp_dst=80,"
+             "actions=output:2", (char *) NULL);
+    set_unit(fu, 1, 1, "a", "table=6,priority=500,cookie=0x11,reg2=1,"
+             "actions=conjunction(1,1/2)",
+             "table=0,priority=100,cookie=0x11,in_port=1,actions=drop",
+             (char *) NULL);
+    set_unit(fu, 2, 7, "c", "table=6,priority=500,cookie=0x27,reg2=1,"
+             "actions=conjunction(2,1/2)", (char *) NULL);
+    set_unit(fu, 3, 1, "d", "table=7,priority=100,cookie=0x31,tcp,tp_dst=80,"
+             "actions=output:1", (char *) NULL);
+    set_unit(fu, 5, 2, "e", "table=7,priority=100,cookie=0x52,tcp,tp_dst=81,"
+             "actions=output:2", (char *) NULL);
+    set_unit(fu, 5, 1, "f", "table=7,priority=100,cookie=0x51,tcp,tp_dst=81,"
+             "actions=output:1", (char *) NULL);
+    flow_units_end(fu);
+
+    assert_int_equal(flow_table_count(flow_units_table(fu)), 4);
+    assert_string_equal(desired_actions(fu, conj),
+                        "conjunction(1,1/2),conjunction(2,1/2)");
+    assert_int_equal(find_str(flow_units_table(fu), conj)->cookie, 0x11);
+    assert_string_equal(desired_actions(fu, port), "output:1");
+    assert_int_equal(find_str(flow_units_table(fu), port)->cookie, 0x31);
+    assert_string_equal(desired_actions(fu, pol), "output:1");
+    assert_int_equal(flow_units_n_conflicts(fu), 1);    /* Port 80 only. */
+    flow_units_get_stats(fu, &st);
+    assert_int_equal(st.n_units, 6);
+    assert_int_equal(st.n_computed, 6);
+
+    /* Unchanged signatures are recognized; a changed one is not. */
+    flow_units_begin(fu);
+    assert_true(flow_units_unchanged(fu, 1, 1, "a", 1));
+    assert_true(flow_units_unchanged(fu, 3, 2, "b", 1));
+    assert_false(flow_units_unchanged(fu, 5, 2, "x", 1));
+    assert_false(flow_units_unchanged(fu, 4, 1, "a", 1));
+    /* Unit 5/2 now makes nothing; 2/7 and 3/1 and 5/1 are not named. */
+    set_unit(fu, 5, 2, "x", (char *) NULL);
+    flow_units_end(fu);
+
+    flow_units_get_stats(fu, &st);
+    assert_int_equal(st.n_units, 3);
+    assert_int_equal(st.n_computed, 1);
+    assert_int_equal(st.n_removed, 3);
+    /* The conjunction lost 2's action, port 80 went to 3/2, port 81 is
+     * gone. */
+    assert_int_equal(st.n_flows_changed, 3);
+    assert_string_equal(desired_actions(fu, conj), "conjunction(1,1/2)");
+    assert_string_equal(desired_actions(fu, port), "output:2");
+    assert_int_equal(find_str(flow_units_table(fu), port)->cookie, 0x32);
+    assert_null(find_str(flow_units_table(fu), pol));
+    assert_int_equal(flow_units_n_conflicts(fu), 0);
+    assert_int_equal(flow_table_count(flow_units_table(fu)), 3);
+
+    /* A unit whose flows stay the same changes nothing in the table. */
+    flow_units_begin(fu);
+    set_unit(fu, 1, 1, "a2", "table=6,priority=500,cookie=0x11,reg2=1,"
+             "actions=conjunction(1,1/2)",
+             "table=0,priority=100,cookie=0x11,in_port=1,actions=drop",
+             (char *) NULL);
+    assert_true(flow_units_unchanged(fu, 3, 2, "b", 1));
+    flow_units_end(fu);
+    flow_units_get_stats(fu, &st);
+    assert_int_equal(st.n_computed, 1);
+    assert_int_equal(st.n_flows_changed, 0);
+
+    flow_units_destroy(fu);
+}
+
 int
 main(void)
 {
@@ -876,6 +991,7 @@ main(void)
         cmocka_unit_test(test_detach_apply),
         cmocka_unit_test(test_flow_mod),
         cmocka_unit_test(test_encode_refuses_too_large),
+        cmocka_unit_test(test_units_union),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

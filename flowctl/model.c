@@ -375,6 +375,16 @@ tags_equal(const struct shash *a, const struct shash *b)
     return true;
 }
 
+/* Makes 'dst' a copy of 'src' (unless they are equal already). */
+static void
+sset_assign(struct sset *dst, const struct sset *src)
+{
+    if (!sset_equals(src, dst)) {
+        sset_destroy(dst);
+        sset_clone(dst, src);
+    }
+}
+
 bool
 model_set_policies(struct model *m, struct cf_policy_list *list,
                    const struct sset *groups)
@@ -419,10 +429,7 @@ model_set_policies(struct model *m, struct cf_policy_list *list,
     ps->n_policies = n_kept;
     shash_swap(&ps->tags, &tags);
     shash_destroy(&tags);
-    if (!sset_equals(groups, &ps->policy_groups)) {
-        sset_destroy(&ps->policy_groups);
-        sset_clone(&ps->policy_groups, groups);
-    }
+    sset_assign(&ps->policy_groups, groups);
     ps->policies_fetched = true;
     return changed;
 }
@@ -508,10 +515,7 @@ model_set_asgs(struct model *m, struct cf_asg *asgs, size_t n,
     if (n) {
         memset(asgs, 0, n * sizeof *asgs);
     }
-    if (!sset_equals(spaces, &ps->asg_spaces)) {
-        sset_destroy(&ps->asg_spaces);
-        sset_clone(&ps->asg_spaces, spaces);
-    }
+    sset_assign(&ps->asg_spaces, spaces);
     ps->asgs_fetched = true;
     return changed;
 }

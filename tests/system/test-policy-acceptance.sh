@@ -21,6 +21,13 @@ EXT_A=10.0.0.100
 EXT_B=10.0.0.101
 EXT_PORT=80
 
+# ext_rule DST: an ASG's rules (CC's shape) that allow TCP to DST port
+# EXT_PORT.
+ext_rule() {
+    printf '[{"protocol":"tcp","destination":"%s","ports":"%s"}]' \
+        "$1" "$EXT_PORT"
+}
+
 # ---------------------------------------------------------------------------
 # c2c
 
@@ -84,8 +91,7 @@ test_staging_asg_only_for_staging() {
     done
 
     # Staging: EXT_A only.
-    staging=$(sim asg create build --rules \
-        "[{\"protocol\":\"tcp\",\"destination\":\"$EXT_A\",\"ports\":\"$EXT_PORT\"}]")
+    staging=$(sim asg create build --rules "$(ext_rule "$EXT_A")")
     sim asg bind build --space s1 --staging
     wait_until 5 "the staging container to reach $EXT_A" \
         probe_is st connected tcp "$EXT_A" "$EXT_PORT"
@@ -94,8 +100,7 @@ test_staging_asg_only_for_staging() {
     expect t refused tcp "$EXT_A" "$EXT_PORT"
 
     # Running: EXT_B only; the staging binding is untouched.
-    running=$(sim asg create web --rules \
-        "[{\"protocol\":\"tcp\",\"destination\":\"$EXT_B\",\"ports\":\"$EXT_PORT\"}]")
+    running=$(sim asg create web --rules "$(ext_rule "$EXT_B")")
     sim asg bind web --space s1
     wait_until 5 "the running app to reach $EXT_B" \
         probe_is a connected tcp "$EXT_B" "$EXT_PORT"
@@ -127,8 +132,8 @@ test_wide_open_asg_opens_no_c2c() {
     b=$(sim ip b) b2=$(sim ip b-2)
     serve b 8080,9000 >/dev/null
     serve b-2 8080,9000 >/dev/null
-    guid=$(sim asg create open \
-           --rules '[{"protocol":"all","destination":"0.0.0.0-255.255.255.255"}]')
+    guid=$(sim asg create open --rules \
+           '[{"protocol":"all","destination":"0.0.0.0-255.255.255.255"}]')
     sim asg bind open --space s1
     wait_until 5 "a to reach the external host" \
         probe_is a connected tcp "$EXT_A" "$EXT_PORT"
@@ -152,8 +157,9 @@ test_wide_open_asg_opens_no_c2c() {
 # expect_trace APP DST WHAT: flowctl/trace of a TCP connection from APP to
 # DST port EXT_PORT on APP's cell ends in a verdict that names WHAT.
 expect_trace() {
-    local out
-    out=$(fcctl_on "$(cat "$FC_STATE/apps/$1/cell")" flowctl/trace "$(handle_of "$1")" "$2" tcp \
+    local cell out
+    cell=$(cat "$FC_STATE/apps/$1/cell")
+    out=$(fcctl_on "$cell" flowctl/trace "$(handle_of "$1")" "$2" tcp \
           "$EXT_PORT" | sed -n 's/^verdict: //p')
     grep -qF "$3" <<<"$out" \
         || fail "flowctl/trace $1 -> $2 does not name '$3': $out"

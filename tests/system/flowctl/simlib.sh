@@ -1,6 +1,6 @@
 # Helpers for the system tests that run on cell-sim (scripts/cell-sim):
-# tests/system/test-flowctl.sh (one cell) and test-overlay.sh (a cluster).
-# Sourced by them; each test gets its own sim under a name unique to the
+# tests/system/test-flowctl.sh (one cell), test-overlay.sh (a cluster),
+# test-c2c-policy.sh, test-policy-server.sh and others.  Sourced by them; each test gets its own sim under a name unique to the
 # test (file_setup), which file_teardown removes with `cell-sim down`, pass
 # or fail.  Functions that take no cell number act on cell 1.
 # Processes, waits, names and failures go through scripts/lib/harness.sh
@@ -34,7 +34,7 @@ file_setup() {
     : > "$FC_TMP/pids.list"
     HS_FAILURES=$FC_TMP/failures
     : > "$HS_FAILURES"
-    unset CELL_SIM_STATE
+    unset CELL_SIM_STATE CELL_SIM_NO_POLICY_SERVER
     export CELL_SIM_NAME=$FC_NAME
     export CELL_SIM_BIN=$CFNET_OUT/bin
 }
@@ -91,6 +91,14 @@ fc_dump_state() {
     echo "---- flowctl.log: warnings and last lines ----"
     grep -E '\|(WARN|ERR|EMER)\|' "$FC_CELL/flowctl.log" 2>/dev/null | tail -4
     tail -4 "$FC_CELL/flowctl.log" 2>/dev/null
+    if [ -f "$FC_STATE/ps/policy-server.log" ]; then
+        echo "---- policy-server.log (tail) ----"
+        tail -8 "$FC_STATE/ps/policy-server.log"
+    fi
+    if grep -q . "$FC_STATE/ps/policy-server.stderr" 2>/dev/null; then
+        echo "---- policy-server.stderr (tail) ----"
+        tail -8 "$FC_STATE/ps/policy-server.stderr"
+    fi
 }
 
 fc_dump_full() {
@@ -105,9 +113,19 @@ fc_dump_full() {
 }
 
 # Fails on warnings and errors in the cell's daemon logs that the test did
-# not expect (FC_LOG_IGNORE: an extended regex the test may set).
+# not expect (FC_LOG_IGNORE: an extended regex the test may set), and if
+# the policy server's stand-in hit an internal error or wrote to its
+# stderr (a Python traceback): whatever a test asks of it, it answers.
 file_check_logs() {
     [ "$FC_UP" = 1 ] || return 0
+    local ps=$FC_STATE/ps
+    if grep -n 'internal error' "$ps/policy-server.log" 2>/dev/null; then
+        fail "the policy server logged an internal error"
+    fi
+    if grep -q . "$ps/policy-server.stderr" 2>/dev/null; then
+        cat "$ps/policy-server.stderr"
+        fail "the policy server wrote to its stderr"
+    fi
     # ovs-vsctl, cni-ovs and ovs-appctl are short-lived clients: the
     # servers may notice one leaving (HS_LOG_IGNORE_CLIENTS).
     local bad

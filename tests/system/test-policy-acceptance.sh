@@ -34,8 +34,8 @@ ext_rule() {
 # A task of app a (`push --task --app a`: policy group a) reaches app b
 # under the policy a -> b and not before or after it, with b on the other
 # cell and on its own; b sees the task's own address; the task's classify
-# flow carries a's tag from the server.  Another app's task on the same
-# cell is not let in by a's policy.
+# flow carries a's tag from the server.  Another app's task, next to a's
+# task on cell 1, is not let in by a's policy.
 test_task_reaches_app_under_policy() {
     sim_up --cells 2
     sim push a-task1 --task --app a --cell 1 >/dev/null

@@ -19,34 +19,6 @@
 # shellcheck source=flowctl/simlib.sh
 . "$SB_TOP/tests/system/flowctl/simlib.sh"
 
-# tag_of CELL APP: the tag APP's classify flow loads into reg8 (decimal).
-tag_of() {
-    local port hex
-    port=$(cvsctl_on "$1" get interface "$(ifname_of "$2")" ofport)
-    hex=$(ofctl_on "$1" --no-stats dump-flows br-cf "table=0,in_port=$port" \
-          | grep -oE '(load|set_field):(0x[0-9a-f]*|0)->(NXM_NX_REG8\[\]|reg8)' \
-          | head -1 | sed -E 's/.*:((0x)?[0-9a-f]*)->.*/\1/')
-    [ -n "$hex" ] || fail "no tag in $2's classify flow"
-    echo $((hex))
-}
-
-# server_tag APP: APP's tag at the policy server (decimal), from
-# `cell-sim policy list` ("SRC (TAG) -> DST (TAG) PROTO A-B").
-server_tag() {
-    local t
-    t=$(sim policy list | sed -nE "s/^$1 \(([0-9A-F]+)\) .*/\1/p;
-                                   s/.* -> $1 \(([0-9A-F]+)\) .*/\1/p" \
-        | head -1)
-    [ -n "$t" ] || fail "no tag for $1 at the policy server"
-    echo $((16#$t))
-}
-
-# probe_is APP OUTCOME PROTO DST PORT: does a probe from APP end in OUTCOME?
-probe_is() {
-    on "$1" "$FC_PY" "$FC_PROBE" "$3" "$4" "$5" --timeout 1 \
-        | grep -q "^$2 "
-}
-
 # stream_from APP DST PORT: a long connection from APP (a line every 100
 # ms, echoed), in the background; prints its log file.
 stream_from() {

@@ -7,64 +7,21 @@
 # tests rely on.  The requests come from cell 1's namespace, with curl and
 # openssl s_client, the way flowctl reaches the server.
 #
-# Each test brings up its own sim (file_setup/file_teardown, see lib.sh)
-# without flowctl (`up --no-flowctl`: nothing here needs a cell's flows),
-# under a name unique to the test, and removes it with `cell-sim down`,
-# pass or fail.  Run by tests/system/run-file, as root, after `make`.
+# Each test brings up its own sim without flowctl (`up --no-flowctl`:
+# nothing here needs a cell's flows); setup, teardown, the log checks
+# (the stand-in never hits an internal error or writes to its stderr) and
+# `sim` are tests/system/flowctl/simlib.sh's, which removes the sim with
+# `cell-sim down`, pass or fail.  Run by tests/system/run-file, as root,
+# after `make`.
 
-PS_CELL_SIM=$SB_TOP/scripts/cell-sim
+# shellcheck source=flowctl/simlib.sh
+. "$SB_TOP/tests/system/flowctl/simlib.sh"
+
 PS_HOSTNAME=policy-server.service.cf.internal
-
-# ---------------------------------------------------------------------------
-# Setup, teardown, logs
-
-file_setup() {
-    hs_run_prefix PS_NAME pst
-    PS_UP=0
-    PS_TMP=$(mktemp -d /tmp/ps-test.XXXXXX)
-    HS_FAILURES=$PS_TMP/failures
-    : > "$HS_FAILURES"
-    unset CELL_SIM_STATE CELL_SIM_NO_POLICY_SERVER
-    export CELL_SIM_NAME=$PS_NAME
-    export CELL_SIM_BIN=$CFNET_OUT/bin
-}
-
-file_teardown() {
-    local rc=$?
-    trap - EXIT
-    set +eE
-    if [ $rc -ne 0 ] && [ "$PS_UP" = 1 ]; then
-        echo "---- policy-server.log (tail) ----"
-        tail -12 "$PS_DIR/policy-server.log" 2>/dev/null
-        echo "---- policy-server.stderr ----"
-        tail -12 "$PS_DIR/policy-server.stderr" 2>/dev/null
-    fi
-    if [ "$PS_UP" = 1 ]; then
-        "$PS_CELL_SIM" --name "$PS_NAME" down >/dev/null 2>&1 \
-            || echo "cell-sim down failed"
-    fi
-    hs_report_failures "$rc"
-    rm -rf "$PS_TMP"
-    exit $rc
-}
-
-# The stand-in never hits an internal error or a Python traceback.
-file_check_logs() {
-    [ "$PS_UP" = 1 ] || return 0
-    if grep -n 'internal error' "$PS_DIR/policy-server.log"; then
-        fail "the policy server logged an internal error"
-    fi
-    if grep -l . "$PS_DIR/policy-server.stderr" >/dev/null 2>&1; then
-        cat "$PS_DIR/policy-server.stderr"
-        fail "the policy server wrote to its stderr"
-    fi
-}
-
-sim() { "$PS_CELL_SIM" "$@"; }
 
 # ps_up [OPTIONS]: the test's sim, its policy server running.
 ps_up() {
-    PS_UP=1
+    FC_UP=1
     sim up --no-flowctl "$@" >/dev/null
     eval "$(sim env)"
     PS_DIR=$CELL_SIM_STATE/ps
@@ -105,10 +62,6 @@ expect_body() {
   $2
 got
   $OUT"
-}
-
-expect_equal() {
-    [ "$1" = "$2" ] || fail "expected $3 to be '$2', got '$1'"
 }
 
 # refused WHAT [CURL-ARGS...] (to policies_last_updated): the request
@@ -237,19 +190,19 @@ test_policies_and_tags() {
     # nothing.
     local state
     state=$(sim policy-server state | jq -c 'del(.fault)')
-    ! sim policy add x y --protocol icmp 2>"$PS_TMP/err" \
+    ! sim policy add x y --protocol icmp 2>"$FC_TMP/err" \
         || fail "an icmp policy was accepted"
-    grep -q 'protocol must be tcp or udp' "$PS_TMP/err" \
-        || fail "icmp policy: $(cat "$PS_TMP/err")"
-    ! sim policy add x y --ports 90-80 2>"$PS_TMP/err" \
+    grep -q 'protocol must be tcp or udp' "$FC_TMP/err" \
+        || fail "icmp policy: $(cat "$FC_TMP/err")"
+    ! sim policy add x y --ports 90-80 2>"$FC_TMP/err" \
         || fail "ports 90-80 were accepted"
-    ! sim policy add x y --port 0 2>"$PS_TMP/err" \
+    ! sim policy add x y --port 0 2>"$FC_TMP/err" \
         || fail "port 0 was accepted"
-    ! sim policy remove x y 2>"$PS_TMP/err" \
+    ! sim policy remove x y 2>"$FC_TMP/err" \
         || fail "removing a policy that is not there succeeded"
-    grep -q 'no policy x -> y' "$PS_TMP/err" \
-        || fail "removing x -> y: $(cat "$PS_TMP/err")"
-    ! sim policy add ROUTER y 2>"$PS_TMP/err" \
+    grep -q 'no policy x -> y' "$FC_TMP/err" \
+        || fail "removing x -> y: $(cat "$FC_TMP/err")"
+    ! sim policy add ROUTER y 2>"$FC_TMP/err" \
         || fail "a policy from the router group was accepted"
     expect_equal "$(sim policy-server state | jq -c 'del(.fault)')" \
         "$state" "the state after refused changes"
@@ -258,25 +211,25 @@ test_policies_and_tags() {
     local i12 i13
     i12='{"source":"i1","destination":"i2","protocol":"tcp","start":1,"end":2}'
     i13='{"source":"i1","destination":"i3","protocol":"udp","start":3,"end":3}'
-    echo "[$i12,$i13]" > "$PS_TMP/two.json"
-    echo "[$i12,${i13/udp/icmp}]" > "$PS_TMP/bad.json"
-    ! sim policy import "$PS_TMP/bad.json" 2>"$PS_TMP/err" \
+    echo "[$i12,$i13]" > "$FC_TMP/two.json"
+    echo "[$i12,${i13/udp/icmp}]" > "$FC_TMP/bad.json"
+    ! sim policy import "$FC_TMP/bad.json" 2>"$FC_TMP/err" \
         || fail "a list with an icmp policy was imported"
-    grep -q 'policy 1: protocol must be tcp or udp' "$PS_TMP/err" \
-        || fail "importing an icmp policy: $(cat "$PS_TMP/err")"
-    sim policy import "$PS_TMP/two.json" 2>/dev/null
+    grep -q 'policy 1: protocol must be tcp or udp' "$FC_TMP/err" \
+        || fail "importing an icmp policy: $(cat "$FC_TMP/err")"
+    sim policy import "$FC_TMP/two.json" 2>/dev/null
     get 'policies?id=i1'
     expect_body "imported policies" "$(policies_json \
         "$(policy_json i1 0006 i2 0007 tcp 1 2)" \
         "$(policy_json i1 0006 i3 0008 udp 3 3)")"
-    echo "[$i12,${i13/3,/4,}]" > "$PS_TMP/half.json"
-    ! sim policy drop "$PS_TMP/half.json" 2>/dev/null \
+    echo "[$i12,${i13/3,/4,}]" > "$FC_TMP/half.json"
+    ! sim policy drop "$FC_TMP/half.json" 2>/dev/null \
         || fail "dropping a list with a missing policy succeeded"
     get 'policies?id=i1'
     expect_body "policies after a refused drop" "$(policies_json \
         "$(policy_json i1 0006 i2 0007 tcp 1 2)" \
         "$(policy_json i1 0006 i3 0008 udp 3 3)")"
-    sim policy drop "$PS_TMP/two.json" 2>/dev/null
+    sim policy drop "$FC_TMP/two.json" 2>/dev/null
     sim policy add j1 j2
     get 'policies?id=i1,j1'
     expect_body "after the drop" \
@@ -405,10 +358,10 @@ test_security_groups() {
                '[{"protocol":"icmp","destination":"10.0.0.1","ports":"80","type":0,"code":0}]' \
                '[{"protocol":"sctp","destination":"10.0.0.1"}]' \
                '[{"protocol":"tcp","destination":"10.0.0.1","ports":"80","extra":1}]'; do
-        ! sim asg create bad --rules "$bad" 2>"$PS_TMP/err" \
+        ! sim asg create bad --rules "$bad" 2>"$FC_TMP/err" \
             || fail "asg with rules $bad was accepted"
-        grep -q 'asg bad: rule 0:' "$PS_TMP/err" \
-            || fail "asg with rules $bad: $(cat "$PS_TMP/err")"
+        grep -q 'asg bad: rule 0:' "$FC_TMP/err" \
+            || fail "asg with rules $bad: $(cat "$FC_TMP/err")"
     done
     sim asg create raw --guid guid-9 --unchecked --rules '[{"protocol":' \
         >/dev/null
@@ -559,7 +512,7 @@ test_restart_keeps_state() {
     local pid start
     read -r pid start < "$PS_DIR/running"
     pid_is "$pid" "$start" || fail "the server's recorded pid is not it"
-    PS_UP=0
+    FC_UP=0
     sim down 2>/dev/null
     ! pid_is "$pid" "$start" || fail "the server runs after down"
     ! hs_netns_exists "$CELL_SIM_POLICY_SERVER_NS" \
@@ -614,7 +567,7 @@ test_faults() {
     # once, the admin API too; clearing the fault closes it.
     sim policy-server fault hang --endpoints policies
     sim policy-server curl policies --max-time 20 \
-        > "$PS_TMP/hung.out" 2> "$PS_TMP/hung.err" &
+        > "$FC_TMP/hung.out" 2> "$FC_TMP/hung.err" &
     local hung=$! t0 ms rc=0
     hs_wait 5 grep -q 'GET /networking/v1/internal/policies policies hang' \
         "$PS_DIR/policy-server.log" || fail "the request did not hang"

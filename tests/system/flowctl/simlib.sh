@@ -1,6 +1,6 @@
 # Helpers for the system tests that run on cell-sim (scripts/cell-sim):
-# tests/system/test-flowctl.sh (one cell) and test-overlay.sh (a cluster).
-# Sourced by them; each test gets its own sim under a name unique to the
+# tests/system/test-flowctl.sh (one cell), test-overlay.sh (a cluster),
+# test-c2c-policy.sh, test-policy-server.sh and others.  Sourced by them; each test gets its own sim under a name unique to the
 # test (file_setup), which file_teardown removes with `cell-sim down`, pass
 # or fail.  Functions that take no cell number act on cell 1.
 # Processes, waits, names and failures go through scripts/lib/harness.sh
@@ -34,7 +34,7 @@ file_setup() {
     : > "$FC_TMP/pids.list"
     HS_FAILURES=$FC_TMP/failures
     : > "$HS_FAILURES"
-    unset CELL_SIM_STATE
+    unset CELL_SIM_STATE CELL_SIM_NO_POLICY_SERVER
     export CELL_SIM_NAME=$FC_NAME
     export CELL_SIM_BIN=$CFNET_OUT/bin
 }
@@ -91,6 +91,14 @@ fc_dump_state() {
     echo "---- flowctl.log: warnings and last lines ----"
     grep -E '\|(WARN|ERR|EMER)\|' "$FC_CELL/flowctl.log" 2>/dev/null | tail -4
     tail -4 "$FC_CELL/flowctl.log" 2>/dev/null
+    if [ -f "$FC_STATE/ps/policy-server.log" ]; then
+        echo "---- policy-server.log (tail) ----"
+        tail -8 "$FC_STATE/ps/policy-server.log"
+    fi
+    if grep -q . "$FC_STATE/ps/policy-server.stderr" 2>/dev/null; then
+        echo "---- policy-server.stderr (tail) ----"
+        tail -8 "$FC_STATE/ps/policy-server.stderr"
+    fi
 }
 
 fc_dump_full() {
@@ -123,11 +131,21 @@ check_incremental() {
 }
 
 # Fails on warnings and errors in the cell's daemon logs that the test did
-# not expect (FC_LOG_IGNORE: an extended regex the test may set), and
-# checks the incremental flows (check_incremental).
+# not expect (FC_LOG_IGNORE: an extended regex the test may set), and if
+# the policy server's stand-in hit an internal error or wrote to its
+# stderr (a Python traceback): whatever a test asks of it, it answers.
+# Then checks the incremental flows (check_incremental).
 file_check_logs() {
     [ "$FC_UP" = 1 ] || return 0
     check_incremental
+    local ps=$FC_STATE/ps
+    if grep -n 'internal error' "$ps/policy-server.log" 2>/dev/null; then
+        fail "the policy server logged an internal error"
+    fi
+    if grep -q . "$ps/policy-server.stderr" 2>/dev/null; then
+        cat "$ps/policy-server.stderr"
+        fail "the policy server wrote to its stderr"
+    fi
     # ovs-vsctl, cni-ovs and ovs-appctl are short-lived clients: the
     # servers may notice one leaving (HS_LOG_IGNORE_CLIENTS).
     local bad
@@ -301,6 +319,12 @@ expect() {
     echo "ok: $where: $*: $out"
 }
 
+# probe_is APP OUTCOME PROTO DST PORT: does a probe from APP end in OUTCOME?
+probe_is() {
+    on "$1" "$FC_PY" "$FC_PROBE" "$3" "$4" "$5" --timeout 1 \
+        | grep -q "^$2 "
+}
+
 # expect_ping_ok APP DEST / expect_ping_unreachable APP DEST
 expect_ping_ok() {
     local out
@@ -320,3 +344,27 @@ $out"
     echo "ok: $1: ping $2: Destination Port Unreachable"
 }
 
+# ---------------------------------------------------------------------------
+# Policies
+
+# tag_of CELL APP: the tag APP's classify flow loads into reg8 (decimal).
+tag_of() {
+    local port hex
+    port=$(cvsctl_on "$1" get interface "$(ifname_of "$2")" ofport)
+    hex=$(ofctl_on "$1" --no-stats dump-flows br-cf "table=0,in_port=$port" \
+          | grep -oE '(load|set_field):(0x[0-9a-f]*|0)->(NXM_NX_REG8\[\]|reg8)' \
+          | head -1 | sed -E 's/.*:((0x)?[0-9a-f]*)->.*/\1/')
+    [ -n "$hex" ] || fail "no tag in $2's classify flow"
+    echo $((hex))
+}
+
+# server_tag APP: APP's tag at the policy server (decimal), from
+# `cell-sim policy list` ("SRC (TAG) -> DST (TAG) PROTO A-B").
+server_tag() {
+    local t
+    t=$(sim policy list | sed -nE "s/^$1 \(([0-9A-F]+)\) .*/\1/p;
+                                   s/.* -> $1 \(([0-9A-F]+)\) .*/\1/p" \
+        | head -1)
+    [ -n "$t" ] || fail "no tag for $1 at the policy server"
+    echo $((16#$t))
+}

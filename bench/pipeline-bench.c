@@ -108,6 +108,7 @@ struct options {
                                  * scale phase alone. */
     int n_apps;                 /* --apps. */
     int n_local_apps;           /* --local-apps. */
+    bool fetch_all;             /* --fetch-all. */
 };
 
 /* ---- time ---- */
@@ -758,6 +759,9 @@ struct ps_shape {
     int n_local_apps;           /* ...of this many apps, dealt out. */
     int n_apps;                 /* Apps in the foundation. */
     int n_rules;                /* Rules in the one running ASG. */
+    bool fetch_all;             /* The model gets every policy, not only
+                                 * those the server returns for the local
+                                 * groups (a bound, not a real cell). */
 };
 
 /* App 'app''s policy group id (CF uses the app's GUID). */
@@ -827,7 +831,8 @@ ps_set_policies(struct model *m, const struct ps_shape *sh,
     };
     for (size_t i = 0; i < n; i++) {
         const struct ps_policy *p = &pols[i];
-        if (ps_is_local(sh, p->src) || ps_is_local(sh, p->dst)) {
+        if (sh->fetch_all || ps_is_local(sh, p->src)
+            || ps_is_local(sh, p->dst)) {
             list.policies[list.n++] = (struct cf_policy) {
                 .src_id = ps_app_guid(p->src),
                 .src_tag = ps_app_tag(p->src),
@@ -1146,6 +1151,7 @@ run_policy_scale(const struct options *o)
         .n_local_apps = o->n_local_apps,
         .n_apps = o->n_apps,
         .n_rules = o->n_rules,
+        .fetch_all = o->fetch_all,
     };
     st.n_pols = o->n_policies;
     st.pols = ps_gen_policies(o->n_policies, o->n_apps, 11);
@@ -1200,6 +1206,21 @@ run_policy_scale(const struct options *o)
     }
     free(in_count);
 
+    /* What a new container of 'busiest' adds for its app's policies: one
+     * flow per port prefix of each (plus one for later UDP fragments). */
+    size_t busiest_flows = 0;
+    char *busiest_guid = ps_app_guid(busiest);
+    for (size_t i = 0; i < n_in_model; i++) {
+        const struct cf_policy *p = &st.m.policy.policies[i];
+        if (!strcmp(p->dst_id, busiest_guid) && p->src_tag) {
+            struct range_prefix16 pfx[32];
+            busiest_flows += (range_to_prefixes16(p->port_start, p->port_end,
+                                                  pfx)
+                              + (p->protocol == CF_PROTO_UDP));
+        }
+    }
+    free(busiest_guid);
+
     /* The full table into the switch. */
     struct installer inst;
     double connect_ms = 0;
@@ -1246,18 +1267,21 @@ run_policy_scale(const struct options *o)
 
     bool full_met = o->target && full_total_ms <= TARGET_PS_FULL_MS;
     bool rss_met = rss_kb <= TARGET_PS_RSS_KB;
-    bool new_c_met = o->target && new_container_ms <= TARGET_PS_NEW_CONTAINER_MS;
+    bool new_c_met = (o->target
+                      && new_container_ms <= TARGET_PS_NEW_CONTAINER_MS);
 
     struct ds j = DS_EMPTY_INITIALIZER;
     ds_put_format(&j, "{\"policy_scale\": {\"policies\": %d, \"apps\": %d, "
                   "\"local_apps\": %d, \"containers\": %d, "
+                  "\"fetch_all\": %s, "
                   "\"asg_rules\": %d, \"runs\": %d, "
                   "\"policies_fetched\": %"PRIuSIZE", "
                   "\"policies_in_model\": %"PRIuSIZE", "
                   "\"policies_with_flows\": %"PRIuSIZE", "
                   "\"model_build_ms\": %.2f, \"full\": {",
                   o->n_policies, sh->n_apps, sh->n_local_apps,
-                  sh->n_containers, sh->n_rules, o->n_runs, n_fetched,
+                  sh->n_containers, sh->fetch_all ? "true" : "false",
+                  sh->n_rules, o->n_runs, n_fetched,
                   n_in_model, n_with_flows, build_ms);
     put_timing(&j, "recompute_ms", &full);
     ds_put_cstr(&j, ", ");
@@ -1293,10 +1317,12 @@ run_policy_scale(const struct options *o)
         ds_put_format(&j, "\"install\": {\"target\": \"%s\", "
                       "\"connect_ms\": %.2f, \"full_ack_ms\": %.2f, "
                       "\"full_flow_mods\": %"PRIu64", "
-                      "\"installed_flows\": %"PRIuSIZE"}, ",
+                      "\"installed_flows\": %"PRIuSIZE", "
+                      "\"final_installed_flows\": %"PRIuSIZE"}, ",
                       o->target, connect_ms, full_install.install.ack_ms,
                       full_install.install.flow_mods,
-                      full_install.install.installed);
+                      full_install.install.installed,
+                      add_c[n_trials - 1].diff.install.installed);
     } else {
         ds_put_cstr(&j, "\"install\": null, ");
     }
@@ -1308,8 +1334,10 @@ run_policy_scale(const struct options *o)
     ds_put_format(&j, "}, \"new_container\": {\"what\": \"a new container "
                   "of the local app with the most incoming policies\", "
                   "\"app_incoming_policies\": %"PRIuSIZE", "
-                  "\"app_containers_before\": %d, ", busiest_in,
-                  sh->n_containers / sh->n_local_apps);
+                  "\"app_containers_before\": %d, "
+                  "\"app_policy_flows_per_container\": %"PRIuSIZE", ",
+                  busiest_in, sh->n_containers / sh->n_local_apps,
+                  busiest_flows);
     put_trials(&j, add_c, n_trials, false);
     ds_put_format(&j, "}, \"targets\": {\"full_ms\": %.0f, \"rss_kb\": %d, "
                   "\"new_container_ms\": %.0f}, \"target_met\": "
@@ -1328,8 +1356,8 @@ run_policy_scale(const struct options *o)
     fprintf(stderr,
             "pipeline-bench policy scale: %d policies among %d apps, %d "
             "local containers of %d apps, %d-rule ASG\n"
-            "  policies         %"PRIuSIZE" fetched (a local app at either "
-            "end), %"PRIuSIZE" in the model, %"PRIuSIZE" with flows here\n"
+            "  policies         %"PRIuSIZE" fetched (%s), %"PRIuSIZE
+            " in the model, %"PRIuSIZE" with flows here\n"
             "  full recompute   %8.2f ms median (min %.2f, max %.2f, first "
             "%.2f); model built in %.1f ms\n"
             "  flows            %8"PRIuSIZE"  (%"PRIuSIZE" of policies, "
@@ -1338,7 +1366,10 @@ run_policy_scale(const struct options *o)
             "policy of the foundation\n"
             "  max RSS          %8ld kB  %s (target %d kB)\n",
             o->n_policies, sh->n_apps, sh->n_containers, sh->n_local_apps,
-            sh->n_rules, n_fetched, n_in_model, n_with_flows,
+            sh->n_rules, n_fetched,
+            sh->fetch_all ? "--fetch-all: every one"
+                          : "a local app at either end",
+            n_in_model, n_with_flows,
             full.median_ms, full.min_ms, full.max_ms, full.first_ms,
             build_ms, full_st.flows, policy_flows,
             n_with_flows ? (double) policy_flows / n_with_flows : 0,
@@ -1412,6 +1443,8 @@ usage(void)
            "                   local apps, one R-rule running ASG\n"
            "  --apps=A         apps of the foundation (default 2000)\n"
            "  --local-apps=L   apps with containers here (default 125)\n"
+           "  --fetch-all      give the model every policy, not only\n"
+           "                   those of the local apps (a bound)\n"
            "JSON on stdout, a summary on stderr.\n", program_name);
     exit(0);
 }
@@ -1434,7 +1467,7 @@ parse_options(int argc, char *argv[], struct options *o)
     enum {
         OPT_CONTAINERS = UCHAR_MAX + 1, OPT_RULES, OPT_SPACES, OPT_RUNS,
         OPT_TARGET, OPT_TIMEOUT, OPT_PROFILE, OPT_DUMP, OPT_POLICIES,
-        OPT_APPS, OPT_LOCAL_APPS,
+        OPT_APPS, OPT_LOCAL_APPS, OPT_FETCH_ALL,
     };
     static const struct option long_options[] = {
         {"containers", required_argument, NULL, OPT_CONTAINERS},
@@ -1448,6 +1481,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"policies", required_argument, NULL, OPT_POLICIES},
         {"apps", required_argument, NULL, OPT_APPS},
         {"local-apps", required_argument, NULL, OPT_LOCAL_APPS},
+        {"fetch-all", no_argument, NULL, OPT_FETCH_ALL},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -1500,6 +1534,9 @@ parse_options(int argc, char *argv[], struct options *o)
             break;
         case OPT_LOCAL_APPS:
             o->n_local_apps = parse_int("local-apps", optarg, 1);
+            break;
+        case OPT_FETCH_ALL:
+            o->fetch_all = true;
             break;
         case 'v':
             vlog_set_verbosity(optarg);

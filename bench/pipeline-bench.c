@@ -973,6 +973,8 @@ step_recompute(struct ps_state *st)
 struct ps_trial {
     double change_ms;           /* The model's change and model_resolve(). */
     double recompute_ms;
+    double put_ms;              /* ofctrl_put() itself: its diff against
+                                 * the installed table, encoding. */
     double ack_ms;              /* ofctrl_put() to the ack; 0: no switch. */
     double total_ms;            /* From the change to the ack (without a
                                  * switch: to the end of the recompute). */
@@ -996,6 +998,7 @@ ps_finish_trial(struct ps_state *st, struct ps_trial *t, double start)
     flow_table_copy(&st->prev, &st->desired);
     if (st->in) {
         install(st->in, &st->desired, &t->diff.install);
+        t->put_ms = t->diff.install.put_ms;
         t->ack_ms = t->diff.install.ack_ms;
     }
     t->total_ms = done - start + t->ack_ms;
@@ -1074,6 +1077,7 @@ put_trials(struct ds *j, const struct ps_trial *t, size_t n, bool policy)
                   trials_median(t, n, offsetof(struct ps_trial, MEMBER)));
     PUT_MEDIAN(change_ms);
     PUT_MEDIAN(recompute_ms);
+    PUT_MEDIAN(put_ms);
     PUT_MEDIAN(ack_ms);
     PUT_MEDIAN(total_ms);
 #undef PUT_MEDIAN
@@ -1087,13 +1091,14 @@ put_trials(struct ds *j, const struct ps_trial *t, size_t n, bool policy)
         max_total = MAX(max_total, total);
         bounded = bounded && total <= t[i].policy_size;
         ds_put_format(j, "%s{\"change_ms\": %.2f, \"recompute_ms\": %.2f, "
-                      "\"ack_ms\": %.2f, \"total_ms\": %.2f, "
+                      "\"put_ms\": %.2f, \"ack_ms\": %.2f, "
+                      "\"total_ms\": %.2f, "
                       "\"flows\": %"PRIuSIZE", \"diff\": {\"add\": %"
                       PRIuSIZE", \"modify\": %"PRIuSIZE", \"delete\": %"
                       PRIuSIZE", \"total\": %"PRIuSIZE"}",
                       i ? ", " : "", t[i].change_ms, t[i].recompute_ms,
-                      t[i].ack_ms, t[i].total_ms, d->flows, d->n_add,
-                      d->n_modify, d->n_delete, total);
+                      t[i].put_ms, t[i].ack_ms, t[i].total_ms, d->flows,
+                      d->n_add, d->n_modify, d->n_delete, total);
         if (policy) {
             ds_put_format(j, ", \"policy_flows\": %"PRIuSIZE,
                           t[i].policy_size);
@@ -1394,9 +1399,15 @@ run_policy_scale(const struct options *o)
                 fprintf(stderr, "/%"PRIuSIZE, t[k].policy_size);
             }
         }
-        fprintf(stderr, "; recompute %.2f ms, %s %.2f ms (medians)",
+        fprintf(stderr, "; recompute %.2f ms, ",
                 trials_median(t, n_trials,
-                              offsetof(struct ps_trial, recompute_ms)),
+                              offsetof(struct ps_trial, recompute_ms)));
+        if (st.in) {
+            fprintf(stderr, "put call %.2f ms, ",
+                    trials_median(t, n_trials,
+                                  offsetof(struct ps_trial, put_ms)));
+        }
+        fprintf(stderr, "%s %.2f ms (medians)",
                 st.in ? "change to ack" : "change to flows",
                 trials_median(t, n_trials,
                               offsetof(struct ps_trial, total_ms)));

@@ -47,7 +47,9 @@
  * here to a local app, (b) a new container of the local app with the most
  * incoming policies; for each, the model change, the recompute
  * (step_recompute(), the one place that says how), the diff and the time
- * to the switch's acknowledgement.  JSON {"policy_scale": {...}}.
+ * to the switch's acknowledgement.  JSON {"policy_scale": {...}}.  With
+ * --fetch-all the model gets every policy instead (as if the server did
+ * not filter by group): a bound on what the policies cost the pipeline.
  *
  * The rules are generated deterministically, shaped like a large
  * production ASG: CF's default "public networks" rule (protocol all to
@@ -65,9 +67,9 @@
 #include <config.h>
 
 #include <errno.h>
-#include <stddef.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,22 +305,24 @@ make_cell(struct model *m)
 {
     struct model_cell *cell = &m->cell;
 
+    /* Zeroed: the pipeline hashes these arrays whole, padding included
+     * (as flowctl's configuration parser zeroes them too). */
     cell->instance_address = 0x0a000a0a;               /* 10.0.10.10 */
     cell->n_overlays = 1;
-    cell->overlays = xmalloc(sizeof *cell->overlays);
+    cell->overlays = xzalloc(sizeof *cell->overlays);
     cell->overlays[0].addr = 0x0aff0000;               /* 10.255.0.0/16 */
     cell->overlays[0].plen = 16;
     cell->subnet.addr = 0x0aff0400;                    /* 10.255.4.0/22 */
     cell->subnet.plen = 22;
     cell->n_dns_servers = 1;
-    cell->dns_servers = xmalloc(sizeof *cell->dns_servers);
+    cell->dns_servers = xzalloc(sizeof *cell->dns_servers);
     cell->dns_servers[0] = 0xa9fe0002;                 /* 169.254.0.2 */
     cell->n_tcp_services = 1;
-    cell->tcp_services = xmalloc(sizeof *cell->tcp_services);
+    cell->tcp_services = xzalloc(sizeof *cell->tcp_services);
     cell->tcp_services[0].ip = 0xa9fe0002;             /* :8125 */
     cell->tcp_services[0].port = 8125;
     cell->n_deny_running = 1;
-    cell->deny_running = xmalloc(sizeof *cell->deny_running);
+    cell->deny_running = xzalloc(sizeof *cell->deny_running);
     cell->deny_running[0].addr = 0x0a0a0000;           /* 10.10.0.0/16 */
     cell->deny_running[0].plen = 16;
     cell->gateway_ofport = 1;

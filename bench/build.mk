@@ -3,12 +3,13 @@
 #
 # pipeline-bench: flowctl's pipeline_compute() and ofctrl install at cell
 # scale (bench/flows runs it).  Linked like the unit tests and
-# ofctrl-driver.
+# ofctrl-driver, with flowctl's libraries (libcurl: https.c is among the
+# I/O objects).
 PIPELINE_BENCH := $(OUT)/bench/pipeline-bench
 $(PIPELINE_BENCH): $(OBJ)/bench/pipeline-bench.o $(FLOWCTL_IO_OBJS) \
                    $(FLOWCTL_CORE_OBJS) $(LIBCFNET) $(OVS_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS) $(FLOWCTL_LIBS)
 
 .PHONY: pipeline-bench
 pipeline-bench: ovs $(PIPELINE_BENCH)

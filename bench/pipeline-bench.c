@@ -31,6 +31,26 @@
  *             step above and reports its diff size and time to the
  *             acknowledgement.
  *
+ * With --policies=P, only the policy-scale phase runs instead (the
+ * issue's "10,000 policies among 2,000 apps with 250 local containers and
+ * a 1,000-rule ASG"): a cell built through the model's own API, with the
+ * policy server configured and ASG syncing on, one running-default ASG of
+ * R rules, N containers of L local apps (container i of app i % L), and P
+ * random c2c policies among A apps, of which the model gets what the
+ * server returns for the local policy groups (a local app at either end);
+ * tags as the server gives them, app number + 1.  It measures the full
+ * recompute (median), the flows (by policy, predicted policy by policy
+ * from add_policy()'s shape, and the growth per container and per policy
+ * from the shapes (N/2, P) and (N, P/2)), the install of the full table
+ * with --target, the process's peak RSS after that, and two steps of
+ * --runs trials each: (a) one policy added from an app with no container
+ * here to a local app, (b) a new container of the local app with the most
+ * incoming policies; for each, the model change, the recompute
+ * (step_recompute(), the one place that says how), the diff and the time
+ * to the switch's acknowledgement.  JSON {"policy_scale": {...}}.  With
+ * --fetch-all the model gets every policy instead (as if the server did
+ * not filter by group): a bound on what the policies cost the pipeline.
+ *
  * The rules are generated deterministically, shaped like a large
  * production ASG: CF's default "public networks" rule (protocol all to
  * every address outside the private ranges, five ranges that are not CIDR
@@ -49,6 +69,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +84,13 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "pipeline.h"
+#include "ranges.h"
+#include "sset.h"
 #include "timeval.h"
 #include "util.h"
 /* jansson (through cf-record.h) after every OVS header: see
  * ovs-json-rename.h. */
+#include "cf-policy.h"
 #include "cf-record.h"
 
 VLOG_DEFINE_THIS_MODULE(pipeline_bench);
@@ -82,6 +106,11 @@ struct options {
     long long int timeout_ms;
     int profile_spaces;         /* --profile: 0 off, else the spaces. */
     const char *dump_file;      /* --dump-flows. */
+    int n_policies;             /* --policies: 0 off, else the policy
+                                 * scale phase alone. */
+    int n_apps;                 /* --apps. */
+    int n_local_apps;           /* --local-apps. */
+    bool fetch_all;             /* --fetch-all. */
 };
 
 /* ---- time ---- */
@@ -276,22 +305,24 @@ make_cell(struct model *m)
 {
     struct model_cell *cell = &m->cell;
 
+    /* Zeroed: the pipeline hashes these arrays whole, padding included
+     * (as flowctl's configuration parser zeroes them too). */
     cell->instance_address = 0x0a000a0a;               /* 10.0.10.10 */
     cell->n_overlays = 1;
-    cell->overlays = xmalloc(sizeof *cell->overlays);
+    cell->overlays = xzalloc(sizeof *cell->overlays);
     cell->overlays[0].addr = 0x0aff0000;               /* 10.255.0.0/16 */
     cell->overlays[0].plen = 16;
     cell->subnet.addr = 0x0aff0400;                    /* 10.255.4.0/22 */
     cell->subnet.plen = 22;
     cell->n_dns_servers = 1;
-    cell->dns_servers = xmalloc(sizeof *cell->dns_servers);
+    cell->dns_servers = xzalloc(sizeof *cell->dns_servers);
     cell->dns_servers[0] = 0xa9fe0002;                 /* 169.254.0.2 */
     cell->n_tcp_services = 1;
-    cell->tcp_services = xmalloc(sizeof *cell->tcp_services);
+    cell->tcp_services = xzalloc(sizeof *cell->tcp_services);
     cell->tcp_services[0].ip = 0xa9fe0002;             /* :8125 */
     cell->tcp_services[0].port = 8125;
     cell->n_deny_running = 1;
-    cell->deny_running = xmalloc(sizeof *cell->deny_running);
+    cell->deny_running = xzalloc(sizeof *cell->deny_running);
     cell->deny_running[0].addr = 0x0a0a0000;           /* 10.10.0.0/16 */
     cell->deny_running[0].plen = 16;
     cell->gateway_ofport = 1;
@@ -548,6 +579,24 @@ run_until(struct installer *in, bool (*done)(const struct ofctrl *, void *),
     }
 }
 
+/* Connects 'in' to o->target, with flowctl's meter, and waits until it
+ * can put.  Returns the time that took, in ms. */
+static double
+installer_connect(struct installer *in, const struct options *o)
+{
+    struct ofctrl_meter meter = {
+        .meter_id = PIPELINE_REJECT_METER,
+        .rate_pps = 100,
+        .burst = 100,
+    };
+    in->of = ofctrl_create(o->target);
+    in->timeout_ms = o->timeout_ms;
+    ofctrl_set_meters(in->of, &meter, 1);
+    double start = now_ms();
+    run_until(in, can_put, NULL, "the switch");
+    return now_ms() - start;
+}
+
 struct install_result {
     bool done;
     bool replace;
@@ -688,6 +737,729 @@ put_step(struct ds *j, const struct step *st)
     ds_put_char(j, '}');
 }
 
+/* ---- policy scale ---- */
+
+/* The issue's scale targets for c2c policies: full recompute + install of
+ * the whole table, the pipeline's memory, and a new container's flows
+ * installed after its record appears. */
+#define TARGET_PS_FULL_MS 500.0
+#define TARGET_PS_RSS_KB (150 * 1024)
+#define TARGET_PS_NEW_CONTAINER_MS 50.0
+
+/* Every container's space; the ASG is a running default, so it applies to
+ * every space, and this is the space the ASGs were fetched for. */
+#define PS_SPACE "bench-space"
+
+/* A generated policy, between apps 'src' and 'dst' (0-based app numbers;
+ * apps 0 to n_local_apps - 1 have containers on the cell). */
+struct ps_policy {
+    int src, dst;
+    enum cf_proto protocol;
+    uint16_t port_start, port_end;
+};
+
+struct ps_shape {
+    int n_containers;           /* Local containers... */
+    int n_local_apps;           /* ...of this many apps, dealt out. */
+    int n_apps;                 /* Apps in the foundation. */
+    int n_rules;                /* Rules in the one running ASG. */
+    bool fetch_all;             /* The model gets every policy, not only
+                                 * those the server returns for the local
+                                 * groups (a bound, not a real cell). */
+};
+
+/* App 'app''s policy group id (CF uses the app's GUID). */
+static char *
+ps_app_guid(int app)
+{
+    return xasprintf("%08"PRIx32"-7a1c-4e2b-9f3d-%012x",
+                     (uint32_t) app * 2654435761u, app);
+}
+
+static uint32_t
+ps_app_tag(int app)
+{
+    /* The server numbers policy groups 1, 2, ... as it first sees them. */
+    return app + 1;
+}
+
+static const uint16_t app_ports[] = {
+    8080, 8080, 8080, 8443, 9090, 3000, 5000, 7000, 8000, 9000, 6379, 5432,
+};
+
+/* Generates 'n' random policies among 'n_apps' apps (source != destination):
+ * 85% tcp and 15% udp; 80% to one port (mostly an app's usual ports), 20%
+ * to a range of 2 to 1,000 ports. */
+static struct ps_policy *
+ps_gen_policies(int n, int n_apps, uint32_t seed)
+{
+    struct ps_policy *ps = xcalloc(MAX(n, 1), sizeof *ps);
+    uint32_t s = seed * 2654435761u + 1;
+
+    for (int i = 0; i < n; i++) {
+        struct ps_policy *p = &ps[i];
+        p->src = rnd(&s) % n_apps;
+        do {
+            p->dst = rnd(&s) % n_apps;
+        } while (p->dst == p->src);
+        p->protocol = rnd(&s) % 20 < 17 ? CF_PROTO_TCP : CF_PROTO_UDP;
+        uint32_t k = rnd(&s) % 10;
+        if (k < 5) {
+            p->port_start = app_ports[rnd(&s) % ARRAY_SIZE(app_ports)];
+            p->port_end = p->port_start;
+        } else if (k < 8) {
+            p->port_start = p->port_end = 1024 + rnd(&s) % 60000;
+        } else {
+            p->port_start = 1024 + rnd(&s) % 60000;
+            p->port_end = p->port_start + 1 + rnd(&s) % 999;
+        }
+    }
+    return ps;
+}
+
+static bool
+ps_is_local(const struct ps_shape *sh, int app)
+{
+    return app < sh->n_local_apps;
+}
+
+/* Stores in the model what the policy server answers to
+ * GET .../policies?id=<the local policy groups>: the policies of 'pols'
+ * with a local app at either end, with their tags.  Returns how many. */
+static size_t
+ps_set_policies(struct model *m, const struct ps_shape *sh,
+                const struct ps_policy *pols, size_t n)
+{
+    struct cf_policy_list list = {
+        .policies = xcalloc(MAX(n, 1), sizeof *list.policies),
+    };
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_policy *p = &pols[i];
+        if (sh->fetch_all || ps_is_local(sh, p->src)
+            || ps_is_local(sh, p->dst)) {
+            list.policies[list.n++] = (struct cf_policy) {
+                .src_id = ps_app_guid(p->src),
+                .src_tag = ps_app_tag(p->src),
+                .dst_id = ps_app_guid(p->dst),
+                .dst_tag = ps_app_tag(p->dst),
+                .protocol = p->protocol,
+                .port_start = p->port_start,
+                .port_end = p->port_end,
+            };
+        }
+    }
+    size_t n_fetched = list.n;
+
+    struct sset groups = SSET_INITIALIZER(&groups);
+    for (int app = 0; app < sh->n_local_apps; app++) {
+        sset_add_and_free(&groups, ps_app_guid(app));
+    }
+    model_set_policies(m, &list, &groups);
+    cf_policy_list_destroy(&list);
+    sset_destroy(&groups);
+    return n_fetched;
+}
+
+/* Adds local container number 'i', of app 'app', in space PS_SPACE.  Its
+ * rules and tag come from model_resolve(). */
+static struct model_container *
+ps_add_container(struct model *m, int i, int app)
+{
+    struct model_container *c = add_container(m, i, NULL);
+    c->policy_group_id = ps_app_guid(app);
+    c->space_id = xstrdup(PS_SPACE);
+    return c;
+}
+
+/* Builds the cell of 'sh' with the policies 'pols' through the model's own
+ * API, as flowctl's adapters do: the policy server configured with ASG
+ * syncing, one running-default ASG of sh->n_rules rules, the containers
+ * (container i of app i % n_local_apps), the policies the server would
+ * return, then model_resolve().  Returns how many policies the server
+ * returned. */
+static size_t
+ps_build(struct model *m, const struct ps_shape *sh,
+         const struct ps_policy *pols, size_t n_pols)
+{
+    model_init(m);
+    make_cell(m);
+    model_set_policy_config(m, true, true);
+
+    struct cf_runtime rt;
+    memset(&rt, 0, sizeof rt);
+    gen_rules(&rt, 1, sh->n_rules, true);
+    struct cf_asg *asg = xzalloc(sizeof *asg);
+    asg->guid = xstrdup("bench-asg-guid");
+    asg->name = xstrdup("bench-asg");
+    asg->rules = rt.netout_rules;
+    asg->n_rules = rt.n_netout_rules;
+    asg->rule_index = xmalloc(MAX(asg->n_rules, 1)
+                              * sizeof *asg->rule_index);
+    for (size_t i = 0; i < asg->n_rules; i++) {
+        asg->rule_index[i] = i;
+    }
+    asg->running_default = true;
+    rt.netout_rules = NULL;
+    rt.n_netout_rules = 0;
+    cf_runtime_destroy(&rt);
+
+    struct sset spaces = SSET_INITIALIZER(&spaces);
+    sset_add(&spaces, PS_SPACE);
+    model_set_asgs(m, asg, 1, &spaces);
+    free(asg);
+    sset_destroy(&spaces);
+
+    for (int i = 0; i < sh->n_containers; i++) {
+        ps_add_container(m, i, i % sh->n_local_apps);
+    }
+    size_t n_fetched = ps_set_policies(m, sh, pols, n_pols);
+    model_resolve(m);
+    return n_fetched;
+}
+
+/* The local containers of each app (by the model's policy group ids). */
+static int
+ps_app_containers(const struct model *m, const char *group)
+{
+    const struct model_container *c;
+    int n = 0;
+
+    HMAP_FOR_EACH (c, node, &m->containers) {
+        n += c->policy_group_id && !strcmp(c->policy_group_id, group);
+    }
+    return n;
+}
+
+/* The flows policy 'p' makes on the cell, as pipeline.c's add_policy()
+ * makes them: if its destination app has containers here, per container
+ * one flow per prefix of its port range (plus one for later UDP fragments),
+ * and two ct_state flows; otherwise none. */
+static size_t
+ps_policy_size(const struct model *m, const struct cf_policy *p)
+{
+    int n_c = ps_app_containers(m, p->dst_id);
+    if (!n_c) {
+        return 0;
+    }
+    struct range_prefix16 pfx[32];
+    size_t n_pfx = range_to_prefixes16(p->port_start, p->port_end, pfx);
+    return n_c * (n_pfx + (p->protocol == CF_PROTO_UDP)) + 2;
+}
+
+/* The cell's state for the steps: what flowctl holds.  The recompute after
+ * a change is step_recompute(). */
+struct ps_state {
+    struct model m;
+    struct ps_shape shape;
+    struct ps_policy *pols;             /* Every policy of the foundation. */
+    size_t n_pols;
+    struct flow_table desired;          /* The last recompute. */
+    struct flow_table prev;             /* The one before. */
+    struct installer *in;               /* NULL: no switch. */
+};
+
+/* Brings 'st->desired' up to date with the model after a change and
+ * returns the time it took, in ms.  Today: pipeline_compute(), the full
+ * recompute, into the table that holds the previous result, as flowctl
+ * does.  The incremental pipeline (pipeline_run() on a struct pipeline
+ * kept in 'st', then its pipeline_flows()) replaces the call here. */
+static double
+step_recompute(struct ps_state *st)
+{
+    double start = now_ms();
+    pipeline_compute(&st->m, &st->desired);
+    return now_ms() - start;
+}
+
+/* One trial of a step: a change to the model, then step_recompute(), the
+ * diff against the previous table and, with a switch, the put to its
+ * acknowledgement. */
+struct ps_trial {
+    double change_ms;           /* The model's change and model_resolve(). */
+    double recompute_ms;
+    double put_ms;              /* ofctrl_put() itself: its diff against
+                                 * the installed table, encoding. */
+    double ack_ms;              /* ofctrl_put() to the ack; 0: no switch. */
+    double total_ms;            /* From the change to the ack (without a
+                                 * switch: to the end of the recompute). */
+    size_t policy_size;         /* Flows of the added policy, if any... */
+    size_t retagged;            /* ...and local containers of its apps
+                                 * that it gave their first tag (each
+                                 * one classify flow modified). */
+    struct step diff;           /* Adds, modifies, deletes; install. */
+};
+
+/* Finishes trial 't' after the change to 'st->m' that started at
+ * 'start'. */
+static void
+ps_finish_trial(struct ps_state *st, struct ps_trial *t, double start)
+{
+    t->change_ms = now_ms() - start;
+    t->recompute_ms = step_recompute(st);
+    double done = now_ms();
+
+    /* The diff and the copy are the benchmark's, not flowctl's, so they
+     * are not timed (ofctrl_put() makes its own diff, and that is). */
+    t->diff.flows = flow_table_count(&st->desired);
+    count_diff(&st->desired, &st->prev, &t->diff);
+    flow_table_copy(&st->prev, &st->desired);
+    if (st->in) {
+        install(st->in, &st->desired, &t->diff.install);
+        t->put_ms = t->diff.install.put_ms;
+        t->ack_ms = t->diff.install.ack_ms;
+    }
+    t->total_ms = done - start + t->ack_ms;
+}
+
+/* The local containers of the apps with policy group ids 'a' and 'b'
+ * that have a tag. */
+static size_t
+ps_tagged(const struct model *m, const char *a, const char *b)
+{
+    const struct model_container *c;
+    size_t n = 0;
+
+    HMAP_FOR_EACH (c, node, &m->containers) {
+        n += (c->tag && c->policy_group_id
+              && (!strcmp(c->policy_group_id, a)
+                  || !strcmp(c->policy_group_id, b)));
+    }
+    return n;
+}
+
+/* Step (a), trial 'i': a policy from an app with no container here to
+ * local app 'dst', on a port no other policy uses.  Its own size, the
+ * bound for the diff, is its flows plus one classify flow per container of
+ * its apps that it gives a tag (an app in no policy before has none). */
+static void
+ps_add_policy(struct ps_state *st, int i, int dst, struct ps_trial *t)
+{
+    const struct ps_shape *sh = &st->shape;
+
+    st->pols = xrealloc(st->pols, (st->n_pols + 1) * sizeof *st->pols);
+    st->pols[st->n_pols++] = (struct ps_policy) {
+        .src = sh->n_apps - 1 - i,
+        .dst = dst,
+        .protocol = CF_PROTO_TCP,
+        .port_start = 4000 + i,
+        .port_end = 4000 + i,
+    };
+    struct cf_policy p = {
+        .src_id = ps_app_guid(sh->n_apps - 1 - i),
+        .dst_id = ps_app_guid(dst),
+        .protocol = CF_PROTO_TCP,
+        .port_start = 4000 + i,
+        .port_end = 4000 + i,
+    };
+
+    size_t tagged = ps_tagged(&st->m, p.src_id, p.dst_id);
+    double start = now_ms();
+    ps_set_policies(&st->m, sh, st->pols, st->n_pols);
+    model_resolve(&st->m);
+    ps_finish_trial(st, t, start);
+    t->retagged = ps_tagged(&st->m, p.src_id, p.dst_id) - tagged;
+    t->policy_size = ps_policy_size(&st->m, &p);
+    free(p.src_id);
+    free(p.dst_id);
+}
+
+/* Step (b), trial 'i': a new container, number 'index', of local app
+ * 'app', appears. */
+static void
+ps_new_container(struct ps_state *st, int index, int app, struct ps_trial *t)
+{
+    double start = now_ms();
+    ps_add_container(&st->m, index, app);
+    model_resolve(&st->m);
+    ps_finish_trial(st, t, start);
+}
+
+static double
+median_of(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, compare_doubles);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The median over the 'n' trials 't' of their double member at
+ * 'offset'. */
+static double
+trials_median(const struct ps_trial *t, size_t n, size_t offset)
+{
+    double *v = xmalloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = *(const double *) ((const char *) &t[i] + offset);
+    }
+    double median = median_of(v, n);
+    free(v);
+    return median;
+}
+
+/* Writes the trials of a step, and their medians, as JSON members. */
+static void
+put_trials(struct ds *j, const struct ps_trial *t, size_t n, bool policy)
+{
+#define PUT_MEDIAN(MEMBER)                                              \
+    ds_put_format(j, "\"" #MEMBER "_median\": %.2f, ",                   \
+                  trials_median(t, n, offsetof(struct ps_trial, MEMBER)));
+    PUT_MEDIAN(change_ms);
+    PUT_MEDIAN(recompute_ms);
+    PUT_MEDIAN(put_ms);
+    PUT_MEDIAN(ack_ms);
+    PUT_MEDIAN(total_ms);
+#undef PUT_MEDIAN
+
+    bool bounded = true;
+    size_t max_total = 0;
+    ds_put_cstr(j, "\"trials\": [");
+    for (size_t i = 0; i < n; i++) {
+        const struct step *d = &t[i].diff;
+        size_t total = d->n_add + d->n_modify + d->n_delete;
+        max_total = MAX(max_total, total);
+        bounded = bounded && total <= t[i].policy_size + t[i].retagged;
+        ds_put_format(j, "%s{\"change_ms\": %.2f, \"recompute_ms\": %.2f, "
+                      "\"put_ms\": %.2f, \"ack_ms\": %.2f, "
+                      "\"total_ms\": %.2f, "
+                      "\"flows\": %"PRIuSIZE", \"diff\": {\"add\": %"
+                      PRIuSIZE", \"modify\": %"PRIuSIZE", \"delete\": %"
+                      PRIuSIZE", \"total\": %"PRIuSIZE"}",
+                      i ? ", " : "", t[i].change_ms, t[i].recompute_ms,
+                      t[i].put_ms, t[i].ack_ms, t[i].total_ms, d->flows,
+                      d->n_add, d->n_modify, d->n_delete, total);
+        if (policy) {
+            ds_put_format(j, ", \"policy_flows\": %"PRIuSIZE", "
+                          "\"retagged_containers\": %"PRIuSIZE", "
+                          "\"bound\": %"PRIuSIZE, t[i].policy_size,
+                          t[i].retagged, t[i].policy_size + t[i].retagged);
+        }
+        if (d->install.done) {
+            ds_put_format(j, ", \"flow_mods\": %"PRIu64,
+                          d->install.flow_mods);
+        }
+        ds_put_char(j, '}');
+    }
+    ds_put_format(j, "], \"max_diff\": %"PRIuSIZE, max_total);
+    if (policy) {
+        ds_put_format(j, ", \"diff_bounded_by_policy\": %s",
+                      bounded ? "true" : "false");
+    }
+}
+
+/* The flow count and recompute time of a cell of shape 'sh' with the first
+ * 'n_pols' policies of 'pols'. */
+static void
+ps_measure_shape(const struct ps_shape *sh, const struct ps_policy *pols,
+                 size_t n_pols, int n_runs, struct timing *t, size_t *flows)
+{
+    struct model m;
+    struct flow_table table;
+
+    ps_build(&m, sh, pols, n_pols);
+    flow_table_init(&table);
+    time_compute(&m, &table, n_runs, t);
+    *flows = flow_table_count(&table);
+    flow_table_destroy(&table);
+    model_destroy(&m);
+}
+
+static long
+max_rss_kb(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* The policy-scale phase (--policies): prints {"policy_scale": {...}} on
+ * stdout and a summary on stderr. */
+static void
+run_policy_scale(const struct options *o)
+{
+    struct ps_state st;
+    const struct ps_shape *sh = &st.shape;
+
+    memset(&st, 0, sizeof st);
+    st.shape = (struct ps_shape) {
+        .n_containers = o->n_containers,
+        .n_local_apps = o->n_local_apps,
+        .n_apps = o->n_apps,
+        .n_rules = o->n_rules,
+        .fetch_all = o->fetch_all,
+    };
+    st.n_pols = o->n_policies;
+    st.pols = ps_gen_policies(o->n_policies, o->n_apps, 11);
+
+    /* The cell, through the model's API. */
+    double start = now_ms();
+    size_t n_fetched = ps_build(&st.m, sh, st.pols, st.n_pols);
+    double build_ms = now_ms() - start;
+    size_t n_in_model = st.m.policy.n_policies;
+
+    /* The full recompute. */
+    flow_table_init(&st.desired);
+    flow_table_init(&st.prev);
+    struct timing full;
+    struct table_stats full_st;
+    time_compute(&st.m, &st.desired, o->n_runs, &full);
+    table_stats(&st.desired, &full_st);
+    flow_table_copy(&st.prev, &st.desired);
+
+    /* The policies' flows: counted by cookie, and predicted policy by
+     * policy. */
+    size_t policy_flows = 0, c2c_flows = 0;
+    const struct flow_entry *f;
+    HMAP_FOR_EACH (f, node, &st.desired.flows) {
+        policy_flows += f->cookie >> 56 == PIPELINE_CK_POLICY;
+        c2c_flows += f->cookie >> 56 == PIPELINE_CK_C2C;
+    }
+    size_t n_with_flows = 0, predicted = 0, max_size = 0, n_ranges = 0;
+    size_t n_prefixes = 0;
+    int busiest = 0;
+    size_t busiest_in = 0;
+    size_t *in_count = xcalloc(sh->n_local_apps, sizeof *in_count);
+    for (size_t i = 0; i < n_in_model; i++) {
+        const struct cf_policy *p = &st.m.policy.policies[i];
+        size_t size = ps_policy_size(&st.m, p);
+        if (size) {
+            struct range_prefix16 pfx[32];
+            n_with_flows++;
+            predicted += size;
+            max_size = MAX(max_size, size);
+            n_ranges += p->port_start != p->port_end;
+            n_prefixes += range_to_prefixes16(p->port_start, p->port_end,
+                                              pfx);
+        }
+    }
+    for (size_t i = 0; i < st.n_pols; i++) {
+        if (ps_is_local(sh, st.pols[i].dst)
+            && ++in_count[st.pols[i].dst] > busiest_in) {
+            busiest = st.pols[i].dst;
+            busiest_in = in_count[busiest];
+        }
+    }
+    free(in_count);
+
+    /* What a new container of 'busiest' adds for its app's policies: one
+     * flow per port prefix of each (plus one for later UDP fragments). */
+    size_t busiest_flows = 0;
+    char *busiest_guid = ps_app_guid(busiest);
+    for (size_t i = 0; i < n_in_model; i++) {
+        const struct cf_policy *p = &st.m.policy.policies[i];
+        if (!strcmp(p->dst_id, busiest_guid) && p->src_tag) {
+            struct range_prefix16 pfx[32];
+            busiest_flows += (range_to_prefixes16(p->port_start, p->port_end,
+                                                  pfx)
+                              + (p->protocol == CF_PROTO_UDP));
+        }
+    }
+    free(busiest_guid);
+
+    /* The full table into the switch. */
+    struct installer inst;
+    double connect_ms = 0;
+    struct step full_install;
+    memset(&full_install, 0, sizeof full_install);
+    if (o->target) {
+        st.in = &inst;
+        connect_ms = installer_connect(&inst, o);
+        install(&inst, &st.desired, &full_install.install);
+    }
+    long rss_kb = max_rss_kb();
+    double full_total_ms = full.median_ms + full_install.install.ack_ms;
+
+    /* Steps (a) and (b), --runs trials each. */
+    int n_trials = o->n_runs;
+    struct ps_trial *add_pol = xcalloc(n_trials, sizeof *add_pol);
+    struct ps_trial *add_c = xcalloc(n_trials, sizeof *add_c);
+    for (int i = 0; i < n_trials; i++) {
+        ps_add_policy(&st, i, i % sh->n_local_apps, &add_pol[i]);
+    }
+    for (int i = 0; i < n_trials; i++) {
+        ps_new_container(&st, sh->n_containers + i, busiest, &add_c[i]);
+    }
+    double new_container_ms = trials_median(add_c, n_trials,
+                                            offsetof(struct ps_trial,
+                                                     total_ms));
+
+    /* Growth: half the containers (one per app), half the policies. */
+    struct ps_shape half_c = *sh;
+    half_c.n_containers = sh->n_containers / 2;
+    if (half_c.n_containers < half_c.n_local_apps) {
+        half_c.n_local_apps = half_c.n_containers;
+    }
+    struct timing t_hc, t_hp;
+    size_t f_hc, f_hp;
+    ps_measure_shape(&half_c, st.pols, o->n_policies, o->n_runs, &t_hc,
+                     &f_hc);
+    ps_measure_shape(sh, st.pols, o->n_policies / 2, o->n_runs, &t_hp,
+                     &f_hp);
+    double per_container = (((double) full_st.flows - f_hc)
+                            / (sh->n_containers - half_c.n_containers));
+    double per_policy = (((double) full_st.flows - f_hp)
+                         / (o->n_policies - o->n_policies / 2));
+
+    bool full_met = o->target && full_total_ms <= TARGET_PS_FULL_MS;
+    bool rss_met = rss_kb <= TARGET_PS_RSS_KB;
+    bool new_c_met = (o->target
+                      && new_container_ms <= TARGET_PS_NEW_CONTAINER_MS);
+
+    struct ds j = DS_EMPTY_INITIALIZER;
+    ds_put_format(&j, "{\"policy_scale\": {\"policies\": %d, \"apps\": %d, "
+                  "\"local_apps\": %d, \"containers\": %d, "
+                  "\"fetch_all\": %s, "
+                  "\"asg_rules\": %d, \"runs\": %d, "
+                  "\"policies_fetched\": %"PRIuSIZE", "
+                  "\"policies_in_model\": %"PRIuSIZE", "
+                  "\"policies_with_flows\": %"PRIuSIZE", "
+                  "\"model_build_ms\": %.2f, \"full\": {",
+                  o->n_policies, sh->n_apps, sh->n_local_apps,
+                  sh->n_containers, sh->fetch_all ? "true" : "false",
+                  sh->n_rules, o->n_runs, n_fetched,
+                  n_in_model, n_with_flows, build_ms);
+    put_timing(&j, "recompute_ms", &full);
+    ds_put_cstr(&j, ", ");
+    put_table_stats(&j, &full_st);
+    ds_put_format(&j, ", \"policy_flows\": %"PRIuSIZE", \"c2c_flows\": %"
+                  PRIuSIZE"}, ", policy_flows, c2c_flows);
+    ds_put_format(&j, "\"per_policy\": {\"flows\": %"PRIuSIZE
+                  ", \"predicted\": %"PRIuSIZE", \"mean\": %.2f, "
+                  "\"max\": %"PRIuSIZE", \"ranges\": %"PRIuSIZE
+                  ", \"mean_port_prefixes\": %.2f, "
+                  "\"containers_per_local_app\": %.2f}, ",
+                  policy_flows, predicted,
+                  n_with_flows ? (double) policy_flows / n_with_flows : 0,
+                  max_size, n_ranges,
+                  n_with_flows ? (double) n_prefixes / n_with_flows : 0,
+                  (double) sh->n_containers / sh->n_local_apps);
+    ds_put_format(&j, "\"scaling\": {\"shapes\": ["
+                  "{\"containers\": %d, \"local_apps\": %d, \"policies\": %d,"
+                  " \"flows\": %"PRIuSIZE", \"recompute_ms\": %.2f}, "
+                  "{\"containers\": %d, \"local_apps\": %d, \"policies\": %d,"
+                  " \"flows\": %"PRIuSIZE", \"recompute_ms\": %.2f}, "
+                  "{\"containers\": %d, \"local_apps\": %d, \"policies\": %d,"
+                  " \"flows\": %"PRIuSIZE", \"recompute_ms\": %.2f}], "
+                  "\"flows_per_container\": %.2f, "
+                  "\"flows_per_policy\": %.3f}, ",
+                  sh->n_containers, sh->n_local_apps, o->n_policies,
+                  full_st.flows, full.median_ms,
+                  half_c.n_containers, half_c.n_local_apps, o->n_policies,
+                  f_hc, t_hc.median_ms,
+                  sh->n_containers, sh->n_local_apps, o->n_policies / 2,
+                  f_hp, t_hp.median_ms, per_container, per_policy);
+    if (st.in) {
+        ds_put_format(&j, "\"install\": {\"target\": \"%s\", "
+                      "\"connect_ms\": %.2f, \"full_ack_ms\": %.2f, "
+                      "\"full_flow_mods\": %"PRIu64", "
+                      "\"installed_flows\": %"PRIuSIZE", "
+                      "\"final_installed_flows\": %"PRIuSIZE"}, ",
+                      o->target, connect_ms, full_install.install.ack_ms,
+                      full_install.install.flow_mods,
+                      full_install.install.installed,
+                      add_c[n_trials - 1].diff.install.installed);
+    } else {
+        ds_put_cstr(&j, "\"install\": null, ");
+    }
+    ds_put_format(&j, "\"full_recompute_plus_install_ms\": %.2f, "
+                  "\"max_rss_kb\": %ld, ", full_total_ms, rss_kb);
+    ds_put_format(&j, "\"add_policy\": {\"what\": \"one policy from an app "
+                  "with no container here to a local app\", ");
+    put_trials(&j, add_pol, n_trials, true);
+    ds_put_format(&j, "}, \"new_container\": {\"what\": \"a new container "
+                  "of the local app with the most incoming policies\", "
+                  "\"app_incoming_policies\": %"PRIuSIZE", "
+                  "\"app_containers_before\": %d, "
+                  "\"app_policy_flows_per_container\": %"PRIuSIZE", ",
+                  busiest_in, sh->n_containers / sh->n_local_apps,
+                  busiest_flows);
+    put_trials(&j, add_c, n_trials, false);
+    ds_put_format(&j, "}, \"targets\": {\"full_ms\": %.0f, \"rss_kb\": %d, "
+                  "\"new_container_ms\": %.0f}, \"target_met\": "
+                  "{\"full\": %s, \"rss\": %s, \"new_container\": %s}, "
+                  "\"final_max_rss_kb\": %ld}}\n",
+                  TARGET_PS_FULL_MS, TARGET_PS_RSS_KB,
+                  TARGET_PS_NEW_CONTAINER_MS,
+                  o->target ? (full_met ? "true" : "false") : "null",
+                  rss_met ? "true" : "false",
+                  o->target ? (new_c_met ? "true" : "false") : "null",
+                  max_rss_kb());
+    fputs(ds_cstr(&j), stdout);
+    fflush(stdout);
+
+    /* The summary. */
+    fprintf(stderr,
+            "pipeline-bench policy scale: %d policies among %d apps, %d "
+            "local containers of %d apps, %d-rule ASG\n"
+            "  policies         %"PRIuSIZE" fetched (%s), %"PRIuSIZE
+            " in the model, %"PRIuSIZE" with flows here\n"
+            "  full recompute   %8.2f ms median (min %.2f, max %.2f, first "
+            "%.2f); model built in %.1f ms\n"
+            "  flows            %8"PRIuSIZE"  (%"PRIuSIZE" of policies, "
+            "%.2f per policy with flows; predicted %"PRIuSIZE")\n"
+            "  growth           %.2f flows per container, %.3f per "
+            "policy of the foundation\n"
+            "  max RSS          %8ld kB  %s (target %d kB)\n",
+            o->n_policies, sh->n_apps, sh->n_containers, sh->n_local_apps,
+            sh->n_rules, n_fetched,
+            sh->fetch_all ? "--fetch-all: every one"
+                          : "a local app at either end",
+            n_in_model, n_with_flows,
+            full.median_ms, full.min_ms, full.max_ms, full.first_ms,
+            build_ms, full_st.flows, policy_flows,
+            n_with_flows ? (double) policy_flows / n_with_flows : 0,
+            predicted, per_container, per_policy, rss_kb,
+            rss_met ? "PASS" : "MISS", TARGET_PS_RSS_KB);
+    if (st.in) {
+        fprintf(stderr,
+                "  install (full)   %8.2f ms to the ack (%"PRIu64
+                " flow_mods); recompute + install %.2f ms  %s (target "
+                "%.0f ms)\n", full_install.install.ack_ms,
+                full_install.install.flow_mods, full_total_ms,
+                full_met ? "PASS" : "MISS", TARGET_PS_FULL_MS);
+    }
+    for (int i = 0; i < 2; i++) {
+        const struct ps_trial *t = i ? add_c : add_pol;
+        fprintf(stderr, "  %-16s", i ? "new container" : "add policy");
+        for (int k = 0; k < n_trials; k++) {
+            const struct step *d = &t[k].diff;
+            fprintf(stderr, "%s+%"PRIuSIZE"~%"PRIuSIZE"-%"PRIuSIZE,
+                    k ? " " : " diffs ", d->n_add, d->n_modify, d->n_delete);
+            if (!i) {
+                fprintf(stderr, "/%"PRIuSIZE,
+                        t[k].policy_size + t[k].retagged);
+            }
+        }
+        fprintf(stderr, "; recompute %.2f ms, ",
+                trials_median(t, n_trials,
+                              offsetof(struct ps_trial, recompute_ms)));
+        if (st.in) {
+            fprintf(stderr, "put call %.2f ms, ",
+                    trials_median(t, n_trials,
+                                  offsetof(struct ps_trial, put_ms)));
+        }
+        fprintf(stderr, "%s %.2f ms (medians)",
+                st.in ? "change to ack" : "change to flows",
+                trials_median(t, n_trials,
+                              offsetof(struct ps_trial, total_ms)));
+        if (i && st.in) {
+            fprintf(stderr, "  %s (target %.0f ms)",
+                    new_c_met ? "PASS" : "MISS", TARGET_PS_NEW_CONTAINER_MS);
+        }
+        fputc('\n', stderr);
+    }
+
+    free(add_pol);
+    free(add_c);
+    if (st.in) {
+        ofctrl_destroy(st.in->of);
+    }
+    flow_table_destroy(&st.desired);
+    flow_table_destroy(&st.prev);
+    model_destroy(&st.m);
+    free(st.pols);
+    ds_destroy(&j);
+}
+
 /* ---- main ---- */
 
 static void
@@ -707,6 +1479,13 @@ usage(void)
            "                   (with K: in K distinct spaces), for perf\n"
            "  --dump-flows=FILE  with --profile, write the table to FILE\n"
            "                   (sorted, ovs-ofctl syntax)\n"
+           "  --policies=P     only the policy-scale phase: P c2c policies\n"
+           "                   among the apps, the N containers of the\n"
+           "                   local apps, one R-rule running ASG\n"
+           "  --apps=A         apps of the foundation (default 2000)\n"
+           "  --local-apps=L   apps with containers here (default 125)\n"
+           "  --fetch-all      give the model every policy, not only\n"
+           "                   those of the local apps (a bound)\n"
            "JSON on stdout, a summary on stderr.\n", program_name);
     exit(0);
 }
@@ -728,7 +1507,8 @@ parse_options(int argc, char *argv[], struct options *o)
 {
     enum {
         OPT_CONTAINERS = UCHAR_MAX + 1, OPT_RULES, OPT_SPACES, OPT_RUNS,
-        OPT_TARGET, OPT_TIMEOUT, OPT_PROFILE, OPT_DUMP,
+        OPT_TARGET, OPT_TIMEOUT, OPT_PROFILE, OPT_DUMP, OPT_POLICIES,
+        OPT_APPS, OPT_LOCAL_APPS, OPT_FETCH_ALL,
     };
     static const struct option long_options[] = {
         {"containers", required_argument, NULL, OPT_CONTAINERS},
@@ -739,6 +1519,10 @@ parse_options(int argc, char *argv[], struct options *o)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"profile", optional_argument, NULL, OPT_PROFILE},
         {"dump-flows", required_argument, NULL, OPT_DUMP},
+        {"policies", required_argument, NULL, OPT_POLICIES},
+        {"apps", required_argument, NULL, OPT_APPS},
+        {"local-apps", required_argument, NULL, OPT_LOCAL_APPS},
+        {"fetch-all", no_argument, NULL, OPT_FETCH_ALL},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -750,6 +1534,8 @@ parse_options(int argc, char *argv[], struct options *o)
         .n_spaces = 10,
         .n_runs = 7,
         .timeout_ms = 120 * 1000,
+        .n_apps = 2000,
+        .n_local_apps = 125,
     };
     for (;;) {
         int c = getopt_long(argc, argv, "v::h", long_options, NULL);
@@ -781,6 +1567,18 @@ parse_options(int argc, char *argv[], struct options *o)
         case OPT_DUMP:
             o->dump_file = optarg;
             break;
+        case OPT_POLICIES:
+            o->n_policies = parse_int("policies", optarg, 2);
+            break;
+        case OPT_APPS:
+            o->n_apps = parse_int("apps", optarg, 2);
+            break;
+        case OPT_LOCAL_APPS:
+            o->n_local_apps = parse_int("local-apps", optarg, 1);
+            break;
+        case OPT_FETCH_ALL:
+            o->fetch_all = true;
+            break;
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -801,6 +1599,21 @@ parse_options(int argc, char *argv[], struct options *o)
     if (o->n_spaces > o->n_containers) {
         o->n_spaces = o->n_containers;
     }
+    if (o->n_policies) {
+        /* The steps add --runs containers, and policies from apps with no
+         * container here, numbered down from the last app. */
+        if (o->n_containers + o->n_runs > 1000) {
+            ovs_fatal(0, "--containers plus --runs: at most 1000");
+        }
+        if (o->n_local_apps > o->n_containers) {
+            ovs_fatal(0, "--local-apps (%d) exceeds --containers (%d)",
+                      o->n_local_apps, o->n_containers);
+        }
+        if (o->n_apps < o->n_local_apps + o->n_runs) {
+            ovs_fatal(0, "--apps must exceed --local-apps by --runs at "
+                      "least");
+        }
+    }
 }
 
 int
@@ -812,6 +1625,10 @@ main(int argc, char *argv[])
     vlog_set_levels(NULL, VLF_ANY_DESTINATION, VLL_WARN);
     parse_options(argc, argv, &o);
 
+    if (o.n_policies) {
+        run_policy_scale(&o);
+        return 0;
+    }
     int n = o.n_containers, r = o.n_rules;
     if (o.profile_spaces) {
         struct timing t;
@@ -906,17 +1723,7 @@ main(int argc, char *argv[])
     struct installer inst, *in = NULL;
     double connect_ms = 0;
     if (o.target) {
-        struct ofctrl_meter meter = {
-            .meter_id = PIPELINE_REJECT_METER,
-            .rate_pps = 100,
-            .burst = 100,
-        };
-        inst.of = ofctrl_create(o.target);
-        inst.timeout_ms = o.timeout_ms;
-        ofctrl_set_meters(inst.of, &meter, 1);
-        start = now_ms();
-        run_until(&inst, can_put, NULL, "the switch");
-        connect_ms = now_ms() - start;
+        connect_ms = installer_connect(&inst, &o);
         in = &inst;
     }
 

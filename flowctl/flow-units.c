@@ -39,10 +39,20 @@ struct contrib {
 struct key {
     struct hmap_node node;      /* In 'keys', by the flow's key hash. */
     struct flow_entry *desired; /* In 'table'. */
-    struct contrib *c;          /* In unit order (compare_units()). */
-    size_t n, allocated;
+    struct contrib *c;          /* In unit order (compare_units()): */
+    size_t n, allocated;        /* 'one', unless there are more. */
     size_t n_conflicts;         /* Between its contributors. */
+    struct contrib one;
 };
+
+static void
+key_free(struct key *k)
+{
+    if (k->c != &k->one) {
+        free(k->c);
+    }
+    free(k);
+}
 
 struct flow_units {
     struct hmap units;          /* "struct unit"s. */
@@ -100,8 +110,7 @@ flow_units_destroy(struct flow_units *fu)
 
         struct key *k;
         HMAP_FOR_EACH_POP (k, node, &fu->keys) {
-            free(k->c);
-            free(k);
+            key_free(k);
         }
         hmap_destroy(&fu->keys);
         flow_table_destroy(&fu->table);
@@ -228,7 +237,7 @@ add_contrib(struct flow_units *fu, const struct unit *u,
         k = xzalloc(sizeof *k);
         k->desired = flow_table_insert_copy(&fu->table, f);
         k->allocated = 1;
-        k->c = xmalloc(sizeof *k->c);
+        k->c = &k->one;
         k->c[0] = (struct contrib) { u, f };
         k->n = 1;
         hmap_insert(&fu->keys, &k->node, f->node.hash);
@@ -237,6 +246,9 @@ add_contrib(struct flow_units *fu, const struct unit *u,
     }
 
     if (k->n >= k->allocated) {
+        if (k->c == &k->one) {
+            k->c = xmemdup(&k->one, sizeof k->one);
+        }
         k->c = x2nrealloc(k->c, &k->allocated, sizeof *k->c);
     }
     size_t i = k->n;
@@ -264,8 +276,7 @@ remove_contrib(struct flow_units *fu, const struct unit *u,
         fu->n_conflicts_between -= k->n_conflicts;
         flow_table_remove(&fu->table, k->desired);
         hmap_remove(&fu->keys, &k->node);
-        free(k->c);
-        free(k);
+        key_free(k);
         fu->stats.n_flows_changed++;
     }
 }
@@ -343,6 +354,25 @@ flow_units_end(struct flow_units *fu)
         }
     }
     fu->stats.n_units = hmap_count(&fu->units);
+}
+
+void
+flow_units_take_table(struct flow_units *fu, struct flow_table *dst)
+{
+    flow_table_clear(dst);
+    flow_table_swap(dst, &fu->table);
+    dst->n_conflicts = flow_units_n_conflicts(fu);
+
+    struct key *k;
+    HMAP_FOR_EACH_POP (k, node, &fu->keys) {
+        key_free(k);
+    }
+    struct unit *u;
+    HMAP_FOR_EACH_POP (u, node, &fu->units) {
+        unit_free(u);
+    }
+    fu->n_conflicts_inside = fu->n_conflicts_between = 0;
+    memset(&fu->stats, 0, sizeof fu->stats);
 }
 
 const struct flow_table *

@@ -79,6 +79,11 @@ void flow_units_end(struct flow_units *);
 /* The desired table.  Valid until the next flow_units_begin(). */
 const struct flow_table *flow_units_table(const struct flow_units *);
 
+/* Moves the desired table into 'dst' (replacing what it held, with the
+ * conflict count in 'dst''s), leaving 'fu' without units, as new.  Cheaper
+ * than copying it, for a one-off computation. */
+void flow_units_take_table(struct flow_units *, struct flow_table *dst);
+
 /* Conflicting flows: inside units (as flow_table_add() counts them) and
  * between them (see above). */
 size_t flow_units_n_conflicts(const struct flow_units *);

@@ -1685,8 +1685,7 @@ pipeline_compute(const struct model *model, struct flow_table *table)
     struct pipeline *p = pipeline_create();
 
     pipeline_run(p, model);
-    flow_table_copy(table, pipeline_flows(p));
-    table->n_conflicts = pipeline_n_conflicts(p);
+    flow_units_take_table(p->units, table);
     pipeline_destroy(p);
 }
 

@@ -2,7 +2,7 @@
 """Probes for bench/policy-convergence (standard library only).
 
   policy-probe.py run --sim CELL-SIM --name NAME --admin SOCK
-                      --src A --dst B --host IP --port P --interval I
+                      --server-log LOG --src A --dst B --host IP --port P --interval I
                       --samples N [--seed S] --out FILE
       Runs inside A's container namespace (`cell-sim exec A ...`).  N times:
       a random wait of 0.5 to 1.5 interval, `cell-sim policy add A B --port
@@ -41,9 +41,20 @@ server by then); the attempts still in flight are waited for.  Attempts
 with the new outcome before t_conv are counted as flaps (none expected).
 The resolution is PERIOD: t_conv is up to PERIOD after the moment the
 flows changed.
+
+Where the time went: the outcome next to t_conv names the cell that
+decided the sample (an add is allowed once both cells have the policy, a
+removal refuses once either has dropped it): "refused" is the source cell
+(an app in no policy is refused there at once), "timeout" the destination
+cell (it drops what it does not admit).  fetch_s is from t_change to that
+cell's first policies request after the change being answered (from the
+policy server's log, --server-log): the wait for its poll plus the two
+requests; after_fetch_s = convergence_s - fetch_s is flowctl's work
+(parse, recompute, install) and the probe's resolution.
 """
 
 import argparse
+import datetime
 import errno
 import json
 import math
@@ -159,6 +170,27 @@ def admin_get(sock_path, path):
     return json.loads(body)
 
 
+def fetch_times(path, t_change):
+    """When each cell's first policies request after t_change was answered
+    (the policy server's log: a line per request, written once answered,
+    "TIME IP:PORT METHOD PATH ENDPOINT STATUS SIZE DURATION"), by the
+    cell's address."""
+    first = {}
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if len(w) < 6 or w[4] != "policies" or w[5] != "200":
+                continue
+            t = datetime.datetime.strptime(
+                w[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+                    tzinfo=datetime.timezone.utc).timestamp()
+            ip = w[1].rsplit(":", 1)[0]
+            # The log has millisecond times, truncated.
+            if t + 0.001 >= t_change and ip not in first:
+                first[ip] = t
+    return first
+
+
 def sample(args, prober, direction):
     want_ok = direction == "add"
 
@@ -214,7 +246,18 @@ def sample(args, prober, direction):
     # outcome next to t_conv: refused at the source cell, or dropped
     # (timeout) at the destination cell.
     edge = atts[j - 1][1] if want_ok else atts[j][1]
+    # That cell's fetch of the policies: the wait for its poll (and the
+    # two requests), the rest being flowctl's work and the probe's.
+    cell = args.src_cell_ip if edge == "refused" else args.dst_cell_ip
+    fetched = fetch_times(args.server_log, t_change)
+    if cell not in fetched:
+        die("policy %s: no policies request from %s after the change in %s"
+            % (direction, cell, args.server_log))
     return {"interval": args.interval, "direction": direction,
+            "fetch_s": round(fetched[cell] - t_change, 4),
+            "after_fetch_s": round(atts[j][0] - fetched[cell], 4),
+            "fetch_s_by_cell": {ip: round(t - t_change, 4)
+                                for ip, t in sorted(fetched.items())},
             "convergence_s": round(atts[j][0] - t_change, 4),
             "t_change": round(t_change, 4),
             "command_s": round(t_return - t_invoke, 4),
@@ -235,9 +278,10 @@ def cmd_run(args):
                 r["sample"] = k
                 out.write(json.dumps(r, sort_keys=True) + "\n")
                 out.flush()
-                print("  %2d %-6s %.3f s  (%d attempts, edge %s%s)"
+                print("  %2d %-6s %.3f s  (%d attempts, edge %s, fetched "
+                      "%.3f s%s)"
                       % (k, direction, r["convergence_s"], r["attempts"],
-                         r["edge_outcome"],
+                         r["edge_outcome"], r["fetch_s"],
                          ", %d flaps" % r["flaps"] if r["flaps"] else ""),
                       file=sys.stderr, flush=True)
 
@@ -267,6 +311,14 @@ def cmd_summary(args):
              "command_s_mean": round(sum(r["command_s"] for r in rs)
                                      / len(rs), 4),
              "flaps": sum(r["flaps"] for r in rs),
+             "fetch_s_mean": round(sum(r["fetch_s"] for r in rs)
+                                   / len(rs), 4),
+             "after_fetch_s_p50": rank(sorted(r["after_fetch_s"]
+                                              for r in rs), 50),
+             "after_fetch_s_max": max(r["after_fetch_s"] for r in rs),
+             "fetch_s_mean_any_cell": round(
+                 sum(x for r in rs for x in r["fetch_s_by_cell"].values())
+                 / sum(len(r["fetch_s_by_cell"]) for r in rs), 4),
              "edge_outcomes": edges, "samples_s": [r["convergence_s"]
                                                    for r in rs]}
         if interval == args.target_interval:
@@ -283,8 +335,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("run")
-    for name in ("sim", "name", "admin", "src", "dst", "host", "out"):
+    for name in ("sim", "name", "admin", "server-log", "src", "dst",
+                 "host", "out"):
         c.add_argument("--" + name, required=True)
+    c.add_argument("--src-cell-ip", default="10.0.0.11")
+    c.add_argument("--dst-cell-ip", default="10.0.0.12")
     c.add_argument("--port", type=int, required=True)
     c.add_argument("--interval", type=float, required=True)
     c.add_argument("--samples", type=int, required=True)

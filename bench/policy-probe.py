@@ -2,8 +2,8 @@
 """Probes for bench/policy-convergence (standard library only).
 
   policy-probe.py run --sim CELL-SIM --name NAME --admin SOCK
-                      --server-log LOG --src A --dst B --host IP --port P --interval I
-                      --samples N [--seed S] --out FILE
+                      --server-log LOG --src A --dst B --host IP --port P
+                      --interval I --samples N [--seed S] --out FILE
       Runs inside A's container namespace (`cell-sim exec A ...`).  N times:
       a random wait of 0.5 to 1.5 interval, `cell-sim policy add A B --port
       P`, a sample; a random wait, `cell-sim policy remove ...`, a sample.

@@ -222,6 +222,7 @@ bench: all
 	@$(TOP)/bench/run
 	@$(TOP)/bench/flows
 	@$(TOP)/bench/overlay
+	@$(TOP)/bench/policy-convergence
 
 clean:
 	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests

@@ -223,6 +223,7 @@ bench: all
 	@$(TOP)/bench/flows
 	@$(TOP)/bench/overlay
 	@$(TOP)/bench/policy-convergence
+	@$(TOP)/bench/flowctl-rss
 
 clean:
 	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests

@@ -297,22 +297,25 @@ flow_units_set(struct flow_units *fu, uint8_t kind, uint64_t id,
         hmap_insert(&fu->units, &u->node, unit_hash(kind, id));
     }
 
-    /* Old flows that stay as they are keep their place: only their
-     * contributor records move to the new copies.  The rest go. */
+    /* An old flow whose key the unit still has keeps its place: its
+     * contributor record moves to the new flow (and the key is folded
+     * again if the value changed).  The others go; new keys come. */
     struct flow_entry *o;
     HMAP_FOR_EACH (o, node, &u->flows.flows) {
         struct flow_entry *n = flow_table_find_like(flows, o);
-        if (n && flow_entry_same_value(n, o)) {
+        if (n) {
             struct key *k = find_key(fu, o);
             k->c[find_contrib(k, u)].flow = n;
+            if (!flow_entry_same_value(n, o)) {
+                fold_key(fu, k);
+            }
         } else {
             remove_contrib(fu, u, o);
         }
     }
     struct flow_entry *n;
     HMAP_FOR_EACH (n, node, &flows->flows) {
-        o = flow_table_find_like(&u->flows, n);
-        if (!o || !flow_entry_same_value(n, o)) {
+        if (!flow_table_find_like(&u->flows, n)) {
             add_contrib(fu, u, n);
         }
     }

@@ -5,6 +5,8 @@
 #
 #   - a task of app A reaches app B under an A -> B policy (a task is in
 #     its app's policy group), across cells and on one cell;
+#   - deny -> allow -> deny on port 8080 and on a port range, each on one
+#     cell and across cells;
 #   - staging ASGs apply only to staging containers, and running ASGs only
 #     to running apps and tasks;
 #   - a wide-open ASG opens no container-to-container traffic, on one cell
@@ -69,6 +71,54 @@ test_task_reaches_app_under_policy() {
         probe_is a-task1 refused tcp "$b" 8080
     wait_until 5 "b to refuse a's task on cell 2" \
         probe_is a-task2 refused tcp "$b" 8080
+}
+
+# Deny -> allow -> deny on port 8080 and on a port range, each on one cell
+# and across cells (test-c2c-policy.sh's first test has 8080 on one cell
+# and a range across them): in the range and nowhere else; what is outside
+# is refused on one cell and dropped by the destination's cell across
+# cells.
+test_port_and_range_both_ways() {
+    sim_up --cells 2
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 1 >/dev/null
+    sim push c --cell 2 >/dev/null
+    local b c
+    b=$(sim ip b) c=$(sim ip c)
+    serve b 8080,9000,9004,9005 >/dev/null
+    serve c 8080,8081,9000,9004,9005 >/dev/null
+    expect a refused tcp "$b" 9000
+    expect a refused tcp "$c" 8080
+
+    # A range on one cell, 8080 and a range across cells.
+    sim policy add a b --ports 9000-9004
+    sim policy add a c
+    sim policy add a c --ports 9000-9004
+    wait_until 5 "a to reach b's range" probe_is a connected tcp "$b" 9000
+    expect a connected tcp "$b" 9004
+    expect a refused tcp "$b" 9005
+    expect a refused tcp "$b" 8080
+    wait_until 5 "a to reach c on 8080" probe_is a connected tcp "$c" 8080
+    expect a connected tcp "$c" 9000
+    expect a connected tcp "$c" 9004
+    expect a timeout tcp "$c" 9005
+    expect a timeout tcp "$c" 8081
+
+    # 8080 on one cell.
+    sim policy add a b
+    wait_until 5 "a to reach b on 8080" probe_is a connected tcp "$b" 8080
+
+    sim policy remove a b --ports 9000-9004
+    wait_until 5 "b to refuse its range" probe_is a refused tcp "$b" 9000
+    expect a connected tcp "$b" 8080
+    sim policy remove a c
+    wait_until 5 "c to drop 8080" probe_is a timeout tcp "$c" 8080
+    expect a connected tcp "$c" 9004
+    sim policy remove a b
+    sim policy remove a c --ports 9000-9004
+    # a is in no policy now: no tag, refused at once on its own cell.
+    wait_until 5 "a to be refused by c" probe_is a refused tcp "$c" 9000
+    expect a refused tcp "$b" 8080
 }
 
 # ---------------------------------------------------------------------------
@@ -138,7 +188,9 @@ test_wide_open_asg_opens_no_c2c() {
     wait_until 5 "a to reach the external host" \
         probe_is a connected tcp "$EXT_A" "$EXT_PORT"
     expect_trace a "$EXT_A" "security group open ($guid) rule 0"
-    expect b-2 connected tcp "$EXT_B" "$EXT_PORT"
+    # Cell 2 polls on its own schedule.
+    wait_until 5 "b-2 on cell 2 to reach the external host" \
+        probe_is b-2 connected tcp "$EXT_B" "$EXT_PORT"
 
     # a in no policy: refused on its own cell, whatever the ASG says.
     expect a refused tcp "$b" 8080

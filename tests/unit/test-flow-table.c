@@ -975,6 +975,20 @@ test_units_union(void **state OVS_UNUSED)
     assert_int_equal(st.n_computed, 1);
     assert_int_equal(st.n_flows_changed, 0);
 
+    /* A flow that changes its actions in place is one change. */
+    const char *drop = "table=0,priority=100,in_port=1";
+    flow_units_begin(fu);
+    set_unit(fu, 1, 1, "a3", "table=6,priority=500,cookie=0x11,reg2=1,"
+             "actions=conjunction(1,1/2)",
+             "table=0,priority=100,cookie=0x11,in_port=1,actions=output:3",
+             (char *) NULL);
+    assert_true(flow_units_unchanged(fu, 3, 2, "b", 1));
+    flow_units_end(fu);
+    flow_units_get_stats(fu, &st);
+    assert_int_equal(st.n_flows_changed, 1);
+    assert_string_equal(desired_actions(fu, drop), "output:3");
+    assert_int_equal(flow_table_count(flow_units_table(fu)), 3);
+
     flow_units_destroy(fu);
 }
 

@@ -3,10 +3,10 @@
  *
  * One poll loop: the local OVSDB through the IDL (localdb.c), the bridge's
  * flows through ofctrl.c, rejects through pinctrl.c, operators through
- * unixctl.  Each iteration: read the database into the model, recompute the
- * desired flow table if the model changed (pipeline.c, pure), put it when
- * the switch can take it, and mark the containers whose flows OVS has
- * acknowledged.  docs/architecture.md tells the whole story.
+ * unixctl.  Each iteration: read the database into the model, bring the
+ * desired flows up to date if the model changed (pipeline.c, pure and
+ * incremental), put them when the switch can take them, and mark the
+ * containers whose flows OVS has acknowledged.  docs/architecture.md tells the whole story.
  *
  * This file only wires the modules together.  Each module registers its
  * own unixctl commands: flowctl/rule-stats (flowstats.c), flowctl/cells
@@ -68,7 +68,7 @@ struct flowctl {
     struct trace *trace;                /* flowctl/trace. */
     struct policysync *policysync;      /* NULL: no policy server. */
     struct pipeline *pipeline;          /* The desired flows. */
-    bool recompute;             /* Model changed or recompute requested. */
+    bool recompute;             /* Model changed: run the pipeline. */
     bool put_pending;           /* Desired flows not yet put. */
     bool hostnet_done;                  /* Its spec is given. */
     long long int last_recompute_ms;

@@ -24,7 +24,8 @@
 
 #include "cfjson.h"
 
-#define IP(A, B, C, D) (((uint32_t) (A) << 24) | ((B) << 16) | ((C) << 8) | (D))
+#define IP(A, B, C, D) \
+    (((uint32_t) (A) << 24) | ((B) << 16) | ((C) << 8) | (D))
 
 /* 2026-12-04T17:05:01.123456Z. */
 #define T0_USEC (1796403901LL * 1000000 + 123456)

@@ -6,7 +6,8 @@
  * unixctl.  Each iteration: read the database into the model, bring the
  * desired flows up to date if the model changed (pipeline.c, pure and
  * incremental), put them when the switch can take them, and mark the
- * containers whose flows OVS has acknowledged.  docs/architecture.md tells the whole story.
+ * containers whose flows OVS has acknowledged.  docs/architecture.md tells
+ * the whole story.
  *
  * This file only wires the modules together.  Each module registers its
  * own unixctl commands: flowctl/rule-stats (flowstats.c), flowctl/cells

@@ -360,8 +360,12 @@ test_asg_pages_applied_only_whole() {
     expect a connected tcp 10.0.0.101 80
 
     # Page 1 drops g100, page 2 is gone: nothing changes.
-    jq -nc '{next: 7, security_groups: []}' > "$p1"
+    # Each page changes by a rename: openssl -WWW must never serve a
+    # page half written (a fetch between the truncation and the write
+    # would fail on page 1, not on the missing page 2).
+    jq -nc '{next: 7, security_groups: []}' > "$p1.new"
     rm "$p2"
+    mv "$p1.new" "$p1"
     wait_until 10 "flowctl/show to report the missing page" \
         asgs_show_has 'FAILING since'
     asgs_show_has "GET .*from=7" \
@@ -372,7 +376,8 @@ test_asg_pages_applied_only_whole() {
 
     # Page 2 back: the whole set applies.
     jq -nc --argjson g "$(asg_json g101 10.0.0.101)" \
-        '{next: 0, security_groups: [$g]}' > "$p2"
+        '{next: 0, security_groups: [$g]}' > "$p2.new"
+    mv "$p2.new" "$p2"
     wait_until 40 "the new set of security groups to apply" \
         probe_is a refused tcp 10.0.0.100 80
     expect a connected tcp 10.0.0.101 80

@@ -585,7 +585,7 @@ static double
 installer_connect(struct installer *in, const struct options *o)
 {
     struct ofctrl_meter meter = {
-        .meter_id = PIPELINE_REJECT_METER,
+        .meter_id = PIPELINE_METER_REJECT,
         .rate_pps = 100,
         .burst = 100,
     };

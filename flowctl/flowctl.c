@@ -351,7 +351,7 @@ start_openflow(struct flowctl *fc)
                    : xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
                                fc->cfg.bridge);
     struct ofctrl_meter meter = {
-        .meter_id = PIPELINE_REJECT_METER,
+        .meter_id = PIPELINE_METER_REJECT,
         .rate_pps = fc->cfg.reject_rate,
         .burst = fc->cfg.reject_rate,
     };

@@ -405,6 +405,8 @@ fill_container(struct model *model, struct model_container *c,
         c->policy_group_id = nullable_xstrdup(
             smap_get(ids, CFNET_KEY_POLICY_GROUP_ID));
         c->space_id = nullable_xstrdup(smap_get(ids, CFNET_KEY_SPACE_ID));
+        c->app_id = nullable_xstrdup(smap_get(ids, CFNET_KEY_APP_ID));
+        c->org_id = nullable_xstrdup(smap_get(ids, CFNET_KEY_ORG_ID));
         c->garden_netout = model_intern_rules(model, rules, &error);
     }
     if (!error) {
@@ -488,6 +490,8 @@ container_hash(const struct model_container *c, uint32_t basis)
     h = hash_int(c->staging, h);
     h = hash_string(c->policy_group_id ? c->policy_group_id : "", h);
     h = hash_string(c->space_id ? c->space_id : "", h);
+    h = hash_string(c->app_id ? c->app_id : "", h);
+    h = hash_string(c->org_id ? c->org_id : "", h);
     h = hash_pointer(c->garden_netout, h);
     h = hash_int(c->tag, h);
     h = hash_pointer(c->netout, h);

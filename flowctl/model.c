@@ -208,6 +208,8 @@ model_remove_container(struct model *m, struct model_container *c)
         free(c->handle);
         free(c->policy_group_id);
         free(c->space_id);
+        free(c->app_id);
+        free(c->org_id);
         free(c->port_mappings);
         free(c);
     }

@@ -132,6 +132,8 @@ struct model_container {
     bool staging;                       /* container_workload "staging". */
     char *policy_group_id;              /* cf-policy-group-id, or NULL. */
     char *space_id;                     /* cf-space-id, or NULL. */
+    char *app_id;                       /* cf-app-id, or NULL (traffic */
+    char *org_id;                       /* log lines only). */
     const struct model_rules *garden_netout;  /* cf-netout-rules. */
 
     /* Derived by model_resolve() from the policy state (both owned by the

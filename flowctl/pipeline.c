@@ -52,6 +52,18 @@ pipeline_table_name(enum pipeline_table t)
     return t < PIPELINE_N_TABLES ? table_names[t] : "unknown";
 }
 
+const char *
+pipeline_meter_name(uint32_t id)
+{
+    switch (id) {
+#define PM(ENUM, ID, NAME) case ID: return NAME;
+    PIPELINE_METERS
+#undef PM
+    default:
+        return NULL;
+    }
+}
+
 /* Priorities within 'egress' (higher wins). */
 enum {
     PRIO_EGRESS_GENEVE = 1100,          /* Cells' Geneve port: closed. */
@@ -306,11 +318,11 @@ add_fixed_flows(struct ctx *ctx)
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",tcp,"
              "actions=controller(userdata=%02x,meter_id=%d)",
              PIPELINE_T_REJECT, fixed, PIPELINE_PIN_REJECT_TCP,
-             PIPELINE_REJECT_METER);
+             PIPELINE_METER_REJECT);
     add_flow(ctx, "table=%d,priority=50,cookie=%#"PRIx64",ip,"
              "actions=controller(userdata=%02x,meter_id=%d)",
              PIPELINE_T_REJECT, fixed, PIPELINE_PIN_REJECT_ICMP,
-             PIPELINE_REJECT_METER);
+             PIPELINE_METER_REJECT);
     add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
              PIPELINE_T_REJECT, dflt);
 }

@@ -19,6 +19,8 @@
  *         egress ('classify', 'owner'), the port mapping's mark for NetIn
  *         ('ingress'), a c2c mark for container-to-container connections
  *         ('egress', 'ingress': PIPELINE_C2C_*_MARK)
+ *   reg4  the traffic log: what the flow that admitted the connection asks
+ *         the 'log' table to log (enum pipeline_log_kind; 0: nothing)
  *   reg5  1 for staging containers, else 0 ('classify')
  *   reg8  the policy tag of the app that sent the packet, as the policy
  *         server assigned it (0: its app is in no policy): set in
@@ -59,7 +61,8 @@ struct model_rules;
     PT(INGRESS,     7, "ingress")               \
     PT(COMMIT,      8, "commit")                \
     PT(FORWARD,     9, "forward")               \
-    PT(REJECT,     10, "reject")
+    PT(REJECT,     10, "reject")            \
+    PT(LOG,        11, "log")
 
 enum pipeline_table {
 #define PT(ENUM, ID, NAME) PIPELINE_T_##ENUM = ID,
@@ -99,10 +102,96 @@ const char *pipeline_table_name(enum pipeline_table);
 /* The conntrack zone of the cell's containers. */
 #define PIPELINE_CT_ZONE 1
 
-/* Meter that rate-limits packet-ins for rejects (packets per second). */
-#define PIPELINE_REJECT_METER 1
+/* Meters (OpenFlow 1.3, packets per second), each on one purpose's
+ * packet-ins, so that a noisy kind cannot use up a quiet one's budget:
+ *
+ *   REJECT          denied packets to pinctrl, to answer (reject_rate)
+ *   LOG_ASG_ACCEPT  traffic log: connections an ASG rule admits, TCP,
+ *                   ICMP and other protocols (one packet-in per new
+ *                   connection; PIPELINE_LOG_ACCEPT_RATE)
+ *   LOG_ASG_UDP     ... UDP (every packet until the first reply:
+ *                   accepted_udp_logs_per_sec)
+ *   LOG_ASG_DENY    ... egress the ASGs deny (denied_logs_per_sec)
+ *   LOG_C2C_ACCEPT  ... c2c connections a policy admits, TCP
+ *   LOG_C2C_UDP     ... UDP (accepted_udp_logs_per_sec)
+ *   LOG_C2C_DENY    ... c2c no policy admits (denied_logs_per_sec)
+ *
+ * Ids are fixed: flowctl/show names a meter from its id. */
+#define PIPELINE_METERS                                 \
+    PM(REJECT,         1, "reject")                     \
+    PM(LOG_ASG_ACCEPT, 2, "log-asg-accept")             \
+    PM(LOG_ASG_UDP,    3, "log-asg-udp")                \
+    PM(LOG_ASG_DENY,   4, "log-asg-deny")               \
+    PM(LOG_C2C_ACCEPT, 5, "log-c2c-accept")             \
+    PM(LOG_C2C_UDP,    6, "log-c2c-udp")                \
+    PM(LOG_C2C_DENY,   7, "log-c2c-deny")
 
-/* controller() userdata of the reject flows (first byte). */
+enum pipeline_meter {
+#define PM(ENUM, ID, NAME) PIPELINE_METER_##ENUM = ID,
+    PIPELINE_METERS
+#undef PM
+};
+
+/* The name of meter 'id' ("reject", ...), or NULL if there is none. */
+const char *pipeline_meter_name(uint32_t id);
+
+/* The rate of PIPELINE_METER_LOG_ASG_ACCEPT and _LOG_C2C_ACCEPT: high
+ * enough for every new connection of a busy cell, low enough that
+ * flowctl's traffic log keeps up. */
+#define PIPELINE_LOG_ACCEPT_RATE 10000
+
+/* Traffic logging (docs/architecture.md, "Traffic logging").  A flow that
+ * decides a connection the operator asked to log sends a copy of its
+ * packet to flowctl's traffic log, an OpenFlow connection of its own with
+ * controller id PIPELINE_LOG_CONTROLLER_ID (pinctrl's is 0, the default):
+ *
+ *   - an accept: the flow that admits it also loads its kind into reg4
+ *     (and, as always, the rule's cookie into xreg3) and resubmits to
+ *     'log', which sends the copy through the meter of the kind and
+ *     protocol; the packet then goes on, to 'commit', as without logging;
+ *   - a deny: the flow that denies it sends the copy itself, then goes to
+ *     'reject' (or drops the packet) as without logging.
+ *
+ * The copy is a clone: a meter that drops it drops only the copy
+ * (ofproto-dpif-xlate.c puts clone(meter, userspace) in the datapath
+ * actions).  It holds the packet's first PIPELINE_LOG_MAX_LEN bytes; the
+ * controller action's userdata is one byte, the kind.  What the packet-in's
+ * metadata says, by kind:
+ *
+ *   PIPELINE_LOG_ASG_ACCEPT    egress an ASG rule admitted: xreg3 (reg6,
+ *                              reg7) is pipeline_asg_cookie(ruleset,
+ *                              rule); reg1 the sender's ofport
+ *   PIPELINE_LOG_EGRESS_DENY   egress no rule admitted (the default
+ *                              deny): reg1 the sender's ofport
+ *   PIPELINE_LOG_C2C_ACCEPT    c2c a policy admitted: xreg3 is
+ *                              pipeline_policy_cookie(); the packet's
+ *                              destination address is the receiving
+ *                              container, of this cell; reg8 the sender's
+ *                              tag
+ *   PIPELINE_LOG_C2C_DENY_IN   c2c to a container of this cell that no
+ *                              policy admits: the destination address is
+ *                              the receiving container; reg8 the sender's
+ *                              tag (0: none); reg0 PIPELINE_FROM_CONTAINER
+ *                              or PIPELINE_FROM_TUNNEL
+ *   PIPELINE_LOG_C2C_DENY_OUT  c2c to another cell's container from a
+ *                              container without a tag (no policy can
+ *                              admit it): reg1 the sender's ofport
+ *
+ * reg8 is the 'mark' of the log line.  Registers that are 0 are absent
+ * from a packet-in's metadata (read them as 0). */
+#define PIPELINE_LOG_CONTROLLER_ID 2
+#define PIPELINE_LOG_MAX_LEN 128
+
+enum pipeline_log_kind {
+    PIPELINE_LOG_ASG_ACCEPT = 0x11,
+    PIPELINE_LOG_EGRESS_DENY = 0x12,
+    PIPELINE_LOG_C2C_ACCEPT = 0x13,
+    PIPELINE_LOG_C2C_DENY_IN = 0x14,
+    PIPELINE_LOG_C2C_DENY_OUT = 0x15,
+};
+
+/* controller() userdata of the reject flows (first byte; the traffic
+ * log's are enum pipeline_log_kind). */
 #define PIPELINE_PIN_REJECT_TCP 1       /* Answer with a TCP RST. */
 #define PIPELINE_PIN_REJECT_ICMP 2      /* Answer with ICMP unreachable. */
 

@@ -296,6 +296,8 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
         "deny_networks", "netin_port_range", "reject_rate", "cluster",
         "disable_container_network_policy", "policy_server",
         "policy_poll_interval", "asg_poll_interval", "enable_asg_syncing",
+        "log_file", "asg_logging", "c2c_logging", "accepted_udp_logs_per_sec",
+        "denied_logs_per_sec", "host_guid",
         NULL,
     };
     static const char *const cluster_known[] = {
@@ -444,6 +446,27 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
     jparse_bool(&jp, root, "", "enable_asg_syncing", false,
                 &cfg->enable_asg_syncing);
 
+    /* The traffic log. */
+    const char *log_file = jparse_string(&jp, root, "", "log_file", false);
+    if (log_file && log_file[0] != '/') {
+        jparse_error(&jp, "", "log_file", "must be an absolute path");
+    } else if (log_file) {
+        cfg->log_file = xstrdup(log_file);
+        cfg->cell.logging = true;
+    }
+    jparse_bool(&jp, root, "", "asg_logging", false, &cfg->cell.asg_logging);
+    jparse_bool(&jp, root, "", "c2c_logging", false, &cfg->cell.c2c_logging);
+    rate = 100;
+    jparse_uint(&jp, root, "", "accepted_udp_logs_per_sec", false, 1, 100000,
+                &rate);
+    cfg->accepted_udp_logs_per_sec = rate;
+    rate = 1;
+    jparse_uint(&jp, root, "", "denied_logs_per_sec", false, 1, 100000,
+                &rate);
+    cfg->denied_logs_per_sec = rate;
+    cfg->host_guid = nullable_xstrdup(jparse_string(&jp, root, "",
+                                                     "host_guid", false));
+
     json_decref(root);
     char *error = jparse_finish(&jp);
     if (error) {
@@ -461,6 +484,8 @@ flowctl_config_destroy(struct flowctl_config *cfg)
         free(cfg->openflow);
         free(cfg->underlay_interface);
         free(cfg->cluster_remotes);
+        free(cfg->log_file);
+        free(cfg->host_guid);
         policy_server_destroy(cfg->policy_server);
         model_cell_destroy(&cfg->cell);
         memset(cfg, 0, sizeof *cfg);

@@ -55,6 +55,16 @@ struct flowctl_config {
     unsigned int asg_poll_interval_ms;      /* Default 60000, >= 1000. */
     bool enable_asg_syncing;                /* Default true. */
 
+    /* The traffic log: where it goes (NULL: no log, the default), how many
+     * accepted UDP packets and denied packets per second it gets at most,
+     * this cell's BOSH instance id for its lines (NULL: "").
+     * asg_logging and c2c_logging are in 'cell' (the flows depend on
+     * them), as is 'logging', set with a log_file. */
+    char *log_file;
+    unsigned int accepted_udp_logs_per_sec;     /* Default 100. */
+    unsigned int denied_logs_per_sec;           /* Default 1. */
+    char *host_guid;
+
     /* What the pipeline needs: instance_address, overlays, subnet, DNS,
      * host services, deny_networks.  The gateway fields are filled in at
      * run time. */

@@ -350,14 +350,23 @@ start_openflow(struct flowctl *fc)
                    ? xstrdup(fc->cfg.openflow)
                    : xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
                                fc->cfg.bridge);
-    struct ofctrl_meter meter = {
-        .meter_id = PIPELINE_METER_REJECT,
-        .rate_pps = fc->cfg.reject_rate,
-        .burst = fc->cfg.reject_rate,
+    /* The meters (pipeline.h): each with a second's worth of burst. */
+    const struct flowctl_config *cfg = &fc->cfg;
+    struct ofctrl_meter meters[] = {
+        { PIPELINE_METER_REJECT, cfg->reject_rate, cfg->reject_rate },
+#define LOG_METER(ID, RATE) { PIPELINE_METER_LOG_##ID, RATE, RATE }
+        LOG_METER(ASG_ACCEPT, PIPELINE_LOG_ACCEPT_RATE),
+        LOG_METER(ASG_UDP, cfg->accepted_udp_logs_per_sec),
+        LOG_METER(ASG_DENY, cfg->denied_logs_per_sec),
+        LOG_METER(C2C_ACCEPT, PIPELINE_LOG_ACCEPT_RATE),
+        LOG_METER(C2C_UDP, cfg->accepted_udp_logs_per_sec),
+        LOG_METER(C2C_DENY, cfg->denied_logs_per_sec),
+#undef LOG_METER
     };
 
     fc->ofctrl = ofctrl_create(target);
-    ofctrl_set_meters(fc->ofctrl, &meter, 1);
+    ofctrl_set_meters(fc->ofctrl, meters,
+                      cfg->log_file ? ARRAY_SIZE(meters) : 1);
     fc->pinctrl = pinctrl_create(target);
     flowstats_connect(fc->flowstats, target);
     trace_set_ready(fc->trace);

@@ -56,6 +56,16 @@ struct model_cell {
     uint8_t gateway_host_mac[6];        /* The host's MAC there. */
     uint32_t tunnel_ofport;             /* The Geneve port; 0 = none
                                          * (single-cell mode). */
+
+    /* Traffic logging (pipeline.h, "Traffic logging").  Flows send log
+     * copies only with 'logging' (a log_file is configured): of the
+     * connections that ASG rules with "log": true admit; with
+     * 'asg_logging', of every connection an ASG rule admits and of the
+     * default deny; with 'c2c_logging', of c2c connections policies admit
+     * and of the c2c no policy admits. */
+    bool logging;
+    bool asg_logging;
+    bool c2c_logging;
 };
 
 /* Another cell of the cluster, as the directory (cfnet-db) lists it. */

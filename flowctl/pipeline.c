@@ -84,6 +84,8 @@ enum {
     PRIO_INGRESS_POLICY = 100,          /* c2c policies (and NetIn, which
                                          * matches the gateway address). */
     PRIO_INGRESS_TUNNEL_DROP = 10,      /* The rest from other cells. */
+    PRIO_INGRESS_C2C_DENY = 10,         /* The rest from containers here,
+                                         * with c2c logging. */
 };
 
 /* ct_mark values: egress epochs use the low 30 bits, NetIn marks have the
@@ -151,9 +153,12 @@ add_flow(struct ctx *ctx, const char *format, ...)
 /* Appends to 'acts' the actions of a flow that admits a new connection:
  * 'mark' (unless 0: the packet's reg3 holds it already) into reg3, the
  * admitting rule's cookie 'ck' into xreg3, then to 'commit', which records
- * both in conntrack. */
+ * both in conntrack.  With a 'log' kind (not 0), the packet first visits
+ * 'log' with the kind in reg4, which sends flowctl's traffic log a copy
+ * (add_log_flows()). */
 static void
-put_admit_actions(struct ofpbuf *acts, uint32_t mark, uint64_t ck)
+put_admit_actions(struct ofpbuf *acts, uint32_t mark, uint64_t ck,
+                  enum pipeline_log_kind log)
 {
     union mf_value v;
 
@@ -165,7 +170,47 @@ put_admit_actions(struct ofpbuf *acts, uint32_t mark, uint64_t ck)
     memset(&v, 0, sizeof v);
     v.be64 = htonll(ck);
     ofpact_put_set_field(acts, mf_from_id(MFF_XREG3), &v, NULL);
+    if (log) {
+        memset(&v, 0, sizeof v);
+        v.be32 = htonl(log);
+        ofpact_put_set_field(acts, mf_from_id(MFF_REG4), &v, NULL);
+        struct ofpact_resubmit *r = ofpact_put_RESUBMIT(acts);
+        r->in_port = OFPP_IN_PORT;
+        r->table_id = PIPELINE_T_LOG;
+    }
     ofpact_put_GOTO_TABLE(acts)->table_id = PIPELINE_T_COMMIT;
+}
+
+/* The actions, in ovs-ofctl syntax, that send a log copy of kind 'kind'
+ * through meter 'meter' (a static buffer: use before the next call). */
+static const char *
+log_action(enum pipeline_log_kind kind, enum pipeline_meter meter)
+{
+    static char buf[128];
+
+    snprintf(buf, sizeof buf, "controller(id=%d,max_len=%d,userdata=%02x,"
+             "meter_id=%d)", PIPELINE_LOG_CONTROLLER_ID,
+             PIPELINE_LOG_MAX_LEN, kind, meter);
+    return buf;
+}
+
+/* Whether the cell logs what ASG rule 'r' admits, c2c, the default deny. */
+static bool
+log_asg_rule(const struct model_cell *cell, const struct cf_netout_rule *r)
+{
+    return cell->logging && (cell->asg_logging || r->log);
+}
+
+static bool
+log_c2c(const struct model_cell *cell)
+{
+    return cell->logging && cell->c2c_logging && !cell->c2c_open;
+}
+
+static bool
+log_default_deny(const struct model_cell *cell)
+{
+    return cell->logging && cell->asg_logging;
 }
 
 static uint64_t
@@ -175,6 +220,42 @@ cookie(uint8_t kind, uint64_t id)
 }
 
 /* ---- the cell's fixed flows ---- */
+
+/* log: a packet resubmitted here by a flow that admitted its connection
+ * (put_admit_actions()) is copied to flowctl's traffic log through the
+ * meter of its kind and protocol; the admitting flow then goes on.
+ * Without logging, nothing comes here; the table's default does nothing
+ * either way. */
+static void
+add_log_flows(struct ctx *ctx)
+{
+    const struct model_cell *cell = &ctx->model->cell;
+    uint64_t fixed = cookie(PIPELINE_CK_FIXED, 0);
+    const struct {
+        enum pipeline_log_kind kind;
+        enum pipeline_meter meter;
+        enum pipeline_meter udp_meter;
+    } accepts[] = {
+        { PIPELINE_LOG_ASG_ACCEPT, PIPELINE_METER_LOG_ASG_ACCEPT,
+          PIPELINE_METER_LOG_ASG_UDP },
+        { PIPELINE_LOG_C2C_ACCEPT, PIPELINE_METER_LOG_C2C_ACCEPT,
+          PIPELINE_METER_LOG_C2C_UDP },
+    };
+
+    if (cell->logging) {
+        for (size_t i = 0; i < ARRAY_SIZE(accepts); i++) {
+            add_flow(ctx, "table=%d,priority=110,cookie=%#"PRIx64",reg4=%d,"
+                     "udp,actions=%s", PIPELINE_T_LOG, fixed,
+                     accepts[i].kind,
+                     log_action(accepts[i].kind, accepts[i].udp_meter));
+            add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg4=%d,"
+                     "actions=%s", PIPELINE_T_LOG, fixed, accepts[i].kind,
+                     log_action(accepts[i].kind, accepts[i].meter));
+        }
+    }
+    add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
+             PIPELINE_T_LOG, cookie(PIPELINE_CK_DEFAULT, 0));
+}
 
 static void
 add_fixed_flows(struct ctx *ctx)
@@ -285,8 +366,11 @@ add_fixed_flows(struct ctx *ctx)
                  PIPELINE_T_REJECT);
     }
     add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64","
-             "actions=goto_table:%d", PIPELINE_T_EGRESS, dflt,
-             PIPELINE_T_REJECT);
+             "actions=%s%sgoto_table:%d", PIPELINE_T_EGRESS, dflt,
+             log_default_deny(cell)
+             ? log_action(PIPELINE_LOG_EGRESS_DENY,
+                          PIPELINE_METER_LOG_ASG_DENY) : "",
+             log_default_deny(cell) ? "," : "", PIPELINE_T_REJECT);
 
     /* ingress: only mapped ports (per-mapping flows); the rest rejected. */
     add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64","
@@ -325,6 +409,8 @@ add_fixed_flows(struct ctx *ctx)
              PIPELINE_METER_REJECT);
     add_flow(ctx, "table=%d,priority=0,cookie=%#"PRIx64",actions=drop",
              PIPELINE_T_REJECT, dflt);
+
+    add_log_flows(ctx);
 }
 
 /* The non-first fragments of UDP datagrams to host address 'ip' (a DNS
@@ -534,13 +620,30 @@ add_overlay_flows(struct ctx *ctx)
                  cookie(PIPELINE_CK_C2C, PIPELINE_C2C_LOCAL),
                  IP_FMT_ARGS(cell->subnet.addr), cell->subnet.plen,
                  PIPELINE_T_INGRESS);
+        if (log_c2c(cell)) {
+            /* With c2c logging, what no policy admits of a container's
+             * connection to another here is logged on its way to
+             * 'reject' (NetIn, from the host, is not c2c). */
+            add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",reg0=%d,"
+                     "ip,actions=%s,goto_table:%d", PIPELINE_T_INGRESS,
+                     PRIO_INGRESS_C2C_DENY,
+                     cookie(PIPELINE_CK_C2C, PIPELINE_C2C_LOCAL),
+                     PIPELINE_FROM_CONTAINER,
+                     log_action(PIPELINE_LOG_C2C_DENY_IN,
+                                PIPELINE_METER_LOG_C2C_DENY),
+                     PIPELINE_T_REJECT);
+        }
         for (size_t i = 0; i < cell->n_overlays; i++) {
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
-                     "reg8=0,nw_dst="IP_FMT"/%u,actions=goto_table:%d",
+                     "reg8=0,nw_dst="IP_FMT"/%u,actions=%s%sgoto_table:%d",
                      PIPELINE_T_EGRESS, PRIO_EGRESS_C2C_UNTAGGED,
                      cookie(PIPELINE_CK_C2C, PIPELINE_C2C_UNTAGGED),
                      IP_FMT_ARGS(cell->overlays[i].addr),
-                     cell->overlays[i].plen, PIPELINE_T_REJECT);
+                     cell->overlays[i].plen,
+                     log_c2c(cell)
+                     ? log_action(PIPELINE_LOG_C2C_DENY_OUT,
+                                  PIPELINE_METER_LOG_C2C_DENY) : "",
+                     log_c2c(cell) ? "," : "", PIPELINE_T_REJECT);
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",ip,"
                      "nw_dst="IP_FMT"/%u,actions=goto_table:%d",
                      PIPELINE_T_EGRESS, PRIO_EGRESS_C2C, closing,
@@ -605,8 +708,11 @@ add_overlay_flows(struct ctx *ctx)
                  PIPELINE_T_COMMIT);
     } else {
         add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",reg0=%d,"
-                 "actions=drop", PIPELINE_T_INGRESS, PRIO_INGRESS_TUNNEL_DROP,
-                 ock, PIPELINE_FROM_TUNNEL);
+                 "actions=%s", PIPELINE_T_INGRESS, PRIO_INGRESS_TUNNEL_DROP,
+                 ock, PIPELINE_FROM_TUNNEL,
+                 log_c2c(cell) ? log_action(PIPELINE_LOG_C2C_DENY_IN,
+                                            PIPELINE_METER_LOG_C2C_DENY)
+                 : "drop");
     }
 
     add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",udp,"
@@ -777,7 +883,9 @@ add_policy(struct ctx *ctx, const struct cf_policy *p,
 
     uint64_t stub[128 / 8];
     struct ofpbuf acts = OFPBUF_STUB_INITIALIZER(stub);
-    put_admit_actions(&acts, PIPELINE_C2C_POLICY_MARK, ck);
+    put_admit_actions(&acts, PIPELINE_C2C_POLICY_MARK, ck,
+                      log_c2c(&ctx->model->cell)
+                      ? PIPELINE_LOG_C2C_ACCEPT : 0);
 
     for (size_t i = 0; i < gm->n; i++) {
         const struct model_container *c = gm->containers[i];
@@ -1140,7 +1248,9 @@ add_asg_rule(struct ctx *ctx, const struct ruleset *rs, size_t idx)
     /* The verdict. */
     uint64_t stub[128 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
-    put_admit_actions(&ofpacts, 0, ck);
+    put_admit_actions(&ofpacts, 0, ck,
+                      log_asg_rule(&ctx->model->cell, r)
+                      ? PIPELINE_LOG_ASG_ACCEPT : 0);
     match_init_catchall(&m);
     match_set_conj_id(&m, id);
     flow_table_add(ctx->table, PIPELINE_T_EGRESS, prio, ck, &m,
@@ -1398,6 +1508,9 @@ sig_cell(struct ds *sig, const struct model_cell *cell)
     ds_put_buffer(sig, (const char *) cell->gateway_host_mac,
                   sizeof cell->gateway_host_mac);
     sig_u32(sig, cell->tunnel_ofport);
+    sig_u32(sig, cell->logging);
+    sig_u32(sig, cell->asg_logging);
+    sig_u32(sig, cell->c2c_logging);
 }
 
 /* Computes unit ('kind', 'id'), whose signature is 'sig', with 'add' unless
@@ -1574,6 +1687,7 @@ run_policy_units(struct ctx *ctx, const struct model_container **sorted)
         for (size_t j = 0; j < gm->n; j++) {
             sig_u32(&sig, gm->containers[j]->ip);
         }
+        sig_u32(&sig, log_c2c(&model->cell));
         struct policy_run run = { run_policies, k, gm };
         run_unit(ctx, UNIT_POLICY, refs[i].cookie, &sig, add_policy_unit,
                  &run);
@@ -1630,6 +1744,8 @@ pipeline_run(struct pipeline *p, const struct model *model)
         sig_u32(&sig, rs->epoch);
         sig_u32(&sig, rs->staging);
         sig_str(&sig, rs->rules ? rs->rules->json : "");
+        sig_u32(&sig, model->cell.logging);     /* log_asg_rule(). */
+        sig_u32(&sig, model->cell.asg_logging);
         run_unit(&ctx, UNIT_RULESET, rs->id, &sig, add_ruleset_unit, rs);
     }
 

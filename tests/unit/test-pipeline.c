@@ -1398,6 +1398,99 @@ test_readiness(void **state OVS_UNUSED)
 
 /* ---- incremental computation ---- */
 
+/* Traffic logging: which flows send log copies, through which meters.
+ * Nothing without a log file; with one, the ASG rules with "log": true;
+ * with asg_logging every ASG rule and the default deny; with c2c_logging
+ * the policies' admissions and the c2c no policy admits, here, from other
+ * cells and to them.  The packet goes on as without logging. */
+static void
+test_logging_flows(void **state OVS_UNUSED)
+{
+    static const char *rules =
+        "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.1\","
+        "\"end\":\"10.0.0.1\"}],\"ports\":[{\"start\":80,\"end\":80}],"
+        "\"log\":false},"
+        "{\"protocol\":0,\"networks\":[{\"start\":\"10.0.0.2\","
+        "\"end\":\"10.0.0.2\"}],\"log\":true}]";
+    struct cf_policy_list l = { NULL, 0 };
+    struct flow_table t;
+    struct model m;
+
+    make_policy_model(&m);
+    add_app_container(&m, 9, rules, "B", "S1");
+    push_policy(&l, "A", 1, "B", 2, CF_PROTO_TCP, 8080, 8080);
+    assert_true(set_policies(&m, &l, "A B C"));
+    flow_table_init(&t);
+
+    /* No log file: "log": true is not enough. */
+    pipeline_compute(&m, &t);
+    char **lines = dump(&t);
+    ASSERT_FLOWS(lines, 0, "controller(", "id=2");
+    ASSERT_FLOWS(lines, 0, "reg4");
+    ASSERT_FLOWS(lines, 1, "table=11 ");
+    free_dump(lines);
+
+    /* A log file: the rule with "log": true, nothing else. */
+    m.cell.logging = true;
+    pipeline_compute(&m, &t);
+    lines = dump(&t);
+    ASSERT_FLOWS(lines, 1, "table=6 ", "conj_id=", "set_field:0x11->reg4",
+                 "resubmit(,11)", "goto_table:8");
+    ASSERT_FLOWS(lines, 1, "table=6 ", "conj_id=", "resubmit(,11)");
+    ASSERT_FLOWS(lines, 1, "table=11 priority=110", "reg4=0x11", "udp",
+                 "userdata=11", "meter_id=3", "max_len=128", "id=2");
+    ASSERT_FLOWS(lines, 1, "table=11 priority=100", "reg4=0x11",
+                 "userdata=11", "meter_id=2");
+    ASSERT_FLOWS(lines, 1, "table=11 priority=110", "reg4=0x13", "udp",
+                 "meter_id=6");
+    ASSERT_FLOWS(lines, 1, "table=11 priority=100", "reg4=0x13",
+                 "meter_id=5");
+    ASSERT_FLOWS(lines, 0, "userdata=12");
+    ASSERT_FLOWS(lines, 0, "table=7 ", "controller(");
+    ASSERT_FLOWS(lines, 0, "set_field:0x13->reg4");
+    free_dump(lines);
+
+    /* asg_logging: every rule (TCP_WEB's one and both of 'rules'), and
+     * the default deny, before 'reject'. */
+    m.cell.asg_logging = true;
+    pipeline_compute(&m, &t);
+    lines = dump(&t);
+    ASSERT_FLOWS(lines, 3, "table=6 ", "conj_id=", "set_field:0x11->reg4");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=0 ", "userdata=12",
+                 "meter_id=4", "goto_table:10");
+    free_dump(lines);
+
+    /* c2c_logging: the policy admits and logs; no policy: logged on the
+     * way to 'reject' (from here), dropped (from the tunnel); untagged to
+     * another cell, before 'reject'. */
+    m.cell.asg_logging = false;
+    m.cell.c2c_logging = true;
+    pipeline_compute(&m, &t);
+    lines = dump(&t);
+    ASSERT_FLOWS(lines, 2, "table=7 priority=100", "reg8=0x1", "tp_dst=8080",
+                 "set_field:0x13->reg4", "resubmit(,11)", "goto_table:8");
+    ASSERT_FLOWS(lines, 1, "table=7 priority=10", "reg0=0x1",
+                 "userdata=14", "meter_id=7", "goto_table:10");
+    ASSERT_FLOWS(lines, 1, "table=7 priority=10", "reg0=0x3",
+                 "userdata=14", "meter_id=7");
+    ASSERT_FLOWS(lines, 1, "table=6 priority=870", "reg8=0",
+                 "userdata=15", "meter_id=7", "goto_table:10");
+    ASSERT_FLOWS(lines, 0, "userdata=12");
+    free_dump(lines);
+
+    /* disable_container_network_policy: no c2c to log. */
+    m.cell.c2c_open = true;
+    pipeline_compute(&m, &t);
+    lines = dump(&t);
+    ASSERT_FLOWS(lines, 0, "set_field:0x13->reg4");
+    ASSERT_FLOWS(lines, 0, "userdata=14");
+    ASSERT_FLOWS(lines, 0, "userdata=15");
+    free_dump(lines);
+
+    flow_table_destroy(&t);
+    model_destroy(&m);
+}
+
 static uint32_t
 rnd(uint32_t *s)
 {
@@ -1419,6 +1512,9 @@ random_container(struct model *m, uint32_t ofport, uint32_t *s)
         "\"log\":false}]",
         "[{\"protocol\":0,\"networks\":[{\"start\":\"0.0.0.0\","
         "\"end\":\"255.255.255.255\"}],\"log\":false}]",
+        "[{\"protocol\":2,\"networks\":[{\"start\":\"10.0.0.1\","
+        "\"end\":\"10.0.0.1\"}],\"ports\":[{\"start\":53,\"end\":53}],"
+        "\"log\":true}]",
     };
     struct model_container *c = add_app_container(
         m, ofport, rules[rnd(s) % ARRAY_SIZE(rules)],
@@ -1508,7 +1604,7 @@ test_incremental_matches_full(void **state OVS_UNUSED)
         uint32_t ofport = 3 + rnd(&s) % 12;
         struct model_container *c = model_find_container(&m, ofport);
 
-        switch (rnd(&s) % 9) {
+        switch (rnd(&s) % 10) {
         case 0:
         case 1:
             random_container(&m, ofport, &s);
@@ -1533,6 +1629,11 @@ test_incremental_matches_full(void **state OVS_UNUSED)
             break;
         case 8:
             m.cell.tunnel_ofport = rnd(&s) % 3 ? 2 : 0;
+            break;
+        case 9:
+            m.cell.logging = rnd(&s) % 3;
+            m.cell.asg_logging = rnd(&s) % 2;
+            m.cell.c2c_logging = rnd(&s) % 2;
             break;
         }
         model_resolve(&m);
@@ -1657,6 +1758,7 @@ main(void)
         cmocka_unit_test(test_policy_remote_destination),
         cmocka_unit_test(test_synced_asgs),
         cmocka_unit_test(test_readiness),
+        cmocka_unit_test(test_logging_flows),
         cmocka_unit_test(test_incremental_matches_full),
         cmocka_unit_test(test_incremental_new_container),
     };

@@ -296,6 +296,46 @@ test_policy_server(void **state OVS_UNUSED)
                 "enable_asg_syncing");
 }
 
+/* The traffic log: off by default; with a log file, the switches and the
+ * rates; errors name the member. */
+static void
+test_logging(void **state OVS_UNUSED)
+{
+    struct flowctl_config cfg;
+
+    parse_ok("{" SUBNET "}", &cfg);
+    assert_null(cfg.log_file);
+    assert_false(cfg.cell.logging);
+    assert_false(cfg.cell.asg_logging);
+    assert_false(cfg.cell.c2c_logging);
+    assert_int_equal(cfg.accepted_udp_logs_per_sec, 100);
+    assert_int_equal(cfg.denied_logs_per_sec, 1);
+    assert_null(cfg.host_guid);
+    flowctl_config_destroy(&cfg);
+
+    parse_ok("{" SUBNET ", \"log_file\": \"/var/log/t.log\", "
+             "\"asg_logging\": true, \"c2c_logging\": true, "
+             "\"accepted_udp_logs_per_sec\": 5, "
+             "\"denied_logs_per_sec\": 20, \"host_guid\": \"g-1\"}", &cfg);
+    assert_string_equal(cfg.log_file, "/var/log/t.log");
+    assert_true(cfg.cell.logging);
+    assert_true(cfg.cell.asg_logging);
+    assert_true(cfg.cell.c2c_logging);
+    assert_int_equal(cfg.accepted_udp_logs_per_sec, 5);
+    assert_int_equal(cfg.denied_logs_per_sec, 20);
+    assert_string_equal(cfg.host_guid, "g-1");
+    flowctl_config_destroy(&cfg);
+
+    parse_fails("{" SUBNET ", \"log_file\": \"t.log\"}",
+                "log_file: must be an absolute path");
+    parse_fails("{" SUBNET ", \"log_file\": 1}", "log_file");
+    parse_fails("{" SUBNET ", \"asg_logging\": \"on\"}", "asg_logging");
+    parse_fails("{" SUBNET ", \"denied_logs_per_sec\": 0}",
+                "denied_logs_per_sec");
+    parse_fails("{" SUBNET ", \"accepted_udp_logs_per_sec\": 100001}",
+                "accepted_udp_logs_per_sec");
+}
+
 int
 main(void)
 {
@@ -305,6 +345,7 @@ main(void)
         cmocka_unit_test(test_container_mtu),
         cmocka_unit_test(test_mtu_setting),
         cmocka_unit_test(test_policy_server),
+        cmocka_unit_test(test_logging),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

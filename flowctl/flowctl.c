@@ -45,6 +45,7 @@
 #include "pipeline.h"
 #include "policysync.h"
 #include "runner.h"
+#include "sighup.h"
 #include "smap.h"
 #include "timeval.h"
 #include "trace.h"
@@ -248,6 +249,42 @@ flowctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     unixctl_command_reply(conn, ds_cstr(&report));
     ds_destroy(&report);
+}
+
+/* flowctl/c2c-logging [on|off]: turns c2c logging on or off until the
+ * next restart (the configuration's c2c_logging says what a start does),
+ * as silk's debug endpoint does; says what it is. */
+static void
+flowctl_c2c_logging(struct unixctl_conn *conn, int argc, const char *argv[],
+                    void *fc_)
+{
+    struct flowctl *fc = fc_;
+    struct model_cell *cell = &fc->model.cell;
+
+    if (argc > 1) {
+        bool on = !strcmp(argv[1], "on");
+        if (!on && strcmp(argv[1], "off")) {
+            unixctl_command_reply_error(conn, "usage: flowctl/c2c-logging "
+                                        "[on|off]");
+            return;
+        }
+        if (!fc->cfg.log_file) {
+            unixctl_command_reply_error(conn, "no log_file is configured: "
+                                        "there is no traffic log");
+            return;
+        }
+        if (on != cell->c2c_logging) {
+            cell->c2c_logging = on;
+            fc->recompute = true;
+            VLOG_INFO("c2c logging turned %s", on ? "on" : "off");
+        }
+    }
+    unixctl_command_reply(conn, !cell->logging ? "off (no log_file)"
+                          : !cell->c2c_logging ? "off"
+                          : cell->c2c_open
+                          ? "on (but disable_container_network_policy is "
+                            "set: no policy decides, nothing is logged)"
+                          : "on");
 }
 
 static void
@@ -483,6 +520,7 @@ main(int argc, char *argv[])
     struct flowctl fc;
     struct unixctl_server *unixctl;
 
+    sighup_init();              /* Before fatal-signal makes it fatal. */
     set_program_name(argv[0]);
     service_start(&argc, &argv);
     parse_options(argc, argv);
@@ -503,6 +541,8 @@ main(int argc, char *argv[])
     unixctl_command_register("flowctl/show", "", 0, 0, flowctl_show, &fc);
     unixctl_command_register("flowctl/recompute", "", 0, 0,
                              flowctl_recompute, &fc);
+    unixctl_command_register("flowctl/c2c-logging", "[on|off]", 0, 1,
+                             flowctl_c2c_logging, &fc);
     unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
@@ -540,6 +580,10 @@ main(int argc, char *argv[])
     while (!fc.exiting) {
         struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&loop);
         unixctl_server_run(unixctl);
+        if (sighup_poll()) {
+            VLOG_INFO("SIGHUP: reopening the log files");
+            vlog_reopen_log_file();
+        }
 
         if (!fc.stale_checked && txn
             && ovsdb_idl_has_ever_connected(loop.idl)) {
@@ -589,6 +633,7 @@ main(int argc, char *argv[])
         unixctl_server_wait(unixctl);
         hostnet_wait(fc.hostnet);
         policysync_wait(fc.policysync);
+        sighup_wait();
         poll_block();
     }
 

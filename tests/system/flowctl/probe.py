@@ -35,6 +35,15 @@ Commands:
       Sends an ARP request for TARGET out of IFACE (raw socket) with the
       interface's MAC and sender address --spa, and waits for the reply
       ("reply" with the answering MAC as DETAIL, or "timeout").
+  burst tcp|udp HOST PORT --count N --rate R [--timeout S]
+      Many new connections, paced at R per second.  tcp: N connections,
+      each opened (non-blocking, so that a slow one does not hold up the
+      next), then closed; prints one line, "burst SECONDS connected=A
+      refused=B timeout=C other=D slow=E rate=F", where slow counts the
+      connections that took longer than 0.9 s (a SYN or SYN-ACK lost and
+      sent again) and rate the connections started per second.  udp: N
+      datagrams from one socket, nothing awaited; prints "burst SECONDS
+      sent=N rate=F".  The test decides what was expected.
   appctl SOCKET COMMAND [--hold S]
       Sends COMMAND to an OVS daemon's unixctl SOCKET (JSON-RPC, as
       ovs-appctl does), prints "reply SECONDS RESULT", then keeps the
@@ -311,6 +320,83 @@ def cmd_appctl(args):
         report("closed", start)
 
 
+def burst_tcp(args):
+    import selectors
+    sel = selectors.DefaultSelector()
+    counts = {"connected": 0, "refused": 0, "timeout": 0, "other": 0,
+              "slow": 0}
+    pending = {}
+    start = time.monotonic()
+    interval = 1.0 / args.rate
+    started = 0
+
+    def finish(sock, outcome):
+        t0 = pending.pop(sock)
+        sel.unregister(sock)
+        sock.close()
+        counts[outcome if outcome in counts else "other"] += 1
+        if outcome == "connected" and time.monotonic() - t0 > 0.9:
+            counts["slow"] += 1
+
+    while started < args.count or pending:
+        now = time.monotonic()
+        while started < args.count and now >= start + started * interval:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         struct.pack("ii", 1, 0))
+            try:
+                s.connect((args.host, args.port))
+            except BlockingIOError:
+                pass
+            except OSError as e:
+                counts[outcome_of(e) if outcome_of(e) in counts
+                       else "other"] += 1
+                s.close()
+                started += 1
+                continue
+            pending[s] = now
+            sel.register(s, selectors.EVENT_WRITE)
+            started += 1
+        next_start = (start + started * interval if started < args.count
+                      else now + 0.05)
+        for key, _ in sel.select(max(0.0, min(next_start - now, 0.05))):
+            err = key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err == 0:
+                finish(key.fileobj, "connected")
+            elif err == errno.ECONNREFUSED:
+                finish(key.fileobj, "refused")
+            else:
+                finish(key.fileobj, "other")
+        now = time.monotonic()
+        for s, t0 in list(pending.items()):
+            if now - t0 > args.timeout:
+                finish(s, "timeout")
+    elapsed = time.monotonic() - start
+    report("burst", start, " ".join("%s=%d" % kv for kv in counts.items())
+           + " rate=%.1f" % (args.count / elapsed))
+
+
+def burst_udp(args):
+    start = time.monotonic()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    interval = 1.0 / args.rate
+    for i in range(args.count):
+        delay = start + i * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        try:
+            s.sendto(b"burst %d" % i, (args.host, args.port))
+        except OSError:
+            pass                # A refusal reported on the socket.
+    report("burst", start, "sent=%d rate=%.1f"
+           % (args.count, args.count / (time.monotonic() - start)))
+
+
+def cmd_burst(args):
+    (burst_tcp if args.proto == "tcp" else burst_udp)(args)
+
+
 def main():
     p = argparse.ArgumentParser(description="traffic probes")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -340,6 +426,13 @@ def main():
     c.add_argument("target")
     c.add_argument("--spa", required=True)
     c.add_argument("--timeout", type=float, default=2.0)
+    c = sub.add_parser("burst")
+    c.add_argument("proto", choices=("tcp", "udp"))
+    c.add_argument("host")
+    c.add_argument("port", type=int)
+    c.add_argument("--count", type=int, required=True)
+    c.add_argument("--rate", type=float, required=True)
+    c.add_argument("--timeout", type=float, default=3.0)
     c = sub.add_parser("appctl")
     c.add_argument("socket")
     c.add_argument("command")
@@ -347,7 +440,7 @@ def main():
     c.add_argument("--timeout", type=float, default=2.0)
     args = p.parse_args()
     {"tcp": cmd_tcp, "udp": cmd_udp, "dns": cmd_dns, "server": cmd_server,
-     "stream": cmd_stream, "arp": cmd_arp,
+     "stream": cmd_stream, "arp": cmd_arp, "burst": cmd_burst,
      "appctl": cmd_appctl}[args.cmd](args)
 
 

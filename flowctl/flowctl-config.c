@@ -297,7 +297,7 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
         "disable_container_network_policy", "policy_server",
         "policy_poll_interval", "asg_poll_interval", "enable_asg_syncing",
         "log_file", "asg_logging", "c2c_logging", "accepted_udp_logs_per_sec",
-        "denied_logs_per_sec", "host_guid",
+        "denied_logs_per_sec", "host_guid", "cell_name",
         NULL,
     };
     static const char *const cluster_known[] = {
@@ -466,6 +466,8 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
     cfg->denied_logs_per_sec = rate;
     cfg->host_guid = nullable_xstrdup(jparse_string(&jp, root, "",
                                                      "host_guid", false));
+    cfg->cell_name = nullable_xstrdup(jparse_string(&jp, root, "",
+                                                     "cell_name", false));
 
     json_decref(root);
     char *error = jparse_finish(&jp);
@@ -486,6 +488,7 @@ flowctl_config_destroy(struct flowctl_config *cfg)
         free(cfg->cluster_remotes);
         free(cfg->log_file);
         free(cfg->host_guid);
+        free(cfg->cell_name);
         policy_server_destroy(cfg->policy_server);
         model_cell_destroy(&cfg->cell);
         memset(cfg, 0, sizeof *cfg);

@@ -57,13 +57,14 @@ struct flowctl_config {
 
     /* The traffic log: where it goes (NULL: no log, the default), how many
      * accepted UDP packets and denied packets per second it gets at most,
-     * this cell's BOSH instance id for its lines (NULL: "").
+     * this cell's BOSH instance id for its lines (NULL: "") and its name.
      * asg_logging and c2c_logging are in 'cell' (the flows depend on
      * them), as is 'logging', set with a log_file. */
     char *log_file;
     unsigned int accepted_udp_logs_per_sec;     /* Default 100. */
     unsigned int denied_logs_per_sec;           /* Default 1. */
     char *host_guid;
+    char *cell_name;            /* Its lines' "cell"; NULL: the host name. */
 
     /* What the pipeline needs: instance_address, overlays, subnet, DNS,
      * host services, deny_networks.  The gateway fields are filled in at

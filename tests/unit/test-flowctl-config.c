@@ -311,12 +311,14 @@ test_logging(void **state OVS_UNUSED)
     assert_int_equal(cfg.accepted_udp_logs_per_sec, 100);
     assert_int_equal(cfg.denied_logs_per_sec, 1);
     assert_null(cfg.host_guid);
+    assert_null(cfg.cell_name);
     flowctl_config_destroy(&cfg);
 
     parse_ok("{" SUBNET ", \"log_file\": \"/var/log/t.log\", "
              "\"asg_logging\": true, \"c2c_logging\": true, "
              "\"accepted_udp_logs_per_sec\": 5, "
-             "\"denied_logs_per_sec\": 20, \"host_guid\": \"g-1\"}", &cfg);
+             "\"denied_logs_per_sec\": 20, \"host_guid\": \"g-1\", "
+             "\"cell_name\": \"cell-7\"}", &cfg);
     assert_string_equal(cfg.log_file, "/var/log/t.log");
     assert_true(cfg.cell.logging);
     assert_true(cfg.cell.asg_logging);
@@ -324,6 +326,7 @@ test_logging(void **state OVS_UNUSED)
     assert_int_equal(cfg.accepted_udp_logs_per_sec, 5);
     assert_int_equal(cfg.denied_logs_per_sec, 20);
     assert_string_equal(cfg.host_guid, "g-1");
+    assert_string_equal(cfg.cell_name, "cell-7");
     flowctl_config_destroy(&cfg);
 
     parse_fails("{" SUBNET ", \"log_file\": \"t.log\"}",

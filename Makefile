@@ -224,6 +224,7 @@ bench: all
 	@$(TOP)/bench/overlay
 	@$(TOP)/bench/policy-convergence
 	@$(TOP)/bench/flowctl-rss
+	@$(TOP)/bench/traffic-log
 
 clean:
 	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests

@@ -36,9 +36,11 @@ Commands:
       interface's MAC and sender address --spa, and waits for the reply
       ("reply" with the answering MAC as DETAIL, or "timeout").
   burst tcp|udp HOST PORT --count N --rate R [--timeout S]
+        [--max-pending K]
       Many new connections, paced at R per second.  tcp: N connections,
       each opened (non-blocking, so that a slow one does not hold up the
-      next), then closed; prints one line, "burst SECONDS connected=A
+      next; at most K at a time), then closed with a RST; prints one
+      line, "burst SECONDS connected=A
       refused=B timeout=C other=D slow=E rate=F", where slow counts the
       connections that took longer than 0.9 s (a SYN or SYN-ACK lost and
       sent again) and rate the connections started per second.  udp: N
@@ -340,7 +342,8 @@ def burst_tcp(args):
 
     while started < args.count or pending:
         now = time.monotonic()
-        while started < args.count and now >= start + started * interval:
+        while (started < args.count and now >= start + started * interval
+               and len(pending) < args.max_pending):
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.setblocking(False)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
@@ -358,8 +361,9 @@ def burst_tcp(args):
             pending[s] = now
             sel.register(s, selectors.EVENT_WRITE)
             started += 1
-        next_start = (start + started * interval if started < args.count
-                      else now + 0.05)
+        next_start = (start + started * interval
+                      if started < args.count
+                      and len(pending) < args.max_pending else now + 0.05)
         for key, _ in sel.select(max(0.0, min(next_start - now, 0.05))):
             err = key.fileobj.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if err == 0:
@@ -433,6 +437,7 @@ def main():
     c.add_argument("--count", type=int, required=True)
     c.add_argument("--rate", type=float, required=True)
     c.add_argument("--timeout", type=float, default=3.0)
+    c.add_argument("--max-pending", type=int, default=1000000)
     c = sub.add_parser("appctl")
     c.add_argument("socket")
     c.add_argument("command")

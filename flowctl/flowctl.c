@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfnet.h"
 #include "command-line.h"
@@ -34,6 +35,8 @@
 #include "flowstats.h"
 #include "hostnet.h"
 #include "localdb.h"
+#include "logctl.h"
+#include "logsnap.h"
 #include "model.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
@@ -64,6 +67,8 @@ struct flowctl {
     bool have_subnet;                   /* Configured, or leased. */
     struct ofctrl *ofctrl;
     struct pinctrl *pinctrl;
+    struct logctl *logctl;              /* NULL: no log_file. */
+    char *cell_name;                    /* Its lines' "cell". */
     struct flowstats *flowstats;        /* Rule hit counts. */
     struct runner *runner;              /* ovs-appctl, iptables. */
     struct hostnet *hostnet;            /* The host side. */
@@ -162,6 +167,20 @@ container_mtu(const struct flowctl_config *cfg)
     return mtu;
 }
 
+/* The host's name (the traffic log's default "cell"), or "" if it has
+ * none. */
+static char *
+host_name(void)
+{
+    char name[256];
+
+    if (gethostname(name, sizeof name)) {
+        return xstrdup("");
+    }
+    name[sizeof name - 1] = '\0';
+    return xstrdup(name);
+}
+
 /* ---- unixctl ---- */
 
 static void
@@ -195,6 +214,10 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ofctrl_format(fc->ofctrl, &s);
         ds_put_cstr(&s, "\nrejects (packet-ins):\n");
         pinctrl_format(fc->pinctrl, &s);
+        if (fc->logctl) {
+            ds_put_cstr(&s, "\ntraffic log:\n");
+            logctl_format(fc->logctl, &s);
+        }
         flowstats_reply_show(fc->flowstats, conn, &s);
     } else {
         ds_put_cstr(&s, "OpenFlow: waiting for the bridge\n");
@@ -249,6 +272,26 @@ flowctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     unixctl_command_reply(conn, ds_cstr(&report));
     ds_destroy(&report);
+}
+
+/* flowctl/reopen: the traffic log's file is closed and its path opened
+ * again (logrotate), as on SIGHUP. */
+static void
+flowctl_reopen(struct unixctl_conn *conn, int argc OVS_UNUSED,
+               const char *argv[] OVS_UNUSED, void *fc_)
+{
+    struct flowctl *fc = fc_;
+
+    if (!fc->cfg.log_file) {
+        unixctl_command_reply_error(conn, "no log_file is configured: "
+                                    "there is no traffic log");
+    } else if (!fc->logctl) {
+        unixctl_command_reply(conn, "the traffic log starts with the "
+                              "bridge's OpenFlow connection");
+    } else {
+        logctl_reopen(fc->logctl);
+        unixctl_command_reply(conn, NULL);
+    }
 }
 
 /* flowctl/c2c-logging [on|off]: turns c2c logging on or off until the
@@ -342,6 +385,11 @@ compute_flows(struct flowctl *fc)
     fc->last_recompute_ms = time_msec() - start;
     fc->recompute = false;
     fc->put_pending = true;
+    if (fc->logctl) {
+        logctl_set_snapshot(fc->logctl,
+                            logsnap_create(&fc->model, fc->cfg.host_guid,
+                                           fc->cell_name));
+    }
 
     struct pipeline_stats ps;
     pipeline_get_stats(fc->pipeline, &ps);
@@ -405,6 +453,12 @@ start_openflow(struct flowctl *fc)
     ofctrl_set_meters(fc->ofctrl, meters,
                       cfg->log_file ? ARRAY_SIZE(meters) : 1);
     fc->pinctrl = pinctrl_create(target);
+    if (cfg->log_file) {
+        fc->logctl = logctl_create(target, cfg->log_file);
+        logctl_set_snapshot(fc->logctl,
+                            logsnap_create(&fc->model, cfg->host_guid,
+                                           fc->cell_name));
+    }
     flowstats_connect(fc->flowstats, target);
     trace_set_ready(fc->trace);
     if (fc->directory) {
@@ -532,6 +586,8 @@ main(int argc, char *argv[])
         ovs_fatal(0, "%s", error);
     }
     unsigned int mtu = container_mtu(&fc.cfg);
+    fc.cell_name = fc.cfg.cell_name ? xstrdup(fc.cfg.cell_name)
+                                    : host_name();
 
     daemonize_start(false);
     int retval = unixctl_server_create(NULL, &unixctl);
@@ -543,6 +599,8 @@ main(int argc, char *argv[])
                              flowctl_recompute, &fc);
     unixctl_command_register("flowctl/c2c-logging", "[on|off]", 0, 1,
                              flowctl_c2c_logging, &fc);
+    unixctl_command_register("flowctl/reopen", "", 0, 0, flowctl_reopen,
+                             &fc);
     unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
@@ -583,6 +641,9 @@ main(int argc, char *argv[])
         if (sighup_poll()) {
             VLOG_INFO("SIGHUP: reopening the log files");
             vlog_reopen_log_file();
+            if (fc.logctl) {
+                logctl_reopen(fc.logctl);
+            }
         }
 
         if (!fc.stale_checked && txn
@@ -645,6 +706,7 @@ main(int argc, char *argv[])
     hostnet_destroy(fc.hostnet);
     flowstats_destroy(fc.flowstats);
     unixctl_server_destroy(unixctl);
+    logctl_destroy(fc.logctl);
     pinctrl_destroy(fc.pinctrl);
     ofctrl_destroy(fc.ofctrl);
     pipeline_destroy(fc.pipeline);
@@ -655,6 +717,7 @@ main(int argc, char *argv[])
     model_destroy(&fc.model);
     ovsdb_idl_loop_destroy(&loop);
     flowctl_config_destroy(&fc.cfg);
+    free(fc.cell_name);
     service_stop();
     return 0;
 }

@@ -30,6 +30,7 @@
 
 #include "coverage.h"
 #include "dp-packet.h"
+#include "openflow/nicira-ext.h"
 #include "openflow/openflow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
@@ -140,24 +141,51 @@ count_error(struct pinctrl *p)
     COVERAGE_INC(pinctrl_error);
 }
 
+void
+pinctrl_setup_msgs(enum ofp_version version, uint16_t controller_id,
+                   struct ovs_list *msgs)
+{
+    if (controller_id) {
+        struct ofpbuf *msg = ofpraw_alloc(OFPRAW_NXT_SET_CONTROLLER_ID,
+                                          version, 0);
+        struct nx_controller_id *nci = ofpbuf_put_zeros(msg, sizeof *nci);
+        nci->controller_id = htons(controller_id);
+        ovs_list_push_back(msgs, &msg->list_node);
+    }
+
+    struct ofpbuf *msg = ofputil_encode_set_packet_in_format(
+        version, OFPUTIL_PACKET_IN_NXT2);
+    ovs_list_push_back(msgs, &msg->list_node);
+
+    /* OFPR_ACTION is OF1.4's OFPR_APPLY_ACTION; OVS adds the other action
+     * reasons (action set, group, packet-out) to it.  A controller action
+     * in a table's catch-all priority-0 flow (the traffic log's default
+     * deny) is reported as an explicit table miss, which OFPR_NO_MATCH
+     * asks for (ofp-connection.c; fail-mode secure sends no packet-in for
+     * a miss without a flow). */
+    uint32_t reasons = (1u << OFPR_ACTION) | (1u << OFPR_NO_MATCH);
+    struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
+    ac.primary[OAM_PACKET_IN] = reasons;
+    ac.secondary[OAM_PACKET_IN] = reasons;
+    uint32_t oams = ((1u << OAM_PACKET_IN) | (1u << OAM_PORT_STATUS)
+                     | (1u << OAM_FLOW_REMOVED));
+    msg = ofputil_encode_set_async_config(&ac, oams, version);
+    ovs_list_push_back(msgs, &msg->list_node);
+}
+
 /* Asks the switch, on a new connection, for packet-ins from controller
  * actions in NXT_PACKET_IN2 format, and nothing else (see the top of this
  * file). */
 static void
 send_setup(struct pinctrl *p)
 {
-    pinctrl_send(p, ofputil_encode_set_packet_in_format(
-                     PINCTRL_VERSION, OFPUTIL_PACKET_IN_NXT2));
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    struct ofpbuf *msg;
 
-    /* OFPR_ACTION is OF1.4's OFPR_APPLY_ACTION; OVS adds the other action
-     * reasons (action set, group, packet-out) to it. */
-    struct ofputil_async_cfg ac = OFPUTIL_ASYNC_CFG_INIT;
-    ac.primary[OAM_PACKET_IN] = 1u << OFPR_ACTION;
-    ac.secondary[OAM_PACKET_IN] = 1u << OFPR_ACTION;
-    uint32_t oams = ((1u << OAM_PACKET_IN) | (1u << OAM_PORT_STATUS)
-                     | (1u << OAM_FLOW_REMOVED));
-    pinctrl_send(p, ofputil_encode_set_async_config(&ac, oams,
-                                                    PINCTRL_VERSION));
+    pinctrl_setup_msgs(PINCTRL_VERSION, 0, &msgs);
+    LIST_FOR_EACH_POP (msg, list_node, &msgs) {
+        pinctrl_send(p, msg);
+    }
 }
 
 /* Sends 'answer' out of 'in_port', the port its offending packet came in

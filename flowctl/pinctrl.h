@@ -32,6 +32,10 @@
 #define FLOWCTL_PINCTRL_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "openflow/openflow-common.h"
+#include "openvswitch/list.h"
 
 struct ds;
 
@@ -47,6 +51,16 @@ void pinctrl_wait(struct pinctrl *);
 
 /* Is there an OpenFlow connection, set up to receive packet-ins? */
 bool pinctrl_is_connected(const struct pinctrl *);
+
+/* Appends to 'msgs' (a list of "struct ofpbuf"s, in 'version') the
+ * messages that set up a new connection to the management socket for
+ * packet-ins from controller actions, and nothing else (see the top of
+ * pinctrl.c): first, unless 'controller_id' is 0, NXT_SET_CONTROLLER_ID,
+ * so that the connection receives only the packet-ins of controller
+ * actions with that id.  pinctrl uses id 0, the traffic log (logctl.h)
+ * PIPELINE_LOG_CONTROLLER_ID. */
+void pinctrl_setup_msgs(enum ofp_version version, uint16_t controller_id,
+                        struct ovs_list *msgs);
 
 /* Appends a human-readable state summary to 'ds' (for unixctl). */
 void pinctrl_format(const struct pinctrl *, struct ds *);

@@ -64,13 +64,8 @@ file_teardown() {
             echo "full dump in /tmp/fc-failed-$FC_NAME.txt"
         fi
     fi
-    # What the test started itself (not through cell-sim), by pid; what it
-    # mounted (fc_mount), by path.
+    # What the test started itself (not through cell-sim), by pid.
     hs_stop_recorded "$FC_TMP/pids.list"
-    local m
-    while read -r m; do
-        mountpoint -q "$m" && umount -l "$m"
-    done < <(tac "$FC_TMP/mounts.list" 2>/dev/null)
     if [ "$FC_UP" = 1 ]; then
         "$FC_SIM" --name "$FC_NAME" down >/dev/null 2>&1 \
             || echo "cell-sim down failed"
@@ -224,15 +219,6 @@ handle_of() { cat "$FC_STATE/apps/$1/handle"; }
 ifname_of() { host_ifname "$(handle_of "$1")"; }
 
 # pid_start PID, pid_alive PID: harness.sh.
-
-# fc_mount DIR ARGS...: `mount ARGS... DIR`, recorded so that teardown
-# unmounts DIR, pass or fail.
-fc_mount() {
-    local dir=$1
-    shift
-    mount "$@" "$dir" || return 1
-    echo "$dir" >> "$FC_TMP/mounts.list"
-}
 
 # remember_pid PID: a process the test started itself; teardown stops it.
 remember_pid() { hs_record_pid "$FC_TMP/pids.list" "$1" test; }

@@ -2,8 +2,8 @@
  * logline: one traffic-log event as the JSON line Cloud Foundry's
  * iptables-logger writes, and the folding of repeated denies.  Pure (no
  * I/O, no clock: times are arguments); tests/unit/test-logline.c drives it.
- * Not yet wired into flowctl (issue 11: the packet-ins that make events and
- * the file they are written to come later).
+ * logsnap.c makes the events from the pipeline's log copies, logctl.c
+ * folds and writes them.
  *
  * Formatting
  * ----------

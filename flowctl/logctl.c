@@ -58,6 +58,12 @@ COVERAGE_DEFINE(logctl_lost);
 #define LOGCTL_METER_INTERVAL 1000
 #define LOGCTL_RETRY_INTERVAL 10000
 
+/* Lines are written in batches: when this many bytes wait, or this long
+ * (ms) after the first of them, whichever comes first; a write() per
+ * packet-in would cost more than the rest of its handling. */
+#define LOGCTL_FLUSH_BYTES 65536
+#define LOGCTL_FLUSH_DELAY 100
+
 /* The most deny keys folded at once (logline.h). */
 #define LOGCTL_FOLD_KEYS 10000
 
@@ -94,7 +100,8 @@ struct logctl_thread {
     long long int retry_open_at;
     long long int next_meter_poll;
     struct ds buf;              /* Lines not yet written... */
-    size_t buf_lines;           /* ...and how many. */
+    size_t buf_lines;           /* ...how many... */
+    long long int flush_at;     /* ...and when they are due. */
     struct logctl_stats stats;
 };
 
@@ -207,6 +214,9 @@ out:
 static void
 put_line(struct logctl_thread *t, const struct logline_event *ev)
 {
+    if (!t->buf_lines) {
+        t->flush_at = time_msec() + LOGCTL_FLUSH_DELAY;
+    }
     logline_format(ev, &t->buf);
     ds_put_char(&t->buf, '\n');
     t->buf_lines++;
@@ -434,7 +444,10 @@ logctl_main(void *lc_)
             ofpbuf_delete(msg);
         }
         pop_due(&t, time_msec());
-        file_flush(&t);
+        if (t.buf.length >= LOGCTL_FLUSH_BYTES
+            || (t.buf_lines && time_msec() >= t.flush_at)) {
+            file_flush(&t);
+        }
 
         publish_stats(&t);
 
@@ -451,6 +464,9 @@ logctl_main(void *lc_)
         }
         if (t.fd < 0) {
             poll_timer_wait_until(t.retry_open_at);
+        }
+        if (t.buf_lines) {
+            poll_timer_wait_until(t.flush_at);
         }
         poll_block();
     }

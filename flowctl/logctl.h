@@ -18,8 +18,9 @@
  *     of the model (logctl_set_snapshot()): the only state the threads
  *     share is that pointer, the reopen request and the published counters,
  *     under one mutex held for a swap or a copy;
- *   - it writes the file itself, with plain blocking write()s: a slow or
- *     full disk slows the log, never the main loop or the traffic.
+ *   - it writes the file itself, with plain blocking write()s, in batches
+ *     (64 kB, or 100 ms after the first line of a batch): a slow or full
+ *     disk slows the log, never the main loop or the traffic.
  *
  * The file is opened for appending (created 0640 if missing).  A failure
  * to open or write it (a full disk, a read-only file system, a removed

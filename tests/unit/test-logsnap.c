@@ -88,6 +88,7 @@ make_model(struct model *m)
     sset_add(&groups, "A");
     sset_add(&groups, "B");
     model_set_policies(m, &l, &groups);
+    free(l.policies);           /* Emptied: the model took the policies. */
     sset_destroy(&groups);
 
     struct cf_asg_page page;
@@ -96,9 +97,7 @@ make_model(struct model *m)
     struct sset spaces = SSET_INITIALIZER(&spaces);
     sset_add(&spaces, "S2");
     model_set_asgs(m, page.asgs, page.n, &spaces);
-    page.asgs = NULL;
-    page.n = 0;
-    cf_asg_page_destroy(&page);
+    free(page.asgs);            /* The model took the groups. */
     sset_destroy(&spaces);
     model_resolve(m);
 }

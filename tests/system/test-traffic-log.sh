@@ -69,6 +69,25 @@ meter_drops() {
         | head -1
 }
 
+# deny_flood: 150 connections from a to EXT_B:80, denied, in 3 s; each
+# must be refused.  Then, once the last folded line is due, sets
+# DENIED_LINES to the number of denied lines in cell 1's log and
+# DENIED_EVENTS to the number of denies they stand for (each line 1 plus
+# its "repeats").
+deny_flood() {
+    local out denied='.data.packet.allowed == false'
+    out=$(on a "$FC_PY" "$FC_PROBE" burst tcp $EXT_B 80 --count 150 \
+          --rate 50)
+    echo "burst: $out"
+    [[ $out == *" refused=150 "* ]] \
+        || fail "the flood was not refused connection by connection: $out"
+    sleep 1.5
+    DENIED_LINES=$(lines 1 "$denied")
+    DENIED_EVENTS=$(jq -s "map(select($denied) | 1 + (.data.repeats // 0))
+                           | add" "$(tlog)")
+    echo "denied lines: $DENIED_LINES, events: $DENIED_EVENTS"
+}
+
 # The line's identity fields for a container of cell 1.
 container_fields() {
     local app=$1
@@ -168,20 +187,9 @@ test_asg_logging_and_default_deny() {
         .data.packet.protocol=TCP .data.rule.kind=default_deny \
         $(container_fields a)
 
-    # 150 denied connections in 3 s.
     sleep 1.1
-    local out
-    out=$(on a "$FC_PY" "$FC_PROBE" burst tcp $EXT_B 80 --count 150 \
-          --rate 50)
-    echo "burst: $out"
-    [[ $out == *" refused=150 "* ]] \
-        || fail "the flood was not refused connection by connection: $out"
-    sleep 1.5                   # The last folded line is due.
-    local n events
-    n=$(lines 1 "$denied")
-    events=$(jq -s "map(select($denied) | 1 + (.data.repeats // 0)) | add" \
-             "$(tlog)")
-    echo "denied lines: $n, events they stand for: $events"
+    deny_flood
+    local n=$DENIED_LINES events=$DENIED_EVENTS
     # The first probe's line, then at most one copy per second through the
     # meter (3 s of flood, a burst of 1, and a second of slack).
     [ "$n" -ge 2 ] && [ "$n" -le 6 ] \
@@ -200,18 +208,8 @@ test_asg_logging_and_default_deny() {
 test_denies_folded() {
     sim_up --asg-logging --denied-logs-per-sec 1000
     sim push a --netout "[$(tcp_rule $EXT_A $EXT_A 80)]" >/dev/null
-    local out
-    out=$(on a "$FC_PY" "$FC_PROBE" burst tcp $EXT_B 80 --count 150 \
-          --rate 50)
-    echo "burst: $out"
-    [[ $out == *" refused=150 "* ]] || fail "not all refused: $out"
-    local denied='.data.packet.allowed == false'
-    sleep 1.5                   # The last folded line is due.
-    local n events
-    n=$(lines 1 "$denied")
-    events=$(jq -s "map(select($denied) | 1 + (.data.repeats // 0)) | add" \
-             "$(tlog)")
-    echo "denied lines: $n, events they stand for: $events"
+    deny_flood
+    local n=$DENIED_LINES events=$DENIED_EVENTS
     # 3 s of flood: a line when it starts, one per second, the last one
     # when its window ends.
     [ "$n" -ge 3 ] && [ "$n" -le 6 ] \
@@ -520,4 +518,33 @@ test_disk_full() {
         || fail "flowctl did not say that writing works again"
     in_fc cat "$dir/traffic.log" | jq -e . >/dev/null \
         || fail "the file is not a sequence of JSON lines"
+}
+
+# A file flowctl cannot open (a directory in its place): traffic flows on,
+# the lines are counted as lost, the log says so once; once the path is a
+# file's again, a reopen brings the lines back.
+test_unwritable_file() {
+    sim_up --asg-logging
+    FC_LOG_IGNORE='traffic log'
+    serve ext 80 >/dev/null
+    sim push a --netout "[$(tcp_rule $EXT_A $EXT_A 80)]" >/dev/null
+    local f
+    f=$(tlog)
+    rm -f "$f"
+    mkdir "$f"
+    fcctl flowctl/reopen >/dev/null || fail "flowctl/reopen failed"
+    expect a connected tcp $EXT_A 80
+    expect a refused tcp $EXT_B 80
+    wait_until 5 "flowctl/show to count lost lines" \
+        eval 'fcctl flowctl/show | grep -Eq "lines lost: [1-9]"'
+    fcctl flowctl/show | grep -q "NOT OPEN" \
+        || fail "flowctl/show does not say the file is not open"
+    expect_equal "$(grep -c '|WARN|.*traffic log.*open failed' \
+                   "$FC_CELL/flowctl.log")" 1 "warnings about the open"
+
+    rmdir "$f"
+    fcctl flowctl/reopen >/dev/null || fail "flowctl/reopen failed"
+    expect a connected tcp $EXT_A 80
+    wait_lines 1
+    expect_fields 1 true .data.packet.dst_ip=$EXT_A
 }

@@ -32,7 +32,7 @@ TOP := $(CURDIR)
 GOALS := $(or $(MAKECMDGOALS),all)
 NODEPS_GOALS := clean distclean lint uninstall
 BUILD_GOALS := install ovs
-SYSTEM_GOALS := check check-system bench pipeline-bench
+SYSTEM_GOALS := check check-system bench pipeline-bench demo
 DEP_GROUPS := $(strip \
     $(if $(filter-out $(NODEPS_GOALS),$(GOALS)),build) \
     $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),unit) \
@@ -137,8 +137,8 @@ CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic \
            -ljansson -lnl-route-3 -lnl-3 -Wl,-Bdynamic $(CNI_SYSTEM_LIBS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
-.PHONY: all deps ovs check check-unit check-system lint bench clean distclean \
-        install uninstall
+.PHONY: all deps ovs check check-unit check-system lint bench demo clean \
+        distclean install uninstall
 .DEFAULT_GOAL := all
 # Keep unit-test objects (otherwise intermediate) between builds.
 .SECONDARY:
@@ -217,6 +217,11 @@ uninstall:
 	        '$(INSTALL_BINDIR)/$(notdir $(f))') \
 	      $(foreach f,$(INSTALL_DATA),'$(INSTALL_DATADIR)/$(notdir $(f))')
 	rmdir '$(INSTALL_DATADIR)' 2>/dev/null || true
+
+# The CF networking story on a two-cell fleet, told and checked
+# (scripts/demo; KEEP=1 keeps the fleet).
+demo: all $(BIN)/garden-sim
+	@$(TOP)/scripts/demo
 
 bench: all
 	@$(TOP)/bench/run

@@ -386,8 +386,12 @@ compute_flows(struct flowctl *fc)
     fc->recompute = false;
     fc->put_pending = true;
     if (fc->logctl) {
+        size_t n;
+        const struct pipeline_ruleset *rs = pipeline_rulesets(fc->pipeline,
+                                                              &n);
         logctl_set_snapshot(fc->logctl,
-                            logsnap_create(&fc->model, fc->cfg.host_guid,
+                            logsnap_create(&fc->model, rs, n,
+                                           fc->cfg.host_guid,
                                            fc->cell_name));
     }
 
@@ -454,10 +458,10 @@ start_openflow(struct flowctl *fc)
                       cfg->log_file ? ARRAY_SIZE(meters) : 1);
     fc->pinctrl = pinctrl_create(target);
     if (cfg->log_file) {
+        /* Its snapshot comes with the next pipeline run (which only
+         * recomputes what changed). */
         fc->logctl = logctl_create(target, cfg->log_file);
-        logctl_set_snapshot(fc->logctl,
-                            logsnap_create(&fc->model, cfg->host_guid,
-                                           fc->cell_name));
+        fc->recompute = true;
     }
     flowstats_connect(fc->flowstats, target);
     trace_set_ready(fc->trace);

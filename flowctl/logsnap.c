@@ -130,8 +130,9 @@ add_policy(struct logsnap *s, const struct cf_policy *p)
 }
 
 struct logsnap *
-logsnap_create(const struct model *model, const char *host_guid,
-               const char *cell)
+logsnap_create(const struct model *model,
+               const struct pipeline_ruleset *rulesets, size_t n,
+               const char *host_guid, const char *cell)
 {
     struct logsnap *s = xzalloc(sizeof *s);
 
@@ -149,12 +150,9 @@ logsnap_create(const struct model *model, const char *host_guid,
         add_container(s, c);
     }
 
-    struct pipeline_ruleset *rulesets;
-    size_t n = pipeline_get_rulesets(model, &rulesets);
     for (size_t i = 0; i < n; i++) {
         add_ruleset(s, &rulesets[i]);
     }
-    pipeline_rulesets_destroy(rulesets, n);
 
     for (size_t i = 0; i < model->policy.n_policies; i++) {
         add_policy(s, &model->policy.policies[i]);

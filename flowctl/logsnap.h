@@ -13,8 +13,10 @@
  * decodes in its own thread (logctl.h), so it cannot read the model, which
  * the main loop changes; it reads a snapshot instead:
  *
- *     main loop, after the model changed:
- *         logctl_set_snapshot(lc, logsnap_create(&model, guid, cell));
+ *     main loop, after each pipeline run:
+ *         rs = pipeline_rulesets(pipeline, &n);
+ *         logctl_set_snapshot(lc, logsnap_create(&model, rs, n, guid,
+ *                                                cell));
  *     traffic log thread, per packet-in:
  *         struct logline_event ev;
  *         const char *why = logsnap_decode(snap, kind, &pin.flow_metadata,
@@ -45,10 +47,16 @@ struct logline_event;
 struct match;
 struct model;
 
-/* Makes a snapshot of 'model' for the traffic log, with the cell's BOSH
- * instance id 'host_guid' and name 'cell' (either may be NULL).  The
- * caller owns the one reference. */
-struct logsnap *logsnap_create(const struct model *, const char *host_guid,
+/* Makes a snapshot of 'model' for the traffic log, whose 'n' rulesets
+ * (their ids and rules; the containers are not read) are 'rulesets', as the
+ * pipeline made them (pipeline_rulesets() after a run, or
+ * pipeline_get_rulesets()), with the cell's BOSH instance id 'host_guid'
+ * and name 'cell' (either may be NULL).  The caller owns the one
+ * reference. */
+struct pipeline_ruleset;
+struct logsnap *logsnap_create(const struct model *,
+                               const struct pipeline_ruleset *rulesets,
+                               size_t n, const char *host_guid,
                                const char *cell);
 
 /* Another reference to 'snap' (NULL: returns NULL). */

@@ -1445,6 +1445,8 @@ enum unit_kind {
 
 struct pipeline {
     struct flow_units *units;
+    struct pipeline_ruleset *rulesets;  /* The last run's, in ascending */
+    size_t n_rulesets;                  /* id, without their containers. */
 };
 
 static void
@@ -1714,6 +1716,7 @@ pipeline_destroy(struct pipeline *p)
 {
     if (p) {
         flow_units_destroy(p->units);
+        free(p->rulesets);
         free(p);
     }
 }
@@ -1776,9 +1779,30 @@ pipeline_run(struct pipeline *p, const struct model *model)
     free(sorted);
 
     flow_units_end(p->units);
+
+    size_t n = hmap_count(&ctx.rulesets);
+    p->rulesets = xrealloc(p->rulesets, MAX(n, 1) * sizeof *p->rulesets);
+    p->n_rulesets = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct ruleset *rs = ctx.by_id[i];
+        p->rulesets[i] = (struct pipeline_ruleset) {
+            .id = rs->id,
+            .epoch = rs->epoch,
+            .staging = rs->staging,
+            .rules = rs->rules,
+        };
+    }
+
     ds_destroy(&sig);
     ds_destroy(&cell_sig);
     ctx_destroy(&ctx);
+}
+
+const struct pipeline_ruleset *
+pipeline_rulesets(const struct pipeline *p, size_t *n)
+{
+    *n = p->n_rulesets;
+    return p->rulesets;
 }
 
 const struct flow_table *

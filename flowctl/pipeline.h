@@ -460,6 +460,14 @@ struct pipeline_ruleset {
 
 #define PIPELINE_RULESET_EST_INDEX 0xffffff
 
+/* The rulesets of the last pipeline_run(), in ascending id, without their
+ * containers ('containers' NULL, 'n_containers' 0); '*n' gets their number.
+ * Valid until the next run, and while the run's model is unchanged (the
+ * rules are the model's).  What pipeline_get_rulesets() would compute
+ * again. */
+const struct pipeline_ruleset *pipeline_rulesets(const struct pipeline *,
+                                                 size_t *n);
+
 /* Stores in '*rulesets' the rulesets of 'model', in ascending id, and
  * returns their number.  Free them with pipeline_rulesets_destroy(). */
 size_t pipeline_get_rulesets(const struct model *,

@@ -139,6 +139,17 @@ decode(const struct logsnap *snap, uint8_t kind, uint8_t proto,
     return why;
 }
 
+/* A snapshot of 'm', its rulesets as pipeline_get_rulesets() makes them. */
+static struct logsnap *
+snap_of(const struct model *m, const char *guid, const char *cell)
+{
+    struct pipeline_ruleset *rs;
+    size_t n = pipeline_get_rulesets(m, &rs);
+    struct logsnap *snap = logsnap_create(m, rs, n, guid, cell);
+    pipeline_rulesets_destroy(rs, n);
+    return snap;
+}
+
 static uint32_t
 ruleset_of(const struct model *m, uint32_t ofport)
 {
@@ -156,7 +167,7 @@ test_asg_accept(void **state OVS_UNUSED)
 {
     struct model m;
     make_model(&m);
-    struct logsnap *snap = logsnap_create(&m, "guid-1", "cell-1");
+    struct logsnap *snap = snap_of(&m, "guid-1", "cell-1");
     struct logline_event ev;
 
     uint64_t ck = pipeline_asg_cookie(ruleset_of(&m, 5), 1);
@@ -214,7 +225,7 @@ test_denies_and_c2c(void **state OVS_UNUSED)
 {
     struct model m;
     make_model(&m);
-    struct logsnap *snap = logsnap_create(&m, NULL, NULL);
+    struct logsnap *snap = snap_of(&m, NULL, NULL);
     struct logline_event ev;
 
     assert_null(decode(snap, PIPELINE_LOG_EGRESS_DENY, IPPROTO_UDP, A_IP,
@@ -276,7 +287,7 @@ test_refused(void **state OVS_UNUSED)
 {
     struct model m;
     make_model(&m);
-    struct logsnap *snap = logsnap_create(&m, NULL, NULL);
+    struct logsnap *snap = snap_of(&m, NULL, NULL);
     struct logline_event ev;
 
     assert_non_null(decode(snap, PIPELINE_PIN_REJECT_TCP, IPPROTO_TCP,
@@ -313,7 +324,7 @@ test_outlives_model(void **state OVS_UNUSED)
     make_model(&m);
     uint64_t ck = pipeline_asg_cookie(ruleset_of(&m, 6), 1);
     uint64_t pck = pipeline_policy_cookie(&m.policy.policies[0]);
-    struct logsnap *snap = logsnap_create(&m, "g", "c");
+    struct logsnap *snap = snap_of(&m, "g", "c");
     size_t n_rulesets, n_policies;
     assert_int_equal(logsnap_count(snap, &n_rulesets, &n_policies), 2);
     assert_int_equal(n_rulesets, 2);

@@ -1579,6 +1579,20 @@ assert_incremental_matches_full(const struct pipeline *p,
     }
     assert_int_equal(n, 0);
     ds_destroy(&report);
+
+    /* The run's rulesets are those pipeline_get_rulesets() computes. */
+    size_t n_run, n_full;
+    const struct pipeline_ruleset *run = pipeline_rulesets(p, &n_run);
+    struct pipeline_ruleset *full;
+    n_full = pipeline_get_rulesets(m, &full);
+    assert_int_equal(n_run, n_full);
+    for (size_t i = 0; i < n_full; i++) {
+        assert_int_equal(run[i].id, full[i].id);
+        assert_int_equal(run[i].epoch, full[i].epoch);
+        assert_int_equal(run[i].staging, full[i].staging);
+        assert_ptr_equal(run[i].rules, full[i].rules);
+    }
+    pipeline_rulesets_destroy(full, n_full);
 }
 
 /* A random walk of model changes, each followed by an incremental run:

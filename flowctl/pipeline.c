@@ -627,7 +627,7 @@ add_overlay_flows(struct ctx *ctx)
             add_flow(ctx, "table=%d,priority=%d,cookie=%#"PRIx64",reg0=%d,"
                      "ip,actions=%s,goto_table:%d", PIPELINE_T_INGRESS,
                      PRIO_INGRESS_C2C_DENY,
-                     cookie(PIPELINE_CK_C2C, PIPELINE_C2C_LOCAL),
+                     cookie(PIPELINE_CK_C2C, PIPELINE_C2C_LOCAL_DENY),
                      PIPELINE_FROM_CONTAINER,
                      log_action(PIPELINE_LOG_C2C_DENY_IN,
                                 PIPELINE_METER_LOG_C2C_DENY),

@@ -247,6 +247,10 @@ enum pipeline_c2c_flow {
                                  * those connections' 'ct_state' flows. */
     PIPELINE_C2C_REJUDGE = 4,   /* ct_state: a stale connection's packets
                                  * from the tunnel go to 'ingress' again. */
+    PIPELINE_C2C_LOCAL_DENY = 5,        /* ingress, with c2c logging: what
+                                         * no policy admits from a
+                                         * container of this cell, logged
+                                         * and rejected. */
 };
 
 /* The id of PIPELINE_CK_HOST's closing flows (the overlay, the cell's own

@@ -1475,6 +1475,9 @@ test_logging_flows(void **state OVS_UNUSED)
                  "userdata=14", "meter_id=7");
     ASSERT_FLOWS(lines, 1, "table=6 priority=870", "reg8=0",
                  "userdata=15", "meter_id=7", "goto_table:10");
+    assert_int_equal(count_cookie(&t, pipeline_cookie(PIPELINE_CK_C2C,
+                                                      PIPELINE_C2C_LOCAL_DENY),
+                                  PIPELINE_T_INGRESS), 1);
     ASSERT_FLOWS(lines, 0, "userdata=12");
     free_dump(lines);
 

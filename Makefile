@@ -2,8 +2,11 @@
 #
 #   make                 install missing Debian packages, build OVS's library
 #                        once into build/ovs, then build build/bin/*
-#   make check           every test: cmocka unit tests, then system tests
-#   make check-unit      the unit tests only; make check-system: the others
+#   make check           every test: cmocka unit tests, system tests, then
+#                        the acceptance suite
+#   make check-unit      the unit tests only; make check-system: the system
+#                        tests only; make acceptance: the acceptance suite
+#   make demo            the CF networking story on a two-cell fleet
 #   make check SANITIZE=1   the same, built with ASan+UBSan (build/asan/)
 #   make bench           benchmarks, results in build/bench/results.json
 #   make install         install binaries, schema and scripts under PREFIX
@@ -32,7 +35,7 @@ TOP := $(CURDIR)
 GOALS := $(or $(MAKECMDGOALS),all)
 NODEPS_GOALS := clean distclean lint uninstall
 BUILD_GOALS := install ovs
-SYSTEM_GOALS := check check-system bench pipeline-bench demo
+SYSTEM_GOALS := check check-system acceptance bench pipeline-bench demo
 DEP_GROUPS := $(strip \
     $(if $(filter-out $(NODEPS_GOALS),$(GOALS)),build) \
     $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),unit) \
@@ -137,7 +140,7 @@ CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic \
            -ljansson -lnl-route-3 -lnl-3 -Wl,-Bdynamic $(CNI_SYSTEM_LIBS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
-.PHONY: all deps ovs check check-unit check-system lint bench demo clean \
+.PHONY: all deps ovs check check-unit check-system acceptance lint bench demo clean \
         distclean install uninstall
 .DEFAULT_GOAL := all
 # Keep unit-test objects (otherwise intermediate) between builds.

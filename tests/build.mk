@@ -46,3 +46,9 @@ check-unit: all $(UNIT_BINS)
 check-system: all $(BIN)/cni-ovs $(BIN)/garden-sim $(OFCTRL_DRIVER) \
               $(PINCTRL_DRIVER) $(DIRECTORY_DRIVER)
 	@$(TOP)/tests/run-all --system-only $(OUT)
+
+# The acceptance suite (tests/acceptance/, docs/acceptance.md): CF's
+# networking smoke and acceptance tests and the CATs' security-group and
+# DNS cases, on a two-cell fleet.  Also part of 'make check'.
+acceptance: all $(BIN)/cni-ovs $(BIN)/garden-sim
+	@$(TOP)/tests/run-all --acceptance-only $(OUT)

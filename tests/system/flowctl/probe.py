@@ -9,23 +9,36 @@ Every client command prints one line, "OUTCOME SECONDS [DETAIL]", and exits
     timeout      nothing came back within --timeout
     reset        ECONNRESET
     unreachable  EHOSTUNREACH / ENETUNREACH (ICMP host/net unreachable)
+    too-big      EMSGSIZE: a datagram with DF larger than the path MTU
     error:NAME   anything else
 
 Commands:
 
-  tcp HOST PORT [--timeout S] [--bind IP]
+  tcp HOST PORT [--timeout S] [--bind IP] [--send-bytes N]
       Connects.  Once connected, reads the server's first line (what
-      `server` sends: "peer IP PORT") and prints it as DETAIL.
-  udp HOST PORT [--timeout S] [--bind IP]
-      A connected UDP socket sends one datagram and waits for the answer
-      (a refusal is the ICMP port unreachable that the kernel reports on
-      the socket).
+      `server` sends: "peer IP PORT") and prints it as DETAIL.  With
+      --send-bytes, then sends a line of N bytes and reads its echo
+      (full-sized segments both ways): "connected" only if all of it came
+      back, with "echoed N" added to DETAIL; "timeout" if it stalled.
+  udp HOST PORT [--timeout S] [--bind IP] [--size N] [--df]
+      A connected UDP socket sends one datagram (of N bytes with --size;
+      with --df, the DF bit set and never fragmented by the sender) and
+      waits for the answer (a refusal is the ICMP port unreachable that
+      the kernel reports on the socket).
   dns udp|tcp [--server IP] [--name NAME] [--timeout S]
       One A query; DETAIL is the first answer's address.
   server --port P[,P...] [--bind IP] [--udp]
       TCP: to every connection writes "peer IP PORT\\n", then echoes every
-      line back.  UDP: answers every datagram with "peer IP PORT DATA".
+      line back, except "proxy HOST PORT", which it answers with the line
+      `tcp HOST PORT --timeout 2` would print from here (CF's proxy app).
+      UDP: answers every datagram with "peer IP PORT DATA" ("peer IP PORT
+      len=N" for a datagram over 64 bytes, so that the answer is small).
       Logs "accept IP PORT" for every TCP connection.
+  proxy HOST PORT DEST DPORT [--timeout S]
+      Asks the `server` at HOST PORT to connect to DEST DPORT (as CF's
+      smoke test asks its proxy app) and prints the server's line: the
+      outcome of the connection from there.  If the server itself cannot
+      be reached: "error:proxy-OUTCOME".
   stream HOST PORT [--interval S] [--duration S] [--timeout S]
       A long TCP connection to `server`: sends a numbered line every
       interval and prints "echo N TIME" for every echo (TIME is the wall
@@ -66,6 +79,10 @@ import threading
 import time
 
 
+IP_MTU_DISCOVER = 10            # <linux/in.h>
+IP_PMTUDISC_DO = 2
+
+
 def outcome_of(exc):
     if isinstance(exc, ConnectionRefusedError):
         return "refused"
@@ -73,6 +90,8 @@ def outcome_of(exc):
         return "reset"
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "timeout"
+    if isinstance(exc, OSError) and exc.errno == errno.EMSGSIZE:
+        return "too-big"
     if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH,
                                                   errno.ENETUNREACH):
         return "unreachable"
@@ -109,8 +128,29 @@ def cmd_tcp(args):
         line = readline(s, args.timeout)
     except OSError as e:
         line = "(read: %s)" % outcome_of(e)
+    if args.send_bytes:
+        try:
+            echoed = send_and_read_back(s, args.send_bytes, args.timeout)
+        except OSError as e:
+            return report(outcome_of(e), start,
+                          "%s; the %d-byte line: %s"
+                          % (line, args.send_bytes, e))
+        line += " echoed %d" % echoed
     report("connected", start, line)
     s.close()
+
+
+def send_and_read_back(s, n, timeout):
+    """Sends a line of N bytes on S and reads its echo; returns N."""
+    s.settimeout(timeout)
+    s.sendall(b"x" * (n - 1) + b"\n")
+    got = 0
+    while got < n:
+        data = s.recv(65536)
+        if not data:
+            raise ConnectionResetError("eof after %d bytes" % got)
+        got += len(data)
+    return got
 
 
 def cmd_udp(args):
@@ -119,9 +159,11 @@ def cmd_udp(args):
     try:
         if args.bind:
             s.bind((args.bind, 0))
+        if args.df:
+            s.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO)
         s.settimeout(args.timeout)
         s.connect((args.host, args.port))
-        s.send(b"probe")
+        s.send(b"x" * args.size if args.size else b"probe")
         data = s.recv(4096)
     except OSError as e:
         return report(outcome_of(e), start, str(e))
@@ -183,11 +225,46 @@ def serve_tcp_conn(conn, peer):
             buf += data
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
+                if line.startswith(b"proxy "):
+                    line = proxy_line(line.decode(errors="replace"))
                 conn.sendall(line + b"\n")
     except OSError:
         pass
     finally:
         conn.close()
+
+
+def proxy_line(request):
+    """The answer to "proxy HOST PORT": tcp's line for HOST PORT."""
+    start = time.monotonic()
+    try:
+        _, host, port = request.split()
+        s = socket.create_connection((host, int(port)), timeout=2.0)
+    except (OSError, ValueError) as e:
+        return ("%s %.3f %s" % (outcome_of(e), time.monotonic() - start,
+                                e)).encode()
+    try:
+        line = readline(s, 2.0)
+    except OSError as e:
+        line = "(read: %s)" % outcome_of(e)
+    s.close()
+    return ("connected %.3f %s" % (time.monotonic() - start,
+                                   line)).encode()
+
+
+def cmd_proxy(args):
+    start = time.monotonic()
+    try:
+        s = socket.create_connection((args.host, args.port),
+                                     timeout=args.timeout)
+        readline(s, args.timeout)
+        s.sendall(("proxy %s %d\n" % (args.dest, args.dport)).encode())
+        line = readline(s, args.timeout + 2.0)
+    except OSError as e:
+        return report("error:proxy-" + outcome_of(e), start, str(e))
+    s.close()
+    print(line if line else "error:proxy-eof %.3f"
+          % (time.monotonic() - start), flush=True)
 
 
 def serve_tcp(bind, port):
@@ -209,6 +286,8 @@ def serve_udp(bind, port):
     while True:
         data, peer = s.recvfrom(65535)
         print("datagram %s %d" % peer, flush=True)
+        if len(data) > 64:
+            data = b"len=%d" % len(data)
         s.sendto(("peer %s %d " % peer).encode() + data, peer)
 
 
@@ -414,6 +493,11 @@ def main():
         c.add_argument("port", type=int)
         c.add_argument("--timeout", type=float, default=2.0)
         c.add_argument("--bind")
+        if name == "tcp":
+            c.add_argument("--send-bytes", type=int, default=0)
+        else:
+            c.add_argument("--size", type=int, default=0)
+            c.add_argument("--df", action="store_true")
     c = sub.add_parser("dns")
     c.add_argument("proto", choices=("udp", "tcp"))
     c.add_argument("--server", default="169.254.0.2")
@@ -423,6 +507,12 @@ def main():
     c.add_argument("--port", required=True)
     c.add_argument("--bind", default="0.0.0.0")
     c.add_argument("--udp", action="store_true")
+    c = sub.add_parser("proxy")
+    c.add_argument("host")
+    c.add_argument("port", type=int)
+    c.add_argument("dest")
+    c.add_argument("dport", type=int)
+    c.add_argument("--timeout", type=float, default=2.0)
     c = sub.add_parser("stream")
     c.add_argument("host")
     c.add_argument("port", type=int)
@@ -449,8 +539,8 @@ def main():
     c.add_argument("--timeout", type=float, default=2.0)
     args = p.parse_args()
     {"tcp": cmd_tcp, "udp": cmd_udp, "dns": cmd_dns, "server": cmd_server,
-     "stream": cmd_stream, "arp": cmd_arp, "burst": cmd_burst,
-     "appctl": cmd_appctl}[args.cmd](args)
+     "stream": cmd_stream, "proxy": cmd_proxy, "arp": cmd_arp,
+     "burst": cmd_burst, "appctl": cmd_appctl}[args.cmd](args)
 
 
 if __name__ == "__main__":

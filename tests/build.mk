@@ -1,5 +1,6 @@
-# tests/: cmocka unit tests (tests/unit/test-*.c, one binary each) and the
-# system tests (tests/system/*.sh, run by tests/system/run).
+# tests/: cmocka unit tests (tests/unit/test-*.c, one binary each), the
+# system tests (tests/system/test-*.sh) and the acceptance suite
+# (tests/acceptance/test-*.sh), both run by tests/run-all.
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
 

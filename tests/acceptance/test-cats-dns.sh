@@ -11,6 +11,8 @@
 # shellcheck source=lib.sh
 . "$SB_TOP/tests/acceptance/lib.sh"
 
+# From an app on each cell and a staging container: resolv.conf names
+# BOSH DNS only; names resolve through it, over UDP and TCP, with no ASG.
 test_bosh_dns_reachable_from_every_app_without_asgs() {
     # What BOSH DNS answers here (the DNS stand-in answers every name so).
     fleet_up --dns-answer 10.0.0.101
@@ -26,10 +28,14 @@ test_bosh_dns_reachable_from_every_app_without_asgs() {
             || fail "$where: the name does not resolve"
         expect_equal "${out%% *}" 10.0.0.101 "$where: the address resolved"
         expect "$where" answer dns udp --name b.apps.internal
+        expect_equal "$PROBE_DETAIL" 10.0.0.101 "$where: the UDP answer"
         expect "$where" answer dns tcp --name b.apps.internal
+        expect_equal "$PROBE_DETAIL" 10.0.0.101 "$where: the TCP answer"
     done
 }
 
+# DNS to another server (the external host) is refused until an ASG for
+# udp 53 is bound, and again after it is unbound; BOSH DNS works meanwhile.
 test_dns_to_other_servers_needs_an_asg() {
     fleet_up
     serve ext 53 --udp --bind "$EXT" >/dev/null

@@ -149,10 +149,12 @@ expect_trace() {
     echo "ok: trace $1 -> $2: $out"
 }
 
-# Container-to-container over an app's internal route: under policies for
-# 8080 and for 61443 (the port of the container's Envoy, TLS), both work,
-# across cells and on one cell; a port without a policy does not.
-test_c2c_internal_route_and_envoy_port() {
+# Container-to-container under policies for 8080 and for 61443 (the port
+# of the container's Envoy, TLS), both work, across cells and on one cell;
+# a port without a policy does not.  (CATs reach the app by its internal
+# route, a name that bosh-dns-adapter resolves to the container's address;
+# here the address itself.)
+test_c2c_policy_on_app_port_and_envoy_port() {
     fleet_up
     sim push client --cell 1 >/dev/null
     sim push server --cell 2 >/dev/null

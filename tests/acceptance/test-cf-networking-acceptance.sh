@@ -274,7 +274,7 @@ test_task_connectivity() {
 # bench/ measures how the rule count costs.
 test_big_asg() {
     fleet_up
-    serve ext 9024 >/dev/null
+    serve ext 9024,9025 >/dev/null
     local rules i start took
     rules=$FC_TMP/big-asg.json
     {
@@ -296,4 +296,8 @@ test_big_asg() {
     within "$CF_ASG_WAIT" connected app tcp "$EXT2" 9024
     expect app refused tcp "$EXT" 9024
     expect app refused tcp "$EXT2" 9025
+    # The first rule: its address and port are let out (nobody answers
+    # there), another of its ports is refused.
+    expect app timeout tcp 172.16.0.1 1000
+    expect app refused tcp 172.16.0.1 1001
 }

@@ -20,8 +20,10 @@ test_smoke_selfproxy_only_under_policy() {
     serve proxy 8080 >/dev/null
     serve smoke 8080 >/dev/null
     local route port smoke proxy
-    route=$(cell_ip_of proxy) port=$(host_port_of proxy)
-    smoke=$(sim ip smoke) proxy=$(sim ip proxy)
+    route=$(cell_ip_of proxy)
+    port=$(host_port_of proxy)
+    smoke=$(sim ip smoke)
+    proxy=$(sim ip proxy)
 
     # The proxy's route works; through it, the smoke app is not reachable.
     expect router connected tcp "$route" "$port"

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Traffic probes for tests/system/test-flowctl.sh (standard library only).
+"""Traffic probes for the system tests on cell-sim, the acceptance suite and
+make demo (standard library only).
 
 Every client command prints one line, "OUTCOME SECONDS [DETAIL]", and exits
 0 whatever the outcome, so that the test decides what was expected:
@@ -141,9 +142,13 @@ def cmd_tcp(args):
 
 
 def send_and_read_back(s, n, timeout):
-    """Sends a line of N bytes on S and reads its echo; returns N."""
+    """Sends a line of N bytes on S and reads its echo; returns N.  Every
+    64 kB sent or read may take TIMEOUT (a socket's timeout bounds a whole
+    sendall())."""
     s.settimeout(timeout)
-    s.sendall(b"x" * (n - 1) + b"\n")
+    line = b"x" * (n - 1) + b"\n"
+    for i in range(0, n, 65536):
+        s.sendall(line[i:i + 65536])
     got = 0
     while got < n:
         data = s.recv(65536)

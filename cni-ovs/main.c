@@ -113,6 +113,89 @@ do_version(void)
     return 0;
 }
 
+/* Checks one plugin configuration 'plugin' as netconf_parse() would take
+ * it: returns NULL or a malloc'd error. */
+static char *
+check_plugin(json_t *plugin)
+{
+    char *text = json_dumps(plugin, JSON_COMPACT);
+    if (!text) {
+        return xstrdup("out of memory");
+    }
+    struct netconf nc;
+    char *error = netconf_parse(text, strlen(text), &nc, NULL);
+    free(text);
+    if (!error) {
+        netconf_destroy(&nc);
+    }
+    return error;
+}
+
+/* "cni-ovs --check-config": checks the configuration on stdin, a plugin's
+ * (as in a .conf) or a list's (a .conflist, whose entries of type cni-ovs
+ * get the list's name and cniVersion, as libcni gives them), the way ADD
+ * would parse it.  Prints "ok" or what is wrong; touches nothing. */
+static int
+do_check_config(void)
+{
+    size_t len = 0;
+    char *error = NULL;
+    char *text = read_stdin(&len, &error);
+    json_t *root = NULL;
+    if (text) {
+        json_error_t jerr;
+        root = json_loadb(text, len, 0, &jerr);
+        if (!root) {
+            error = xasprintf("not JSON: %s (line %d)", jerr.text, jerr.line);
+        }
+    }
+
+    json_t *plugins = root ? json_object_get(root, "plugins") : NULL;
+    if (root && !plugins) {
+        error = check_plugin(root);
+    } else if (plugins) {
+        size_t i, n = 0;
+        json_t *plugin;
+        if (!json_is_array(plugins)) {
+            error = xstrdup("plugins: must be an array");
+        }
+        json_array_foreach (plugins, i, plugin) {
+            json_t *type = json_object_get(plugin, "type");
+            if (error || !json_is_string(type)
+                || strcmp(json_string_value(type), "cni-ovs")) {
+                continue;
+            }
+            n++;
+            json_t *copy = json_deep_copy(plugin);
+            json_t *member;
+            if ((member = json_object_get(root, "name"))) {
+                json_object_set(copy, "name", member);
+            }
+            if ((member = json_object_get(root, "cniVersion"))) {
+                json_object_set(copy, "cniVersion", member);
+            }
+            char *e = check_plugin(copy);
+            json_decref(copy);
+            if (e) {
+                error = xasprintf("plugins[%"PRIuSIZE"]: %s", i, e);
+                free(e);
+            }
+        }
+        if (!error && !n) {
+            error = xstrdup("plugins: no plugin of type cni-ovs");
+        }
+    }
+    json_decref(root);
+    free(text);
+    if (error) {
+        fprintf(stderr, "cni-ovs: %s\n", error);
+        free(error);
+        return 1;
+    }
+    printf("ok\n");
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -132,6 +215,9 @@ main(int argc, char *argv[])
     if (argc > 1 && !strcmp(argv[1], "--version")) {
         printf("cni-ovs (CNI plugin, Open vSwitch %s)\n", VERSION);
         return 0;
+    }
+    if (argc > 1 && !strcmp(argv[1], "--check-config")) {
+        return do_check_config();
     }
 
     const char *command = getenv_nonempty("CNI_COMMAND");

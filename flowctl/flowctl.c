@@ -87,6 +87,7 @@ struct flowctl {
 };
 
 static char *config_file;
+static bool check_config;       /* --check-config: validate, then exit. */
 
 static void
 usage(void)
@@ -94,7 +95,10 @@ usage(void)
     printf("%s: the cni-ovs flow controller\n"
            "usage: %s [OPTIONS] --config FILE\n"
            "\nOptions:\n"
-           "  --config FILE           flowctl's JSON configuration\n",
+           "  --config FILE           flowctl's JSON configuration\n"
+           "  --check-config          check the configuration (as a start\n"
+           "                          would read it), print what is wrong\n"
+           "                          or \"ok\", and exit\n",
            program_name, program_name);
     daemon_usage();
     vlog_usage();
@@ -107,11 +111,13 @@ parse_options(int argc, char *argv[])
 {
     enum {
         OPT_CONFIG = UCHAR_MAX + 1,
+        OPT_CHECK_CONFIG,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
         {"help", no_argument, NULL, 'h'},
         VLOG_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
@@ -128,6 +134,9 @@ parse_options(int argc, char *argv[])
         switch (c) {
         case OPT_CONFIG:
             config_file = optarg;
+            break;
+        case OPT_CHECK_CONFIG:
+            check_config = true;
             break;
         case 'h':
             usage();
@@ -586,6 +595,17 @@ main(int argc, char *argv[])
 
     memset(&fc, 0, sizeof fc);
     char *error = flowctl_config_read(config_file, &fc.cfg);
+    if (check_config) {
+        /* What a start would refuse of the file itself; the cell (its
+         * underlay interface, OVS) is not looked at. */
+        if (error) {
+            fprintf(stderr, "%s\n", error);
+            exit(EXIT_FAILURE);
+        }
+        printf("%s: ok\n", config_file);
+        flowctl_config_destroy(&fc.cfg);
+        exit(EXIT_SUCCESS);
+    }
     if (error) {
         ovs_fatal(0, "%s", error);
     }

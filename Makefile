@@ -5,7 +5,8 @@
 #   make check           every test: cmocka unit tests, system tests, then
 #                        the acceptance suite
 #   make check-unit      the unit tests only; make check-system: the system
-#                        tests only; make acceptance: the acceptance suite
+#                        tests only; make acceptance: the acceptance suite;
+#                        make bosh-test: the BOSH release's template tests
 #   make demo            the CF networking story on a two-cell fleet
 #   make check SANITIZE=1   the same, built with ASan+UBSan (build/asan/)
 #   make bench           benchmarks, results in build/bench/results.json
@@ -140,7 +141,7 @@ CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic \
            -ljansson -lnl-route-3 -lnl-3 -Wl,-Bdynamic $(CNI_SYSTEM_LIBS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
-.PHONY: all deps ovs check check-unit check-system acceptance lint bench demo clean \
+.PHONY: all deps ovs check check-unit check-system acceptance bosh-test lint bench demo clean \
         distclean install uninstall
 .DEFAULT_GOAL := all
 # Keep unit-test objects (otherwise intermediate) between builds.

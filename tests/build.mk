@@ -1,5 +1,5 @@
 # tests/: cmocka unit tests (tests/unit/test-*.c, one binary each), the
-# system tests (tests/system/test-*.sh) and the acceptance suite
+# BOSH template tests (tests/bosh/), the system tests (tests/system/test-*.sh) and the acceptance suite
 # (tests/acceptance/test-*.sh), both run by tests/run-all.
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
@@ -47,6 +47,12 @@ check-unit: all $(UNIT_BINS)
 check-system: all $(BIN)/cni-ovs $(BIN)/garden-sim $(OFCTRL_DRIVER) \
               $(PINCTRL_DRIVER) $(DIRECTORY_DRIVER)
 	@$(TOP)/tests/run-all --system-only $(OUT)
+
+# The BOSH release's template tests (tests/bosh/check-templates): every
+# job rendered with its fixtures and checked by the binary that reads it.
+# Also part of 'make check'.
+bosh-test: all $(BIN)/cni-ovs
+	@$(TOP)/tests/run-all --bosh-only $(OUT)
 
 # The acceptance suite (tests/acceptance/, docs/acceptance.md): CF's
 # networking smoke and acceptance tests and the CATs' security-group and

@@ -51,6 +51,14 @@ host_port_of() {
            | .[0].HostPort' "$FC_STATE/apps/$1/garden-out.json"
 }
 
+# trace_of APP DST PROTO PORT: flowctl/trace of a new connection from APP
+# (on its own cell) to DST (operations.md, "Tracing a packet").
+trace_of() {
+    local cell
+    cell=$(cat "$FC_STATE/apps/$1/cell")
+    fcctl_on "$cell" flowctl/trace "$(handle_of "$1")" "$2" "$3" "$4"
+}
+
 # within SECS WANT WHERE PROBE-ARGS...: probes (probe.py PROBE-ARGS, with
 # a 1 s timeout) from WHERE until the outcome is WANT; fails after SECS
 # (CF's bound), and prints what it took.  PROBE_DETAIL gets the rest of

@@ -87,10 +87,11 @@ expect_flowing() {
     echo "ok: $2: flowing"
 }
 
-# Revocation: connections opened under a policy (across cells and on one
-# cell) and under an ASG are cut when the policy is removed or the ASG
-# unbound, not only new ones refused; what is still allowed keeps flowing.
-test_revocation_cuts_open_connections() {
+# a_reaches_b_c_and_ext: the fleet, with app a (space s1) and c on cell
+# 1, b on cell 2, servers on b's and c's 8080 and the external host's 80;
+# a reaches b under the policy a -> b and the external host under the
+# running ASG web of s1; c is in no policy.
+a_reaches_b_c_and_ext() {
     fleet_up
     serve ext 80 >/dev/null
     sim push a --space s1 --cell 1 >/dev/null
@@ -99,12 +100,19 @@ test_revocation_cuts_open_connections() {
     serve b 8080 >/dev/null
     serve c 8080 >/dev/null
     sim policy add a b
-    sim policy add a c
     sim asg create web --rules "$(asg_rules 'tcp 10.0.0.100 80')" >/dev/null
     sim asg bind web --space s1
     within "$CF_POLICY_WAIT" connected a tcp "$(sim ip b)" 8080
-    within "$CF_POLICY_WAIT" connected a tcp "$(sim ip c)" 8080
     within "$CF_ASG_WAIT" connected a tcp "$EXT" 80
+}
+
+# Revocation: connections opened under a policy (across cells and on one
+# cell) and under an ASG are cut when the policy is removed or the ASG
+# unbound, not only new ones refused; what is still allowed keeps flowing.
+test_revocation_cuts_open_connections() {
+    a_reaches_b_c_and_ext
+    sim policy add a c
+    within "$CF_POLICY_WAIT" connected a tcp "$(sim ip c)" 8080
     local to_b to_c to_ext
     to_b=$(stream a "$(sim ip b)" 8080)
     to_c=$(stream a "$(sim ip c)" 8080)
@@ -206,17 +214,7 @@ $out"
 # without a gap of a second, and afterwards new connections are admitted
 # and refused as before.
 test_flowctl_restart_under_traffic() {
-    fleet_up
-    serve ext 80 >/dev/null
-    sim push a --space s1 --cell 1 >/dev/null
-    sim push b --cell 2 >/dev/null
-    sim push c --cell 1 >/dev/null
-    serve b 8080 >/dev/null
-    sim policy add a b
-    sim asg create web --rules "$(asg_rules 'tcp 10.0.0.100 80')" >/dev/null
-    sim asg bind web --space s1
-    within "$CF_POLICY_WAIT" connected a tcp "$(sim ip b)" 8080
-    within "$CF_ASG_WAIT" connected a tcp "$EXT" 80
+    a_reaches_b_c_and_ext
     local to_b to_ext
     to_b=$(stream a "$(sim ip b)" 8080)
     to_ext=$(stream a "$EXT" 80)

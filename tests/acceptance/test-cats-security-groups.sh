@@ -7,6 +7,14 @@
 # shellcheck source=lib.sh
 . "$SB_TOP/tests/acceptance/lib.sh"
 
+# push_client_and_server: app client on cell 1, app server with one
+# instance on each cell (server on cell 2, server-1 on cell 1).
+push_client_and_server() {
+    sim push client --cell 1 >/dev/null
+    sim push server --cell 2 >/dev/null
+    sim push server-1 --app server --cell 1 >/dev/null
+}
+
 # The default running ASGs CATs expects of a foundation: the public
 # internet reachable (here: the external host, the sim's internet), the
 # foundation's own addresses not.  An app reaches the external host on 80,
@@ -18,9 +26,7 @@ test_running_defaults_block_other_apps_instance_address() {
     sim asg create public --rules "$(asg_rules 'all 10.0.0.100-10.0.0.101')" \
         >/dev/null
     sim asg bind public --global
-    sim push client --cell 1 >/dev/null
-    sim push server --cell 2 >/dev/null
-    sim push server-1 --app server --cell 1 >/dev/null
+    push_client_and_server
     serve server 8080 >/dev/null
     serve server-1 8080 >/dev/null
     within "$CF_ASG_WAIT" connected client tcp "$EXT" 80
@@ -43,9 +49,7 @@ test_wide_open_asg_no_overlay_without_policy() {
     fleet_up
     sim asg create open --rules "$(asg_rules 'all 0.0.0.0/0')" >/dev/null
     sim asg bind open --global
-    sim push client --cell 1 >/dev/null
-    sim push server --cell 2 >/dev/null
-    sim push server-1 --app server --cell 1 >/dev/null
+    push_client_and_server
     serve server 8080 >/dev/null
     serve server-1 8080 >/dev/null
     serve ext 80 >/dev/null
@@ -138,12 +142,10 @@ test_staging_security_groups() {
 }
 
 # expect_trace APP DST WHAT: flowctl/trace of a TCP connection from APP to
-# DST port 80, on APP's cell, ends in a verdict that names WHAT.
+# DST port 80 ends in a verdict that names WHAT.
 expect_trace() {
-    local cell out
-    cell=$(cat "$FC_STATE/apps/$1/cell")
-    out=$(fcctl_on "$cell" flowctl/trace "$(handle_of "$1")" "$2" tcp 80 \
-          | sed -n 's/^verdict: //p')
+    local out
+    out=$(trace_of "$1" "$2" tcp 80 | sed -n 's/^verdict: //p')
     grep -qF "$3" <<<"$out" \
         || fail "flowctl/trace $1 -> $2 does not name '$3': $out"
     echo "ok: trace $1 -> $2: $out"
@@ -156,9 +158,7 @@ expect_trace() {
 # here the address itself.)
 test_c2c_policy_on_app_port_and_envoy_port() {
     fleet_up
-    sim push client --cell 1 >/dev/null
-    sim push server --cell 2 >/dev/null
-    sim push server-1 --app server --cell 1 >/dev/null
+    push_client_and_server
     serve server 8080,61443,61001 >/dev/null
     serve server-1 8080,61443,61001 >/dev/null
     sim policy add client server --port 8080

@@ -200,10 +200,7 @@ test_external_connectivity() {
 # trace_names APP PROTO WHAT: flowctl/trace from APP to EXT (ICMP: type
 # 13) names WHAT somewhere in its answer.
 trace_names() {
-    local cell
-    cell=$(cat "$FC_STATE/apps/$1/cell")
-    fcctl_on "$cell" flowctl/trace "$(handle_of "$1")" "$EXT" "$2" 13 \
-        2>&1 | grep -qF "$3"
+    trace_of "$1" "$EXT" "$2" 13 2>&1 | grep -qF "$3"
 }
 
 ping_answered() {

@@ -16,7 +16,7 @@
 # there are, at once; removing the policies closes it all again.
 test_inter_container_connectivity() {
     fleet_up
-    local i p t
+    local i p t port
     for i in 0 1; do
         sim push "proxy-$i" --app proxy --cell $((i + 1)) >/dev/null
         sim push "tick-$i" --app tick --cell $((2 - i)) >/dev/null
@@ -31,8 +31,12 @@ test_inter_container_connectivity() {
     sim policy add proxy tick --port 8080
     sim policy add proxy tick --port 7000
     sim policy add proxy tick --port 7001
-    within "$CF_POLICY_WAIT" connected proxy-0 tcp "$(sim ip tick-0)" 7001
-    within "$CF_POLICY_WAIT" connected proxy-1 tcp "$(sim ip tick-0)" 7001
+    # The last policy, seen by both cells, as source and as destination.
+    for p in proxy-0 proxy-1; do
+        for t in tick-0 tick-1; do
+            within "$CF_POLICY_WAIT" connected "$p" tcp "$(sim ip "$t")" 7001
+        done
+    done
     all_reach "proxy-0 proxy-1" "tick-0 tick-1"
 
     # Scale up: a new instance of each, on either cell; they reach and are
@@ -50,10 +54,14 @@ test_inter_container_connectivity() {
     sim policy remove proxy tick --port 8080
     sim policy remove proxy tick --port 7000
     sim policy remove proxy tick --port 7001
+    # Three removals, which a cell may see one poll at a time: each port
+    # is waited for.
     for p in proxy-0 proxy-2; do
         for t in tick-1 tick-2; do
-            within "$CF_POLICY_WAIT" refused "$p" tcp "$(sim ip "$t")" 8080
-            expect "$p" refused tcp "$(sim ip "$t")" 7000
+            for port in 8080 7000 7001; do
+                within "$CF_POLICY_WAIT" refused "$p" tcp "$(sim ip "$t")" \
+                    "$port"
+            done
         done
     done
 }

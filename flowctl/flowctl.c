@@ -81,6 +81,7 @@ struct flowctl {
     long long int last_recompute_ms;
     bool stale_checked;         /* Stale ports removed at start. */
     uint64_t replace_seqno;     /* Last put that replaced all flows. */
+    uint64_t put_seqno;         /* Last put. */
     bool frw_seen;              /* flow-restore-wait is set... */
     uint64_t frw_after;         /* ...since after this replacing put. */
     bool exiting;
@@ -88,6 +89,7 @@ struct flowctl {
 
 static char *config_file;
 static bool check_config;       /* --check-config: validate, then exit. */
+static char *unixctl_path;      /* --unixctl: the control socket. */
 
 static void
 usage(void)
@@ -98,7 +100,9 @@ usage(void)
            "  --config FILE           flowctl's JSON configuration\n"
            "  --check-config          check the configuration (as a start\n"
            "                          would read it), print what is wrong\n"
-           "                          or \"ok\", and exit\n",
+           "                          or \"ok\", and exit\n"
+           "  --unixctl=SOCKET        the control socket (default:\n"
+           "                          OVS_RUNDIR/flowctl.PID.ctl)\n",
            program_name, program_name);
     daemon_usage();
     vlog_usage();
@@ -112,12 +116,14 @@ parse_options(int argc, char *argv[])
     enum {
         OPT_CONFIG = UCHAR_MAX + 1,
         OPT_CHECK_CONFIG,
+        OPT_UNIXCTL,
         VLOG_OPTION_ENUMS,
         DAEMON_OPTION_ENUMS,
     };
     static const struct option long_options[] = {
         {"config", required_argument, NULL, OPT_CONFIG},
         {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"help", no_argument, NULL, 'h'},
         VLOG_LONG_OPTIONS,
         DAEMON_LONG_OPTIONS,
@@ -137,6 +143,9 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_CHECK_CONFIG:
             check_config = true;
+            break;
+        case OPT_UNIXCTL:
+            unixctl_path = optarg;
             break;
         case 'h':
             usage();
@@ -237,6 +246,37 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
 static bool can_compute(const struct flowctl *);
 static void compute_flows(struct flowctl *);
+
+/* flowctl/ready: "ready" once the cell is set up and OVS has committed the
+ * last flow table flowctl put; otherwise an error naming what it waits
+ * for.  The BOSH job's post-start (and an operator's health check) ask
+ * this. */
+static void
+flowctl_ready(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *fc_)
+{
+    const struct flowctl *fc = fc_;
+    const char *wait = NULL;
+
+    if (!fc->have_subnet) {
+        wait = fc->directory ? "the cell's subnet lease from cfnet-db"
+                             : "the cell's subnet";
+    } else if (!fc->model.cell.gateway_ofport) {
+        wait = "the bridge and its gateway port";
+    } else if (!fc->ofctrl || !ofctrl_is_connected(fc->ofctrl)) {
+        wait = "the OpenFlow connection to the bridge";
+    } else if (!fc->replace_seqno || fc->put_pending || fc->recompute
+               || ofctrl_acked_seqno(fc->ofctrl) < fc->put_seqno) {
+        wait = "OVS to commit the flows";
+    }
+    if (wait) {
+        char *msg = xasprintf("not ready: waiting for %s", wait);
+        unixctl_command_reply_error(conn, msg);
+        free(msg);
+    } else {
+        unixctl_command_reply(conn, "ready");
+    }
+}
 
 /* A full recompute, compared with the incremental result: they must agree
  * (pipeline.h).  If they do not (a bug), the full one replaces it and is
@@ -433,6 +473,7 @@ run_flows(struct flowctl *fc)
         bool replace = ofctrl_needs_put(fc->ofctrl);
         uint64_t seqno = ofctrl_put(fc->ofctrl, pipeline_flows(fc->pipeline));
         localdb_note_put(fc->localdb, seqno);
+        fc->put_seqno = seqno;
         if (replace) {
             fc->replace_seqno = seqno;
         }
@@ -614,11 +655,13 @@ main(int argc, char *argv[])
                                     : host_name();
 
     daemonize_start(false);
-    int retval = unixctl_server_create(NULL, &unixctl);
+    int retval = unixctl_server_create(unixctl_path, &unixctl);
     if (retval) {
         exit(EXIT_FAILURE);
     }
     unixctl_command_register("flowctl/show", "", 0, 0, flowctl_show, &fc);
+    unixctl_command_register("flowctl/ready", "", 0, 0, flowctl_ready,
+                             &fc);
     unixctl_command_register("flowctl/recompute", "", 0, 0,
                              flowctl_recompute, &fc);
     unixctl_command_register("flowctl/c2c-logging", "[on|off]", 0, 1,

@@ -106,9 +106,9 @@
 #                        status): it is a cluster member, knows a leader and
 #                        sees N servers
 #   hs_flowctl_synced CTL
-#                        the flowctl whose unixctl socket is CTL is
-#                        connected to OVS, and OVS has acknowledged every
-#                        flow table it put (at least one)
+#                        the flowctl whose unixctl socket is CTL says it
+#                        is ready (flowctl/ready: the cell set up, and OVS
+#                        has committed every flow table it put)
 #
 # OVS daemons of a cell (DIR holds the database, sockets, pidfiles and logs;
 # they run in namespace NS with OVS_RUNDIR and friends set to DIR)
@@ -322,13 +322,7 @@ hs_cluster_member_ok() {
 }
 
 hs_flowctl_synced() {
-    local show put acked
-    show=$(timeout 5 ovs-appctl -t "$1" flowctl/show 2>/dev/null) \
-        || return 1
-    grep -q '^connection: .*(connected)' <<<"$show" || return 1
-    put=$(sed -n 's/^put seqno: //p' <<<"$show")
-    acked=$(sed -n 's/^acked seqno: //p' <<<"$show")
-    [ -n "$put" ] && [ "$put" -gt 0 ] && [ "$put" = "$acked" ]
+    timeout 5 ovs-appctl -t "$1" flowctl/ready >/dev/null 2>&1
 }
 
 # ---------------------------------------------------------------------------

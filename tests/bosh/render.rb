@@ -4,7 +4,7 @@
 # and ERB, with what templates call in bosh-template: p, if_p, spec, link,
 # if_link.
 #
-# Usage: render.rb JOB_DIR MANIFEST.json OUT_DIR USED_FILE
+# Usage: render.rb [--root DIR] JOB_DIR MANIFEST.json OUT_DIR USED_FILE
 #
 #   MANIFEST.json: {"properties": {...nested, as in a deployment
 #   manifest...}, "links": {"NAME": {"instances": [{"address": ...}],
@@ -13,6 +13,10 @@
 # Writes each template of the spec's "templates" to OUT_DIR/<its path>, and
 # appends the names of the properties the templates read to USED_FILE (the
 # caller checks that every declared property is read by some rendering).
+# What lands under bin/ is executable, as on a VM.  With --root, every
+# "/var/vcap/" of what is rendered becomes "DIR/": a test runs the job's
+# scripts in a scratch tree laid out as /var/vcap is (jobs/, packages/,
+# sys/run/, sys/log/, data/, store/).
 # Fails, naming the template, on a property that the spec does not declare,
 # on one that is neither set nor has a default, and on a link the spec does
 # not consume.
@@ -134,9 +138,14 @@ class Context
   end
 end
 
+root = nil
+if ARGV.first == '--root'
+  ARGV.shift
+  root = ARGV.shift
+end
 job_dir, manifest_file, out_dir, used_file = ARGV
 unless used_file
-  warn 'usage: render.rb JOB_DIR MANIFEST.json OUT_DIR USED_FILE'
+  warn 'usage: render.rb [--root DIR] JOB_DIR MANIFEST.json OUT_DIR USED_FILE'
   exit 2
 end
 spec = YAML.safe_load(File.read(File.join(job_dir, 'spec')))
@@ -148,14 +157,16 @@ status = 0
   text = File.read(File.join(job_dir, 'templates', source))
   begin
     out = ERB.new(text, trim_mode: '-').result(context.binding_for_template)
-  rescue RenderError => e
+  rescue StandardError => e
     warn "#{spec['name']}/templates/#{source}: #{e.message}"
     status = 1
     next
   end
+  out = out.gsub('/var/vcap/', "#{root}/") if root
   path = File.join(out_dir, dest)
   FileUtils.mkdir_p(File.dirname(path))
   File.write(path, out)
+  File.chmod(0o755, path) if dest.start_with?('bin/')
 end
 File.open(used_file, 'a') { |f| used.uniq.each { |n| f.puts(n) } }
 exit status

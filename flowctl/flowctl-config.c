@@ -92,24 +92,31 @@ parse_cidr_elem(struct jparse *jp, const char *path, const char *s,
     parse_cidr(jp, path, s, out);
 }
 
+/* Parses "a.b.c.d:port" (port 1..65535) into '*ip' and '*port'. */
+static bool
+parse_ip_port(const char *s, uint32_t *ip, int *port)
+{
+    const char *colon = strrchr(s, ':');
+    char addr[IPV4_ADDR_LEN];
+
+    if (!colon || colon - s >= (ptrdiff_t) sizeof addr
+        || !str_to_int(colon + 1, 10, port) || *port < 1 || *port > 65535) {
+        return false;
+    }
+    memcpy(addr, s, colon - s);
+    addr[colon - s] = '\0';
+    return ipv4_parse(addr, ip);
+}
+
 /* "ip:port", as silk's host_tcp_services. */
 static void
 parse_service_elem(struct jparse *jp, const char *path, const char *s,
                    void *out_)
 {
     struct model_service *out = out_;
-    const char *colon = strrchr(s, ':');
-    char ip[IPV4_ADDR_LEN];
     int port;
 
-    if (!colon || colon - s >= (ptrdiff_t) sizeof ip
-        || !str_to_int(colon + 1, 10, &port) || port < 1 || port > 65535) {
-        jparse_error(jp, path, NULL, "\"%s\" is not ip:port", s);
-        return;
-    }
-    memcpy(ip, s, colon - s);
-    ip[colon - s] = '\0';
-    if (!ipv4_parse(ip, &out->ip)) {
+    if (!parse_ip_port(s, &out->ip, &port)) {
         jparse_error(jp, path, NULL, "\"%s\" is not ip:port", s);
         return;
     }
@@ -297,7 +304,7 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
         "disable_container_network_policy", "policy_server",
         "policy_poll_interval", "asg_poll_interval", "enable_asg_syncing",
         "log_file", "asg_logging", "c2c_logging", "accepted_udp_logs_per_sec",
-        "denied_logs_per_sec", "host_guid", "cell_name",
+        "denied_logs_per_sec", "host_guid", "cell_name", "metrics_address",
         NULL,
     };
     static const char *const cluster_known[] = {
@@ -469,6 +476,22 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
     cfg->cell_name = nullable_xstrdup(jparse_string(&jp, root, "",
                                                      "cell_name", false));
 
+    /* Metrics: "ip:port" to listen on, for the cell's metrics agent. */
+    const char *metrics = jparse_string(&jp, root, "", "metrics_address",
+                                        false);
+    if (metrics) {
+        uint32_t ip;
+        int port;
+        if (!parse_ip_port(metrics, &ip, &port)) {
+            jparse_error(&jp, "", "metrics_address", "\"%s\" is not "
+                         "ip:port", metrics);
+        } else {
+            char ip_s[IPV4_ADDR_LEN];
+            ipv4_format(ip, ip_s);
+            cfg->metrics_target = xasprintf("ptcp:%d:%s", port, ip_s);
+        }
+    }
+
     json_decref(root);
     char *error = jparse_finish(&jp);
     if (error) {
@@ -489,6 +512,7 @@ flowctl_config_destroy(struct flowctl_config *cfg)
         free(cfg->log_file);
         free(cfg->host_guid);
         free(cfg->cell_name);
+        free(cfg->metrics_target);
         policy_server_destroy(cfg->policy_server);
         model_cell_destroy(&cfg->cell);
         memset(cfg, 0, sizeof *cfg);

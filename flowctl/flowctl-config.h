@@ -66,6 +66,10 @@ struct flowctl_config {
     char *host_guid;
     char *cell_name;            /* Its lines' "cell"; NULL: the host name. */
 
+    /* Where flowctl serves its metrics (metrics.h), as a passive stream
+     * name "ptcp:PORT:IP" from "metrics_address"; NULL: nowhere. */
+    char *metrics_target;
+
     /* What the pipeline needs: instance_address, overlays, subnet, DNS,
      * host services, deny_networks.  The gateway fields are filled in at
      * run time. */

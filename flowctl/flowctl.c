@@ -37,6 +37,7 @@
 #include "localdb.h"
 #include "logctl.h"
 #include "logsnap.h"
+#include "metrics.h"
 #include "model.h"
 #include "ofctrl.h"
 #include "openvswitch/dynamic-string.h"
@@ -47,6 +48,7 @@
 #include "pinctrl.h"
 #include "pipeline.h"
 #include "policysync.h"
+#include "promhttp.h"
 #include "runner.h"
 #include "sighup.h"
 #include "smap.h"
@@ -74,6 +76,7 @@ struct flowctl {
     struct hostnet *hostnet;            /* The host side. */
     struct trace *trace;                /* flowctl/trace. */
     struct policysync *policysync;      /* NULL: no policy server. */
+    struct promhttp *metrics;           /* NULL: no metrics_address. */
     struct pipeline *pipeline;          /* The desired flows. */
     bool recompute;             /* Model changed: run the pipeline. */
     bool put_pending;           /* Desired flows not yet put. */
@@ -246,16 +249,85 @@ flowctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
 static bool can_compute(const struct flowctl *);
 static void compute_flows(struct flowctl *);
+static const char *ready_wait(const struct flowctl *);
+
+/* The metrics endpoint's text (metrics.h): a sample of what each module
+ * counts. */
+static void
+fill_metrics(void *fc_, struct ds *out)
+{
+    struct flowctl *fc = fc_;
+    struct metrics_sample s;
+
+    memset(&s, 0, sizeof s);
+    s.ready = !ready_wait(fc);
+    s.n_containers = hmap_count(&fc->model.containers);
+    s.n_refused = shash_count(&fc->model.refused);
+    s.n_desired_flows = flow_table_count(pipeline_flows(fc->pipeline));
+    s.install_latency = *localdb_get_install_latency(fc->localdb);
+    if (fc->ofctrl) {
+        struct ofctrl_stats os;
+        ofctrl_get_stats(fc->ofctrl, &os);
+        s.openflow_connected = ofctrl_is_connected(fc->ofctrl);
+        s.n_bundles = os.n_bundles;
+        s.n_bundles_failed = os.n_failed;
+        s.n_flow_mods = os.n_flow_mods;
+        s.n_flows_refused = os.n_refused;
+        s.n_openflow_errors = os.n_errors;
+
+        struct pinctrl_stats ps;
+        pinctrl_get_stats(fc->pinctrl, &ps);
+        s.n_packet_ins = ps.n_packet_ins;
+        s.n_tcp_resets = ps.n_tcp_resets;
+        s.n_icmp_unreachables = ps.n_icmp_unreach;
+    }
+    if (fc->policysync) {
+        struct policysync_fetch_stats kinds[2];
+        static const char *names[2] = { "policies", "security_groups" };
+        bool asgs = policysync_get_stats(fc->policysync, &kinds[0],
+                                         &kinds[1]);
+        long long int now = time_wall_msec();
+        s.n_fetches = asgs ? 2 : 1;
+        for (size_t i = 0; i < s.n_fetches; i++) {
+            s.fetches[i].kind = names[i];
+            s.fetches[i].n_ok = kinds[i].n_ok;
+            s.fetches[i].n_failed = kinds[i].n_failed;
+            s.fetches[i].age_s = (kinds[i].last_ok_wall
+                                  ? (now - kinds[i].last_ok_wall) / 1000.0
+                                  : -1);
+        }
+    }
+    if (fc->logctl) {
+        struct logctl_stats ls;
+        logctl_get_stats(fc->logctl, &ls);
+        s.has_log = true;
+        s.n_log_lines = ls.n_lines;
+        s.n_log_lines_lost = ls.n_lines_lost;
+        for (size_t id = 0; id < LOGCTL_N_METER_IDS
+                            && id < METRICS_MAX_METERS; id++) {
+            if (ls.meters[id].known) {
+                s.meters[id].name = pipeline_meter_name(id);
+                s.meters[id].packets = ls.meters[id].packets;
+                s.meters[id].dropped = ls.meters[id].dropped;
+            }
+        }
+    }
+    if (fc->directory) {
+        struct ipv4_cidr lease;
+        s.is_cluster = true;
+        s.directory_connected = directory_is_connected(fc->directory);
+        s.lease_held = directory_get_lease(fc->directory, &lease);
+    }
+    metrics_format(&s, out);
+}
 
 /* flowctl/ready: "ready" once the cell is set up and OVS has committed the
  * last flow table flowctl put; otherwise an error naming what it waits
  * for.  The BOSH job's post-start (and an operator's health check) ask
- * this. */
-static void
-flowctl_ready(struct unixctl_conn *conn, int argc OVS_UNUSED,
-              const char *argv[] OVS_UNUSED, void *fc_)
+ * this; ready_wait() is what it waits for, NULL if nothing. */
+static const char *
+ready_wait(const struct flowctl *fc)
 {
-    const struct flowctl *fc = fc_;
     const char *wait = NULL;
 
     if (!fc->have_subnet) {
@@ -269,6 +341,15 @@ flowctl_ready(struct unixctl_conn *conn, int argc OVS_UNUSED,
                || ofctrl_acked_seqno(fc->ofctrl) < fc->put_seqno) {
         wait = "OVS to commit the flows";
     }
+    return wait;
+}
+
+static void
+flowctl_ready(struct unixctl_conn *conn, int argc OVS_UNUSED,
+              const char *argv[] OVS_UNUSED, void *fc_)
+{
+    const char *wait = ready_wait(fc_);
+
     if (wait) {
         char *msg = xasprintf("not ready: waiting for %s", wait);
         unixctl_command_reply_error(conn, msg);
@@ -669,6 +750,13 @@ main(int argc, char *argv[])
     unixctl_command_register("flowctl/reopen", "", 0, 0, flowctl_reopen,
                              &fc);
     unixctl_command_register("exit", "", 0, 0, flowctl_exit, &fc);
+    if (fc.cfg.metrics_target) {
+        retval = promhttp_create(fc.cfg.metrics_target, &fc.metrics);
+        if (retval) {
+            ovs_fatal(retval, "metrics_address: cannot listen (%s)",
+                      fc.cfg.metrics_target);
+        }
+    }
 
     struct ovsdb_idl_loop loop = OVSDB_IDL_LOOP_INITIALIZER(
         ovsdb_idl_create(fc.cfg.ovsdb, &ovsrec_idl_class, false, true));
@@ -741,12 +829,15 @@ main(int argc, char *argv[])
             ofctrl_run(fc.ofctrl);
             run_flows(&fc);
             uint64_t acked = ofctrl_acked_seqno(fc.ofctrl);
-            localdb_mark_installed(fc.localdb, txn, acked);
+            localdb_mark_installed(fc.localdb, txn, acked, time_msec());
             end_flow_restore_wait(&fc, txn, acked);
             pinctrl_run(fc.pinctrl);
             flowstats_run(fc.flowstats);
         }
         runner_run(fc.runner);
+        if (fc.metrics) {
+            promhttp_run(fc.metrics, fill_metrics, &fc);
+        }
 
         ovsdb_idl_loop_commit_and_wait(&loop);
         if (fc.ofctrl) {
@@ -761,6 +852,9 @@ main(int argc, char *argv[])
         unixctl_server_wait(unixctl);
         hostnet_wait(fc.hostnet);
         policysync_wait(fc.policysync);
+        if (fc.metrics) {
+            promhttp_wait(fc.metrics);
+        }
         sighup_wait();
         poll_block();
     }
@@ -768,6 +862,7 @@ main(int argc, char *argv[])
     /* Commands still waiting get their (error) replies before the server
      * goes. */
     runner_destroy(fc.runner);
+    promhttp_destroy(fc.metrics);
     policysync_destroy(fc.policysync);
     trace_destroy(fc.trace);
     hostnet_destroy(fc.hostnet);

@@ -14,6 +14,7 @@
 #include "flowctl-config.h"
 #include "hash.h"
 #include "ipv4.h"
+#include "metrics.h"
 #include "model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -73,6 +74,23 @@ struct localdb {
     uint64_t acked_gen;                 /* Bumped when 'acked' changes. */
     unsigned int marked_idl_seqno;      /* State localdb_mark_installed() */
     uint64_t marked_acked_gen;          /* last worked from. */
+
+    /* Install latency: the containers' ports not marked installed yet,
+     * since when (see localdb_get_install_latency()). */
+    struct hmap waiting;                /* "struct waiting"s. */
+    unsigned int waiting_pass;
+    struct metrics_histogram install_latency;
+};
+
+/* A container's port seen without cf-installed. */
+struct waiting {
+    struct hmap_node node;              /* In localdb's 'waiting'. */
+    struct uuid iface;
+    long long int since;                /* Monotonic msec. */
+    unsigned int pass;                  /* Last seen in this pass. */
+    bool observed;                      /* Marked: its latency counted
+                                         * (the mark shows in the IDL
+                                         * later, and then it goes). */
 };
 
 static void carried_clear(struct hmap *);
@@ -124,6 +142,7 @@ localdb_create(struct ovsdb_idl *idl, const struct flowctl_config *cfg,
     hmap_init(&db->desired);
     ovs_list_init(&db->puts);
     hmap_init(&db->acked);
+    hmap_init(&db->waiting);
     if (cfg->cell.subnet.plen) {
         localdb_set_subnet(db, &cfg->cell.subnet);
     }
@@ -149,6 +168,11 @@ localdb_destroy(struct localdb *db)
         hmap_destroy(&db->desired);
         carried_clear(&db->acked);
         hmap_destroy(&db->acked);
+        struct waiting *w;
+        HMAP_FOR_EACH_POP (w, node, &db->waiting) {
+            free(w);
+        }
+        hmap_destroy(&db->waiting);
         free(db);
     }
 }
@@ -667,9 +691,28 @@ take_acks(struct localdb *db, uint64_t acked_seqno)
     }
 }
 
+/* The waiting entry of interface 'uuid', made (since 'now') if there is
+ * none. */
+static struct waiting *
+find_waiting(struct localdb *db, const struct uuid *uuid, long long int now)
+{
+    struct waiting *w;
+
+    HMAP_FOR_EACH_WITH_HASH (w, node, uuid_hash(uuid), &db->waiting) {
+        if (uuid_equals(&w->iface, uuid)) {
+            return w;
+        }
+    }
+    w = xzalloc(sizeof *w);
+    w->iface = *uuid;
+    w->since = now;
+    hmap_insert(&db->waiting, &w->node, uuid_hash(uuid));
+    return w;
+}
+
 void
 localdb_mark_installed(struct localdb *db, struct ovsdb_idl_txn *txn,
-                    uint64_t acked_seqno)
+                       uint64_t acked_seqno, long long int now)
 {
     take_acks(db, acked_seqno);
 
@@ -683,6 +726,7 @@ localdb_mark_installed(struct localdb *db, struct ovsdb_idl_txn *txn,
     }
     db->marked_idl_seqno = idl_seqno;
     db->marked_acked_gen = db->acked_gen;
+    unsigned int pass = ++db->waiting_pass;
 
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct ovsrec_port *port = br->ports[i];
@@ -691,9 +735,13 @@ localdb_mark_installed(struct localdb *db, struct ovsdb_idl_txn *txn,
             const char *handle = smap_get(&iface->external_ids,
                                           CFNET_KEY_HANDLE);
             int64_t ofport = iface->n_ofport ? iface->ofport[0] : 0;
-            if (!handle || ofport <= 0 || ofport > UINT32_MAX
-                || smap_get_bool(&iface->external_ids, CFNET_KEY_INSTALLED,
-                                 false)) {
+            if (!handle || smap_get_bool(&iface->external_ids,
+                                         CFNET_KEY_INSTALLED, false)) {
+                continue;
+            }
+            struct waiting *w = find_waiting(db, &iface->header_.uuid, now);
+            w->pass = pass;
+            if (ofport <= 0 || ofport > UINT32_MAX) {
                 continue;
             }
             if (carried_contains(&db->acked, &iface->header_.uuid,
@@ -702,12 +750,32 @@ localdb_mark_installed(struct localdb *db, struct ovsdb_idl_txn *txn,
                     iface, CFNET_KEY_INSTALLED, "true");
                 VLOG_DBG("%s (%s): flows installed by put %"PRIu64, handle,
                          iface->name, db->acked_seqno);
+                if (!w->observed) {
+                    metrics_histogram_observe(&db->install_latency,
+                                              (now - w->since) / 1000.0);
+                    w->observed = true;
+                }
             } else {
                 VLOG_DBG("%s (%s): flows not installed yet", handle,
                          iface->name);
             }
         }
     }
+
+    /* Ports gone, or whose mark shows now, are waited for no more. */
+    struct waiting *w;
+    HMAP_FOR_EACH_SAFE (w, node, &db->waiting) {
+        if (w->pass != pass) {
+            hmap_remove(&db->waiting, &w->node);
+            free(w);
+        }
+    }
+}
+
+const struct metrics_histogram *
+localdb_get_install_latency(const struct localdb *db)
+{
+    return &db->install_latency;
 }
 
 size_t

@@ -32,6 +32,7 @@
 
 struct ds;
 struct flowctl_config;
+struct metrics_histogram;
 struct model;
 struct ovsdb_idl;
 struct ovsdb_idl_txn;
@@ -90,9 +91,15 @@ void localdb_note_put(struct localdb *, uint64_t seqno);
 /* Marks installed, in 'txn', every container whose Interface row and port
  * were in the table of the put OVS acknowledged last ('acked_seqno'), and
  * forgets earlier puts.  With a null 'txn' it only takes the
- * acknowledgment in; the marks follow with the next transaction. */
+ * acknowledgment in; the marks follow with the next transaction.  'now'
+ * (monotonic msec) times each container from the first call that sees its
+ * port unmarked to the call that marks it: the install latency. */
 void localdb_mark_installed(struct localdb *, struct ovsdb_idl_txn *txn,
-                         uint64_t acked_seqno);
+                            uint64_t acked_seqno, long long int now);
+
+/* The install latencies observed since localdb_create() (metrics.h). */
+const struct metrics_histogram *localdb_get_install_latency(
+    const struct localdb *);
 
 /* Removes, in 'txn', the ports of containers whose host interface no
  * longer exists in the kernel (the cell rebooted, or a DEL never came).

@@ -76,15 +76,6 @@ COVERAGE_DEFINE(pinctrl_error);
 #define PINCTRL_TXQ_LIMIT 100
 
 /* Counters since pinctrl_create(), for pinctrl_format(). */
-struct pinctrl_stats {
-    uint64_t n_connections;     /* OpenFlow connections made. */
-    uint64_t n_packet_ins;      /* Packet-ins received... */
-    uint64_t n_tcp_resets;      /* ...answered with a TCP RST... */
-    uint64_t n_icmp_unreach;    /* ...answered with ICMP port unreachable... */
-    uint64_t n_ignored;         /* ...or not answered (none due). */
-    uint64_t n_errors;          /* Undecodable messages, OFPT_ERRORs from
-                                 * the switch, answers dropped. */
-};
 
 struct pinctrl {
     struct rconn *rconn;
@@ -395,4 +386,10 @@ pinctrl_format(const struct pinctrl *p, struct ds *s)
     ds_put_format(s, "answers queued: %u\n",
                   rconn_packet_counter_n_packets(p->txq));
     ds_put_format(s, "errors: %"PRIu64"\n", st->n_errors);
+}
+
+void
+pinctrl_get_stats(const struct pinctrl *p, struct pinctrl_stats *stats)
+{
+    *stats = p->stats;
 }

@@ -65,4 +65,17 @@ void pinctrl_setup_msgs(enum ofp_version version, uint16_t controller_id,
 /* Appends a human-readable state summary to 'ds' (for unixctl). */
 void pinctrl_format(const struct pinctrl *, struct ds *);
 
+/* Counters since pinctrl_create(). */
+struct pinctrl_stats {
+    uint64_t n_connections;     /* OpenFlow connections made. */
+    uint64_t n_packet_ins;      /* Packet-ins received... */
+    uint64_t n_tcp_resets;      /* ...answered with a TCP RST... */
+    uint64_t n_icmp_unreach;    /* ...answered with ICMP port unreachable... */
+    uint64_t n_ignored;         /* ...or not answered (none due). */
+    uint64_t n_errors;          /* Undecodable messages, OFPT_ERRORs from
+                                 * the switch, answers dropped. */
+};
+
+void pinctrl_get_stats(const struct pinctrl *, struct pinctrl_stats *);
+
 #endif /* pinctrl.h */

@@ -862,3 +862,21 @@ policysync_unixctl_sync(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ps->waiters[ps->n_waiters++] = w;
     policysync_poll_now(ps);
 }
+
+static void
+fetch_get_stats(const struct fetch *f, struct policysync_fetch_stats *stats)
+{
+    stats->n_ok = f->n_ok;
+    stats->n_failed = f->n_failed;
+    stats->last_ok_wall = f->last_ok_wall;
+}
+
+bool
+policysync_get_stats(const struct policysync *ps,
+                     struct policysync_fetch_stats *policies,
+                     struct policysync_fetch_stats *asgs)
+{
+    fetch_get_stats(&ps->policies, policies);
+    fetch_get_stats(&ps->asgs, asgs);
+    return ps->asg_syncing;
+}

@@ -49,6 +49,7 @@
 #define FLOWCTL_POLICYSYNC_H 1
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct ds;
 struct flowctl_config;
@@ -79,5 +80,16 @@ void policysync_poll_now(struct policysync *);
 /* Appends the client's status to 's' (for flowctl/show): "policy server:
  * none" for NULL. */
 void policysync_format(const struct policysync *, struct ds *s);
+
+/* Each kind's fetch cycles since policysync_create(), for the metrics.
+ * Returns false if the ASGs are not synced ('*asgs' then all zero). */
+struct policysync_fetch_stats {
+    uint64_t n_ok;
+    uint64_t n_failed;
+    long long int last_ok_wall;     /* Wall clock msec; 0: never. */
+};
+bool policysync_get_stats(const struct policysync *,
+                          struct policysync_fetch_stats *policies,
+                          struct policysync_fetch_stats *asgs);
 
 #endif /* policysync.h */

@@ -219,6 +219,23 @@ $(tail -5 "$BT/flowctl.stderr")"
         "unix:$R/sys/run/openvswitch/br-cf.mgmt" \
         | grep -q cookie= || fail "no flows on br-cf after post-start"
 
+    # The metrics, where prom_scraper_config.yml says the agent finds them.
+    local port metrics
+    port=$(sed -n 's/^port: //p' "$job/config/prom_scraper_config.yml")
+    metrics=$(in_vm curl -sf --max-time 5 "http://127.0.0.1:$port/metrics") \
+        || fail "no metrics at 127.0.0.1:$port/metrics"
+    grep -qx 'flowctl_ready 1' <<<"$metrics" \
+        || fail "metrics do not say ready:
+$metrics"
+    local flows
+    flows=$(in_vm ovs-appctl -t "$R/sys/run/flowctl/flowctl.ctl" \
+                flowctl/show | sed -n 's/^desired flows: \([0-9]*\),.*/\1/p')
+    grep -qx "flowctl_desired_flows $flows" <<<"$metrics" \
+        || fail "metrics' desired flows differ from flowctl/show's ($flows)"
+    [ "$(in_vm curl -s -o /dev/null -w '%{http_code}' \
+           "http://127.0.0.1:$port/")" = 404 ] \
+        || fail "/ is not 404"
+
     # drain: nothing to wait for, and what flowctl knew kept.
     out=$(in_vm "$job/bin/drain" job_changed hash_changed flowctl)
     [ "$out" = 0 ] || fail "drain printed '$out', not 0"

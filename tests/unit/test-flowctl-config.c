@@ -339,6 +339,33 @@ test_logging(void **state OVS_UNUSED)
                 "accepted_udp_logs_per_sec");
 }
 
+/* The metrics endpoint: off by default; "ip:port" becomes the passive
+ * stream flowctl listens on; anything else is refused, naming the
+ * member. */
+static void
+test_metrics_address(void **state OVS_UNUSED)
+{
+    struct flowctl_config cfg;
+
+    parse_ok("{" SUBNET "}", &cfg);
+    assert_null(cfg.metrics_target);
+    flowctl_config_destroy(&cfg);
+
+    parse_ok("{" SUBNET ", \"metrics_address\": \"127.0.0.1:9108\"}", &cfg);
+    assert_string_equal(cfg.metrics_target, "ptcp:9108:127.0.0.1");
+    flowctl_config_destroy(&cfg);
+
+    parse_fails("{" SUBNET ", \"metrics_address\": \"127.0.0.1\"}",
+                "metrics_address: \"127.0.0.1\" is not ip:port");
+    parse_fails("{" SUBNET ", \"metrics_address\": \"localhost:9108\"}",
+                "metrics_address: \"localhost:9108\" is not ip:port");
+    parse_fails("{" SUBNET ", \"metrics_address\": \"127.0.0.1:0\"}",
+                "metrics_address");
+    parse_fails("{" SUBNET ", \"metrics_address\": \"127.0.0.1:65536\"}",
+                "metrics_address");
+    parse_fails("{" SUBNET ", \"metrics_address\": 9108}", "metrics_address");
+}
+
 int
 main(void)
 {
@@ -349,6 +376,7 @@ main(void)
         cmocka_unit_test(test_mtu_setting),
         cmocka_unit_test(test_policy_server),
         cmocka_unit_test(test_logging),
+        cmocka_unit_test(test_metrics_address),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-# The BOSH jobs' scripts, run: each job is rendered (tests/bosh/render.rb
+# The BOSH jobs' scripts, run: each job is rendered (scripts/lib/bosh-render.rb
 # --root) into a scratch tree laid out as /var/vcap is, with its packages'
 # binaries linked from this machine's Open vSwitch and this repository,
 # and its scripts run as BOSH and monit would, inside a network namespace
@@ -25,7 +25,7 @@ file_setup() {
     NS=${PFX}vm
     hs_netns_add "$BT/netns.list" "$NS"
     in_vm ip link set lo up
-    RENDER=$SB_TOP/tests/bosh/render.rb
+    RENDER=$SB_TOP/scripts/lib/bosh-render.rb
 }
 
 file_teardown() {

@@ -132,7 +132,7 @@ test_static_rule_lines() {
         .data.source.app_guid=app-a .data.source.space_guid=sp-a \
         .data.source.organization_guid=org-a \
         $(container_fields a) \
-        .data.rule.kind=static .data.rule.index=1 .data.cell=cell-1
+        .data.rule.kind=static .data.rule.index=1 .data.cell=cell/1
     # The time is now's, to the microsecond, in lager's format.
     local ts
     ts=$(line_field 1 "$tcp" .timestamp)
@@ -310,7 +310,7 @@ test_c2c_lines_across_cells() {
     expect_fields 2 '.data.packet.allowed' \
         .data.packet.src_ip="$a" .data.packet.dst_ip="$b" \
         .data.rule.kind=c2c_policy .data.destination.host_guid=cell-guid-2 \
-        .data.cell=cell-2
+        .data.cell=cell/2
 
     expect a timeout tcp "$b" 9090
     wait_lines 1 2 '.data.packet.allowed == false'

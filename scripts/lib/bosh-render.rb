@@ -1,10 +1,11 @@
 #!/usr/bin/env ruby
-# Renders a BOSH job's templates as the director would, for the release's
-# tests (tests/bosh/check-templates): the job's spec, a manifest fragment
-# and ERB, with what templates call in bosh-template: p, if_p, spec, link,
-# if_link.
+# Renders a BOSH job's templates as the director would: the job's spec, a
+# manifest fragment and ERB, with what templates call in bosh-template: p,
+# if_p, spec, link, if_link.  The release's tests (tests/bosh/) and
+# scripts/cell-sim, which configures its cells from the jobs' templates,
+# use it.
 #
-# Usage: render.rb [--root DIR] JOB_DIR MANIFEST.json OUT_DIR USED_FILE
+# Usage: bosh-render.rb [--root DIR] JOB_DIR MANIFEST.json OUT_DIR USED_FILE
 #
 #   MANIFEST.json: {"properties": {...nested, as in a deployment
 #   manifest...}, "links": {"NAME": {"instances": [{"address": ...}],
@@ -145,7 +146,7 @@ if ARGV.first == '--root'
 end
 job_dir, manifest_file, out_dir, used_file = ARGV
 unless used_file
-  warn 'usage: render.rb [--root DIR] JOB_DIR MANIFEST.json OUT_DIR USED_FILE'
+  warn 'usage: bosh-render.rb [--root DIR] JOB_DIR MANIFEST.json OUT_DIR USED_FILE'
   exit 2
 end
 spec = YAML.safe_load(File.read(File.join(job_dir, 'spec')))

@@ -125,7 +125,9 @@ NL_INC := $(shell pkg-config --cflags libnl-3.0 libnl-route-3.0 2>/dev/null)
 ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) \
              -I$(TOP)/lib -I$(TOP)/cni-ovs -I$(TOP)/flowctl $(OVS_INC) $(NL_INC) \
              -include $(OVS_BLD)/config.h -include $(TOP)/lib/ovs-json-rename.h
-OVS_LIBS = $(OVS_LIB) -lssl -lcrypto -lcap-ng -lm -lpthread -lrt \
+# libopenvswitch's own dependencies (OpenSSL, libcap-ng where configure
+# found them) are its pkg-config file's Libs.private.
+OVS_LIBS = $(OVS_LIB) -lm -lpthread -lrt \
            $(shell sed -n 's/^Libs.private: *//p' $(OVS_BLD)/lib/libopenvswitch.pc 2>/dev/null)
 LIBS = $(OVS_LIBS) -ljansson -lnl-route-3 -lnl-3
 # cni-ovs runs once per container command: its libraries are linked in
@@ -136,8 +138,7 @@ OVS_PRIVATE_LIBS = $(shell sed -n 's/^Libs.private: *//p' \
                      $(OVS_BLD)/lib/libopenvswitch.pc 2>/dev/null)
 CNI_SYSTEM_LIBS := -latomic -lm -lpthread -lrt -ldl
 CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic \
-           $(filter-out $(CNI_SYSTEM_LIBS),-lssl -lcrypto -lcap-ng \
-                                           $(OVS_PRIVATE_LIBS)) \
+           $(filter-out $(CNI_SYSTEM_LIBS),$(OVS_PRIVATE_LIBS)) \
            -ljansson -lnl-route-3 -lnl-3 -Wl,-Bdynamic $(CNI_SYSTEM_LIBS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
@@ -181,10 +182,12 @@ include $(TOP)/lib/build.mk
 include $(TOP)/cni-ovs/build.mk
 include $(TOP)/flowctl/build.mk
 include $(TOP)/ovsdb/build.mk
-include $(TOP)/tests/build.mk
+# The tests and benchmarks: absent from the BOSH package's copy of the
+# source (bosh/packages/flowctl), which only builds and installs.
+-include $(TOP)/tests/build.mk
 all: $(UNIT_BINS)
-include $(TOP)/tests/garden-sim/build.mk
-include $(TOP)/bench/build.mk
+-include $(TOP)/tests/garden-sim/build.mk
+-include $(TOP)/bench/build.mk
 
 # ---- generic compile rule; headers tracked with -MMD ----
 $(OBJ)/%.o: %.c | $(OVS_STAMP) $(CFNET_IDL_H)

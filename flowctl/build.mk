@@ -15,8 +15,11 @@ FLOWCTL_CORE_OBJS := $(FLOWCTL_CORE_SRCS:%.c=$(OBJ)/%.o)
 FLOWCTL_IO_OBJS := $(FLOWCTL_IO_SRCS:%.c=$(OBJ)/%.o)
 
 # libcurl (the policy server's client, https.c) is flowctl's alone: cni-ovs
-# is linked statically and must not carry it.
-FLOWCTL_LIBS := -lcurl
+# is linked statically and must not carry it.  CURL_LIBS: how to link it
+# (the BOSH package links a static libcurl: `pkg-config --static --libs
+# libcurl`).
+CURL_LIBS ?= -lcurl
+FLOWCTL_LIBS := $(CURL_LIBS)
 
 # The daemon itself arrives with flowctl/flowctl.c.
 ifneq ($(wildcard flowctl/flowctl.c),)

@@ -15,13 +15,11 @@
 #     overlay; BBR's backup of the running cluster restores into a fresh
 #     cluster with every lease kept.
 
+# shellcheck source=lib.sh
+. "$SB_TOP/tests/bosh/lib.sh"
+
 file_setup() {
-    hs_run_prefix PFX cfB -
-    BT=$(mktemp -d /tmp/bosh-jobs.XXXXXX)
-    HS_FAILURES=$BT/failures
-    : > "$HS_FAILURES"
-    : > "$BT/netns.list"
-    : > "$BT/pids.list"
+    bosh_sandbox_setup cfB
     NS=${PFX}vm
     hs_netns_add "$BT/netns.list" "$NS"
     in_vm ip link set lo up
@@ -33,11 +31,7 @@ file_teardown() {
     trap - EXIT
     set +eE
     record_daemons
-    hs_stop_recorded "$BT/pids.list"
-    hs_netns_del_recorded "$BT/netns.list"
-    hs_report_failures "$rc"
-    hs_sandbox_remove "$rc" "$BT"
-    exit $rc
+    bosh_sandbox_teardown "$rc"
 }
 
 file_check_logs() {

@@ -12,24 +12,18 @@
 # as root.  About ten minutes: Open vSwitch is compiled twice (its package,
 # and libopenvswitch inside flowctl's).
 
+# shellcheck source=lib.sh
+. "$SB_TOP/tests/bosh/lib.sh"
+
 file_setup() {
-    hs_run_prefix PFX cfP -
-    BP=$(mktemp -d /tmp/bosh-packages.XXXXXX)
-    HS_FAILURES=$BP/failures
-    : > "$HS_FAILURES"
-    : > "$BP/netns.list"
-    : > "$BP/pids.list"
+    bosh_sandbox_setup cfP
 }
 
 file_teardown() {
     local rc=$?
     trap - EXIT
     set +eE
-    hs_stop_recorded "$BP/pids.list"
-    hs_netns_del_recorded "$BP/netns.list"
-    hs_report_failures "$rc"
-    hs_sandbox_remove "$rc" "$BP"
-    exit $rc
+    bosh_sandbox_teardown "$rc"
 }
 
 file_check_logs() { :; }
@@ -39,7 +33,7 @@ has() {
     local p=$1 f
     shift
     for f in "$@"; do
-        [ -e "$BP/packages/$p/$f" ] || fail "package $p has no $f"
+        [ -e "$BT/packages/$p/$f" ] || fail "package $p has no $f"
     done
 }
 
@@ -50,9 +44,9 @@ test_packages_build_from_source_and_work() {
     local pkgs
     mapfile -t pkgs < <(find "$SB_TOP/bosh/packages" -mindepth 1 \
                             -maxdepth 1 -type d -printf '%f\n' | sort)
-    ruby "$SB_TOP/tests/bosh/build-packages.rb" "$BP" "${pkgs[@]}" \
+    ruby "$SB_TOP/tests/bosh/build-packages.rb" "$BT" "${pkgs[@]}" \
         || fail "a package did not build (above)"
-    local p=$BP/packages
+    local p=$BT/packages
 
     has jansson include/jansson.h lib/libjansson.a
     has libnl include/libnl3/netlink/netlink.h lib/libnl-3.a \
@@ -100,8 +94,8 @@ $deps"
 
     # The packaged cfnet-db (its schema found beside it) on the packaged
     # Open vSwitch: a one-member directory, its overlay written.
-    local ns=${PFX}db dir=$BP/db
-    hs_netns_add "$BP/netns.list" "$ns"
+    local ns=${PFX}db dir=$BT/db
+    hs_netns_add "$BT/netns.list" "$ns"
     ip netns exec "$ns" ip link set lo up
     local env=(env PATH="$p/openvswitch/bin:$p/openvswitch/sbin:$PATH"
                OVS_RUNDIR="$dir")
@@ -109,7 +103,7 @@ $deps"
         --dir "$dir" --local tcp:127.0.0.1:6643
     ip netns exec "$ns" "${env[@]}" "$p/flowctl/bin/cfnet-db" start \
         --dir "$dir"
-    hs_record_pid "$BP/pids.list" "$(cat "$dir/cfnet-db.pid")" cfnet-db
+    hs_record_pid "$BT/pids.list" "$(cat "$dir/cfnet-db.pid")" cfnet-db
     [ "$(readlink -f "/proc/$(cat "$dir/cfnet-db.pid")/exe")" \
         = "$(readlink -f "$p/openvswitch/sbin/ovsdb-server")" ] \
         || fail "cfnet-db did not run the packaged ovsdb-server"

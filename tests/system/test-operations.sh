@@ -1,8 +1,8 @@
 # System tests of what an operator does to a cell (docs/operations.md), on
 # cell-sim (scripts/cell-sim, docs/cell-sim.md): restarting and upgrading
 # flowctl with `cell-sim flowctl restart`, the same steps the BOSH job
-# takes, under traffic; and flowctl's refusal to start on an underlay whose
-# MTU leaves containers too little.  Each test brings up its own sim;
+# takes, under traffic; flowctl's refusal to start on an underlay whose
+# MTU leaves containers too little; and the metrics an operator scrapes.  Each test brings up its own sim;
 # tests/system/flowctl/simlib.sh has the helpers.  Run by
 # tests/system/run-file, as root.
 
@@ -148,4 +148,46 @@ test_flowctl_refuses_small_underlay_mtu() {
     expect_start_refused "$FC_TMP/small.json" \
         "flowctl started with mtu 577 over MTU 634" \
         "flowctl: mtu: 577 is more than small0 (MTU 634) can carry with the 58-byte tunnel overhead (at most 576)"
+}
+
+# metric NAME: the value of metric NAME (with its labels, if any) in the
+# cell's metrics, as its metrics agent scrapes them (the flowctl job's
+# metrics_address, 127.0.0.1:9108, in the cell's namespace).
+metric() {
+    sim cell curl -sf --max-time 5 http://127.0.0.1:9108/metrics \
+        | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+# The metrics follow the cell: a container's arrival shows in the count
+# and in the install latency histogram (one observation, under
+# install_timeout), the desired flows are flowctl/show's, and a refused
+# connection counts as a TCP reset.
+test_metrics_follow_the_cell() {
+    sim_up
+    expect_equal "$(metric flowctl_ready)" 1 "flowctl_ready"
+    expect_equal "$(metric flowctl_containers)" 0 "containers before a push"
+    expect_equal "$(metric flowctl_install_latency_seconds_count)" 0 \
+        "install latencies before a push"
+
+    sim push a
+    wait_until 5 "the metrics to count a's container" \
+        eval '[ "$(metric flowctl_containers)" = 1 ]'
+    wait_until 5 "the install latency of a's container" \
+        eval '[ "$(metric flowctl_install_latency_seconds_count)" = 1 ]'
+    local sum
+    sum=$(metric flowctl_install_latency_seconds_sum)
+    awk -v s="$sum" 'BEGIN { exit !(s >= 0 && s < 10) }' \
+        || fail "install latency $sum s is not within install_timeout"
+    expect_equal "$(metric 'flowctl_install_latency_seconds_bucket{le="10"}')" \
+        1 "the 10 s bucket"
+    local flows
+    flows=$(fcctl flowctl/show | sed -n 's/^desired flows: \([0-9]*\),.*/\1/p')
+    expect_equal "$(metric flowctl_desired_flows)" "$flows" \
+        "desired flows (flowctl/show says $flows)"
+
+    local resets
+    resets=$(metric 'flowctl_rejects_total{kind="tcp_reset"}')
+    expect a refused tcp 10.0.0.100 80
+    wait_until 5 "a TCP reset to be counted" \
+        eval '[ "$(metric '"'"'flowctl_rejects_total{kind="tcp_reset"}'"'"')" -gt "$resets" ]'
 }

@@ -104,8 +104,10 @@ $deps"
     ip netns exec "$ns" "${env[@]}" "$p/flowctl/bin/cfnet-db" start \
         --dir "$dir"
     hs_record_pid "$BT/pids.list" "$(cat "$dir/cfnet-db.pid")" cfnet-db
-    [ "$(readlink -f "/proc/$(cat "$dir/cfnet-db.pid")/exe")" \
-        = "$(readlink -f "$p/openvswitch/sbin/ovsdb-server")" ] \
+    # The same file (device and inode): /proc's path for it may be another
+    # root's view (a chroot's).
+    [ "/proc/$(cat "$dir/cfnet-db.pid")/exe" -ef \
+      "$p/openvswitch/sbin/ovsdb-server" ] \
         || fail "cfnet-db did not run the packaged ovsdb-server"
     hs_wait 10 ip netns exec "$ns" "${env[@]}" "$p/flowctl/bin/cfnet-db" \
         status --dir "$dir" || fail "the member did not come up"

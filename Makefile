@@ -11,7 +11,9 @@
 #   make check SANITIZE=1   the same, built with ASan+UBSan (build/asan/)
 #   make bench           benchmarks, results in build/bench/results.json
 #   make install         install binaries, schema and scripts under PREFIX
-#                        (default /usr/local), staged under DESTDIR if set
+#                        (default /usr/local), staged under DESTDIR if set;
+#                        make install-built: the same without building
+#                        (what BIN= holds)
 #   make uninstall       remove exactly what 'make install' installs
 #   make lint            coding-style checks (also part of 'make check')
 #   make clean           remove our objects (keeps the OVS build)
@@ -34,7 +36,7 @@ TOP := $(CURDIR)
 # Which groups of scripts/install-deps each goal needs (what NO_DEPS=1
 # checks).  A goal not listed here needs what 'all' needs.
 GOALS := $(or $(MAKECMDGOALS),all)
-NODEPS_GOALS := clean distclean lint uninstall
+NODEPS_GOALS := clean distclean lint uninstall install-built
 BUILD_GOALS := install ovs
 SYSTEM_GOALS := check check-system acceptance bench pipeline-bench demo
 DEP_GROUPS := $(strip \
@@ -143,7 +145,7 @@ CNI_LIBS = $(OVS_LIB) -Wl,-Bstatic \
 LDFLAGS_ALL = $(SAN_FLAGS) $(LDFLAGS)
 
 .PHONY: all deps ovs check check-unit check-system acceptance bosh-test lint bench demo clean \
-        distclean install uninstall
+        distclean install install-built uninstall
 .DEFAULT_GOAL := all
 # Keep unit-test objects (otherwise intermediate) between builds.
 .SECONDARY:
@@ -210,14 +212,29 @@ INSTALL_DATA := $(CFNET_SCHEMA)
 INSTALL_BINDIR = $(DESTDIR)$(PREFIX)/bin
 INSTALL_DATADIR = $(DESTDIR)$(PREFIX)/share/cni-ovs
 
-install: $(INSTALL_BINS)
+# install builds, then copies; install-built only copies what BIN holds
+# (scripts/cell-sim installs $CELL_SIM_BIN's build, ASan's or a test's
+# "new" one, into each cell's packages/flowctl with it: the same layout
+# as the flowctl package's `make install`, without rebuilding).
+define install_files
 	@case '$(PREFIX)' in /*) ;; *) \
-	    echo "make install: PREFIX must be an absolute path," \
+	    echo "make $@: PREFIX must be an absolute path," \
 	         "not '$(PREFIX)'" >&2; \
 	    exit 1 ;; esac
+	@for f in $(INSTALL_BINS); do \
+	    [ -x "$$f" ] || { echo "make $@: $$f is not built" \
+	                          "(BIN is $(BIN))" >&2; exit 1; }; \
+	done
 	install -d '$(INSTALL_BINDIR)' '$(INSTALL_DATADIR)'
 	install -m 755 $(INSTALL_BINS) $(INSTALL_SCRIPTS) '$(INSTALL_BINDIR)/'
 	install -m 644 $(INSTALL_DATA) '$(INSTALL_DATADIR)/'
+endef
+
+install: $(INSTALL_BINS)
+	$(install_files)
+
+install-built:
+	$(install_files)
 
 uninstall:
 	rm -f $(foreach f,$(INSTALL_BINS) $(INSTALL_SCRIPTS),\

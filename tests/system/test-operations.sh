@@ -44,15 +44,25 @@ test_flowctl_restart_command_under_traffic() {
         || fail "the new flowctl ($pid1) is not recorded for \`down\`"
     flowctl_synced || fail "restart returned before the flows were in"
 
-    # 2. An upgrade: the flowctl of another build (here a copy).
+    # 2. An upgrade: another build (here a copy with bytes appended, which
+    # an ELF file ignores), installed into the cell's packages/flowctl as
+    # BOSH installs a new package, then started.
+    local pkg=$FC_CELL/vcap/packages/flowctl/bin/flowctl
     mkdir "$FC_TMP/new-bin"
-    cp "$CELL_SIM_BIN/flowctl" "$FC_TMP/new-bin/flowctl"
+    cp "$CELL_SIM_BIN/cni-ovs" "$FC_TMP/new-bin/"
+    { cat "$CELL_SIM_BIN/flowctl"; echo "another build"; } \
+        > "$FC_TMP/new-bin/flowctl"
+    chmod 755 "$FC_TMP/new-bin/flowctl"
+    ! cmp -s "$pkg" "$FC_TMP/new-bin/flowctl" \
+        || fail "the cell's package already holds the new build"
     CELL_SIM_BIN=$FC_TMP/new-bin sim flowctl restart
     pid2=$(cat "$FC_CELL/flowctl.pid")
+    cmp -s "$pkg" "$FC_TMP/new-bin/flowctl" \
+        || fail "the new build was not installed as $pkg"
     # The same file (device and inode): the path /proc shows depends on the
     # reader's mount namespace (scripts/check-fresh-build runs in its own).
-    [ "/proc/$pid2/exe" -ef "$FC_TMP/new-bin/flowctl" ] \
-        || fail "the running flowctl is $(readlink "/proc/$pid2/exe"), not the new build's $FC_TMP/new-bin/flowctl"
+    [ "/proc/$pid2/exe" -ef "$pkg" ] \
+        || fail "the running flowctl is $(readlink "/proc/$pid2/exe"), not the package's $pkg"
     local t_done
     t_done=$(date +%s.%N)
 

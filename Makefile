@@ -42,7 +42,8 @@ SYSTEM_GOALS := check check-system acceptance bench pipeline-bench demo
 DEP_GROUPS := $(strip \
     $(if $(filter-out $(NODEPS_GOALS),$(GOALS)),build) \
     $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),unit) \
-    $(if $(filter deps $(SYSTEM_GOALS),$(GOALS)),system))
+    $(if $(filter deps $(SYSTEM_GOALS),$(GOALS)),system) \
+    $(if $(filter deps bench,$(GOALS)),bench))
 
 ifneq ($(NO_DEPS),1)
 # ---- First pass: install what is missing, then run the real make ----
@@ -50,7 +51,8 @@ ifneq ($(NO_DEPS),1)
 # system tests and cell-sim run after it); 'make install' and 'make ovs'
 # only the build's.  'make deps' installs them all, and builds nothing.
 INSTALL_GROUPS := $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),\
-                    build unit system,$(DEP_GROUPS))
+                    build unit system $(filter bench,$(DEP_GROUPS)),\
+                    $(DEP_GROUPS))
 REAL_GOALS := $(filter-out deps,$(GOALS))
 .DEFAULT_GOAL := all
 .PHONY: $(GOALS) deps
@@ -247,13 +249,16 @@ uninstall:
 demo: all $(BIN)/garden-sim
 	@$(TOP)/scripts/demo
 
-bench: all
+bench: all $(BIN)/garden-sim $(CONNRATE)
 	@$(TOP)/bench/run
 	@$(TOP)/bench/flows
 	@$(TOP)/bench/overlay
 	@$(TOP)/bench/policy-convergence
 	@$(TOP)/bench/flowctl-rss
 	@$(TOP)/bench/traffic-log
+	@$(TOP)/bench/container-ready
+	@$(TOP)/bench/asg-connrate
+	@$(TOP)/bench/datapath
 
 clean:
 	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests

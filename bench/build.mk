@@ -13,3 +13,10 @@ $(PIPELINE_BENCH): $(OBJ)/bench/pipeline-bench.o $(FLOWCTL_IO_OBJS) \
 
 .PHONY: pipeline-bench
 pipeline-bench: ovs $(PIPELINE_BENCH)
+
+# connrate: the TCP connection-rate load and the readiness probe of
+# bench/asg-connrate and bench/container-ready; stands alone.
+CONNRATE := $(OUT)/bench/connrate
+$(CONNRATE): bench/connrate.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -g $(WARN) $(SAN_FLAGS) -o $@ $<

@@ -33,11 +33,12 @@ figures.py table RESULTS [PREFIX]
 
 import datetime
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
+
+from measure import percentile
 
 
 def load(path):
@@ -56,12 +57,6 @@ def save(path, obj):
         json.dump(obj, f, indent=2)
         f.write("\n")
     os.replace(tmp, path)
-
-
-def pct(values, p):
-    v = sorted(values)
-    rank = max(1, math.ceil(p / 100.0 * len(v)))
-    return v[rank - 1]
 
 
 def fmt(x):
@@ -142,7 +137,7 @@ def merge(results_path, samples_path):
                    "spread": {}}
             for side in ("ours", "reference"):
                 if g[side]:
-                    fig[side] = round(pct(g[side], p), 6)
+                    fig[side] = round(percentile(sorted(g[side]), p), 6)
                     fig["spread"][side] = [round(min(g[side]), 6),
                                            round(max(g[side]), 6)]
             o, r = fig["ours"], fig["reference"]

@@ -47,8 +47,22 @@ txn_kind_name(enum txn_kind kind)
             : "renewal");
 }
 
-struct directory {
+/* One of the two sessions with the cluster (see directory.h). */
+struct dir_session {
     struct ovsdb_idl *idl;
+    unsigned int session_seqno;     /* IDL seqno when last disconnected. */
+    bool synced;                    /* Connected, with the data since. */
+    unsigned long long int n_updates; /* Cell row changes received. */
+};
+
+struct directory {
+    struct dir_session view;        /* Every Cell row, but not the lease
+                                     * times; the Overlay row. */
+    struct dir_session own;         /* Every column of our own Cell row,
+                                     * or of every row while claiming. */
+    bool own_wide;                  /* 'own' asked for every row ... */
+    unsigned int wide_seqno;        /* ... and has them once its condition
+                                     * seqno reaches this. */
     char *remotes_text;
     uint32_t underlay_ip;
     char ip_text[IPV4_ADDR_LEN];
@@ -57,15 +71,15 @@ struct directory {
     struct ipv4_cidr hint;         /* (directory_set_hint()). */
     bool renew_clamped_logged;
 
-    /* The connection.  "Connected" means in sync with the cluster: the
-     * IDL has a session with a member that is part of it and has received
-     * the data since it began (every monitor reply increments the IDL's
-     * seqno). */
+    /* The connection.  "Connected" means in sync with the cluster: both
+     * IDLs have a session with a member that is part of it and have
+     * received the data since it began (every monitor reply increments an
+     * IDL's seqno). */
     bool connected;
-    unsigned int session_seqno;     /* IDL seqno when last disconnected. */
     long long int conn_changed;     /* Wall ms of the last change (0:
                                      * never connected). */
-    unsigned int copied_seqno;      /* IDL seqno of the copy below. */
+    unsigned int copied_view_seqno; /* The IDLs' seqnos of the copy */
+    unsigned int copied_own_seqno;  /* below. */
 
     /* Copied out of the IDL, kept while disconnected. */
     bool have_overlay;              /* Has ever read the Overlay row. */
@@ -112,13 +126,22 @@ struct directory {
     const struct model *model;      /* For flowctl/cells. */
 };
 
-struct directory *
-directory_create(const char *remotes, uint32_t underlay_ip,
-                 unsigned int renew_interval_s)
+/* Replicates 'column' of Cell in 's', tracking its changes for
+ * session_count_updates().  (ovsdb_idl_track_add_all() would replicate
+ * every column.) */
+static void
+session_add_cell_column(struct dir_session *s,
+                        const struct ovsdb_idl_column *column)
 {
-    struct directory *d = xzalloc(sizeof *d);
+    ovsdb_idl_add_column(s->idl, column);
+    ovsdb_idl_track_add_column(s->idl, column);
+}
 
-    d->idl = ovsdb_idl_create(remotes, &cfnetrec_idl_class, true, true);
+static void
+session_init(struct dir_session *s, const char *remotes)
+{
+    /* Only the columns added below. */
+    s->idl = ovsdb_idl_create(remotes, &cfnetrec_idl_class, false, true);
     /* Any member that is part of the cluster will do, as for OVN's
      * controllers: a follower serves the (Raft-committed) data and
      * forwards our transactions to the leader, and the IDL still refuses
@@ -127,12 +150,50 @@ directory_create(const char *remotes, uint32_t underlay_ip,
      * bounce from follower to follower (with the IDL's growing backoff)
      * looking for the leader: 200 claims took 8.6 s leader-only, 2.9 s
      * so (bench/overlay). */
-    ovsdb_idl_set_leader_only(d->idl, false);
-    d->remotes_text = xstrdup(remotes);
+    ovsdb_idl_set_leader_only(s->idl, false);
+    ovsdb_idl_add_table(s->idl, &cfnetrec_table_overlay);
+    for (size_t i = 0; i < CFNETREC_OVERLAY_N_COLUMNS; i++) {
+        ovsdb_idl_add_column(s->idl, &cfnetrec_overlay_columns[i]);
+    }
+    ovsdb_idl_add_table(s->idl, &cfnetrec_table_cell);
+    session_add_cell_column(s, &cfnetrec_cell_col_underlay_ip);
+    session_add_cell_column(s, &cfnetrec_cell_col_subnet);
+    session_add_cell_column(s, &cfnetrec_cell_col_external_ids);
+}
+
+struct directory *
+directory_create(const char *remotes, uint32_t underlay_ip,
+                 unsigned int renew_interval_s)
+{
+    struct directory *d = xzalloc(sizeof *d);
+
     d->underlay_ip = underlay_ip;
     ipv4_format(underlay_ip, d->ip_text);
+
+    /* The view: what every cell needs of the others, which changes only
+     * when a cell claims a lease or its row goes. */
+    session_init(&d->view, remotes);
+
+    /* Our own row, whole: renewing writes its lease times, which the IDL
+     * writes only in columns it replicates. */
+    session_init(&d->own, remotes);
+    session_add_cell_column(&d->own, &cfnetrec_cell_col_lease_expires);
+    session_add_cell_column(&d->own, &cfnetrec_cell_col_renewed);
+    /* Every row until we hold a lease (claiming decides from all of them),
+     * which is what the IDL replicates without a condition. */
+    d->own_wide = true;
+    d->wide_seqno = ovsdb_idl_get_condition_seqno(d->own.idl);
+
+    d->remotes_text = xstrdup(remotes);
     d->renew_interval_s = renew_interval_s;
     return d;
+}
+
+void
+directory_monitor_lease_times(struct directory *d)
+{
+    session_add_cell_column(&d->view, &cfnetrec_cell_col_lease_expires);
+    session_add_cell_column(&d->view, &cfnetrec_cell_col_renewed);
 }
 
 void
@@ -142,7 +203,8 @@ directory_destroy(struct directory *d)
         if (d->txn) {
             ovsdb_idl_txn_destroy(d->txn);
         }
-        ovsdb_idl_destroy(d->idl);
+        ovsdb_idl_destroy(d->view.idl);
+        ovsdb_idl_destroy(d->own.idl);
         free(d->remotes_text);
         free(d->overlays);
         free(d->remotes);
@@ -176,18 +238,39 @@ renew_interval_ms(struct directory *d)
 }
 
 static void
+session_update(struct dir_session *s)
+{
+    unsigned int seqno = ovsdb_idl_get_seqno(s->idl);
+
+    if (!ovsdb_idl_is_connected(s->idl)) {
+        /* The next session counts once its data has arrived. */
+        s->session_seqno = seqno;
+        s->synced = false;
+    } else if (seqno != s->session_seqno) {
+        s->synced = true;
+    }
+}
+
+/* Counts the Cell rows that changed in 's' since the last call (a row
+ * changed twice in between counts once). */
+static void
+session_count_updates(struct dir_session *s)
+{
+    const struct cfnetrec_cell *row;
+
+    CFNETREC_CELL_FOR_EACH_TRACKED (row, s->idl) {
+        s->n_updates++;
+    }
+    ovsdb_idl_track_clear(s->idl);
+}
+
+static void
 update_connection(struct directory *d)
 {
-    unsigned int seqno = ovsdb_idl_get_seqno(d->idl);
-    bool connected;
+    session_update(&d->view);
+    session_update(&d->own);
 
-    if (!ovsdb_idl_is_connected(d->idl)) {
-        /* The next session counts once its data has arrived. */
-        d->session_seqno = seqno;
-        connected = false;
-    } else {
-        connected = d->connected || seqno != d->session_seqno;
-    }
+    bool connected = d->view.synced && d->own.synced;
     if (connected == d->connected) {
         return;
     }
@@ -208,12 +291,13 @@ update_connection(struct directory *d)
     d->conn_changed = now;
 }
 
+/* Our Cell row in the 'own' session's replica, if any. */
 static const struct cfnetrec_cell *
 find_own_row(const struct directory *d)
 {
     const struct cfnetrec_cell *row;
 
-    CFNETREC_CELL_FOR_EACH (row, d->idl) {
+    CFNETREC_CELL_FOR_EACH (row, d->own.idl) {
         uint32_t ip;
         if (ipv4_parse(row->underlay_ip, &ip) && ip == d->underlay_ip) {
             return row;
@@ -222,10 +306,11 @@ find_own_row(const struct directory *d)
     return NULL;
 }
 
-/* The Cell rows as lease.c takes them; '*cellsp' gets the IDL rows in the
- * same order.  Both are malloc'd. */
+/* The Cell rows of 'idl' as lease.c takes them ('lease_expires' is 0 where
+ * 'idl' does not replicate it); '*cellsp' gets the IDL rows in the same
+ * order.  Both are malloc'd. */
 static size_t
-collect_rows(const struct directory *d, struct lease_row **rowsp,
+collect_rows(struct ovsdb_idl *idl, struct lease_row **rowsp,
              const struct cfnetrec_cell ***cellsp)
 {
     const struct cfnetrec_cell *row;
@@ -233,7 +318,7 @@ collect_rows(const struct directory *d, struct lease_row **rowsp,
     struct lease_row *rows = NULL;
     const struct cfnetrec_cell **cells = NULL;
 
-    CFNETREC_CELL_FOR_EACH (row, d->idl) {
+    CFNETREC_CELL_FOR_EACH (row, idl) {
         if (n >= allocated) {
             rows = x2nrealloc(rows, &allocated, sizeof *rows);
             cells = xrealloc(cells, allocated * sizeof *cells);
@@ -255,12 +340,12 @@ collect_rows(const struct directory *d, struct lease_row **rowsp,
     return n;
 }
 
-/* Copies the overlay networks and the other cells out of the IDL (which
- * must be connected). */
+/* Copies the overlay networks and the other cells out of the view, and the
+ * state of our own row out of the 'own' session (both must be in sync). */
 static void
 copy_from_idl(struct directory *d)
 {
-    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->idl);
+    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->view.idl);
 
     d->overlay_row = ov != NULL;
     if (ov) {
@@ -295,7 +380,7 @@ copy_from_idl(struct directory *d)
     }
 
     struct lease_row *rows;
-    size_t n = collect_rows(d, &rows, NULL);
+    size_t n = collect_rows(d->view.idl, &rows, NULL);
     struct model_remote *remotes;
     size_t n_remotes = lease_remotes(rows, n, d->underlay_ip,
                                      d->have_lease ? &d->lease : NULL,
@@ -320,7 +405,8 @@ copy_from_idl(struct directory *d)
                           && ipv4_parse_cidr(own->subnet, &subnet)
                           && subnet.addr == d->lease.addr
                           && subnet.plen == d->lease.plen);
-    d->copied_seqno = ovsdb_idl_get_seqno(d->idl);
+    d->copied_view_seqno = ovsdb_idl_get_seqno(d->view.idl);
+    d->copied_own_seqno = ovsdb_idl_get_seqno(d->own.idl);
 
     if (d->blocked) {
         /* Something changed: perhaps a subnet is free now. */
@@ -363,6 +449,31 @@ note_blocked(struct directory *d, char *msg)
     d->next_attempt = now + BLOCKED_RETRY_MS;
 }
 
+/* Asks the 'own' session for every Cell row ('wide') or only ours. */
+static void
+set_own_wide(struct directory *d, bool wide)
+{
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+
+    if (wide) {
+        ovsdb_idl_condition_add_clause_true(&cond);
+    } else {
+        cfnetrec_cell_add_clause_underlay_ip(&cond, OVSDB_F_EQ, d->ip_text);
+    }
+    d->wide_seqno = cfnetrec_cell_set_condition(d->own.idl, &cond);
+    d->own_wide = wide;
+    ovsdb_idl_condition_destroy(&cond);
+}
+
+/* True if the 'own' session holds every Cell row, as a claim needs. */
+static bool
+own_is_wide(const struct directory *d)
+{
+    return (d->own_wide
+            && (int) (ovsdb_idl_get_condition_seqno(d->own.idl)
+                      - d->wide_seqno) >= 0);
+}
+
 static void
 start_txn(struct directory *d, enum txn_kind kind,
           const struct ipv4_cidr *subnet, long long int now)
@@ -381,13 +492,18 @@ renew(struct directory *d, const struct cfnetrec_cell *row,
 {
     long long int now = time_wall_msec();
 
-    d->txn = ovsdb_idl_txn_create(d->idl);
+    d->txn = ovsdb_idl_txn_create(d->own.idl);
     start_txn(d, kind, subnet, now);
     ovsdb_idl_txn_add_comment(d->txn, "cell %s: renew lease %s",
                               d->ip_text, row->subnet);
     /* Fails (try again) if the row went or changed hands meanwhile. */
     cfnetrec_cell_verify_underlay_ip(row);
     cfnetrec_cell_verify_subnet(row);
+    if (strcmp(row->underlay_ip, d->ip_text)) {
+        /* Our address as we write it, which is what the 'own' session's
+         * condition looks for. */
+        cfnetrec_cell_set_underlay_ip(row, d->ip_text);
+    }
     cfnetrec_cell_set_lease_expires(row, d->txn_expires);
     cfnetrec_cell_set_renewed(row, now);
 }
@@ -396,7 +512,7 @@ renew(struct directory *d, const struct cfnetrec_cell *row,
 static void
 claim(struct directory *d)
 {
-    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->idl);
+    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->own.idl);
     struct lease_overlay lo;
 
     if (ov) {
@@ -408,7 +524,7 @@ claim(struct directory *d)
 
     struct lease_row *rows;
     const struct cfnetrec_cell **cells;
-    size_t n = collect_rows(d, &rows, &cells);
+    size_t n = collect_rows(d->own.idl, &rows, &cells);
     long long int now = time_wall_msec();
     struct lease_decision dec;
     if (!d->have_lease && d->have_hint
@@ -437,7 +553,7 @@ claim(struct directory *d)
         break;
 
     case LEASE_CLAIM:
-        d->txn = ovsdb_idl_txn_create(d->idl);
+        d->txn = ovsdb_idl_txn_create(d->own.idl);
         start_txn(d, TXN_CLAIM, &dec.subnet, now);
         ovsdb_idl_txn_add_comment(d->txn, "cell %s: claim lease %s",
                                   d->ip_text, subnet);
@@ -584,6 +700,9 @@ next_action(const struct directory *d)
     if (d->have_lease && d->own_row_matches) {
         return MAX(d->next_renew, d->next_attempt);
     }
+    if (!own_is_wide(d)) {
+        return LLONG_MAX;               /* A claim decides from every row. */
+    }
     if (!d->have_lease && !d->overlay_row) {
         return LLONG_MAX;               /* Nothing to lease from yet. */
     }
@@ -593,12 +712,25 @@ next_action(const struct directory *d)
 bool
 directory_run(struct directory *d)
 {
-    ovsdb_idl_run(d->idl);
+    ovsdb_idl_run(d->view.idl);
+    ovsdb_idl_run(d->own.idl);
+    session_count_updates(&d->view);
+    session_count_updates(&d->own);
     update_connection(d);
-    if (d->connected && ovsdb_idl_get_seqno(d->idl) != d->copied_seqno) {
+    if (d->connected
+        && (ovsdb_idl_get_seqno(d->view.idl) != d->copied_view_seqno
+            || ovsdb_idl_get_seqno(d->own.idl) != d->copied_own_seqno)) {
         copy_from_idl(d);
     }
     check_txn(d);
+
+    /* Only our own row while we hold our lease in it: the other cells'
+     * renewals then reach no one (the view leaves their lease times
+     * out). */
+    bool wide = !(d->have_lease && d->own_row_matches);
+    if (wide != d->own_wide) {
+        set_own_wide(d, wide);
+    }
 
     if (time_msec() >= next_action(d)) {
         const struct cfnetrec_cell *own = find_own_row(d);
@@ -618,7 +750,8 @@ directory_run(struct directory *d)
 void
 directory_wait(struct directory *d)
 {
-    ovsdb_idl_wait(d->idl);
+    ovsdb_idl_wait(d->view.idl);
+    ovsdb_idl_wait(d->own.idl);
     if (d->txn) {
         ovsdb_idl_txn_wait(d->txn);
     }
@@ -658,6 +791,20 @@ directory_set_hint(struct directory *d, const struct ipv4_cidr *subnet)
         d->have_hint = true;
         d->hint = *subnet;
     }
+}
+
+void
+directory_get_stats(const struct directory *d, struct directory_stats *st)
+{
+    *st = (struct directory_stats) {
+        .connected = d->connected,
+        .have_lease = d->have_lease,
+        .n_claims = d->n_claims,
+        .n_renewals = d->n_renewals,
+        .n_failures = d->n_failures,
+        .n_view_updates = d->view.n_updates,
+        .n_own_updates = d->own.n_updates,
+    };
 }
 
 bool
@@ -721,6 +868,9 @@ directory_format(const struct directory *d, struct ds *ds)
                   d->n_cells, d->n_remotes);
     ds_put_format(ds, "  claims: %llu, renewals: %llu, failures: %llu\n",
                   d->n_claims, d->n_renewals, d->n_failures);
+    ds_put_format(ds, "  row updates received: %llu (cells), %llu (%s)\n",
+                  d->view.n_updates, d->own.n_updates,
+                  d->own_wide ? "every row's lease, to claim" : "our lease");
     if (d->txn) {
         ds_put_format(ds, "  in flight: %s\n", txn_kind_name(d->txn_kind));
     }

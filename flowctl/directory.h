@@ -20,6 +20,27 @@
  *     it changes while connected, and keeps the last known ones while the
  *     directory is unreachable.
  *
+ * What each cell receives must not grow with the fleet: 2,500 cells
+ * renewing every 10 s write 250 times a second, and if every write reached
+ * every cell that would be 625,000 row updates a second out of the
+ * cluster.  So a directory holds two sessions (two IDLs) with the cluster:
+ *
+ *   - the view replicates every Cell row without its lease times
+ *     (underlay_ip, subnet, external_ids) and the Overlay row.  That is all
+ *     the other cells are to this one (forwarding does not look at expiry),
+ *     and it changes only when a cell claims a lease or a row goes: a
+ *     renewal touches no column the view replicates, so the server sends
+ *     nothing for it (bench/directory-scale, docs/performance.md).
+ *   - the 'own' session replicates every column of this cell's own row
+ *     (monitor condition underlay_ip == ours), which a renewal must read
+ *     and write.  To claim, it asks for every row (every lease's expiry
+ *     decides what is free), waits until the server has sent them, and
+ *     narrows again once the lease is held.  A cell therefore sees the
+ *     other cells' renewals only while it claims.
+ *
+ * The database's schema is unchanged: older flowctls, which replicate
+ * everything, work beside newer ones.
+ *
  * Lease times are wall-clock milliseconds since the epoch (time_wall_msec()
  * here, `date +%s%3N` in a shell).
  *
@@ -72,6 +93,29 @@ const struct model_remote *directory_get_remotes(const struct directory *,
  * claimed again rather than another (the cell's containers may still have
  * addresses in it).  Ignored once a lease is held. */
 void directory_set_hint(struct directory *, const struct ipv4_cidr *);
+
+/* Makes the view replicate every cell's lease times as well, so that every
+ * renewal in the cluster reaches this cell, as it did before the view left
+ * them out: for bench/directory-scale's "before" curve, not for flowctl.
+ * Call before the first directory_run(). */
+void directory_monitor_lease_times(struct directory *);
+
+/* Counters, for benchmarks and metrics. */
+struct directory_stats {
+    bool connected;
+    bool have_lease;
+    unsigned long long int n_claims;
+    unsigned long long int n_renewals;
+    unsigned long long int n_failures;
+    unsigned long long int n_view_updates;  /* Cell row changes received by
+                                             * the view ... */
+    unsigned long long int n_own_updates;   /* ... and by the 'own'
+                                             * session (a row changed
+                                             * twice between two runs of
+                                             * directory_run() counts
+                                             * once). */
+};
+void directory_get_stats(const struct directory *, struct directory_stats *);
 
 /* True while connected to a member of the cluster with its data in
  * sync. */

@@ -317,6 +317,9 @@ fill_metrics(void *fc_, struct ds *out)
         s.is_cluster = true;
         s.directory_connected = directory_is_connected(fc->directory);
         s.lease_held = directory_get_lease(fc->directory, &lease);
+        struct directory_stats ds;
+        directory_get_stats(fc->directory, &ds);
+        s.n_directory_updates = ds.n_view_updates + ds.n_own_updates;
     }
     metrics_format(&s, out);
 }

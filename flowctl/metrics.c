@@ -184,5 +184,8 @@ metrics_format(const struct metrics_sample *s, struct ds *out)
               "connected to cfnet-db.", s->directory_connected);
         gauge(out, "flowctl_lease_held", "1 while the cell holds its subnet "
               "lease.", s->lease_held);
+        counter(out, "flowctl_directory_updates_total", "Cell row changes "
+                "received from cfnet-db (claims, rows gone, this cell's own "
+                "renewals).", s->n_directory_updates);
     }
 }

@@ -12,7 +12,8 @@
  * What an operator asks of a cell, and the metric that answers:
  *
  *   Is it working?          flowctl_ready, flowctl_openflow_connected,
- *                           flowctl_directory_connected, flowctl_lease_held
+ *                           flowctl_directory_connected, flowctl_lease_held,
+ *                           flowctl_directory_updates_total
  *   How big is it?          flowctl_containers, flowctl_desired_flows
  *   How fast do apps start? flowctl_install_latency_seconds (a histogram:
  *                           from flowctl seeing a container's port to its
@@ -109,6 +110,8 @@ struct metrics_sample {
     bool is_cluster;
     bool directory_connected;
     bool lease_held;
+    uint64_t n_directory_updates;   /* Cell row changes received (both
+                                     * sessions, directory.h). */
 };
 
 /* Appends the Prometheus text exposition (format 0.0.4) of 'sample' to

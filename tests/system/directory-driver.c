@@ -16,11 +16,20 @@
  * (N: the other cells it knows) each time directory_run() reports a
  * change.  The second form runs N directories in one process, for the N
  * consecutive underlay addresses from A.B.C.D, and exits once all hold a
- * lease, printing "claimed N leases in X ms".  Options:
+ * lease, printing "claimed N leases in X ms" (with --stay it goes on
+ * renewing until killed or told to exit).  Options:
  *
  *   --renew=SECS       renewal interval (default: lease lifetime / 3)
- *   --unixctl=PATH     unixctl socket, with "directory/show" and "exit"
+ *   --unixctl=PATH     unixctl socket, with "directory/show",
+ *                      "directory/stats" (the counters of all the
+ *                      directories, summed, on one line) and "exit"
  *   --timeout=SECS     --claims: give up after SECS (default 60), exit 2
+ *   --stay             --claims: keep running once all hold a lease
+ *   --monitor-lease-times
+ *                      every directory's view replicates the lease times
+ *                      too, as before the view left them out
+ *                      (directory_monitor_lease_times()): the "before"
+ *                      of bench/directory-scale
  *   -v..., --verbose...  as for OVS programs (vlog)
  */
 
@@ -67,6 +76,36 @@ show_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
 }
 
 static void
+stats_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
+          const char *argv[] OVS_UNUSED, void *drv_)
+{
+    struct driver *drv = drv_;
+    struct directory_stats sum = { .connected = false };
+    size_t n_connected = 0, n_leases = 0;
+
+    for (size_t i = 0; i < drv->n; i++) {
+        struct directory_stats st;
+        directory_get_stats(drv->dirs[i], &st);
+        n_connected += st.connected;
+        n_leases += st.have_lease;
+        sum.n_claims += st.n_claims;
+        sum.n_renewals += st.n_renewals;
+        sum.n_failures += st.n_failures;
+        sum.n_view_updates += st.n_view_updates;
+        sum.n_own_updates += st.n_own_updates;
+    }
+
+    char *s = xasprintf("cells %"PRIuSIZE" connected %"PRIuSIZE" leases "
+                        "%"PRIuSIZE" claims %llu renewals %llu failures %llu "
+                        "view_updates %llu own_updates %llu", drv->n,
+                        n_connected, n_leases, sum.n_claims, sum.n_renewals,
+                        sum.n_failures, sum.n_view_updates,
+                        sum.n_own_updates);
+    unixctl_command_reply(conn, s);
+    free(s);
+}
+
+static void
 exit_cmd(struct unixctl_conn *conn, int argc OVS_UNUSED,
          const char *argv[] OVS_UNUSED, void *drv_)
 {
@@ -110,8 +149,9 @@ static void
 usage(void)
 {
     printf("usage: %s [--renew=SECS] [--unixctl=PATH] REMOTES UNDERLAY_IP\n"
-           "       %s [--timeout=SECS] --claims=N --prefix-ip=A.B.C.D "
-           "REMOTES\n", program_name, program_name);
+           "       %s [--timeout=SECS] [--stay] [--monitor-lease-times] "
+           "--claims=N --prefix-ip=A.B.C.D REMOTES\n", program_name,
+           program_name);
     exit(0);
 }
 
@@ -119,13 +159,15 @@ int
 main(int argc, char *argv[])
 {
     enum { OPT_RENEW = UCHAR_MAX + 1, OPT_CLAIMS, OPT_PREFIX_IP,
-           OPT_UNIXCTL, OPT_TIMEOUT };
+           OPT_UNIXCTL, OPT_TIMEOUT, OPT_STAY, OPT_LEASE_TIMES };
     static const struct option long_options[] = {
         {"renew", required_argument, NULL, OPT_RENEW},
         {"claims", required_argument, NULL, OPT_CLAIMS},
         {"prefix-ip", required_argument, NULL, OPT_PREFIX_IP},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"stay", no_argument, NULL, OPT_STAY},
+        {"monitor-lease-times", no_argument, NULL, OPT_LEASE_TIMES},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -135,6 +177,8 @@ main(int argc, char *argv[])
     const char *prefix_ip = NULL;
     const char *unixctl_path = NULL;
     long long int timeout_ms = 60 * 1000;
+    bool stay = false;
+    bool lease_times = false;
 
     set_program_name(argv[0]);
     fatal_ignore_sigpipe();
@@ -168,6 +212,12 @@ main(int argc, char *argv[])
                 ovs_fatal(0, "bad --timeout: %s", optarg);
             }
             break;
+        case OPT_STAY:
+            stay = true;
+            break;
+        case OPT_LEASE_TIMES:
+            lease_times = true;
+            break;
         case 'v':
             vlog_set_verbosity(optarg);
             break;
@@ -191,6 +241,9 @@ main(int argc, char *argv[])
     drv.dirs = xcalloc(drv.n, sizeof *drv.dirs);
     for (size_t i = 0; i < drv.n; i++) {
         drv.dirs[i] = directory_create(remotes, first_ip + i, renew_s);
+        if (lease_times) {
+            directory_monitor_lease_times(drv.dirs[i]);
+        }
     }
 
     /* SIGTERM and the like: unlink the unixctl socket and die. */
@@ -204,11 +257,14 @@ main(int argc, char *argv[])
         }
         unixctl_command_register("directory/show", "", 0, 0, show_cmd,
                                  &drv);
+        unixctl_command_register("directory/stats", "", 0, 0, stats_cmd,
+                                 &drv);
         unixctl_command_register("exit", "", 0, 0, exit_cmd, &drv);
     }
 
     long long int start = time_msec();
     int status = 0;
+    bool claimed = false;
     while (!drv.exiting) {
         if (unixctl) {
             unixctl_server_run(unixctl);
@@ -222,20 +278,24 @@ main(int argc, char *argv[])
             }
             n_leases += directory_get_lease(drv.dirs[i], &lease);
         }
-        if (n_claims) {
+        if (n_claims && !claimed) {
             long long int now = time_msec();
             if (n_leases == drv.n) {
                 printf("claimed %"PRIuSIZE" leases in %lld ms\n", drv.n,
                        now - start);
-                break;
-            }
-            if (now >= start + timeout_ms) {
+                fflush(stdout);
+                if (!stay) {
+                    break;
+                }
+                claimed = true;
+            } else if (now >= start + timeout_ms) {
                 printf("timeout: %"PRIuSIZE" of %"PRIuSIZE" leases in %lld "
                        "ms\n", n_leases, drv.n, now - start);
                 status = 2;
                 break;
+            } else {
+                poll_timer_wait_until(start + timeout_ms);
             }
-            poll_timer_wait_until(start + timeout_ms);
         }
 
         for (size_t i = 0; i < drv.n; i++) {

@@ -584,3 +584,61 @@ test_row_lost() {
     expect_eq "$(dt_leases_reported a)" "$lease" "a's leases"
     dt_show_has a '^  claims: 2, ' || fail "a's show: $(dt_show a)"
 }
+
+# dt_updates NAME KIND: driver NAME's row updates received so far, KIND
+# "cells" (its view) or "own" (its own lease's session).
+dt_updates() {
+    dt_show "$1" | awk -v kind="$2" '
+        /^  row updates received: / {
+            v = $4; o = $6
+            print (kind == "cells" ? v : o)
+        }'
+}
+
+# dt_monitors_own_row NAME: driver NAME holds its lease and its own session
+# replicates only its row.
+dt_monitors_own_row() { dt_show_has "$1" '\(our lease\)$'; }
+
+# The other cells' renewals do not reach a cell; a new lease does.  The
+# same run with the view replicating the lease times (as before it left
+# them out) shows that the count would see them.
+test_renewals_reach_only_their_cell() {
+    cl_cluster_up
+    dt_overlay 10.255.0.0/16 24 3           # renewals every second
+    dt_driver a 192.0.2.101
+    dt_driver b 192.0.2.102
+    dt_driver old 192.0.2.103 --monitor-lease-times
+    dt_wait_lease a
+    dt_wait_lease b
+    dt_wait_lease old
+    cl_wait "a to watch only its own row" dt_monitors_own_row a
+    cl_wait "old to watch only its own row" dt_monitors_own_row old
+
+    local a_cells a_own old_cells t0
+    a_cells=$(dt_updates a cells)
+    a_own=$(dt_updates a own)
+    old_cells=$(dt_updates old cells)
+    t0=$(dt_now)
+    # Both other cells renew about four times each meanwhile.
+    cl_wait "b to renew" dt_renewed_after 192.0.2.102 $((t0 + 3000))
+    cl_wait "a to renew" dt_renewed_after 192.0.2.101 $((t0 + 3000))
+    expect_eq "$(dt_updates a cells)" "$a_cells" \
+        "a's view updates while b and old renewed"
+    # a's own session sees a's renewals (about one a second) and nothing
+    # of the two others'.
+    local own_delta=$(($(dt_updates a own) - a_own))
+    [ "$own_delta" -ge 2 ] && [ "$own_delta" -le 6 ] \
+        || fail "a's own session received $own_delta updates in 3 s"
+    local old_delta=$(($(dt_updates old cells) - old_cells))
+    [ "$old_delta" -ge 4 ] \
+        || fail "old's view received $old_delta updates in 3 s of renewals"
+
+    # A new cell's lease reaches a.
+    dt_driver c 192.0.2.104
+    dt_wait_lease c
+    cl_wait "a to know c" dt_show_has a '^  cells: 4 '
+    [ "$(dt_updates a cells)" -gt "$a_cells" ] \
+        || fail "a's view did not count c's new row"
+    dt_show_has a '^  claims: 1, renewals: [0-9]+, failures: 0$' \
+        || fail "a's show: $(dt_show a)"
+}

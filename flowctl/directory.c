@@ -21,6 +21,7 @@
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include "uuidset.h"
 
 VLOG_DEFINE_THIS_MODULE(directory);
 
@@ -32,6 +33,9 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
                                      * look again (sooner if the data
                                      * changes). */
 #define BLOCKED_LOG_MS 10000        /* ... and say so this often. */
+#define CLAIM_ASK_RETRY_MS 5000     /* Ask again for what a claim needs if
+                                     * the server has not answered (a
+                                     * reconnection may lose the ask). */
 
 enum txn_kind {
     TXN_CLAIM,                      /* Insert our row. */
@@ -59,10 +63,15 @@ struct directory {
     struct dir_session view;        /* Every Cell row, but not the lease
                                      * times; the Overlay row. */
     struct dir_session own;         /* Every column of our own Cell row,
-                                     * or of every row while claiming. */
-    bool own_wide;                  /* 'own' asked for every row ... */
-    unsigned int wide_seqno;        /* ... and has them once its condition
+                                     * and while claiming of every row
+                                     * that had expired at 'claim_cutoff'. */
+    bool own_claiming;              /* 'own' asked for the expired rows, */
+    long long int claim_cutoff;     /* wall ms, ... */
+    unsigned int claim_seqno;       /* and has them once its condition
                                      * seqno reaches this. */
+    long long int claim_asked;      /* Monotonic ms: when it asked. */
+    bool refresh_cutoff;            /* A claim failed: ask again, with a
+                                     * new cutoff, before the next one. */
     char *remotes_text;
     uint32_t underlay_ip;
     char ip_text[IPV4_ADDR_LEN];
@@ -161,6 +170,41 @@ session_init(struct dir_session *s, const char *remotes)
     session_add_cell_column(s, &cfnetrec_cell_col_external_ids);
 }
 
+/* Asks the 'own' session for our row, and ('claiming') for every row whose
+ * lease has expired by now: with the view's rows (every live lease) that
+ * is what a claim decides from, and the expired rows are those it may take
+ * over.  A renewal moves a live lease further from the cutoff, so it
+ * reaches no claimant. */
+static void
+set_own_condition(struct directory *d, bool claiming)
+{
+    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
+
+    cfnetrec_cell_add_clause_underlay_ip(&cond, OVSDB_F_EQ, d->ip_text);
+    if (claiming) {
+        d->claim_cutoff = time_wall_msec();
+        cfnetrec_cell_add_clause_lease_expires(&cond, OVSDB_F_LT,
+                                               d->claim_cutoff);
+    }
+    d->claim_seqno = cfnetrec_cell_set_condition(d->own.idl, &cond);
+    d->claim_asked = time_msec();
+    d->own_claiming = claiming;
+    VLOG_DBG("own session: %s (condition seqno %u, now %u)",
+             claiming ? "our row and the expired ones" : "our row",
+             d->claim_seqno, ovsdb_idl_get_condition_seqno(d->own.idl));
+    d->refresh_cutoff = false;
+    ovsdb_idl_condition_destroy(&cond);
+}
+
+/* True if the 'own' session holds what a claim needs. */
+static bool
+own_ready_to_claim(const struct directory *d)
+{
+    return (d->own_claiming
+            && (int) (ovsdb_idl_get_condition_seqno(d->own.idl)
+                      - d->claim_seqno) >= 0);
+}
+
 struct directory *
 directory_create(const char *remotes, uint32_t underlay_ip,
                  unsigned int renew_interval_s)
@@ -179,13 +223,12 @@ directory_create(const char *remotes, uint32_t underlay_ip,
     session_init(&d->own, remotes);
     session_add_cell_column(&d->own, &cfnetrec_cell_col_lease_expires);
     session_add_cell_column(&d->own, &cfnetrec_cell_col_renewed);
-    /* Every row until we hold a lease (claiming decides from all of them),
-     * which is what the IDL replicates without a condition. */
-    d->own_wide = true;
-    d->wide_seqno = ovsdb_idl_get_condition_seqno(d->own.idl);
-
     d->remotes_text = xstrdup(remotes);
     d->renew_interval_s = renew_interval_s;
+    /* Our row only, at first: what a claim needs is asked for once the
+     * session is up (a condition set before that is part of the first
+     * request, whose reply does not count as the condition's ack). */
+    set_own_condition(d, false);
     return d;
 }
 
@@ -340,10 +383,58 @@ collect_rows(struct ovsdb_idl *idl, struct lease_row **rowsp,
     return n;
 }
 
-/* Copies the overlay networks and the other cells out of the view, and the
- * state of our own row out of the 'own' session (both must be in sync). */
+/* The rows a claim decides from, as lease.c takes them: every row of the
+ * 'own' session (ours, and those that had expired at the cutoff, with their
+ * lease times), then every other row of the view, which were live at the
+ * cutoff (so 'lease_expires' is INT64_MAX: never taken over).  '*cellsp'
+ * gets the 'own' session's rows in the same order, NULL for the view's.
+ * Both are malloc'd. */
+static size_t
+collect_claim_rows(const struct directory *d, struct lease_row **rowsp,
+                   const struct cfnetrec_cell ***cellsp)
+{
+    const struct cfnetrec_cell **own_cells;
+    struct lease_row *own_rows;
+    size_t n_own = collect_rows(d->own.idl, &own_rows, &own_cells);
+
+    struct uuidset seen = UUIDSET_INITIALIZER(&seen);
+    for (size_t i = 0; i < n_own; i++) {
+        uuidset_insert(&seen, &own_cells[i]->header_.uuid);
+    }
+
+    const struct cfnetrec_cell **view_cells;
+    struct lease_row *view_rows;
+    size_t n_view = collect_rows(d->view.idl, &view_rows, &view_cells);
+
+    size_t n = n_own;
+    struct lease_row *rows = xmalloc((n_own + n_view) * sizeof *rows);
+    const struct cfnetrec_cell **cells = xmalloc((n_own + n_view)
+                                                  * sizeof *cells);
+    memcpy(rows, own_rows, n_own * sizeof *rows);
+    memcpy(cells, own_cells, n_own * sizeof *cells);
+    for (size_t i = 0; i < n_view; i++) {
+        if (!uuidset_find(&seen, &view_cells[i]->header_.uuid)) {
+            rows[n] = view_rows[i];
+            rows[n].lease_expires = INT64_MAX;
+            cells[n] = NULL;
+            n++;
+        }
+    }
+    uuidset_destroy(&seen);
+    free(own_rows);
+    free(own_cells);
+    free(view_rows);
+    free(view_cells);
+
+    *rowsp = rows;
+    *cellsp = cells;
+    return n;
+}
+
+/* Copies the overlay networks and the other cells out of the view (which
+ * must be in sync). */
 static void
-copy_from_idl(struct directory *d)
+copy_view(struct directory *d)
 {
     const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->view.idl);
 
@@ -397,18 +488,40 @@ copy_from_idl(struct directory *d)
     }
     d->n_cells = n;
     free(rows);
+    d->copied_view_seqno = ovsdb_idl_get_seqno(d->view.idl);
+}
 
+/* Copies the state of our own row out of the 'own' session (which must be
+ * in sync). */
+static void
+copy_own(struct directory *d)
+{
     const struct cfnetrec_cell *own = find_own_row(d);
     struct ipv4_cidr subnet;
+
     d->own_row = own != NULL;
     d->own_row_matches = (own && d->have_lease
                           && ipv4_parse_cidr(own->subnet, &subnet)
                           && subnet.addr == d->lease.addr
                           && subnet.plen == d->lease.plen);
-    d->copied_view_seqno = ovsdb_idl_get_seqno(d->view.idl);
     d->copied_own_seqno = ovsdb_idl_get_seqno(d->own.idl);
+}
 
-    if (d->blocked) {
+/* Copies what changed in either session since the last copy, or ('all')
+ * everything. */
+static void
+copy_from_idl(struct directory *d, bool all)
+{
+    bool view = all || ovsdb_idl_get_seqno(d->view.idl) != d->copied_view_seqno;
+    bool own = all || ovsdb_idl_get_seqno(d->own.idl) != d->copied_own_seqno;
+
+    if (view) {
+        copy_view(d);
+    }
+    if (own) {
+        copy_own(d);
+    }
+    if ((view || own) && d->blocked) {
         /* Something changed: perhaps a subnet is free now. */
         d->next_attempt = 0;
     }
@@ -446,33 +559,10 @@ note_blocked(struct directory *d, char *msg)
     free(d->last_failure);
     d->last_failure = msg;
     d->blocked = true;
+    d->refresh_cutoff = true;
     d->next_attempt = now + BLOCKED_RETRY_MS;
 }
 
-/* Asks the 'own' session for every Cell row ('wide') or only ours. */
-static void
-set_own_wide(struct directory *d, bool wide)
-{
-    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
-
-    if (wide) {
-        ovsdb_idl_condition_add_clause_true(&cond);
-    } else {
-        cfnetrec_cell_add_clause_underlay_ip(&cond, OVSDB_F_EQ, d->ip_text);
-    }
-    d->wide_seqno = cfnetrec_cell_set_condition(d->own.idl, &cond);
-    d->own_wide = wide;
-    ovsdb_idl_condition_destroy(&cond);
-}
-
-/* True if the 'own' session holds every Cell row, as a claim needs. */
-static bool
-own_is_wide(const struct directory *d)
-{
-    return (d->own_wide
-            && (int) (ovsdb_idl_get_condition_seqno(d->own.idl)
-                      - d->wide_seqno) >= 0);
-}
 
 static void
 start_txn(struct directory *d, enum txn_kind kind,
@@ -524,7 +614,7 @@ claim(struct directory *d)
 
     struct lease_row *rows;
     const struct cfnetrec_cell **cells;
-    size_t n = collect_rows(d->own.idl, &rows, &cells);
+    size_t n = collect_claim_rows(d, &rows, &cells);
     long long int now = time_wall_msec();
     struct lease_decision dec;
     if (!d->have_lease && d->have_hint
@@ -544,9 +634,20 @@ claim(struct directory *d)
                      &dec);
     }
 
+    /* What the decision keeps or deletes must be in the 'own' session: the
+     * expired rows and ours are.  (A row of ours whose address is written
+     * otherwise than we write it is only in the view.) */
+    bool missing = dec.action == LEASE_KEEP && !cells[dec.row];
+    for (size_t i = 0; dec.action == LEASE_CLAIM && i < dec.n_deletes; i++) {
+        missing = missing || !cells[dec.deletes[i]];
+    }
     char subnet[IPV4_CIDR_LEN];
     ipv4_cidr_format(&dec.subnet, subnet);
-    switch (dec.action) {
+    if (missing) {
+        note_failure(d, "a row to keep or take over is not replicated "
+                     "yet");
+        d->refresh_cutoff = true;
+    } else switch (dec.action) {
     case LEASE_KEEP:
         renew(d, cells[dec.row], d->have_lease ? TXN_RENEW : TXN_KEEP,
               &dec.subnet);
@@ -592,13 +693,13 @@ claim(struct directory *d)
     }
 
     case LEASE_HELD: {
-        const struct cfnetrec_cell *holder = cells[dec.row];
+        /* A live lease: only the view has it, without its expiry. */
+        const struct lease_row *holder = &rows[dec.row];
         note_blocked(d, xasprintf("our lease %s is held by cell %s (its row "
-                                  "has subnet %s, expiring in %.1f s): "
-                                  "keeping our lease, its containers have "
-                                  "addresses in it", d->lease_text,
-                                  holder->underlay_ip, holder->subnet,
-                                  (holder->lease_expires - now) / 1000.0));
+                                  "has subnet %s, live): keeping our lease, "
+                                  "its containers have addresses in it",
+                                  d->lease_text, holder->underlay_ip,
+                                  holder->subnet));
         break;
     }
     }
@@ -678,6 +779,7 @@ check_txn(struct directory *d)
         if (d->txn_kind == TXN_CLAIM) {
             d->failed_claims++;
         }
+        d->refresh_cutoff = true;
     }
     ovsdb_idl_txn_destroy(d->txn);
     d->txn = NULL;
@@ -685,7 +787,7 @@ check_txn(struct directory *d)
     /* Our row's state (and, with a new lease, which other cells overlap
      * it) is as of the latest data. */
     if (d->connected) {
-        copy_from_idl(d);
+        copy_from_idl(d, true);
     }
 }
 
@@ -700,8 +802,8 @@ next_action(const struct directory *d)
     if (d->have_lease && d->own_row_matches) {
         return MAX(d->next_renew, d->next_attempt);
     }
-    if (!own_is_wide(d)) {
-        return LLONG_MAX;               /* A claim decides from every row. */
+    if (!own_ready_to_claim(d)) {
+        return LLONG_MAX;               /* Until the expired rows are in. */
     }
     if (!d->have_lease && !d->overlay_row) {
         return LLONG_MAX;               /* Nothing to lease from yet. */
@@ -717,19 +819,21 @@ directory_run(struct directory *d)
     session_count_updates(&d->view);
     session_count_updates(&d->own);
     update_connection(d);
-    if (d->connected
-        && (ovsdb_idl_get_seqno(d->view.idl) != d->copied_view_seqno
-            || ovsdb_idl_get_seqno(d->own.idl) != d->copied_own_seqno)) {
-        copy_from_idl(d);
+    if (d->connected) {
+        copy_from_idl(d, false);
     }
     check_txn(d);
 
-    /* Only our own row while we hold our lease in it: the other cells'
-     * renewals then reach no one (the view leaves their lease times
-     * out). */
-    bool wide = !(d->have_lease && d->own_row_matches);
-    if (wide != d->own_wide) {
-        set_own_wide(d, wide);
+    /* Only our own row while we hold our lease in it (the view leaves the
+     * lease times out): the other cells' renewals reach no one. */
+    bool claiming = !(d->have_lease && d->own_row_matches);
+    if (d->own.synced
+        && (claiming != d->own_claiming
+            || (claiming && d->refresh_cutoff && own_ready_to_claim(d)
+                && time_msec() >= d->next_attempt)
+            || (claiming && !own_ready_to_claim(d)
+                && time_msec() >= d->claim_asked + CLAIM_ASK_RETRY_MS))) {
+        set_own_condition(d, claiming);
     }
 
     if (time_msec() >= next_action(d)) {
@@ -758,6 +862,9 @@ directory_wait(struct directory *d)
     long long int when = next_action(d);
     if (when != LLONG_MAX) {
         poll_timer_wait_until(when);
+    }
+    if (d->own_claiming && !own_ready_to_claim(d)) {
+        poll_timer_wait_until(d->claim_asked + CLAIM_ASK_RETRY_MS);
     }
 }
 
@@ -870,7 +977,8 @@ directory_format(const struct directory *d, struct ds *ds)
                   d->n_claims, d->n_renewals, d->n_failures);
     ds_put_format(ds, "  row updates received: %llu (cells), %llu (%s)\n",
                   d->view.n_updates, d->own.n_updates,
-                  d->own_wide ? "every row's lease, to claim" : "our lease");
+                  d->own_claiming ? "expired leases and ours, to claim"
+                                  : "our lease");
     if (d->txn) {
         ds_put_format(ds, "  in flight: %s\n", txn_kind_name(d->txn_kind));
     }

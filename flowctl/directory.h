@@ -33,10 +33,14 @@
  *     nothing for it (bench/directory-scale, docs/performance.md).
  *   - the 'own' session replicates every column of this cell's own row
  *     (monitor condition underlay_ip == ours), which a renewal must read
- *     and write.  To claim, it asks for every row (every lease's expiry
- *     decides what is free), waits until the server has sent them, and
- *     narrows again once the lease is held.  A cell therefore sees the
- *     other cells' renewals only while it claims.
+ *     and write.  To claim, it also asks for the rows whose lease had
+ *     expired when it asked (lease_expires < now), waits until the server
+ *     has sent them, and decides from those (which it may take over) and
+ *     the view's other rows (live leases, never taken); after a failed or
+ *     blocked claim it asks again with a later cutoff.  A renewal moves a
+ *     live lease further past any cutoff, so it reaches no claimant
+ *     either: only new leases, rows that go and expired leases reach the
+ *     other cells.
  *
  * The database's schema is unchanged: older flowctls, which replicate
  * everything, work beside newer ones.

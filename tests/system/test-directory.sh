@@ -194,7 +194,7 @@ dt_driver() {
     shift 2
     ip netns exec "$DT_CLIENT_NS" env \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
-        "$DT_DRIVER" --unixctl="$CL_TMP/$name.ctl" "$@" "$(dt_remotes)" \
+        "$DT_DRIVER" -vdirectory:console:dbg --unixctl="$CL_TMP/$name.ctl" "$@" "$(dt_remotes)" \
         "$ip" > "$CL_TMP/$name.out" 2> "$CL_TMP/$name.log" &
     echo "$name $!" >> "$CL_TMP/drivers.list"
 }
@@ -599,7 +599,8 @@ dt_updates() {
 # replicates only its row.
 dt_monitors_own_row() { dt_show_has "$1" '\(our lease\)$'; }
 
-# The other cells' renewals do not reach a cell; a new lease does.  The
+# The other cells' renewals do not reach a cell, not even one that claims;
+# a new lease does.  The
 # same run with the view replicating the lease times (as before it left
 # them out) shows that the count would see them.
 test_renewals_reach_only_their_cell() {
@@ -633,9 +634,12 @@ test_renewals_reach_only_their_cell() {
     [ "$old_delta" -ge 4 ] \
         || fail "old's view received $old_delta updates in 3 s of renewals"
 
-    # A new cell's lease reaches a.
+    # A new cell's lease reaches a.  While c claims, its own session holds
+    # its row and the expired ones (none here), not the others' renewals.
     dt_driver c 192.0.2.104
     dt_wait_lease c
+    [ "$(dt_updates c own)" -le 3 ] \
+        || fail "c's own session received $(dt_updates c own) updates while claiming"
     cl_wait "a to know c" dt_show_has a '^  cells: 4 '
     [ "$(dt_updates a cells)" -gt "$a_cells" ] \
         || fail "a's view did not count c's new row"

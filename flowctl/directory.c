@@ -147,19 +147,11 @@ session_add_cell_column(struct dir_session *s,
 }
 
 static void
-session_init(struct dir_session *s, const char *remotes)
+session_init(struct dir_session *s, const char *remotes, bool leader_only)
 {
     /* Only the columns added below. */
     s->idl = ovsdb_idl_create(remotes, &cfnetrec_idl_class, false, true);
-    /* Any member that is part of the cluster will do, as for OVN's
-     * controllers: a follower serves the (Raft-committed) data and
-     * forwards our transactions to the leader, and the IDL still refuses
-     * members cut off from the cluster or behind what it has seen.  Only
-     * the clients of a lost member reconnect, and new sessions do not
-     * bounce from follower to follower (with the IDL's growing backoff)
-     * looking for the leader: 200 claims took 8.6 s leader-only, 2.9 s
-     * so (bench/overlay). */
-    ovsdb_idl_set_leader_only(s->idl, false);
+    ovsdb_idl_set_leader_only(s->idl, leader_only);
     ovsdb_idl_add_table(s->idl, &cfnetrec_table_overlay);
     for (size_t i = 0; i < CFNETREC_OVERLAY_N_COLUMNS; i++) {
         ovsdb_idl_add_column(s->idl, &cfnetrec_overlay_columns[i]);
@@ -215,12 +207,25 @@ directory_create(const char *remotes, uint32_t underlay_ip,
     ipv4_format(underlay_ip, d->ip_text);
 
     /* The view: what every cell needs of the others, which changes only
-     * when a cell claims a lease or its row goes. */
-    session_init(&d->view, remotes);
+     * when a cell claims a lease or its row goes.  Any member that is part
+     * of the cluster will do, as for OVN's controllers: a follower serves
+     * the (Raft-committed) data, and the IDL still refuses members cut off
+     * from the cluster or behind what it has seen; the fleet's sessions
+     * spread over the members, and only the clients of a lost member
+     * reconnect. */
+    session_init(&d->view, remotes, false);
 
     /* Our own row, whole: renewing writes its lease times, which the IDL
-     * writes only in columns it replicates. */
-    session_init(&d->own, remotes);
+     * writes only in columns it replicates.  This session writes, so it
+     * talks to the leader: a follower forwards a transaction with the
+     * log entry it has seen as a prerequisite, and when the cluster
+     * commits faster than that round trip (1,000 cells renewing every 10 s
+     * did, in bench/directory-scale) every forwarded transaction fails its
+     * prerequisite and is retried until it starves, and renewals stall.
+     * A new session may try followers first (the IDL's backoff): 200
+     * claims took 8.6 s leader-only, 2.9 s through any member
+     * (bench/overlay, when one session did both). */
+    session_init(&d->own, remotes, true);
     session_add_cell_column(&d->own, &cfnetrec_cell_col_lease_expires);
     session_add_cell_column(&d->own, &cfnetrec_cell_col_renewed);
     d->remotes_text = xstrdup(remotes);

@@ -259,6 +259,8 @@ bench: all $(BIN)/garden-sim $(CONNRATE)
 	@$(TOP)/bench/container-ready
 	@$(TOP)/bench/asg-connrate
 	@$(TOP)/bench/datapath
+	@$(TOP)/bench/policy-matrix
+	@$(TOP)/bench/directory-scale
 
 clean:
 	rm -rf $(TOP)/build/bin $(TOP)/build/obj $(TOP)/build/asan $(TOP)/build/tests

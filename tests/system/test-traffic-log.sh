@@ -283,7 +283,9 @@ test_c2c_lines() {
         "an ingress line's data.source"
 
     expect a refused tcp "$b" 9090
-    local no='.data.packet.allowed == false'
+    # The probes to 8080 made before the policy was in force were denied
+    # (and logged) too: the line of this one.
+    local no='.data.packet.allowed == false and .data.packet.dst_port == 9090'
     wait_lines 1 1 "$no"
     expect_fields 1 "$no" \
         .message=cfnetworking.iptables.ingress-denied \
@@ -312,16 +314,20 @@ test_c2c_lines_across_cells() {
         .data.rule.kind=c2c_policy .data.destination.host_guid=cell-guid-2 \
         .data.cell=cell/2
 
+    # Each deny is waited for by what it is about: a line written earlier
+    # (a's probes before the policy came) must not stand in for it.
     expect a timeout tcp "$b" 9090
-    wait_lines 1 2 '.data.packet.allowed == false'
-    expect_fields 2 '.data.packet.allowed == false' \
+    local no_a='.data.packet.allowed == false and .data.packet.dst_port == 9090'
+    wait_lines 1 2 "$no_a"
+    expect_fields 2 "$no_a" \
         .message=cfnetworking.iptables.ingress-denied \
         .data.packet.src_ip="$a" .data.packet.dst_port=9090 \
         .data.rule.kind=c2c_deny
 
     expect c refused tcp "$b" 8080
-    wait_lines 1 1 '.data.packet.allowed == false'
-    expect_fields 1 '.data.packet.allowed == false' \
+    local no_c=".data.packet.allowed == false and .data.packet.src_ip == \"$c\""
+    wait_lines 1 1 "$no_c"
+    expect_fields 1 "$no_c" \
         .message=cfnetworking.iptables.egress-denied \
         .data.packet.src_ip="$c" .data.packet.dst_ip="$b" \
         .data.rule.kind=c2c_deny .data.source.container_id="$(handle_of c)"

@@ -83,6 +83,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "pipeline.h"
 #include "ranges.h"
 #include "sset.h"
@@ -111,6 +112,7 @@ struct options {
     int n_apps;                 /* --apps. */
     int n_local_apps;           /* --local-apps. */
     bool fetch_all;             /* --fetch-all. */
+    const char *dump_cell;      /* --dump-cell. */
 };
 
 /* ---- time ---- */
@@ -1183,6 +1185,80 @@ max_rss_kb(void)
     return ru.ru_maxrss;
 }
 
+/* Appends policy 'p' to 'j' as the policy server's internal API writes it
+ * (cf-networking.md 5.2), tags as uppercase hex of 2 bytes. */
+static void
+ps_put_policy(struct ds *j, const char *src_id, uint32_t src_tag,
+              const char *dst_id, uint32_t dst_tag, enum cf_proto protocol,
+              uint16_t port_start, uint16_t port_end)
+{
+    ds_put_format(j, "{\"source\": {\"id\": \"%s\", \"tag\": \"%04"PRIX32
+                  "\"}, \"destination\": {\"id\": \"%s\", \"tag\": \"%04"
+                  PRIX32"\", \"protocol\": \"%s\", \"ports\": {\"start\": %"
+                  PRIu16", \"end\": %"PRIu16"}}}",
+                  src_id, src_tag, dst_id, dst_tag,
+                  protocol == CF_PROTO_UDP ? "udp" : "tcp",
+                  port_start, port_end);
+}
+
+/* --dump-cell: writes to 'file' the cell of 'st' as silk's agents would
+ * see it, for the reference's side of bench/policy-matrix: "store", the
+ * container-metadata store (cf-networking.md 5.6) of the local
+ * containers; "policies", the policy server's answer to the local
+ * groups' policies?id= (what the model holds); "asg", the running ASG as
+ * Garden's netOutRules; "added", the policies step (a) adds, one per
+ * trial, in order.  Not timed. */
+static void
+ps_dump_cell(const struct ps_state *st, int n_trials, const char *file)
+{
+    const struct ps_shape *sh = &st->shape;
+    struct ds j = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&j, "{\"store\": {");
+    for (int i = 0; i < sh->n_containers; i++) {
+        char *guid = ps_app_guid(i % sh->n_local_apps);
+        ovs_be32 ip = htonl(st->m.cell.subnet.addr + 2 + i);
+        ds_put_format(&j, "%s\"bench-%d\": {\"handle\": \"bench-%d\", "
+                      "\"ip\": \""IP_FMT"\", \"metadata\": "
+                      "{\"policy_group_id\": \"%s\", \"space_id\": \"%s\", "
+                      "\"container_workload\": \"app\"}}",
+                      i ? ", " : "", i, i, IP_ARGS(ip), guid, PS_SPACE);
+        free(guid);
+    }
+    ds_put_format(&j, "}, \"policies\": {\"total_policies\": %"PRIuSIZE
+                  ", \"policies\": [", st->m.policy.n_policies);
+    for (size_t i = 0; i < st->m.policy.n_policies; i++) {
+        const struct cf_policy *p = &st->m.policy.policies[i];
+        ds_put_cstr(&j, i ? ", " : "");
+        ps_put_policy(&j, p->src_id, p->src_tag, p->dst_id, p->dst_tag,
+                      p->protocol, p->port_start, p->port_end);
+    }
+    ds_put_cstr(&j, "]}, \"added\": [");
+    for (int i = 0; i < n_trials; i++) {
+        /* As ps_add_policy() makes them. */
+        int src = sh->n_apps - 1 - i, dst = i % sh->n_local_apps;
+        char *src_id = ps_app_guid(src), *dst_id = ps_app_guid(dst);
+        ds_put_cstr(&j, i ? ", " : "");
+        ps_put_policy(&j, src_id, ps_app_tag(src), dst_id, ps_app_tag(dst),
+                      CF_PROTO_TCP, 4000 + i, 4000 + i);
+        free(src_id);
+        free(dst_id);
+    }
+    struct cf_runtime rt;
+    memset(&rt, 0, sizeof rt);
+    gen_rules(&rt, 1, sh->n_rules, true);       /* As ps_build(). */
+    char *asg = cf_netout_rules_to_json(&rt);
+    cf_runtime_destroy(&rt);
+    ds_put_format(&j, "], \"asg\": %s}\n", asg);
+    free(asg);
+
+    FILE *f = fopen(file, "w");
+    if (!f || fputs(ds_cstr(&j), f) == EOF || fclose(f)) {
+        ovs_fatal(errno, "%s: write failed", file);
+    }
+    ds_destroy(&j);
+}
+
 /* The policy-scale phase (--policies): prints {"policy_scale": {...}} on
  * stdout and a summary on stderr. */
 static void
@@ -1207,6 +1283,9 @@ run_policy_scale(const struct options *o)
     size_t n_fetched = ps_build(&st.m, sh, st.pols, st.n_pols);
     double build_ms = now_ms() - start;
     size_t n_in_model = st.m.policy.n_policies;
+    if (o->dump_cell) {
+        ps_dump_cell(&st, o->n_runs, o->dump_cell);
+    }
 
     /* The full recompute. */
     flow_table_init(&st.desired);
@@ -1501,6 +1580,8 @@ usage(void)
            "  --local-apps=L   apps with containers here (default 125)\n"
            "  --fetch-all      give the model every policy, not only\n"
            "                   those of the local apps (a bound)\n"
+           "  --dump-cell=FILE with --policies, write the cell as silk's\n"
+           "                   agents see it (bench/policy-matrix)\n"
            "JSON on stdout, a summary on stderr.\n", program_name);
     exit(0);
 }
@@ -1523,7 +1604,7 @@ parse_options(int argc, char *argv[], struct options *o)
     enum {
         OPT_CONTAINERS = UCHAR_MAX + 1, OPT_RULES, OPT_SPACES, OPT_RUNS,
         OPT_TARGET, OPT_TIMEOUT, OPT_PROFILE, OPT_DUMP, OPT_POLICIES,
-        OPT_APPS, OPT_LOCAL_APPS, OPT_FETCH_ALL,
+        OPT_APPS, OPT_LOCAL_APPS, OPT_FETCH_ALL, OPT_DUMP_CELL,
     };
     static const struct option long_options[] = {
         {"containers", required_argument, NULL, OPT_CONTAINERS},
@@ -1538,6 +1619,7 @@ parse_options(int argc, char *argv[], struct options *o)
         {"apps", required_argument, NULL, OPT_APPS},
         {"local-apps", required_argument, NULL, OPT_LOCAL_APPS},
         {"fetch-all", no_argument, NULL, OPT_FETCH_ALL},
+        {"dump-cell", required_argument, NULL, OPT_DUMP_CELL},
         {"verbose", optional_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -1593,6 +1675,9 @@ parse_options(int argc, char *argv[], struct options *o)
             break;
         case OPT_FETCH_ALL:
             o->fetch_all = true;
+            break;
+        case OPT_DUMP_CELL:
+            o->dump_cell = optarg;
             break;
         case 'v':
             vlog_set_verbosity(optarg);

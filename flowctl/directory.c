@@ -517,8 +517,10 @@ copy_own(struct directory *d)
 static void
 copy_from_idl(struct directory *d, bool all)
 {
-    bool view = all || ovsdb_idl_get_seqno(d->view.idl) != d->copied_view_seqno;
-    bool own = all || ovsdb_idl_get_seqno(d->own.idl) != d->copied_own_seqno;
+    bool view = (all || (ovsdb_idl_get_seqno(d->view.idl)
+                         != d->copied_view_seqno));
+    bool own = (all || (ovsdb_idl_get_seqno(d->own.idl)
+                        != d->copied_own_seqno));
 
     if (view) {
         copy_view(d);

@@ -252,7 +252,10 @@ test_policy_server_asg_line() {
 # about the destination, naming the policy; one no policy admits is an
 # ingress-denied line; the mark is the source's tag.
 test_c2c_lines() {
-    sim_up --c2c-logging
+    # The probes to 8080 before the policy came were denied too; with the
+    # default deny meter (1 a second) they could use up what the 9090
+    # deny below needs (test_asg_logging_and_default_deny tests the meter).
+    sim_up --c2c-logging --denied-logs-per-sec 1000
     sim push a --space sp1 >/dev/null
     sim push b --space sp2 --org org-b >/dev/null
     local a b
@@ -298,7 +301,7 @@ test_c2c_lines() {
 # container whose app is in no policy is refused by its own cell, which
 # logs an egress-denied line about it.
 test_c2c_lines_across_cells() {
-    sim_up --cells 2 --c2c-logging
+    sim_up --cells 2 --c2c-logging --denied-logs-per-sec 1000  # as above
     sim push a --cell 1 >/dev/null
     sim push c --cell 1 >/dev/null
     sim push b --cell 2 >/dev/null

@@ -3,8 +3,8 @@
  * clustered OVSDB of ovsdb/cfnet.ovsschema).  It holds this cell's subnet
  * lease and reports the overlay networks and the other cells.
  *
- *   - Claims a lease once connected to a member of the cluster and the
- *     Overlay row is known: this cell's own Cell row if it has a usable
+ *   - Claims a lease once connected to the cluster and the Overlay row is
+ *     known: this cell's own Cell row if it has a usable
  *     subnet (so a restarted cell gets its lease back), otherwise a free
  *     subnet chosen by lease.c, inserted in one transaction that also
  *     deletes the expired row it reclaims.  The database's indexes make a
@@ -25,13 +25,16 @@
  * every cell that would be 625,000 row updates a second out of the
  * cluster.  So a directory holds two sessions (two IDLs) with the cluster:
  *
- *   - the view replicates every Cell row without its lease times
- *     (underlay_ip, subnet, external_ids) and the Overlay row.  That is all
- *     the other cells are to this one (forwarding does not look at expiry),
+ *   - the view, with any member, replicates every Cell row without its
+ *     lease times (underlay_ip, subnet, external_ids) and the Overlay row.
+ *     That is all the other cells are to this one (forwarding does not look
+ *     at expiry),
  *     and it changes only when a cell claims a lease or a row goes: a
  *     renewal touches no column the view replicates, so the server sends
  *     nothing for it (bench/directory-scale, docs/performance.md).
- *   - the 'own' session replicates every column of this cell's own row
+ *   - the 'own' session, with the leader (it writes, and transactions a
+ *     follower forwards starve when the cluster commits fast: see
+ *     directory.c), replicates every column of this cell's own row
  *     (monitor condition underlay_ip == ours), which a renewal must read
  *     and write.  To claim, it also asks for the rows whose lease had
  *     expired when it asked (lease_expires < now), waits until the server

@@ -7,20 +7,25 @@
 #include "directory.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfnet-idl.h"
+#include "db-session.h"
+#include "hash.h"
 #include "ipv4.h"
 #include "lease.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
-#include "ovsdb-idl.h"
 #include "packets.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
+#include "uuid.h"
 #include "uuidset.h"
 
 VLOG_DEFINE_THIS_MODULE(directory);
@@ -33,11 +38,11 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
                                      * look again (sooner if the data
                                      * changes). */
 #define BLOCKED_LOG_MS 10000        /* ... and say so this often. */
-#define CLAIM_ASK_RETRY_MS 5000     /* Ask again for what a claim needs if
-                                     * the server has not answered (a
-                                     * reconnection may lose the ask). */
+
+#define DB_NAME "CFNet"
 
 enum txn_kind {
+    TXN_READ,                       /* Read what a claim decides from. */
     TXN_CLAIM,                      /* Insert our row. */
     TXN_KEEP,                       /* Renew the row we found at start. */
     TXN_RENEW,                      /* Renew our row. */
@@ -46,32 +51,29 @@ enum txn_kind {
 static const char *
 txn_kind_name(enum txn_kind kind)
 {
-    return (kind == TXN_CLAIM ? "claim"
+    return (kind == TXN_READ ? "reading the rows to claim from"
+            : kind == TXN_CLAIM ? "claim"
             : kind == TXN_KEEP ? "renewal of the earlier lease"
             : "renewal");
 }
 
-/* One of the two sessions with the cluster (see directory.h). */
-struct dir_session {
-    struct ovsdb_idl *idl;
-    unsigned int session_seqno;     /* IDL seqno when last disconnected. */
-    bool synced;                    /* Connected, with the data since. */
-    unsigned long long int n_updates; /* Cell row changes received. */
+/* A Cell row: in the view's replica, or read to claim. */
+struct dir_row {
+    struct hmap_node node;          /* In 'view_rows', by uuid. */
+    struct uuid uuid;
+    char *underlay_ip;
+    char *subnet;
+    int64_t lease_expires;          /* 0 where not replicated or read. */
 };
 
 struct directory {
-    struct dir_session view;        /* Every Cell row, but not the lease
+    /* The sessions (see directory.h). */
+    struct db_session *view;        /* Every Cell row, but not the lease
                                      * times; the Overlay row. */
-    struct dir_session own;         /* Every column of our own Cell row,
-                                     * and while claiming of every row
-                                     * that had expired at 'claim_cutoff'. */
-    bool own_claiming;              /* 'own' asked for the expired rows, */
-    long long int claim_cutoff;     /* wall ms, ... */
-    unsigned int claim_seqno;       /* and has them once its condition
-                                     * seqno reaches this. */
-    long long int claim_asked;      /* Monotonic ms: when it asked. */
-    bool refresh_cutoff;            /* A claim failed: ask again, with a
-                                     * new cutoff, before the next one. */
+    struct db_session *own;         /* The leader: writes, and reads what
+                                     * a claim decides from. */
+    bool lease_times;               /* The view replicates them too
+                                     * (directory_monitor_lease_times()). */
     char *remotes_text;
     uint32_t underlay_ip;
     char ip_text[IPV4_ADDR_LEN];
@@ -80,17 +82,24 @@ struct directory {
     struct ipv4_cidr hint;         /* (directory_set_hint()). */
     bool renew_clamped_logged;
 
+    /* The view's replica. */
+    struct hmap view_rows;          /* struct dir_row, by uuid. */
+    bool view_overlay;              /* The Overlay row exists ... */
+    char **view_networks;           /* ... with these networks, */
+    size_t n_view_networks;
+    int64_t view_plen;              /* subnet prefix length */
+    int64_t view_lifetime_s;        /* and lease lifetime. */
+    bool view_dirty;                /* Changed since the last copy. */
+    unsigned long long int n_view_updates;  /* Cell row changes. */
+
     /* The connection.  "Connected" means in sync with the cluster: both
-     * IDLs have a session with a member that is part of it and have
-     * received the data since it began (every monitor reply increments an
-     * IDL's seqno). */
+     * sessions are with a member that is part of it (the own session with
+     * the leader) and the view has received the data since it began. */
     bool connected;
     long long int conn_changed;     /* Wall ms of the last change (0:
                                      * never connected). */
-    unsigned int copied_view_seqno; /* The IDLs' seqnos of the copy */
-    unsigned int copied_own_seqno;  /* below. */
 
-    /* Copied out of the IDL, kept while disconnected. */
+    /* Copied out of the view, kept while disconnected. */
     bool have_overlay;              /* Has ever read the Overlay row. */
     bool overlay_row;               /* The Overlay row exists now. */
     struct ipv4_cidr *overlays;    /* Its networks. */
@@ -100,8 +109,16 @@ struct directory {
     struct model_remote *remotes;
     size_t n_remotes;
     size_t n_cells;                 /* Cell rows, ours included. */
-    bool own_row;                   /* Our row exists ... */
-    bool own_row_matches;           /* ... with the subnet we hold. */
+
+    /* Our row, as our last transaction left it. */
+    bool own_row_matches;           /* It holds our lease: renew it. */
+    struct uuid own_uuid;
+
+    /* What a claim decides from: read from the leader just before it. */
+    struct dir_row *read_rows;
+    size_t n_read_rows;
+    bool have_read;
+    unsigned long long int n_rows_read;
 
     /* The lease. */
     bool have_lease;
@@ -110,8 +127,8 @@ struct directory {
     long long int lease_expires;    /* Wall ms, as we last wrote it. */
     long long int renewed;          /* Wall ms of our last write. */
 
-    /* The transaction in flight, if any. */
-    struct ovsdb_idl_txn *txn;
+    /* The transaction in flight, if any (in the own session). */
+    bool txn;
     enum txn_kind txn_kind;
     struct ipv4_cidr txn_subnet;
     long long int txn_now;          /* Wall ms: 'renewed' written. */
@@ -135,66 +152,270 @@ struct directory {
     const struct model *model;      /* For flowctl/cells. */
 };
 
-/* Replicates 'column' of Cell in 's', tracking its changes for
- * session_count_updates().  (ovsdb_idl_track_add_all() would replicate
- * every column.) */
-static void
-session_add_cell_column(struct dir_session *s,
-                        const struct ovsdb_idl_column *column)
-{
-    ovsdb_idl_add_column(s->idl, column);
-    ovsdb_idl_track_add_column(s->idl, column);
-}
+/* JSON helpers for RFC 7047's values and operations. */
 
-static void
-session_init(struct dir_session *s, const char *remotes, bool leader_only)
+static struct json *
+json_strings(const char *const *names, size_t n)
 {
-    /* Only the columns added below. */
-    s->idl = ovsdb_idl_create(remotes, &cfnetrec_idl_class, false, true);
-    ovsdb_idl_set_leader_only(s->idl, leader_only);
-    ovsdb_idl_add_table(s->idl, &cfnetrec_table_overlay);
-    for (size_t i = 0; i < CFNETREC_OVERLAY_N_COLUMNS; i++) {
-        ovsdb_idl_add_column(s->idl, &cfnetrec_overlay_columns[i]);
+    struct json *a = json_array_create_empty();
+    for (size_t i = 0; i < n; i++) {
+        json_array_add(a, json_string_create(names[i]));
     }
-    ovsdb_idl_add_table(s->idl, &cfnetrec_table_cell);
-    session_add_cell_column(s, &cfnetrec_cell_col_underlay_ip);
-    session_add_cell_column(s, &cfnetrec_cell_col_subnet);
-    session_add_cell_column(s, &cfnetrec_cell_col_external_ids);
+    return a;
 }
 
-/* Asks the 'own' session for our row, and ('claiming') for every row whose
- * lease has expired by now: with the view's rows (every live lease) that
- * is what a claim decides from, and the expired rows are those it may take
- * over.  A renewal moves a live lease further from the cutoff, so it
- * reaches no claimant. */
-static void
-set_own_condition(struct directory *d, bool claiming)
+/* [COLUMN, FUNCTION, VALUE], a clause of a "where". */
+static struct json *
+clause(const char *column, const char *function, struct json *value)
 {
-    struct ovsdb_idl_condition cond = OVSDB_IDL_CONDITION_INIT(&cond);
-
-    cfnetrec_cell_add_clause_underlay_ip(&cond, OVSDB_F_EQ, d->ip_text);
-    if (claiming) {
-        d->claim_cutoff = time_wall_msec();
-        cfnetrec_cell_add_clause_lease_expires(&cond, OVSDB_F_LT,
-                                               d->claim_cutoff);
-    }
-    d->claim_seqno = cfnetrec_cell_set_condition(d->own.idl, &cond);
-    d->claim_asked = time_msec();
-    d->own_claiming = claiming;
-    VLOG_DBG("own session: %s (condition seqno %u, now %u)",
-             claiming ? "our row and the expired ones" : "our row",
-             d->claim_seqno, ovsdb_idl_get_condition_seqno(d->own.idl));
-    d->refresh_cutoff = false;
-    ovsdb_idl_condition_destroy(&cond);
+    return json_array_create_3(json_string_create(column),
+                               json_string_create(function), value);
 }
 
-/* True if the 'own' session holds what a claim needs. */
+static struct json *
+uuid_value(const struct uuid *uuid)
+{
+    return json_array_create_2(json_string_create("uuid"),
+                               json_string_create_nocopy(
+                                   xasprintf(UUID_FMT, UUID_ARGS(uuid))));
+}
+
+static struct json *
+new_op(const char *op, const char *table)
+{
+    struct json *j = json_object_create();
+    json_object_put_string(j, "op", op);
+    if (table) {
+        json_object_put_string(j, "table", table);
+    }
+    return j;
+}
+
+/* The string in 'j', or NULL. */
+static const char *
+string_value(const struct json *j)
+{
+    return j && j->type == JSON_STRING ? json_string(j) : NULL;
+}
+
+/* The integer in 'j' (an atom or a set of one), or 'dflt'. */
+static int64_t
+integer_value(const struct json *j, int64_t dflt)
+{
+    if (j && j->type == JSON_ARRAY && json_array(j)->n == 2
+        && !strcmp(string_value(json_array(j)->elems[0]) ?: "", "set")) {
+        const struct json *set = json_array(j)->elems[1];
+        return (set->type == JSON_ARRAY && json_array(set)->n == 1
+                ? integer_value(json_array(set)->elems[0], dflt) : dflt);
+    }
+    return j && j->type == JSON_INTEGER ? json_integer(j) : dflt;
+}
+
+/* The uuid in 'j' (["uuid", "..."]). */
 static bool
-own_ready_to_claim(const struct directory *d)
+uuid_from_value(const struct json *j, struct uuid *uuid)
 {
-    return (d->own_claiming
-            && (int) (ovsdb_idl_get_condition_seqno(d->own.idl)
-                      - d->claim_seqno) >= 0);
+    return (j && j->type == JSON_ARRAY && json_array(j)->n == 2
+            && !strcmp(string_value(json_array(j)->elems[0]) ?: "", "uuid")
+            && string_value(json_array(j)->elems[1])
+            && uuid_from_string(uuid,
+                                string_value(json_array(j)->elems[1])));
+}
+
+/* Sets 'row''s columns from 'values' (a <row>), those present only. */
+static void
+row_update(struct dir_row *row, const struct shash *values)
+{
+    const char *ip = string_value(shash_find_data(values, "underlay_ip"));
+    const char *subnet = string_value(shash_find_data(values, "subnet"));
+    const struct json *expires = shash_find_data(values, "lease_expires");
+
+    if (ip) {
+        free(row->underlay_ip);
+        row->underlay_ip = xstrdup(ip);
+    }
+    if (subnet) {
+        free(row->subnet);
+        row->subnet = xstrdup(subnet);
+    }
+    if (expires) {
+        row->lease_expires = integer_value(expires, 0);
+    }
+}
+
+static void
+row_destroy(struct dir_row *row)
+{
+    free(row->underlay_ip);
+    free(row->subnet);
+}
+
+static struct dir_row *
+view_find(const struct directory *d, const struct uuid *uuid)
+{
+    struct dir_row *row;
+
+    HMAP_FOR_EACH_WITH_HASH (row, node, uuid_hash(uuid), &d->view_rows) {
+        if (uuid_equals(&row->uuid, uuid)) {
+            return row;
+        }
+    }
+    return NULL;
+}
+
+static void
+view_clear(struct directory *d)
+{
+    struct dir_row *row;
+
+    HMAP_FOR_EACH_POP (row, node, &d->view_rows) {
+        row_destroy(row);
+        free(row);
+    }
+    for (size_t i = 0; i < d->n_view_networks; i++) {
+        free(d->view_networks[i]);
+    }
+    free(d->view_networks);
+    d->view_networks = NULL;
+    d->n_view_networks = 0;
+    d->view_overlay = false;
+}
+
+static void
+view_set_overlay(struct directory *d, const struct shash *values)
+{
+    const struct json *networks = shash_find_data(values, "networks");
+    if (networks) {
+        for (size_t i = 0; i < d->n_view_networks; i++) {
+            free(d->view_networks[i]);
+        }
+        free(d->view_networks);
+        d->view_networks = NULL;
+        d->n_view_networks = 0;
+
+        const struct json *set = networks;
+        if (set->type == JSON_ARRAY && json_array(set)->n == 2
+            && !strcmp(string_value(json_array(set)->elems[0]) ?: "",
+                       "set")) {
+            set = json_array(set)->elems[1];
+        } else {
+            set = NULL;             /* A single network. */
+        }
+        size_t n = set && set->type == JSON_ARRAY ? json_array(set)->n : 1;
+        d->view_networks = xcalloc(n, sizeof *d->view_networks);
+        for (size_t i = 0; i < n; i++) {
+            const char *s = string_value(set ? json_array(set)->elems[i]
+                                             : networks);
+            if (s) {
+                d->view_networks[d->n_view_networks++] = xstrdup(s);
+            }
+        }
+    }
+    d->view_plen = integer_value(shash_find_data(values,
+                                                 "subnet_prefix_length"),
+                                 d->view_plen);
+    d->view_lifetime_s = integer_value(shash_find_data(values,
+                                                       "lease_lifetime_s"),
+                                       d->view_lifetime_s);
+    d->view_overlay = true;
+}
+
+/* The view's monitor callback: applies 'table_updates' (RFC 7047's
+ * <table-updates>, "monitor" version 1) to the replica. */
+static void
+view_update(void *d_, const struct json *table_updates, bool initial)
+{
+    struct directory *d = d_;
+
+    if (initial) {
+        view_clear(d);
+    }
+    d->view_dirty = true;
+    if (table_updates->type != JSON_OBJECT) {
+        return;
+    }
+
+    const struct json *overlay = shash_find_data(json_object(table_updates),
+                                                 "Overlay");
+    if (overlay && overlay->type == JSON_OBJECT) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, json_object(overlay)) {
+            const struct json *u = node->data;
+            const struct json *new = (u->type == JSON_OBJECT
+                                      ? shash_find_data(json_object(u), "new")
+                                      : NULL);
+            if (new && new->type == JSON_OBJECT) {
+                view_set_overlay(d, json_object(new));
+            } else {
+                d->view_overlay = false;
+            }
+        }
+    }
+
+    const struct json *cells = shash_find_data(json_object(table_updates),
+                                               "Cell");
+    if (!cells || cells->type != JSON_OBJECT) {
+        return;
+    }
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, json_object(cells)) {
+        const struct json *u = node->data;
+        struct uuid uuid;
+        if (!uuid_from_string(&uuid, node->name) || u->type != JSON_OBJECT) {
+            continue;
+        }
+        d->n_view_updates++;
+
+        const struct json *new = shash_find_data(json_object(u), "new");
+        struct dir_row *row = view_find(d, &uuid);
+        if (!new || new->type != JSON_OBJECT) {
+            if (row) {
+                hmap_remove(&d->view_rows, &row->node);
+                row_destroy(row);
+                free(row);
+            }
+            if (d->own_row_matches && uuid_equals(&uuid, &d->own_uuid)) {
+                /* Our row went: claim our lease again. */
+                d->own_row_matches = false;
+                d->next_attempt = 0;
+            }
+            continue;
+        }
+        if (!row) {
+            row = xzalloc(sizeof *row);
+            row->uuid = uuid;
+            hmap_insert(&d->view_rows, &row->node, uuid_hash(&uuid));
+        }
+        row_update(row, json_object(new));
+        if (d->own_row_matches && uuid_equals(&uuid, &d->own_uuid)
+            && row->subnet && strcmp(row->subnet, d->lease_text)) {
+            /* Our row names another subnet now: claim ours again. */
+            d->own_row_matches = false;
+            d->next_attempt = 0;
+        }
+    }
+}
+
+static struct json *
+view_monitor_requests(bool lease_times)
+{
+    static const char *const cell_columns[] = {
+        "underlay_ip", "subnet", "external_ids", "lease_expires", "renewed",
+    };
+    static const char *const overlay_columns[] = {
+        "networks", "subnet_prefix_length", "lease_lifetime_s",
+    };
+    struct json *cell = json_object_create();
+    json_object_put(cell, "columns",
+                    json_strings(cell_columns, lease_times ? 5 : 3));
+    struct json *overlay = json_object_create();
+    json_object_put(overlay, "columns",
+                    json_strings(overlay_columns,
+                                 ARRAY_SIZE(overlay_columns)));
+    struct json *requests = json_object_create();
+    json_object_put(requests, "Cell", cell);
+    json_object_put(requests, "Overlay", overlay);
+    return requests;
 }
 
 struct directory *
@@ -205,54 +426,58 @@ directory_create(const char *remotes, uint32_t underlay_ip,
 
     d->underlay_ip = underlay_ip;
     ipv4_format(underlay_ip, d->ip_text);
+    hmap_init(&d->view_rows);
 
     /* The view: what every cell needs of the others, which changes only
      * when a cell claims a lease or its row goes.  Any member that is part
      * of the cluster will do, as for OVN's controllers: a follower serves
-     * the (Raft-committed) data, and the IDL still refuses members cut off
-     * from the cluster or behind what it has seen; the fleet's sessions
-     * spread over the members, and only the clients of a lost member
-     * reconnect. */
-    session_init(&d->view, remotes, false);
+     * the (Raft-committed) data; the fleet's sessions spread over the
+     * members, and only the clients of a lost member reconnect. */
+    d->view = db_session_create(remotes, DB_NAME, false);
+    db_session_set_monitor(d->view, view_monitor_requests(false),
+                           view_update, d);
 
-    /* Our own row, whole: renewing writes its lease times, which the IDL
-     * writes only in columns it replicates.  This session writes, so it
-     * talks to the leader: a follower forwards a transaction with the
-     * log entry it has seen as a prerequisite, and when the cluster
-     * commits faster than that round trip (1,000 cells renewing every 10 s
-     * did, in bench/directory-scale) every forwarded transaction fails its
-     * prerequisite and is retried until it starves, and renewals stall.
-     * A new session may try followers first (the IDL's backoff): 200
-     * claims took 8.6 s leader-only, 2.9 s through any member
-     * (bench/overlay, when one session did both). */
-    session_init(&d->own, remotes, true);
-    session_add_cell_column(&d->own, &cfnetrec_cell_col_lease_expires);
-    session_add_cell_column(&d->own, &cfnetrec_cell_col_renewed);
+    /* The own session writes, so it talks to the leader: a follower
+     * forwards a transaction with the log entry it has seen as a
+     * prerequisite, and when the cluster commits faster than that round
+     * trip (1,000 cells renewing every 10 s did, in bench/directory-scale)
+     * every forwarded transaction fails its prerequisite and is retried
+     * until it starves, and renewals stall.  It monitors nothing. */
+    d->own = db_session_create(remotes, DB_NAME, true);
     d->remotes_text = xstrdup(remotes);
     d->renew_interval_s = renew_interval_s;
-    /* Our row only, at first: what a claim needs is asked for once the
-     * session is up (a condition set before that is part of the first
-     * request, whose reply does not count as the condition's ack). */
-    set_own_condition(d, false);
     return d;
 }
 
 void
 directory_monitor_lease_times(struct directory *d)
 {
-    session_add_cell_column(&d->view, &cfnetrec_cell_col_lease_expires);
-    session_add_cell_column(&d->view, &cfnetrec_cell_col_renewed);
+    d->lease_times = true;
+    db_session_set_monitor(d->view, view_monitor_requests(true),
+                           view_update, d);
+}
+
+static void
+free_read_rows(struct directory *d)
+{
+    for (size_t i = 0; i < d->n_read_rows; i++) {
+        row_destroy(&d->read_rows[i]);
+    }
+    free(d->read_rows);
+    d->read_rows = NULL;
+    d->n_read_rows = 0;
+    d->have_read = false;
 }
 
 void
 directory_destroy(struct directory *d)
 {
     if (d) {
-        if (d->txn) {
-            ovsdb_idl_txn_destroy(d->txn);
-        }
-        ovsdb_idl_destroy(d->view.idl);
-        ovsdb_idl_destroy(d->own.idl);
+        db_session_destroy(d->view);
+        db_session_destroy(d->own);
+        view_clear(d);
+        hmap_destroy(&d->view_rows);
+        free_read_rows(d);
         free(d->remotes_text);
         free(d->overlays);
         free(d->remotes);
@@ -286,39 +511,10 @@ renew_interval_ms(struct directory *d)
 }
 
 static void
-session_update(struct dir_session *s)
-{
-    unsigned int seqno = ovsdb_idl_get_seqno(s->idl);
-
-    if (!ovsdb_idl_is_connected(s->idl)) {
-        /* The next session counts once its data has arrived. */
-        s->session_seqno = seqno;
-        s->synced = false;
-    } else if (seqno != s->session_seqno) {
-        s->synced = true;
-    }
-}
-
-/* Counts the Cell rows that changed in 's' since the last call (a row
- * changed twice in between counts once). */
-static void
-session_count_updates(struct dir_session *s)
-{
-    const struct cfnetrec_cell *row;
-
-    CFNETREC_CELL_FOR_EACH_TRACKED (row, s->idl) {
-        s->n_updates++;
-    }
-    ovsdb_idl_track_clear(s->idl);
-}
-
-static void
 update_connection(struct directory *d)
 {
-    session_update(&d->view);
-    session_update(&d->own);
-
-    bool connected = d->view.synced && d->own.synced;
+    bool connected = (db_session_is_ready(d->view)
+                      && db_session_is_ready(d->own));
     if (connected == d->connected) {
         return;
     }
@@ -339,100 +535,26 @@ update_connection(struct directory *d)
     d->conn_changed = now;
 }
 
-/* Our Cell row in the 'own' session's replica, if any. */
-static const struct cfnetrec_cell *
-find_own_row(const struct directory *d)
-{
-    const struct cfnetrec_cell *row;
-
-    CFNETREC_CELL_FOR_EACH (row, d->own.idl) {
-        uint32_t ip;
-        if (ipv4_parse(row->underlay_ip, &ip) && ip == d->underlay_ip) {
-            return row;
-        }
-    }
-    return NULL;
-}
-
-/* The Cell rows of 'idl' as lease.c takes them ('lease_expires' is 0 where
- * 'idl' does not replicate it); '*cellsp' gets the IDL rows in the same
- * order.  Both are malloc'd. */
+/* The view's Cell rows as lease.c takes them ('lease_expires' is 0 unless
+ * the view replicates it), malloc'd. */
 static size_t
-collect_rows(struct ovsdb_idl *idl, struct lease_row **rowsp,
-             const struct cfnetrec_cell ***cellsp)
+view_lease_rows(const struct directory *d, struct lease_row **rowsp)
 {
-    const struct cfnetrec_cell *row;
-    size_t n = 0, allocated = 0;
-    struct lease_row *rows = NULL;
-    const struct cfnetrec_cell **cells = NULL;
+    struct lease_row *rows = xmalloc(MAX(1, hmap_count(&d->view_rows))
+                                     * sizeof *rows);
+    const struct dir_row *row;
+    size_t n = 0;
 
-    CFNETREC_CELL_FOR_EACH (row, idl) {
-        if (n >= allocated) {
-            rows = x2nrealloc(rows, &allocated, sizeof *rows);
-            cells = xrealloc(cells, allocated * sizeof *cells);
+    HMAP_FOR_EACH (row, node, &d->view_rows) {
+        if (row->underlay_ip && row->subnet) {
+            rows[n++] = (struct lease_row) {
+                .underlay_ip = row->underlay_ip,
+                .subnet = row->subnet,
+                .lease_expires = row->lease_expires,
+            };
         }
-        rows[n] = (struct lease_row) {
-            .underlay_ip = row->underlay_ip,
-            .subnet = row->subnet,
-            .lease_expires = row->lease_expires,
-        };
-        cells[n] = row;
-        n++;
     }
     *rowsp = rows;
-    if (cellsp) {
-        *cellsp = cells;
-    } else {
-        free(cells);
-    }
-    return n;
-}
-
-/* The rows a claim decides from, as lease.c takes them: every row of the
- * 'own' session (ours, and those that had expired at the cutoff, with their
- * lease times), then every other row of the view, which were live at the
- * cutoff (so 'lease_expires' is INT64_MAX: never taken over).  '*cellsp'
- * gets the 'own' session's rows in the same order, NULL for the view's.
- * Both are malloc'd. */
-static size_t
-collect_claim_rows(const struct directory *d, struct lease_row **rowsp,
-                   const struct cfnetrec_cell ***cellsp)
-{
-    const struct cfnetrec_cell **own_cells;
-    struct lease_row *own_rows;
-    size_t n_own = collect_rows(d->own.idl, &own_rows, &own_cells);
-
-    struct uuidset seen = UUIDSET_INITIALIZER(&seen);
-    for (size_t i = 0; i < n_own; i++) {
-        uuidset_insert(&seen, &own_cells[i]->header_.uuid);
-    }
-
-    const struct cfnetrec_cell **view_cells;
-    struct lease_row *view_rows;
-    size_t n_view = collect_rows(d->view.idl, &view_rows, &view_cells);
-
-    size_t n = n_own;
-    struct lease_row *rows = xmalloc((n_own + n_view) * sizeof *rows);
-    const struct cfnetrec_cell **cells = xmalloc((n_own + n_view)
-                                                  * sizeof *cells);
-    memcpy(rows, own_rows, n_own * sizeof *rows);
-    memcpy(cells, own_cells, n_own * sizeof *cells);
-    for (size_t i = 0; i < n_view; i++) {
-        if (!uuidset_find(&seen, &view_cells[i]->header_.uuid)) {
-            rows[n] = view_rows[i];
-            rows[n].lease_expires = INT64_MAX;
-            cells[n] = NULL;
-            n++;
-        }
-    }
-    uuidset_destroy(&seen);
-    free(own_rows);
-    free(own_cells);
-    free(view_rows);
-    free(view_cells);
-
-    *rowsp = rows;
-    *cellsp = cells;
     return n;
 }
 
@@ -441,14 +563,12 @@ collect_claim_rows(const struct directory *d, struct lease_row **rowsp,
 static void
 copy_view(struct directory *d)
 {
-    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->view.idl);
-
-    d->overlay_row = ov != NULL;
-    if (ov) {
+    d->overlay_row = d->view_overlay;
+    if (d->view_overlay) {
         struct lease_overlay lo;
         struct ds errors = DS_EMPTY_INITIALIZER;
-        if (!lease_overlay_init(&lo, (const char *const *) ov->networks,
-                                ov->n_networks, ov->subnet_prefix_length,
+        if (!lease_overlay_init(&lo, (const char *const *) d->view_networks,
+                                d->n_view_networks, d->view_plen,
                                 &errors)) {
             VLOG_WARN_RL(&rl, "Overlay row: %s", ds_cstr(&errors));
         }
@@ -460,8 +580,8 @@ copy_view(struct directory *d)
             struct ds s = DS_EMPTY_INITIALIZER;
             lease_overlay_format(&lo, &s);
             VLOG_INFO("overlay networks: %s (/%"PRId64" subnets, leases of "
-                      "%"PRId64" s)", ds_cstr(&s), ov->subnet_prefix_length,
-                      ov->lease_lifetime_s);
+                      "%"PRId64" s)", ds_cstr(&s), d->view_plen,
+                      d->view_lifetime_s);
             ds_destroy(&s);
             free(d->overlays);
             d->overlays = lo.networks;
@@ -471,12 +591,12 @@ copy_view(struct directory *d)
             lease_overlay_destroy(&lo);
         }
         d->have_overlay = true;
-        d->subnet_plen = ov->subnet_prefix_length;
-        d->lifetime_s = ov->lease_lifetime_s;
+        d->subnet_plen = d->view_plen;
+        d->lifetime_s = d->view_lifetime_s;
     }
 
     struct lease_row *rows;
-    size_t n = collect_rows(d->view.idl, &rows, NULL);
+    size_t n = view_lease_rows(d, &rows);
     struct model_remote *remotes;
     size_t n_remotes = lease_remotes(rows, n, d->underlay_ip,
                                      d->have_lease ? &d->lease : NULL,
@@ -493,45 +613,55 @@ copy_view(struct directory *d)
     }
     d->n_cells = n;
     free(rows);
-    d->copied_view_seqno = ovsdb_idl_get_seqno(d->view.idl);
-}
-
-/* Copies the state of our own row out of the 'own' session (which must be
- * in sync). */
-static void
-copy_own(struct directory *d)
-{
-    const struct cfnetrec_cell *own = find_own_row(d);
-    struct ipv4_cidr subnet;
-
-    d->own_row = own != NULL;
-    d->own_row_matches = (own && d->have_lease
-                          && ipv4_parse_cidr(own->subnet, &subnet)
-                          && subnet.addr == d->lease.addr
-                          && subnet.plen == d->lease.plen);
-    d->copied_own_seqno = ovsdb_idl_get_seqno(d->own.idl);
-}
-
-/* Copies what changed in either session since the last copy, or ('all')
- * everything. */
-static void
-copy_from_idl(struct directory *d, bool all)
-{
-    bool view = (all || (ovsdb_idl_get_seqno(d->view.idl)
-                         != d->copied_view_seqno));
-    bool own = (all || (ovsdb_idl_get_seqno(d->own.idl)
-                        != d->copied_own_seqno));
-
-    if (view) {
-        copy_view(d);
-    }
-    if (own) {
-        copy_own(d);
-    }
-    if ((view || own) && d->blocked) {
+    d->view_dirty = false;
+    if (d->blocked) {
         /* Something changed: perhaps a subnet is free now. */
         d->next_attempt = 0;
     }
+}
+
+/* The rows a claim decides from, as lease.c takes them: those read from
+ * the leader (ours, and those that had expired then, with their lease
+ * times), then every other row of the view, which were live (so
+ * 'lease_expires' is INT64_MAX: never taken over).  '*readp' gets, for
+ * each, its index in 'read_rows' or SIZE_MAX for the view's.  Both are
+ * malloc'd. */
+static size_t
+collect_claim_rows(const struct directory *d, struct lease_row **rowsp,
+                   size_t **readp)
+{
+    size_t max = d->n_read_rows + hmap_count(&d->view_rows) + 1;
+    struct lease_row *rows = xmalloc(max * sizeof *rows);
+    size_t *read = xmalloc(max * sizeof *read);
+    struct uuidset seen = UUIDSET_INITIALIZER(&seen);
+    size_t n = 0;
+
+    for (size_t i = 0; i < d->n_read_rows; i++) {
+        const struct dir_row *r = &d->read_rows[i];
+        uuidset_insert(&seen, &r->uuid);
+        rows[n] = (struct lease_row) {
+            .underlay_ip = r->underlay_ip,
+            .subnet = r->subnet,
+            .lease_expires = r->lease_expires,
+        };
+        read[n++] = i;
+    }
+    const struct dir_row *row;
+    HMAP_FOR_EACH (row, node, &d->view_rows) {
+        if (row->underlay_ip && row->subnet
+            && !uuidset_find(&seen, &row->uuid)) {
+            rows[n] = (struct lease_row) {
+                .underlay_ip = row->underlay_ip,
+                .subnet = row->subnet,
+                .lease_expires = INT64_MAX,
+            };
+            read[n++] = SIZE_MAX;
+        }
+    }
+    uuidset_destroy(&seen);
+    *rowsp = rows;
+    *readp = read;
+    return n;
 }
 
 static void
@@ -566,7 +696,6 @@ note_blocked(struct directory *d, char *msg)
     free(d->last_failure);
     d->last_failure = msg;
     d->blocked = true;
-    d->refresh_cutoff = true;
     d->next_attempt = now + BLOCKED_RETRY_MS;
 }
 
@@ -582,46 +711,163 @@ start_txn(struct directory *d, enum txn_kind kind,
     d->blocked = false;
 }
 
-/* Renews 'row', ours. */
+/* Sends 'ops' in the own session as a transaction of 'kind'. */
 static void
-renew(struct directory *d, const struct cfnetrec_cell *row,
-      enum txn_kind kind, const struct ipv4_cidr *subnet)
+send_txn(struct directory *d, enum txn_kind kind, struct json *ops)
 {
-    long long int now = time_wall_msec();
-
-    d->txn = ovsdb_idl_txn_create(d->own.idl);
-    start_txn(d, kind, subnet, now);
-    ovsdb_idl_txn_add_comment(d->txn, "cell %s: renew lease %s",
-                              d->ip_text, row->subnet);
-    /* Fails (try again) if the row went or changed hands meanwhile. */
-    cfnetrec_cell_verify_underlay_ip(row);
-    cfnetrec_cell_verify_subnet(row);
-    if (strcmp(row->underlay_ip, d->ip_text)) {
-        /* Our address as we write it, which is what the 'own' session's
-         * condition looks for. */
-        cfnetrec_cell_set_underlay_ip(row, d->ip_text);
+    if (db_session_transact(d->own, ops)) {
+        d->txn = true;
+        d->txn_kind = kind;
     }
-    cfnetrec_cell_set_lease_expires(row, d->txn_expires);
-    cfnetrec_cell_set_renewed(row, now);
 }
 
-/* Claims a lease, or claims ours again if its row is gone. */
+static struct json *
+comment_op(const char *format, ...) OVS_PRINTF_FORMAT(1, 2);
+
+static struct json *
+comment_op(const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *text = xvasprintf(format, args);
+    va_end(args);
+
+    struct json *op = new_op("comment", NULL);
+    json_object_put(op, "comment", json_string_create_nocopy(text));
+    return op;
+}
+
+/* Reads, from the leader, our row and every row whose lease has expired by
+ * now: with the view's rows (every live lease) that is what a claim
+ * decides from, and the expired rows are those it may take over.  A
+ * renewal moves a live lease away from any such read, so the other cells'
+ * renewals never reach this cell. */
+static void
+read_for_claim(struct directory *d)
+{
+    static const char *const columns[] = {
+        "_uuid", "underlay_ip", "subnet", "lease_expires",
+    };
+    struct json *ours = new_op("select", "Cell");
+    json_object_put(ours, "where", json_array_create_1(
+                        clause("underlay_ip", "==",
+                               json_string_create(d->ip_text))));
+    json_object_put(ours, "columns",
+                    json_strings(columns, ARRAY_SIZE(columns)));
+
+    struct json *expired = new_op("select", "Cell");
+    json_object_put(expired, "where", json_array_create_1(
+                        clause("lease_expires", "<",
+                               json_integer_create(time_wall_msec()))));
+    json_object_put(expired, "columns",
+                    json_strings(columns, ARRAY_SIZE(columns)));
+
+    send_txn(d, TXN_READ, json_array_create_2(ours, expired));
+}
+
+/* Takes the rows of a TXN_READ's 'result'. */
+static void
+take_read_rows(struct directory *d, const struct json *result)
+{
+    free_read_rows(d);
+    d->have_read = true;
+    if (result->type != JSON_ARRAY) {
+        return;
+    }
+
+    size_t allocated = 0;
+    for (size_t i = 0; i < json_array(result)->n; i++) {
+        const struct json *r = json_array(result)->elems[i];
+        const struct json *rows = (r->type == JSON_OBJECT
+                                   ? shash_find_data(json_object(r), "rows")
+                                   : NULL);
+        for (size_t j = 0; rows && rows->type == JSON_ARRAY
+                           && j < json_array(rows)->n; j++) {
+            const struct json *row = json_array(rows)->elems[j];
+            struct uuid uuid;
+            if (row->type != JSON_OBJECT
+                || !uuid_from_value(shash_find_data(json_object(row),
+                                                    "_uuid"), &uuid)) {
+                continue;
+            }
+            bool dup = false;
+            for (size_t k = 0; k < d->n_read_rows && !dup; k++) {
+                dup = uuid_equals(&d->read_rows[k].uuid, &uuid);
+            }
+            if (dup) {
+                continue;           /* Ours, and expired. */
+            }
+            if (d->n_read_rows >= allocated) {
+                d->read_rows = x2nrealloc(d->read_rows, &allocated,
+                                          sizeof *d->read_rows);
+            }
+            struct dir_row *dr = &d->read_rows[d->n_read_rows++];
+            *dr = (struct dir_row) { .uuid = uuid };
+            row_update(dr, json_object(row));
+            d->n_rows_read++;
+        }
+    }
+
+    /* A row without an address or subnet is none of lease.c's business. */
+    size_t n = 0;
+    for (size_t i = 0; i < d->n_read_rows; i++) {
+        if (d->read_rows[i].underlay_ip && d->read_rows[i].subnet) {
+            d->read_rows[n++] = d->read_rows[i];
+        } else {
+            row_destroy(&d->read_rows[i]);
+        }
+    }
+    d->n_read_rows = n;
+}
+
+/* Renews the row 'uuid', ours, which holds 'subnet': the transaction
+ * changes nothing (and so fails) if the row went or changed hands
+ * meanwhile. */
+static void
+renew(struct directory *d, const struct uuid *uuid, enum txn_kind kind,
+      const struct ipv4_cidr *subnet)
+{
+    long long int now = time_wall_msec();
+    char subnet_s[IPV4_CIDR_LEN];
+
+    ipv4_cidr_format(subnet, subnet_s);
+    start_txn(d, kind, subnet, now);
+    d->own_uuid = *uuid;
+
+    struct json *op = new_op("update", "Cell");
+    json_object_put(op, "where", json_array_create_3(
+                        clause("_uuid", "==", uuid_value(uuid)),
+                        clause("underlay_ip", "==",
+                               json_string_create(d->ip_text)),
+                        clause("subnet", "==",
+                               json_string_create(subnet_s))));
+    struct json *row = json_object_create();
+    json_object_put(row, "lease_expires",
+                    json_integer_create(d->txn_expires));
+    json_object_put(row, "renewed", json_integer_create(now));
+    json_object_put(op, "row", row);
+    send_txn(d, kind, json_array_create_2(
+                 op, comment_op("cell %s: renew lease %s", d->ip_text,
+                                subnet_s)));
+}
+
+/* Claims a lease, or claims ours again if its row is gone, deciding from
+ * the rows just read. */
 static void
 claim(struct directory *d)
 {
-    const struct cfnetrec_overlay *ov = cfnetrec_overlay_first(d->own.idl);
     struct lease_overlay lo;
 
-    if (ov) {
-        lease_overlay_init(&lo, (const char *const *) ov->networks,
-                           ov->n_networks, ov->subnet_prefix_length, NULL);
+    if (d->view_overlay) {
+        lease_overlay_init(&lo, (const char *const *) d->view_networks,
+                           d->n_view_networks, d->view_plen, NULL);
     } else {
         lease_overlay_init(&lo, NULL, 0, 0, NULL);
     }
 
     struct lease_row *rows;
-    const struct cfnetrec_cell **cells;
-    size_t n = collect_claim_rows(d, &rows, &cells);
+    size_t *read;
+    size_t n = collect_claim_rows(d, &rows, &read);
     long long int now = time_wall_msec();
     struct lease_decision dec;
     if (!d->have_lease && d->have_hint
@@ -641,38 +887,46 @@ claim(struct directory *d)
                      &dec);
     }
 
-    /* What the decision keeps or deletes must be in the 'own' session: the
+    /* What the decision keeps or deletes must be among the rows read: the
      * expired rows and ours are.  (A row of ours whose address is written
      * otherwise than we write it is only in the view.) */
-    bool missing = dec.action == LEASE_KEEP && !cells[dec.row];
+    bool missing = dec.action == LEASE_KEEP && read[dec.row] == SIZE_MAX;
     for (size_t i = 0; dec.action == LEASE_CLAIM && i < dec.n_deletes; i++) {
-        missing = missing || !cells[dec.deletes[i]];
+        missing = missing || read[dec.deletes[i]] == SIZE_MAX;
     }
     char subnet[IPV4_CIDR_LEN];
     ipv4_cidr_format(&dec.subnet, subnet);
     if (missing) {
-        note_failure(d, "a row to keep or take over is not replicated "
-                     "yet");
-        d->refresh_cutoff = true;
+        note_failure(d, "a row to keep or take over was not read");
     } else switch (dec.action) {
     case LEASE_KEEP:
-        renew(d, cells[dec.row], d->have_lease ? TXN_RENEW : TXN_KEEP,
-              &dec.subnet);
+        renew(d, &d->read_rows[read[dec.row]].uuid,
+              d->have_lease ? TXN_RENEW : TXN_KEEP, &dec.subnet);
         break;
 
-    case LEASE_CLAIM:
-        d->txn = ovsdb_idl_txn_create(d->own.idl);
+    case LEASE_CLAIM: {
+        struct json *ops = json_array_create_empty();
         start_txn(d, TXN_CLAIM, &dec.subnet, now);
-        ovsdb_idl_txn_add_comment(d->txn, "cell %s: claim lease %s",
-                                  d->ip_text, subnet);
         for (size_t i = 0; i < dec.n_deletes; i++) {
-            const struct cfnetrec_cell *row = cells[dec.deletes[i]];
+            const struct dir_row *row = &d->read_rows[read[dec.deletes[i]]];
+            struct json *where = json_array_create_1(
+                clause("_uuid", "==", uuid_value(&row->uuid)));
             uint32_t ip;
             if (!ipv4_parse(row->underlay_ip, &ip)
                 || ip != d->underlay_ip) {
                 /* Reclaiming an expired lease: not if its cell renewed it
-                 * meanwhile. */
-                cfnetrec_cell_verify_lease_expires(row);
+                 * meanwhile (or the row went). */
+                struct json *wait = new_op("wait", "Cell");
+                struct json *expect = json_object_create();
+                json_object_put(expect, "lease_expires",
+                                json_integer_create(row->lease_expires));
+                json_object_put(wait, "where", json_clone(where));
+                json_object_put(wait, "columns", json_array_create_1(
+                                    json_string_create("lease_expires")));
+                json_object_put_string(wait, "until", "==");
+                json_object_put(wait, "rows", json_array_create_1(expect));
+                json_object_put(wait, "timeout", json_integer_create(0));
+                json_array_add(ops, wait);
                 VLOG_INFO("reclaiming %s from cell %s (expired %.1f s ago)",
                           row->subnet, row->underlay_ip,
                           (now - row->lease_expires) / 1000.0);
@@ -681,14 +935,24 @@ claim(struct directory *d)
                           d->have_lease ? "not our lease"
                                         : "not usable in the overlay");
             }
-            cfnetrec_cell_delete(row);
+            struct json *del = new_op("delete", "Cell");
+            json_object_put(del, "where", where);
+            json_array_add(ops, del);
         }
-        struct cfnetrec_cell *row = cfnetrec_cell_insert(d->txn);
-        cfnetrec_cell_set_underlay_ip(row, d->ip_text);
-        cfnetrec_cell_set_subnet(row, subnet);
-        cfnetrec_cell_set_lease_expires(row, d->txn_expires);
-        cfnetrec_cell_set_renewed(row, now);
+        struct json *insert = new_op("insert", "Cell");
+        struct json *row = json_object_create();
+        json_object_put_string(row, "underlay_ip", d->ip_text);
+        json_object_put_string(row, "subnet", subnet);
+        json_object_put(row, "lease_expires",
+                        json_integer_create(d->txn_expires));
+        json_object_put(row, "renewed", json_integer_create(now));
+        json_object_put(insert, "row", row);
+        json_array_add(ops, insert);
+        json_array_add(ops, comment_op("cell %s: claim lease %s",
+                                       d->ip_text, subnet));
+        send_txn(d, TXN_CLAIM, ops);
         break;
+    }
 
     case LEASE_NONE_FREE: {
         struct ds s = DS_EMPTY_INITIALIZER;
@@ -711,91 +975,146 @@ claim(struct directory *d)
     }
     }
 
-    if (d->txn) {
-        /* Looked at once more in check_txn(). */
-        ovsdb_idl_txn_commit(d->txn);
-    }
+    /* Each claim decides from rows read for it. */
     lease_decision_destroy(&dec);
     free(rows);
-    free(cells);
+    free(read);
+    free_read_rows(d);
     lease_overlay_destroy(&lo);
+}
+
+/* The number of rows a TXN_KEEP or TXN_RENEW updated (its first
+ * operation's "count"), or -1. */
+static long long int
+update_count(const struct json *result)
+{
+    if (result && result->type == JSON_ARRAY && json_array(result)->n
+        && json_array(result)->elems[0]->type == JSON_OBJECT) {
+        const struct json *count = shash_find_data(
+            json_object(json_array(result)->elems[0]), "count");
+        if (count && count->type == JSON_INTEGER) {
+            return json_integer(count);
+        }
+    }
+    return -1;
+}
+
+/* The uuid a TXN_CLAIM inserted (the result of its last operation but the
+ * comment). */
+static bool
+inserted_uuid(const struct json *result, struct uuid *uuid)
+{
+    for (size_t i = 0; result && result->type == JSON_ARRAY
+                       && i < json_array(result)->n; i++) {
+        const struct json *r = json_array(result)->elems[i];
+        if (r->type == JSON_OBJECT
+            && uuid_from_value(shash_find_data(json_object(r), "uuid"),
+                               uuid)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+txn_succeeded(struct directory *d)
+{
+    char subnet[IPV4_CIDR_LEN];
+    ipv4_cidr_format(&d->txn_subnet, subnet);
+    long long int lifetime_s = (d->txn_expires - d->txn_now) / 1000;
+
+    switch (d->txn_kind) {
+    case TXN_READ:
+        OVS_NOT_REACHED();
+    case TXN_CLAIM:
+        d->n_claims++;
+        if (d->have_lease) {
+            VLOG_INFO("claimed our lease %s again (lease of %lld s)",
+                      subnet, lifetime_s);
+        } else {
+            VLOG_INFO("claimed lease %s (lease of %lld s)", subnet,
+                      lifetime_s);
+        }
+        break;
+    case TXN_KEEP:
+        d->n_renewals++;
+        VLOG_INFO("kept lease %s from an earlier run (lease of %lld s)",
+                  subnet, lifetime_s);
+        break;
+    case TXN_RENEW:
+        d->n_renewals++;
+        VLOG_DBG("renewed lease %s", subnet);
+        break;
+    }
+    if (!d->have_lease) {
+        d->have_lease = true;
+        d->lease = d->txn_subnet;
+        memcpy(d->lease_text, subnet, sizeof subnet);
+        d->changed = true;
+        d->view_dirty = true;       /* Which other cells overlap it. */
+    }
+    d->own_row_matches = true;
+    d->lease_expires = d->txn_expires;
+    d->renewed = d->txn_now;
+    d->backoff_ms = 0;
+    d->failed_claims = 0;
+    d->next_attempt = 0;
+    d->next_renew = time_msec() + renew_interval_ms(d);
+    d->next_blocked_log = 0;
 }
 
 /* Looks at the transaction in flight, if any. */
 static void
 check_txn(struct directory *d)
 {
-    if (!d->txn) {
+    enum db_txn_status status = db_session_txn_status(d->own);
+    if (!d->txn || status == DB_TXN_PENDING) {
         return;
     }
 
-    enum ovsdb_idl_txn_status status = ovsdb_idl_txn_commit(d->txn);
-    if (status == TXN_INCOMPLETE) {
-        return;
-    }
-
-    char subnet[IPV4_CIDR_LEN];
-    ipv4_cidr_format(&d->txn_subnet, subnet);
-    if (status == TXN_SUCCESS || status == TXN_UNCHANGED) {
-        long long int lifetime_s = (d->txn_expires - d->txn_now) / 1000;
-        switch (d->txn_kind) {
-        case TXN_CLAIM:
-            d->n_claims++;
-            if (d->have_lease) {
-                VLOG_INFO("claimed our lease %s again (lease of %lld s)",
-                          subnet, lifetime_s);
-            } else {
-                VLOG_INFO("claimed lease %s (lease of %lld s)", subnet,
-                          lifetime_s);
-            }
-            break;
-        case TXN_KEEP:
-            d->n_renewals++;
-            VLOG_INFO("kept lease %s from an earlier run (lease of %lld s)",
-                      subnet, lifetime_s);
-            break;
-        case TXN_RENEW:
-            d->n_renewals++;
-            VLOG_DBG("renewed lease %s", subnet);
-            break;
+    const struct json *result = db_session_txn_result(d->own);
+    char *error = (status == DB_TXN_SUCCESS ? NULL
+                   : xstrdup(db_session_txn_error(d->own) ?: "failed"));
+    struct uuid uuid;
+    if (error) {
+        /* Below. */
+    } else if (d->txn_kind == TXN_READ) {
+        take_read_rows(d, result);
+    } else if (d->txn_kind == TXN_CLAIM) {
+        if (inserted_uuid(result, &uuid)) {
+            d->own_uuid = uuid;
+            txn_succeeded(d);
+        } else {
+            error = xstrdup("no row inserted");
         }
-        if (!d->have_lease) {
-            d->have_lease = true;
-            d->lease = d->txn_subnet;
-            memcpy(d->lease_text, subnet, sizeof subnet);
-            d->changed = true;
-        }
-        d->lease_expires = d->txn_expires;
-        d->renewed = d->txn_now;
-        d->backoff_ms = 0;
-        d->failed_claims = 0;
-        d->next_attempt = 0;
-        d->next_renew = time_msec() + renew_interval_ms(d);
-        d->next_blocked_log = 0;
+    } else if (update_count(result) == 1) {
+        txn_succeeded(d);
     } else {
-        const char *status_s = ovsdb_idl_txn_status_to_string(status);
-        const char *error = ovsdb_idl_txn_get_error(d->txn);
-        if (error && !strcmp(error, status_s)) {
-            error = NULL;
-        }
-        char *what = xasprintf("%s of %s failed: %s%s%s",
-                               txn_kind_name(d->txn_kind), subnet, status_s,
-                               error ? ": " : "", error ? error : "");
+        /* Gone, or not ours any more: claim it again. */
+        d->own_row_matches = false;
+        error = xstrdup("our row is gone or holds another subnet");
+    }
+
+    if (error) {
+        char subnet[IPV4_CIDR_LEN];
+        ipv4_cidr_format(&d->txn_subnet, subnet);
+        char *what = (d->txn_kind == TXN_READ
+                      ? xasprintf("%s failed: %s",
+                                  txn_kind_name(d->txn_kind), error)
+                      : xasprintf("%s of %s failed: %s",
+                                  txn_kind_name(d->txn_kind), subnet,
+                                  error));
         note_failure(d, what);
         free(what);
+        free(error);
         if (d->txn_kind == TXN_CLAIM) {
             d->failed_claims++;
         }
-        d->refresh_cutoff = true;
+        /* The leader may have moved. */
+        db_session_recheck(d->own);
     }
-    ovsdb_idl_txn_destroy(d->txn);
-    d->txn = NULL;
-
-    /* Our row's state (and, with a new lease, which other cells overlap
-     * it) is as of the latest data. */
-    if (d->connected) {
-        copy_from_idl(d, true);
-    }
+    db_session_txn_clear(d->own);
+    d->txn = false;
 }
 
 /* When the next claim or renewal is due (LLONG_MAX: nothing to do until
@@ -809,45 +1128,31 @@ next_action(const struct directory *d)
     if (d->have_lease && d->own_row_matches) {
         return MAX(d->next_renew, d->next_attempt);
     }
-    if (!own_ready_to_claim(d)) {
-        return LLONG_MAX;               /* Until the expired rows are in. */
-    }
     if (!d->have_lease && !d->overlay_row) {
         return LLONG_MAX;               /* Nothing to lease from yet. */
     }
-    return d->next_attempt;
+    return d->have_read ? 0 : d->next_attempt;
 }
 
 bool
 directory_run(struct directory *d)
 {
-    ovsdb_idl_run(d->view.idl);
-    ovsdb_idl_run(d->own.idl);
-    session_count_updates(&d->view);
-    session_count_updates(&d->own);
+    db_session_run(d->view);
+    db_session_run(d->own);
     update_connection(d);
-    if (d->connected) {
-        copy_from_idl(d, false);
+    if (d->connected && d->view_dirty) {
+        copy_view(d);
     }
     check_txn(d);
-
-    /* Only our own row while we hold our lease in it (the view leaves the
-     * lease times out): the other cells' renewals reach no one. */
-    bool claiming = !(d->have_lease && d->own_row_matches);
-    if (d->own.synced
-        && (claiming != d->own_claiming
-            || (claiming && d->refresh_cutoff && own_ready_to_claim(d)
-                && time_msec() >= d->next_attempt)
-            || (claiming && !own_ready_to_claim(d)
-                && time_msec() >= d->claim_asked + CLAIM_ASK_RETRY_MS))) {
-        set_own_condition(d, claiming);
+    if (d->connected && d->view_dirty) {
+        copy_view(d);               /* A new lease changes the remotes. */
     }
 
     if (time_msec() >= next_action(d)) {
-        const struct cfnetrec_cell *own = find_own_row(d);
-        if (d->have_lease && d->own_row_matches && own) {
-            renew(d, own, TXN_RENEW, &d->lease);
-            ovsdb_idl_txn_commit(d->txn);
+        if (d->have_lease && d->own_row_matches) {
+            renew(d, &d->own_uuid, TXN_RENEW, &d->lease);
+        } else if (!d->have_read) {
+            read_for_claim(d);
         } else {
             claim(d);
         }
@@ -861,17 +1166,11 @@ directory_run(struct directory *d)
 void
 directory_wait(struct directory *d)
 {
-    ovsdb_idl_wait(d->view.idl);
-    ovsdb_idl_wait(d->own.idl);
-    if (d->txn) {
-        ovsdb_idl_txn_wait(d->txn);
-    }
+    db_session_wait(d->view);
+    db_session_wait(d->own);
     long long int when = next_action(d);
     if (when != LLONG_MAX) {
         poll_timer_wait_until(when);
-    }
-    if (d->own_claiming && !own_ready_to_claim(d)) {
-        poll_timer_wait_until(d->claim_asked + CLAIM_ASK_RETRY_MS);
     }
 }
 
@@ -916,8 +1215,10 @@ directory_get_stats(const struct directory *d, struct directory_stats *st)
         .n_claims = d->n_claims,
         .n_renewals = d->n_renewals,
         .n_failures = d->n_failures,
-        .n_view_updates = d->view.n_updates,
-        .n_own_updates = d->own.n_updates,
+        .n_view_updates = d->n_view_updates,
+        .n_rows_read = d->n_rows_read,
+        .n_view_received = db_session_get_n_received(d->view),
+        .n_own_received = db_session_get_n_received(d->own),
     };
 }
 
@@ -982,10 +1283,15 @@ directory_format(const struct directory *d, struct ds *ds)
                   d->n_cells, d->n_remotes);
     ds_put_format(ds, "  claims: %llu, renewals: %llu, failures: %llu\n",
                   d->n_claims, d->n_renewals, d->n_failures);
-    ds_put_format(ds, "  row updates received: %llu (cells), %llu (%s)\n",
-                  d->view.n_updates, d->own.n_updates,
-                  d->own_claiming ? "expired leases and ours, to claim"
-                                  : "our lease");
+    ds_put_format(ds, "  row updates received: %llu (cells), %llu (rows "
+                  "read to claim)\n", d->n_view_updates, d->n_rows_read);
+    const char *view_name = db_session_get_name(d->view);
+    const char *own_name = db_session_get_name(d->own);
+    ds_put_format(ds, "  messages received: %llu (view, %s), %llu (own, "
+                  "%s)\n", db_session_get_n_received(d->view),
+                  view_name ? view_name : "not connected",
+                  db_session_get_n_received(d->own),
+                  own_name ? own_name : "not connected");
     if (d->txn) {
         ds_put_format(ds, "  in flight: %s\n", txn_kind_name(d->txn_kind));
     }

@@ -115,12 +115,11 @@ struct directory_stats {
     unsigned long long int n_renewals;
     unsigned long long int n_failures;
     unsigned long long int n_view_updates;  /* Cell row changes received by
-                                             * the view ... */
-    unsigned long long int n_own_updates;   /* ... and by the 'own'
-                                             * session (a row changed
-                                             * twice between two runs of
-                                             * directory_run() counts
-                                             * once). */
+                                             * the view. */
+    unsigned long long int n_rows_read;     /* Rows read to claim. */
+    unsigned long long int n_view_received; /* JSON-RPC messages received */
+    unsigned long long int n_own_received;  /* by each session (all but
+                                             * inactivity probes). */
 };
 void directory_get_stats(const struct directory *, struct directory_stats *);
 

@@ -319,7 +319,7 @@ fill_metrics(void *fc_, struct ds *out)
         s.lease_held = directory_get_lease(fc->directory, &lease);
         struct directory_stats ds;
         directory_get_stats(fc->directory, &ds);
-        s.n_directory_updates = ds.n_view_updates + ds.n_own_updates;
+        s.n_directory_messages = ds.n_view_received + ds.n_own_received;
     }
     metrics_format(&s, out);
 }

@@ -184,8 +184,9 @@ metrics_format(const struct metrics_sample *s, struct ds *out)
               "connected to cfnet-db.", s->directory_connected);
         gauge(out, "flowctl_lease_held", "1 while the cell holds its subnet "
               "lease.", s->lease_held);
-        counter(out, "flowctl_directory_updates_total", "Cell row changes "
-                "received from cfnet-db (claims, rows gone, this cell's own "
-                "renewals).", s->n_directory_updates);
+        counter(out, "flowctl_directory_messages_total", "Messages "
+                "received from cfnet-db (the fleet's claims and rows gone, "
+                "replies to this cell's renewals, its periodic checks of "
+                "the member).", s->n_directory_messages);
     }
 }

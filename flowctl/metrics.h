@@ -13,7 +13,7 @@
  *
  *   Is it working?          flowctl_ready, flowctl_openflow_connected,
  *                           flowctl_directory_connected, flowctl_lease_held,
- *                           flowctl_directory_updates_total
+ *                           flowctl_directory_messages_total
  *   How big is it?          flowctl_containers, flowctl_desired_flows
  *   How fast do apps start? flowctl_install_latency_seconds (a histogram:
  *                           from flowctl seeing a container's port to its
@@ -110,7 +110,7 @@ struct metrics_sample {
     bool is_cluster;
     bool directory_connected;
     bool lease_held;
-    uint64_t n_directory_updates;   /* Cell row changes received (both
+    uint64_t n_directory_messages;  /* Messages received (both
                                      * sessions, directory.h). */
 };
 

@@ -1,6 +1,7 @@
-# lib/: code shared by cni-ovs and flowctl -> $(OBJ)/libcfnet.a
+# lib/: code shared by cni-ovs, flowctl and their tools -> $(OBJ)/libcfnet.a
 LIB_SRCS := lib/jparse.c lib/cf-record.c lib/cfnet.c lib/ipv4.c \
-            lib/procsys.c lib/subprocess.c lib/cf-policy.c
+            lib/procsys.c lib/subprocess.c lib/cf-policy.c \
+            lib/db-session.c
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJ)/%.o)
 LIBCFNET := $(OBJ)/libcfnet.a
 

@@ -89,7 +89,7 @@ test_core(void **state OVS_UNUSED)
     assert_no(t, "flowctl_meter_");
     assert_no(t, "flowctl_traffic_log_");
     assert_no(t, "flowctl_lease_held");
-    assert_no(t, "flowctl_directory_updates_total");
+    assert_no(t, "flowctl_directory_messages_total");
 
     /* Every line is a comment or "name[{labels}] value". */
     for (const char *p = t; *p; ) {
@@ -156,7 +156,7 @@ test_optional_sections(void **state OVS_UNUSED)
     s.is_cluster = true;
     s.directory_connected = true;
     s.lease_held = false;
-    s.n_directory_updates = 12;
+    s.n_directory_messages = 12;
     metrics_format(&s, &out);
     const char *t = ds_cstr(&out);
 
@@ -175,7 +175,7 @@ test_optional_sections(void **state OVS_UNUSED)
     assert_line(t, "flowctl_traffic_log_lines_lost_total 3");
     assert_line(t, "flowctl_directory_connected 1");
     assert_line(t, "flowctl_lease_held 0");
-    assert_line(t, "flowctl_directory_updates_total 12");
+    assert_line(t, "flowctl_directory_messages_total 12");
     /* One TYPE line per metric, however many series. */
     const char *first = strstr(t, "# TYPE flowctl_policy_fetches_total");
     assert_non_null(first);

@@ -194,7 +194,7 @@ all: $(UNIT_BINS)
 -include $(TOP)/bench/build.mk
 
 # ---- generic compile rule; headers tracked with -MMD ----
-$(OBJ)/%.o: %.c | $(OVS_STAMP) $(CFNET_IDL_H)
+$(OBJ)/%.o: %.c | $(OVS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 

@@ -34,7 +34,6 @@ $(DIRECTORY_DRIVER): $(OBJ)/tests/system/directory-driver.o \
                      $(LIBCFNET) $(OVS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS)
-$(OBJ)/tests/system/directory-driver.o: | $(CFNET_IDL_H)
 all: $(DIRECTORY_DRIVER)
 
 check: all $(UNIT_BINS) $(BIN)/cni-ovs $(BIN)/garden-sim $(OFCTRL_DRIVER) \

@@ -16,34 +16,36 @@
  *     same subnet is claimed again; if another cell now holds it, an error
  *     naming the holder is logged every 10 s and the old lease is still
  *     reported, since the cell's containers have addresses in it.
- *   - Copies the overlay networks and the other cells out of the IDL when
+ *   - Copies the overlay networks and the other cells out of the view when
  *     it changes while connected, and keeps the last known ones while the
  *     directory is unreachable.
  *
  * What each cell receives must not grow with the fleet: 2,500 cells
  * renewing every 10 s write 250 times a second, and if every write reached
- * every cell that would be 625,000 row updates a second out of the
- * cluster.  So a directory holds two sessions (two IDLs) with the cluster:
+ * every cell that would be 625,000 messages a second out of the cluster.
+ * So a directory holds two sessions with the cluster (lib/db-session.h,
+ * not the IDL: every IDL client monitors its member's _Server row, which
+ * changes with every transaction the cluster commits):
  *
- *   - the view, with any member, replicates every Cell row without its
- *     lease times (underlay_ip, subnet, external_ids) and the Overlay row.
- *     That is all the other cells are to this one (forwarding does not look
- *     at expiry),
- *     and it changes only when a cell claims a lease or a row goes: a
- *     renewal touches no column the view replicates, so the server sends
- *     nothing for it (bench/directory-scale, docs/performance.md).
+ *   - the view, with any member, monitors every Cell row without its lease
+ *     times (underlay_ip, subnet, external_ids) and the Overlay row.  That
+ *     is all the other cells are to this one (forwarding does not look at
+ *     expiry), and it changes only when a cell claims a lease or a row
+ *     goes: a renewal touches no column the view monitors, so the server
+ *     sends nothing for it.
  *   - the 'own' session, with the leader (it writes, and transactions a
  *     follower forwards starve when the cluster commits fast: see
- *     directory.c), replicates every column of this cell's own row
- *     (monitor condition underlay_ip == ours), which a renewal must read
- *     and write.  To claim, it also asks for the rows whose lease had
- *     expired when it asked (lease_expires < now), waits until the server
- *     has sent them, and decides from those (which it may take over) and
- *     the view's other rows (live leases, never taken); after a failed or
- *     blocked claim it asks again with a later cutoff.  A renewal moves a
- *     live lease further past any cutoff, so it reaches no claimant
- *     either: only new leases, rows that go and expired leases reach the
- *     other cells.
+ *     directory.c), monitors nothing.  A renewal updates our row where its
+ *     uuid, address and subnet are still ours (if it changes nothing, our
+ *     row went: claim again).  To claim, it reads our row and the rows
+ *     whose lease has expired, and decides from those (which it may take
+ *     over, if their lease_expires has not changed meanwhile) and the
+ *     view's other rows (live leases, never taken).
+ *
+ * So a cell receives, per second, the replies to its own renewals, a check
+ * of each member every 10 s, and the fleet's new and removed leases;
+ * nothing for the other cells' renewals (bench/directory-scale,
+ * docs/performance.md).
  *
  * The database's schema is unchanged: older flowctls, which replicate
  * everything, work beside newer ones.
@@ -65,16 +67,15 @@
 struct ds;
 
 /* Connects to 'remotes' ("tcp:A:PORT,tcp:B:PORT,...", as for
- * ovsdb_idl_create(); the IDL talks to any member that is part of the
- * cluster, which forwards transactions to the leader, and fails over by
- * itself) for the cell with underlay address 'underlay_ip' (host byte
+ * ovsdb_idl_create(); each session finds a suitable member and fails over
+ * by itself) for the cell with underlay address 'underlay_ip' (host byte
  * order), renewing every 'renew_interval_s' seconds (0: the lease lifetime
  * / 3, at least 1 s). */
 struct directory *directory_create(const char *remotes, uint32_t underlay_ip,
                                    unsigned int renew_interval_s);
 void directory_destroy(struct directory *);
 
-/* Runs the IDL and claims or renews the lease.  Returns true if what the
+/* Runs the sessions and claims or renews the lease.  Returns true if what the
  * getters report (lease, overlays, remotes) changed since the last call. */
 bool directory_run(struct directory *);
 void directory_wait(struct directory *);
@@ -101,7 +102,7 @@ const struct model_remote *directory_get_remotes(const struct directory *,
  * addresses in it).  Ignored once a lease is held. */
 void directory_set_hint(struct directory *, const struct ipv4_cidr *);
 
-/* Makes the view replicate every cell's lease times as well, so that every
+/* Makes the view monitor every cell's lease times as well, so that every
  * renewal in the cluster reaches this cell, as it did before the view left
  * them out: for bench/directory-scale's "before" curve, not for flowctl.
  * Call before the first directory_run(). */

@@ -72,8 +72,6 @@ struct directory {
                                      * times; the Overlay row. */
     struct db_session *own;         /* The leader: writes, and reads what
                                      * a claim decides from. */
-    bool lease_times;               /* The view replicates them too
-                                     * (directory_monitor_lease_times()). */
     char *remotes_text;
     uint32_t underlay_ip;
     char ip_text[IPV4_ADDR_LEN];
@@ -452,7 +450,6 @@ directory_create(const char *remotes, uint32_t underlay_ip,
 void
 directory_monitor_lease_times(struct directory *d)
 {
-    d->lease_times = true;
     db_session_set_monitor(d->view, view_monitor_requests(true),
                            view_update, d);
 }
@@ -530,6 +527,7 @@ update_connection(struct directory *d)
         VLOG_INFO("lost the connection to the cluster directory; keeping "
                   "the last known lease, overlay and %"PRIuSIZE" cells",
                   d->n_remotes);
+        free_read_rows(d);          /* A claim reads again once back. */
     }
     d->connected = connected;
     d->conn_changed = now;

@@ -773,6 +773,7 @@ take_read_rows(struct directory *d, const struct json *result)
         return;
     }
 
+    struct uuidset seen = UUIDSET_INITIALIZER(&seen);
     size_t allocated = 0;
     for (size_t i = 0; i < json_array(result)->n; i++) {
         const struct json *r = json_array(result)->elems[i];
@@ -788,13 +789,10 @@ take_read_rows(struct directory *d, const struct json *result)
                                                     "_uuid"), &uuid)) {
                 continue;
             }
-            bool dup = false;
-            for (size_t k = 0; k < d->n_read_rows && !dup; k++) {
-                dup = uuid_equals(&d->read_rows[k].uuid, &uuid);
-            }
-            if (dup) {
+            if (uuidset_find(&seen, &uuid)) {
                 continue;           /* Ours, and expired. */
             }
+            uuidset_insert(&seen, &uuid);
             if (d->n_read_rows >= allocated) {
                 d->read_rows = x2nrealloc(d->read_rows, &allocated,
                                           sizeof *d->read_rows);
@@ -805,6 +803,7 @@ take_read_rows(struct directory *d, const struct json *result)
             d->n_rows_read++;
         }
     }
+    uuidset_destroy(&seen);
 
     /* A row without an address or subnet is none of lease.c's business. */
     size_t n = 0;

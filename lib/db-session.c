@@ -38,7 +38,6 @@ struct db_session {
     bool leader_only;
     enum db_session_state state;
     unsigned int js_seqno;          /* jsonrpc_session_get_seqno() seen. */
-    unsigned int ready_seqno;
     unsigned long long int n_received;
 
     /* The _Server check. */
@@ -198,7 +197,6 @@ static void
 become_ready(struct db_session *s)
 {
     s->state = DBS_READY;
-    s->ready_seqno++;
 }
 
 static void
@@ -355,12 +353,6 @@ bool
 db_session_is_ready(const struct db_session *s)
 {
     return s->state == DBS_READY;
-}
-
-unsigned int
-db_session_get_ready_seqno(const struct db_session *s)
-{
-    return s->ready_seqno;
 }
 
 void

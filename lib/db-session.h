@@ -63,9 +63,6 @@ void db_session_wait(struct db_session *);
  * received (if there is a monitor). */
 bool db_session_is_ready(const struct db_session *);
 
-/* Increments each time the session becomes ready. */
-unsigned int db_session_get_ready_seqno(const struct db_session *);
-
 /* Checks the member's _Server row again now. */
 void db_session_recheck(struct db_session *);
 

@@ -623,11 +623,12 @@ test_renewals_reach_only_their_cell() {
     cl_wait "a to renew" dt_has_renewed a
     cl_wait "old to renew" dt_has_renewed old
 
-    local a_cells a_view a_own old_cells t0
+    local a_cells a_view a_own old_cells old_view t0
     a_cells=$(dt_updates a cells)
     a_view=$(dt_messages a view)
     a_own=$(dt_messages a own)
     old_cells=$(dt_updates old cells)
+    old_view=$(dt_messages old view)
     t0=$(dt_now)
     # The three cells renew about three times each meanwhile: nine
     # transactions the cluster commits.
@@ -647,6 +648,10 @@ test_renewals_reach_only_their_cell() {
     local old_delta=$(($(dt_updates old cells) - old_cells))
     [ "$old_delta" -ge 4 ] \
         || fail "old's view received $old_delta updates in 3 s of renewals"
+    # ... and the message count sees them: a's would have too.
+    old_delta=$(($(dt_messages old view) - old_view))
+    [ "$old_delta" -ge 4 ] \
+        || fail "old's view received $old_delta messages in 3 s of renewals"
 
     # A new cell's lease reaches a.  To claim, c reads its own row and the
     # expired ones (none here), not the others.

@@ -941,19 +941,19 @@ ps_app_containers(const struct model *m, const char *group)
 }
 
 /* The flows policy 'p' makes on the cell, as pipeline.c's add_policy()
- * makes them: if its destination app has containers here, per container
- * one flow per prefix of its port range (plus one for later UDP fragments),
- * and two ct_state flows; otherwise none. */
+ * makes them: if its destination app has containers here, one 'ingress'
+ * flow per prefix of its port range (plus one for later UDP fragments),
+ * matching the app's tag however many containers it has here, and one
+ * 'ct_state' flow; otherwise none. */
 static size_t
 ps_policy_size(const struct model *m, const struct cf_policy *p)
 {
-    int n_c = ps_app_containers(m, p->dst_id);
-    if (!n_c) {
+    if (!ps_app_containers(m, p->dst_id)) {
         return 0;
     }
     struct range_prefix16 pfx[32];
     size_t n_pfx = range_to_prefixes16(p->port_start, p->port_end, pfx);
-    return n_c * (n_pfx + (p->protocol == CF_PROTO_UDP)) + 2;
+    return n_pfx + (p->protocol == CF_PROTO_UDP) + 1;
 }
 
 /* The cell's state for the steps: what flowctl holds.  The recompute after
@@ -1333,21 +1333,6 @@ run_policy_scale(const struct options *o)
     }
     free(in_count);
 
-    /* What a new container of 'busiest' adds for its app's policies: one
-     * flow per port prefix of each (plus one for later UDP fragments). */
-    size_t busiest_flows = 0;
-    char *busiest_guid = ps_app_guid(busiest);
-    for (size_t i = 0; i < n_in_model; i++) {
-        const struct cf_policy *p = &st.m.policy.policies[i];
-        if (!strcmp(p->dst_id, busiest_guid) && p->src_tag) {
-            struct range_prefix16 pfx[32];
-            busiest_flows += (range_to_prefixes16(p->port_start, p->port_end,
-                                                  pfx)
-                              + (p->protocol == CF_PROTO_UDP));
-        }
-    }
-    free(busiest_guid);
-
     /* The full table into the switch. */
     struct installer inst;
     double connect_ms = 0;
@@ -1461,10 +1446,8 @@ run_policy_scale(const struct options *o)
     ds_put_format(&j, "}, \"new_container\": {\"what\": \"a new container "
                   "of the local app with the most incoming policies\", "
                   "\"app_incoming_policies\": %"PRIuSIZE", "
-                  "\"app_containers_before\": %d, "
-                  "\"app_policy_flows_per_container\": %"PRIuSIZE", ",
-                  busiest_in, sh->n_containers / sh->n_local_apps,
-                  busiest_flows);
+                  "\"app_containers_before\": %d, ",
+                  busiest_in, sh->n_containers / sh->n_local_apps);
     put_trials(&j, add_c, n_trials, false);
     ds_put_format(&j, "}, \"targets\": {\"full_ms\": %.0f, \"rss_kb\": %d, "
                   "\"new_container_ms\": %.0f}, \"target_met\": "

@@ -812,69 +812,48 @@ add_flow_once(struct ctx *ctx, uint8_t table, uint16_t priority,
     }
 }
 
-/* The local containers of each policy group (that have flows), in ofport
- * order: shash of "struct group_members". */
-struct group_members {
-    const struct model_container **containers;
-    size_t n;
-};
-
+/* The tag of each policy group (app) with containers here that have flows
+ * (hence an 'owner' flow that loads the tag into reg10): shash from the
+ * group id to the tag.  A container without a tag is in no policy. */
 static void
-group_local_containers(const struct ctx *ctx,
-                       const struct model_container **sorted, size_t n,
-                       struct shash *groups)
+local_group_tags(const struct ctx *ctx, struct shash *tags)
 {
-    for (size_t i = 0; i < n; i++) {
-        const struct model_container *c = sorted[i];
-        if (!c->policy_group_id || !ruleset_find(ctx, c->netout,
-                                                 c->staging)) {
-            continue;
+    const struct model_container *c;
+    HMAP_FOR_EACH (c, node, &ctx->model->containers) {
+        if (c->policy_group_id && c->tag
+            && ruleset_find(ctx, c->netout, c->staging)) {
+            shash_replace(tags, c->policy_group_id,
+                          (void *) (uintptr_t) c->tag);
         }
-        struct group_members *gm = shash_find_data(groups,
-                                                   c->policy_group_id);
-        if (!gm) {
-            gm = xzalloc(sizeof *gm);
-            gm->containers = xmalloc(n * sizeof *gm->containers);
-            shash_add(groups, c->policy_group_id, gm);
-        }
-        gm->containers[gm->n++] = c;
     }
 }
 
-static void
-group_members_destroy(struct shash *groups)
-{
-    struct shash_node *node;
-    SHASH_FOR_EACH (node, groups) {
-        struct group_members *gm = node->data;
-        free(gm->containers);
-        free(gm);
-    }
-    shash_destroy(groups);
-}
-
-/* The flows of policy 'p' on this cell, if its destination app has
- * containers here:
+/* The flows of policy 'p' on this cell, whose destination app has
+ * containers here, with tag 'dst_tag' ('owner' loads it into reg10 for
+ * every packet to them):
  *
- *   ingress:  reg8=<source tag>,tcp|udp,nw_dst=<container>,
- *             tp_dst=<port prefix>  (per container and port prefix)
- *             reg8=<source tag>,udp,nw_dst=<container>,nw_frag=later
+ *   ingress:  reg8=<source tag>,reg10=<destination tag>,tcp|udp,
+ *             tp_dst=<port prefix>  (per prefix of the port range)
+ *             reg8=<source tag>,reg10=<destination tag>,udp,nw_frag=later
  *               (UDP: a non-first fragment carries no port; the first
  *               fragment, with the port, decides, as for ASGs)
  *               -> reg3=PIPELINE_C2C_POLICY_MARK, xreg3=<cookie>, commit
- *   ct_state: ct_state=+est|+rel,ct_mark=PIPELINE_C2C_POLICY_MARK,
+ *   ct_state: ct_state=-new+trk,ct_mark=PIPELINE_C2C_POLICY_MARK,
  *             ct_label=<cookie> -> forward
  *
- * all with the policy's cookie.  The packets reach 'ingress' from a
- * container of this cell (through 'egress') or from another cell (the
- * tunnel); reg8 is 0 from the host, and tags never are, so the host never
- * matches.  A connection lives as long as its policy's 'ct_state' flows:
- * when the policy goes, its next packet from the source is judged again
- * (by 'egress' and 'ingress' here, by 'ingress' from the tunnel) and
+ * all with the policy's cookie.  So a policy costs the same flows however
+ * many containers its destination app has here, and a new container of the
+ * app costs none of them.  The 'ct_state' flow admits what is established
+ * or related: 'ct_state' drops +inv above it, and a tracked packet that is
+ * neither new nor invalid is one of the two.  The packets reach 'ingress'
+ * from a container of this cell (through 'egress') or from another cell
+ * (the tunnel); reg8 is 0 from the host, and tags never are, so the host
+ * never matches.  A connection lives as long as its policy's 'ct_state'
+ * flow: when the policy goes, its next packet from the source is judged
+ * again (by 'egress' and 'ingress' here, by 'ingress' from the tunnel) and
  * dropped or rejected, unless another policy admits it. */
 static void
-add_policy(struct ctx *ctx, const struct cf_policy *p,
-           const struct group_members *gm)
+add_policy(struct ctx *ctx, const struct cf_policy *p, uint32_t dst_tag)
 {
     uint64_t ck = pipeline_policy_cookie(p);
     uint8_t proto = p->protocol == CF_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
@@ -887,49 +866,38 @@ add_policy(struct ctx *ctx, const struct cf_policy *p,
                       log_c2c(&ctx->model->cell)
                       ? PIPELINE_LOG_C2C_ACCEPT : 0);
 
-    for (size_t i = 0; i < gm->n; i++) {
-        const struct model_container *c = gm->containers[i];
-        struct match m;
-
-        match_init_catchall(&m);
-        match_set_reg(&m, 8, p->src_tag);
-        match_set_dl_type(&m, htons(ETH_TYPE_IP));
-        match_set_nw_proto(&m, proto);
-        match_set_nw_dst(&m, htonl(c->ip));
-        for (size_t j = 0; j < n_pfx; j++) {
-            struct match pm = m;
-            if (pfx[j].mask) {
-                match_set_tp_dst_masked(&pm, htons(pfx[j].value),
-                                        htons(pfx[j].mask));
-            }
-            add_flow_once(ctx, PIPELINE_T_INGRESS, PRIO_INGRESS_POLICY, ck,
-                          &pm, &acts);
+    struct match m;
+    match_init_catchall(&m);
+    match_set_reg(&m, 8, p->src_tag);
+    match_set_reg(&m, 10, dst_tag);
+    match_set_dl_type(&m, htons(ETH_TYPE_IP));
+    match_set_nw_proto(&m, proto);
+    for (size_t j = 0; j < n_pfx; j++) {
+        struct match pm = m;
+        if (pfx[j].mask) {
+            match_set_tp_dst_masked(&pm, htons(pfx[j].value),
+                                    htons(pfx[j].mask));
         }
-        if (proto == IPPROTO_UDP) {
-            match_set_nw_frag_masked(&m, FLOW_NW_FRAG_LATER,
-                                     FLOW_NW_FRAG_LATER);
-            add_flow_once(ctx, PIPELINE_T_INGRESS, PRIO_INGRESS_POLICY, ck,
-                          &m, &acts);
-        }
+        add_flow_once(ctx, PIPELINE_T_INGRESS, PRIO_INGRESS_POLICY, ck,
+                      &pm, &acts);
+    }
+    if (proto == IPPROTO_UDP) {
+        match_set_nw_frag_masked(&m, FLOW_NW_FRAG_LATER, FLOW_NW_FRAG_LATER);
+        add_flow_once(ctx, PIPELINE_T_INGRESS, PRIO_INGRESS_POLICY, ck,
+                      &m, &acts);
     }
     ofpbuf_uninit(&acts);
 
-    static const uint16_t states[] = {
-        CS_ESTABLISHED | CS_TRACKED, CS_RELATED | CS_TRACKED,
-    };
     ofpbuf_init(&acts, 0);
     ofpact_put_GOTO_TABLE(&acts)->table_id = PIPELINE_T_FORWARD;
     ovs_u128 label = OVS_U128_ZERO, label_mask = OVS_U128_ZERO;
     label.u64.lo = ck;
     label_mask.u64.lo = UINT64_MAX;
-    for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
-        struct match m;
-        match_init_catchall(&m);
-        match_set_ct_state_masked(&m, states[i], states[i]);
-        match_set_ct_mark(&m, PIPELINE_C2C_POLICY_MARK);
-        match_set_ct_label_masked(&m, label, label_mask);
-        add_flow_once(ctx, PIPELINE_T_CT_STATE, 100, ck, &m, &acts);
-    }
+    match_init_catchall(&m);
+    match_set_ct_state_masked(&m, CS_TRACKED, CS_TRACKED | CS_NEW);
+    match_set_ct_mark(&m, PIPELINE_C2C_POLICY_MARK);
+    match_set_ct_label_masked(&m, label, label_mask);
+    add_flow_once(ctx, PIPELINE_T_CT_STATE, 100, ck, &m, &acts);
     ofpbuf_uninit(&acts);
 }
 
@@ -1347,12 +1315,22 @@ add_container_flows(struct ctx *ctx, const struct model_container *c)
              ETH_ADDR_ARGS(mac), IP_FMT_ARGS(ip), ETH_ADDR_ARGS(mac),
              PIPELINE_T_ARP);
 
-    /* owner: traffic from the host to this container is its. */
+    /* owner: traffic from the host to this container is its; whatever
+     * comes to it learns its app's tag, if it has one (reg10: a policy's
+     * 'ingress' flows match the destination app by it). */
+    char load_tag[48] = "";
+    if (c->tag) {
+        snprintf(load_tag, sizeof load_tag,
+                 "load:%#"PRIx32"->NXM_NX_REG10[],", c->tag);
+        add_flow(ctx, "table=%d,priority=90,cookie=%#"PRIx64",ip,"
+                 "nw_dst="IP_FMT",actions=%sgoto_table:%d", PIPELINE_T_OWNER,
+                 ck, IP_FMT_ARGS(ip), load_tag, PIPELINE_T_CT_STATE);
+    }
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",reg0=%d,ip,"
              "nw_dst="IP_FMT",actions=load:%"PRIu32"->NXM_NX_REG1[],"
-             "load:%#"PRIx32"->NXM_NX_REG3[],goto_table:%d",
+             "load:%#"PRIx32"->NXM_NX_REG3[],%sgoto_table:%d",
              PIPELINE_T_OWNER, ck, PIPELINE_FROM_GATEWAY, IP_FMT_ARGS(ip),
-             c->ofport, rs->epoch, PIPELINE_T_CT_STATE);
+             c->ofport, rs->epoch, load_tag, PIPELINE_T_CT_STATE);
 
     /* forward: deliver. */
     add_flow(ctx, "table=%d,priority=100,cookie=%#"PRIx64",ip,nw_dst="
@@ -1606,12 +1584,19 @@ add_container_unit(struct ctx *ctx, const void *c)
 }
 
 /* A c2c policy unit: the policies with one cookie (one, unless two
- * policies' cookies collide) and their local destinations. */
+ * policies' cookies collide) and the tags of the local apps
+ * (local_group_tags()). */
 struct policy_run {
     const struct cf_policy **policies;
     size_t n;
-    const struct group_members *gm;
+    const struct shash *tags;
 };
+
+static uint32_t
+policy_dst_tag(const struct shash *tags, const struct cf_policy *p)
+{
+    return (uintptr_t) shash_find_data(tags, p->dst_id);
+}
 
 static void
 add_policy_unit(struct ctx *ctx, const void *run_)
@@ -1619,7 +1604,8 @@ add_policy_unit(struct ctx *ctx, const void *run_)
     const struct policy_run *run = run_;
 
     for (size_t i = 0; i < run->n; i++) {
-        add_policy(ctx, run->policies[i], run->gm);
+        add_policy(ctx, run->policies[i],
+                   policy_dst_tag(run->tags, run->policies[i]));
     }
 }
 
@@ -1640,7 +1626,7 @@ compare_policy_refs(const void *a_, const void *b_)
 /* The c2c policies whose destination has containers on this cell (under
  * policy: with disable_container_network_policy everything is open). */
 static void
-run_policy_units(struct ctx *ctx, const struct model_container **sorted)
+run_policy_units(struct ctx *ctx)
 {
     const struct model *model = ctx->model;
     const struct model_policy_state *ps = &model->policy;
@@ -1650,8 +1636,7 @@ run_policy_units(struct ctx *ctx, const struct model_container **sorted)
     }
 
     struct shash groups = SHASH_INITIALIZER(&groups);
-    group_local_containers(ctx, sorted, hmap_count(&model->containers),
-                           &groups);
+    local_group_tags(ctx, &groups);
     struct policy_ref *refs = xmalloc(ps->n_policies * sizeof *refs);
     size_t n = 0;
     for (size_t i = 0; i < ps->n_policies; i++) {
@@ -1674,8 +1659,6 @@ run_policy_units(struct ctx *ctx, const struct model_container **sorted)
             k++;
         } while (i + k < n && refs[i + k].cookie == refs[i].cookie);
 
-        const struct group_members *gm = shash_find_data(
-            &groups, run_policies[0]->dst_id);
         ds_clear(&sig);
         for (size_t j = 0; j < k; j++) {
             const struct cf_policy *p = run_policies[j];
@@ -1685,12 +1668,10 @@ run_policy_units(struct ctx *ctx, const struct model_container **sorted)
             sig_u32(&sig, p->protocol);
             sig_u32(&sig, p->port_start);
             sig_u32(&sig, p->port_end);
-        }
-        for (size_t j = 0; j < gm->n; j++) {
-            sig_u32(&sig, gm->containers[j]->ip);
+            sig_u32(&sig, policy_dst_tag(&groups, p)); /* In reg10. */
         }
         sig_u32(&sig, log_c2c(&model->cell));
-        struct policy_run run = { run_policies, k, gm };
+        struct policy_run run = { run_policies, k, &groups };
         run_unit(ctx, UNIT_POLICY, refs[i].cookie, &sig, add_policy_unit,
                  &run);
         i += k;
@@ -1698,7 +1679,7 @@ run_policy_units(struct ctx *ctx, const struct model_container **sorted)
     ds_destroy(&sig);
     free(run_policies);
     free(refs);
-    group_members_destroy(&groups);
+    shash_destroy(&groups);
 }
 
 struct pipeline *
@@ -1775,7 +1756,7 @@ pipeline_run(struct pipeline *p, const struct model *model)
         run_unit(&ctx, UNIT_CONTAINER, c->ofport, &sig, add_container_unit,
                  c);
     }
-    run_policy_units(&ctx, sorted);
+    run_policy_units(&ctx);
     free(sorted);
 
     flow_units_end(p->units);

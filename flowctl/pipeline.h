@@ -27,8 +27,12 @@
  *         'classify' for containers, from the Geneve option (all 32 bits)
  *         for packets from other cells; sent in the Geneve option to other
  *         cells.  'ingress' admits container-to-container connections by
- *         it (source tag x destination container x protocol x port)
+ *         it (source tag x destination tag x protocol x port)
  *   reg9  scratch (ARP responder)
+ *   reg10 the policy tag of the destination's app when the packet goes to
+ *         a container of this cell whose app has one, else 0 ('owner');
+ *         so a policy's 'ingress' flows name its destination app once,
+ *         not once per container of the app
  *   xreg3 (reg6, reg7) the cookie of the rule that admitted the connection
  *         (set by the allowing flow in 'egress' or 'ingress': an ASG rule,
  *         a c2c policy, ...), committed to ct_label[0..63], so conntrack

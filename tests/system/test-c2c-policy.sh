@@ -4,7 +4,8 @@
 # every cell's flowctl at it): tags from the server in reg8 and the Geneve
 # option, (source tag, destination, protocol, port range) admitted in
 # 'ingress' on one cell and across cells, a policy's connections cut when
-# it goes and kept when another policy still admits them, a new container
+# it goes and kept when another policy still admits them, every instance
+# of an app reached by one set of flows, a new container
 # marked installed only once its policies are in force, and security groups
 # bound and unbound at the server applied to a running app, each rule named
 # by its group.  Real traffic between containers made through garden-sim
@@ -123,6 +124,56 @@ test_policy_removal_cuts_connections() {
                     "at $t_remove"
     done
     expect a refused tcp "$b" 7000
+}
+
+# ingress_flows_to CELL TAG: the 'ingress' flows of the policies to the app
+# with TAG (decimal) on CELL, one line each.
+ingress_flows_to() {
+    ofctl_on "$1" --no-stats dump-flows br-cf table=7 \
+        | grep -E "reg10=0x$(printf '%x' "$2")[, ]" || true
+}
+
+# The instances of an app are one destination: a policy reaches every
+# instance, on its cell and on another, including one started after the
+# policy, and the policy's 'ingress' flows are the same for one instance as
+# for three (they match the app's tag, which 'owner' gives every packet to
+# its containers); an instance of another app is still refused.
+test_policy_reaches_every_instance() {
+    sim_up --cells 2
+    sim push a --cell 1 >/dev/null
+    sim push b --cell 1 >/dev/null
+    sim push d --cell 1 >/dev/null
+    sim push c --cell 2 >/dev/null
+    serve b 8080 >/dev/null
+    serve d 8080 >/dev/null
+    sim policy add a b
+    sim policy add c b
+    wait_until 5 "a to reach b" probe_is a connected tcp "$(sim ip b)" 8080
+    local tag before after
+    tag=$(server_tag b)
+    before=$(ingress_flows_to 1 "$tag")
+    expect_equal "$(grep -c . <<<"$before")" 2 \
+        "ingress flows of the two policies to b, with one instance"
+
+    sim push b2 --cell 1 --app b >/dev/null
+    sim push b3 --cell 1 --app b >/dev/null
+    sim push b4 --cell 2 --app b >/dev/null
+    serve b2 8080 >/dev/null
+    serve b3 8080 >/dev/null
+    serve b4 8080 >/dev/null
+    local i
+    for i in b b2 b3 b4; do
+        expect a connected tcp "$(sim ip "$i")" 8080
+        expect c connected tcp "$(sim ip "$i")" 8080
+    done
+    expect a refused tcp "$(sim ip d)" 8080
+    expect_equal "$(tag_of 1 b3)" "$tag" "b3's tag"
+    after=$(ingress_flows_to 1 "$tag")
+    expect_equal "$(sed -E 's/cookie=[^,]*, //' <<<"$after" | sort)" \
+        "$(sed -E 's/cookie=[^,]*, //' <<<"$before" | sort)" \
+        "the policies' ingress flows with three instances of b"
+    ! grep -q nw_dst <<<"$after" \
+        || fail "a policy flow names a container's address: $after"
 }
 
 # A connection whose policy goes while another policy still admits it goes

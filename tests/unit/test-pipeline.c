@@ -908,10 +908,11 @@ count_cookie(const struct flow_table *t, uint64_t ck, uint8_t table)
     return n;
 }
 
-/* c2c is allowed only for (source tag, destination container, protocol,
+/* c2c is allowed only for (source tag, destination app's tag, protocol,
  * port range): same cell and from the tunnel alike (the 'ingress' flows do
- * not look at where the packet came from); a container whose app is in no
- * policy has tag 0 and reaches no other app. */
+ * not look at where the packet came from); 'owner' gives every packet to a
+ * container of an app in a policy its app's tag; a container whose app is
+ * in no policy has tag 0 and reaches no other app. */
 static void
 test_policy_c2c_flows(void **state OVS_UNUSED)
 {
@@ -932,37 +933,51 @@ test_policy_c2c_flows(void **state OVS_UNUSED)
     pipeline_compute(&m, &t);
     char **lines = dump(&t);
 
-    /* Tags in classify. */
+    /* Tags in classify (the sender's, reg8) and owner (the receiver's,
+     * reg10, from anywhere, the host's flow included). */
     ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=5", "load:0x1->NXM_NX_REG8[]");
     ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=6", "load:0x2->NXM_NX_REG8[]");
     ASSERT_FLOWS(lines, 1, "table=0 ", "in_port=7", "load:0->NXM_NX_REG8[]");
+    ASSERT_FLOWS(lines, 1, "table=4 priority=90", "ip,nw_dst=10.255.7.5 ",
+                 "load:0x1->NXM_NX_REG10[]", "goto_table:5");
+    ASSERT_FLOWS(lines, 1, "table=4 priority=90", "ip,nw_dst=10.255.7.8 ",
+                 "load:0x1->NXM_NX_REG10[]");
+    ASSERT_FLOWS(lines, 1, "table=4 priority=90", "ip,nw_dst=10.255.7.6 ",
+                 "load:0x2->NXM_NX_REG10[]");
+    ASSERT_FLOWS(lines, 1, "table=4 priority=100", "nw_dst=10.255.7.6 ",
+                 "load:0x2->NXM_NX_REG10[]", "->NXM_NX_REG1[]");
+    ASSERT_FLOWS(lines, 0, "table=4 ", "nw_dst=10.255.7.7 ", "REG10");
+    ASSERT_FLOWS(lines, 3, "table=4 priority=90");
 
     /* A -> B: tcp 8080, udp 5000-5003 (one prefix) and its later
-     * fragments, to B's one container, with the c2c policy mark. */
-    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1",
-                 "tcp,", "nw_dst=10.255.7.6,", "tp_dst=8080",
-                 "set_field:0x40000002->reg3", "goto_table:8");
-    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1",
-                 "udp,", "nw_dst=10.255.7.6,", "tp_dst=0x1388/0xfffc",
+     * fragments, to B (tag 2), with the c2c policy mark. */
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1,reg10=0x2,",
+                 "tcp,", "tp_dst=8080", "set_field:0x40000002->reg3",
+                 "goto_table:8");
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1,reg10=0x2,",
+                 "udp,", "tp_dst=0x1388/0xfffc",
                  "set_field:0x40000002->reg3");
-    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1",
-                 "udp,", "nw_dst=10.255.7.6,", "nw_frag=later");
-    ASSERT_FLOWS(lines, 0, "table=7 ", "tcp,", "nw_dst=10.255.7.6,",
-                 "tp_dst=8081");
-    /* X -> A (X is on another cell): to both of A's containers. */
-    ASSERT_FLOWS(lines, 2, "table=7 priority=100", "reg8=0x10", "tcp,",
-                 "tp_dst=9000");
-    ASSERT_FLOWS(lines, 1, "table=7 ", "reg8=0x10", "nw_dst=10.255.7.5,");
-    ASSERT_FLOWS(lines, 1, "table=7 ", "reg8=0x10", "nw_dst=10.255.7.8,");
-    /* Nothing reaches C, nothing is admitted without a tag. */
-    ASSERT_FLOWS(lines, 0, "table=7 ", "nw_dst=10.255.7.7,");
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1,reg10=0x2,",
+                 "udp,", "nw_frag=later");
+    ASSERT_FLOWS(lines, 0, "table=7 ", "tcp,", "reg10=0x2,", "tp_dst=8081");
+    /* X -> A (X is on another cell): one flow for both of A's
+     * containers. */
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x10,reg10=0x1,",
+                 "tcp,", "tp_dst=9000");
+    /* The policies name apps, never a container's address; nothing reaches
+     * C, nothing is admitted without a tag at either end. */
+    ASSERT_FLOWS(lines, 0, "table=7 priority=100", "reg8=", "nw_dst=");
     ASSERT_FLOWS(lines, 0, "table=7 ", "reg8=0,");
-    ASSERT_FLOWS(lines, 5, "table=7 priority=100", "reg8=");
-    /* Each policy's connections pass conntrack by mark and label. */
-    ASSERT_FLOWS(lines, 3, "table=5 priority=100", "ct_state=+est+trk",
+    ASSERT_FLOWS(lines, 0, "table=7 ", "reg10=0,");
+    ASSERT_FLOWS(lines, 4, "table=7 priority=100", "reg8=");
+    ASSERT_FLOWS(lines, 4, "table=7 priority=100", "reg10=");
+    /* Each policy's connections pass conntrack by mark and label, when
+     * established or related: neither new nor (dropped above) invalid. */
+    ASSERT_FLOWS(lines, 3, "table=5 priority=100", "ct_state=-new+trk,",
                  "ct_mark=0x40000002", "ct_label=", "goto_table:9");
-    ASSERT_FLOWS(lines, 3, "table=5 priority=100", "ct_state=+rel+trk",
-                 "ct_mark=0x40000002");
+    ASSERT_FLOWS(lines, 1, "table=5 priority=200", "ct_state=+inv+trk",
+                 "drop");
+    ASSERT_FLOWS(lines, 3, "table=5 ", "ct_mark=0x40000002");
     assert_int_equal(flow_table_n_conflicts(&t), 0);
 
     /* The cookies: PIPELINE_CK_POLICY, one per policy. */
@@ -970,10 +985,10 @@ test_policy_c2c_flows(void **state OVS_UNUSED)
     uint64_t ck = pipeline_policy_cookie(p);
     assert_int_equal(pipeline_cookie_kind(ck), PIPELINE_CK_POLICY);
     assert_int_equal(count_cookie(&t, ck, PIPELINE_T_INGRESS), 1);
-    assert_int_equal(count_cookie(&t, ck, PIPELINE_T_CT_STATE), 2);
+    assert_int_equal(count_cookie(&t, ck, PIPELINE_T_CT_STATE), 1);
     char *label = xasprintf("ct_label=%#"PRIx64"/0xffffffffffffffff",
                             ck);
-    ASSERT_FLOWS(lines, 2, "table=5 ", label);
+    ASSERT_FLOWS(lines, 1, "table=5 ", label);
     free(label);
     char *load = xasprintf("set_field:%#"PRIx64"->xreg3", ck);
     ASSERT_FLOWS(lines, 1, "table=7 ", load);
@@ -1160,7 +1175,7 @@ test_policy_cookies_stable(void **state OVS_UNUSED)
     };
     uint64_t ck = pipeline_policy_cookie(&p);
     assert_int_equal(count_cookie(&t1, ck, PIPELINE_T_INGRESS), 1);
-    assert_int_equal(count_cookie(&t1, ck, PIPELINE_T_CT_STATE), 2);
+    assert_int_equal(count_cookie(&t1, ck, PIPELINE_T_CT_STATE), 1);
     struct cf_policy q = p;
     q.port_end = 8081;
     assert_int_not_equal(pipeline_policy_cookie(&q), ck);
@@ -1187,7 +1202,7 @@ test_policy_cookies_stable(void **state OVS_UNUSED)
         assert_int_equal(ch->flow->cookie, ck);
         n_changes++;
     }
-    assert_int_equal(n_changes, 3);
+    assert_int_equal(n_changes, 2);
     flow_changes_destroy(&changes);
 
     flow_table_destroy(&t1);
@@ -1467,7 +1482,7 @@ test_logging_flows(void **state OVS_UNUSED)
     m.cell.c2c_logging = true;
     pipeline_compute(&m, &t);
     lines = dump(&t);
-    ASSERT_FLOWS(lines, 2, "table=7 priority=100", "reg8=0x1", "tp_dst=8080",
+    ASSERT_FLOWS(lines, 1, "table=7 priority=100", "reg8=0x1", "tp_dst=8080",
                  "set_field:0x13->reg4", "resubmit(,11)", "goto_table:8");
     ASSERT_FLOWS(lines, 1, "table=7 priority=10", "reg0=0x1",
                  "userdata=14", "meter_id=7", "goto_table:10");

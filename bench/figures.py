@@ -22,9 +22,9 @@ figures.py merge RESULTS SAMPLES
 
 figures.py target RESULTS NAME TEXT EXPR
     Evaluates EXPR, a Python expression over ours(F), ref(F) and ratio(F)
-    (F a figure's name), records {"name", "text", "expr", "value", "met"}
-    in RESULTS's "targets" (replacing one of the same name) and prints a
-    line with MET or MISSED.  EXPR is a comparison; "value" is the left
+    (F a figure's name) with max() and min(), records {"name", "text",
+    "expr", "value", "met"} in RESULTS's "targets" (replacing one of the
+    same name) and prints a line with MET or MISSED.  EXPR is a comparison; "value" is the left
     side's value.
 
 figures.py table RESULTS [PREFIX]
@@ -170,7 +170,8 @@ def target(results_path, name, text, expr):
 
     env = {"ours": lambda f: get(f, "ours"),
            "ref": lambda f: get(f, "reference"),
-           "ratio": lambda f: get(f, "ratio")}
+           "ratio": lambda f: get(f, "ratio"),
+           "max": max, "min": min}
     met = bool(eval(expr, {"__builtins__": {}}, env))
     # The left side of the comparison, for the record.
     left = expr

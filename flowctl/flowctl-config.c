@@ -423,10 +423,23 @@ flowctl_config_parse(const char *text, struct flowctl_config *cfg)
     const char *range = jparse_string(&jp, root, "", "netin_port_range",
                                       false);
     if (range) {
-        unsigned int lo, hi;
-        char extra;
-        if (sscanf(range, "%u-%u%c", &lo, &hi, &extra) != 2
-            || !lo || lo > hi || hi > 65535) {
+        /* Digits, a dash, digits: sscanf()'s %u alone would also take a
+         * sign ("-4294967295" reads as 1). */
+        unsigned int lo = 0, hi = 0;
+        size_t n_lo = strspn(range, "0123456789");
+        bool shape = n_lo && n_lo <= 5 && range[n_lo] == '-';
+        if (shape) {
+            const char *high = range + n_lo + 1;
+            size_t n_hi = strspn(high, "0123456789");
+            shape = n_hi && n_hi <= 5 && !high[n_hi];
+            for (size_t i = 0; shape && i < n_lo; i++) {
+                lo = lo * 10 + (range[i] - '0');
+            }
+            for (size_t i = 0; shape && i < n_hi; i++) {
+                hi = hi * 10 + (high[i] - '0');
+            }
+        }
+        if (!shape || !lo || lo > hi || hi > 65535) {
             jparse_error(&jp, "", "netin_port_range", "\"%s\" is not "
                          "LOW-HIGH within 1..65535", range);
         } else {

@@ -366,6 +366,43 @@ test_metrics_address(void **state OVS_UNUSED)
     parse_fails("{" SUBNET ", \"metrics_address\": 9108}", "metrics_address");
 }
 
+/* The NetIn host port range: 61000-65535 by default; "LOW-HIGH" within
+ * 1..65535, nothing else: no sign, no blank, no trailing text (sscanf()'s
+ * %u read "-4294967295-5" as 1-5 before). */
+static void
+test_netin_port_range(void **state OVS_UNUSED)
+{
+    struct flowctl_config cfg;
+
+    parse_ok("{" SUBNET "}", &cfg);
+    assert_int_equal(cfg.netin_port_min, 61000);
+    assert_int_equal(cfg.netin_port_max, 65535);
+    flowctl_config_destroy(&cfg);
+
+    parse_ok("{" SUBNET ", \"netin_port_range\": \"60000-60010\"}", &cfg);
+    assert_int_equal(cfg.netin_port_min, 60000);
+    assert_int_equal(cfg.netin_port_max, 60010);
+    flowctl_config_destroy(&cfg);
+    parse_ok("{" SUBNET ", \"netin_port_range\": \"1-65535\"}", &cfg);
+    assert_int_equal(cfg.netin_port_min, 1);
+    assert_int_equal(cfg.netin_port_max, 65535);
+    flowctl_config_destroy(&cfg);
+
+    static const char *bad[] = {
+        "-4294967295-5", "+1-5", " 1-5", "1-5 ", "1-5x", "1 -5", "1-",
+        "-5", "5", "", "0-10", "10-5", "1-65536", "000001-5", "1--5",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char *text = xasprintf("{" SUBNET ", \"netin_port_range\": \"%s\"}",
+                               bad[i]);
+        char *want = xasprintf("netin_port_range: \"%s\" is not LOW-HIGH",
+                               bad[i]);
+        parse_fails(text, want);
+        free(want);
+        free(text);
+    }
+}
+
 int
 main(void)
 {
@@ -377,6 +414,7 @@ main(void)
         cmocka_unit_test(test_policy_server),
         cmocka_unit_test(test_logging),
         cmocka_unit_test(test_metrics_address),
+        cmocka_unit_test(test_netin_port_range),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

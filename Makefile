@@ -6,10 +6,15 @@
 #                        the acceptance suite
 #   make check-unit      the unit tests only; make check-system: the system
 #                        tests only; make acceptance: the acceptance suite;
-#                        make bosh-test: the BOSH release's template tests
+#                        make bosh-test: the BOSH release's template tests;
+#                        make check-fuzz: the fuzz targets' smoke
 #   make demo            the CF networking story on a two-cell fleet
 #   make check SANITIZE=1   the same, built with ASan+UBSan (build/asan/)
 #   make bench           benchmarks, results in build/bench/results.json
+#   make fuzz            the libFuzzer targets, FUZZ_SECONDS (default 60)
+#                        or FUZZ_RUNS executions each (tests/fuzz/)
+#   make reliability     docs/reliability.md: the fuzz campaign and the
+#                        fault and isolation tests (scripts/reliability)
 #   make install         install binaries, schema and scripts under PREFIX
 #                        (default /usr/local), staged under DESTDIR if set;
 #                        make install-built: the same without building
@@ -38,12 +43,14 @@ TOP := $(CURDIR)
 GOALS := $(or $(MAKECMDGOALS),all)
 NODEPS_GOALS := clean distclean lint uninstall install-built
 BUILD_GOALS := install ovs
-SYSTEM_GOALS := check check-system acceptance bench pipeline-bench demo
+SYSTEM_GOALS := check check-system acceptance bench pipeline-bench demo \
+                reliability
 DEP_GROUPS := $(strip \
     $(if $(filter-out $(NODEPS_GOALS),$(GOALS)),build) \
     $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),unit) \
     $(if $(filter deps $(SYSTEM_GOALS),$(GOALS)),system) \
-    $(if $(filter deps bench,$(GOALS)),bench))
+    $(if $(filter deps bench,$(GOALS)),bench) \
+    $(if $(filter deps check check-fuzz fuzz fuzz-build reliability,$(GOALS)),fuzz))
 
 ifneq ($(NO_DEPS),1)
 # ---- First pass: install what is missing, then run the real make ----
@@ -51,7 +58,7 @@ ifneq ($(NO_DEPS),1)
 # system tests and cell-sim run after it); 'make install' and 'make ovs'
 # only the build's.  'make deps' installs them all, and builds nothing.
 INSTALL_GROUPS := $(if $(filter-out $(NODEPS_GOALS) $(BUILD_GOALS),$(GOALS)),\
-                    build unit system $(filter bench,$(DEP_GROUPS)),\
+                    build unit system fuzz $(filter bench,$(DEP_GROUPS)),\
                     $(DEP_GROUPS))
 REAL_GOALS := $(filter-out deps,$(GOALS))
 .DEFAULT_GOAL := all
@@ -190,6 +197,7 @@ include $(TOP)/ovsdb/build.mk
 # source (bosh/packages/flowctl), which only builds and installs.
 -include $(TOP)/tests/build.mk
 all: $(UNIT_BINS)
+-include $(TOP)/tests/fuzz/build.mk
 -include $(TOP)/tests/garden-sim/build.mk
 -include $(TOP)/bench/build.mk
 

@@ -116,10 +116,12 @@
 #   hs_ovsdb_start NS DIR SCHEMA
 #                        creates DIR/conf.db from SCHEMA and starts
 #                        ovsdb-server on it (unix socket DIR/db.sock)
+#   hs_ovsdb_run NS DIR  starts ovsdb-server on DIR/conf.db as it is (a
+#                        restart)
 #   hs_vswitchd_start NS DIR
 #                        starts ovs-vswitchd (userspace datapath only) on
 #                        DIR/db.sock
-#   Both detach, write DIR/<daemon>.pid and log to DIR/<daemon>.log; the
+#   They detach, write DIR/<daemon>.pid and log to DIR/<daemon>.log; the
 #   caller records the pid.
 
 : "${HS_POLL:=0.1}"
@@ -338,6 +340,13 @@ hs_in_ovs() {
 hs_ovsdb_start() {
     local ns=$1 d=$2 schema=$3
     ovsdb-tool create "$d/conf.db" "$schema"
+    hs_ovsdb_run "$ns" "$d"
+}
+
+# hs_ovsdb_run NS DIR: ovsdb-server on the database DIR/conf.db that
+# exists (a restart), as hs_ovsdb_start runs it.
+hs_ovsdb_run() {
+    local ns=$1 d=$2
     hs_in_ovs "$ns" "$d" ovsdb-server --detach --no-chdir -vconsole:err \
         --pidfile="$d/ovsdb-server.pid" --log-file="$d/ovsdb-server.log" \
         --remote=punix:"$d/db.sock" "$d/conf.db"

@@ -498,6 +498,73 @@ test_add_twice_refused() {
         "IPAM commands with a config (record only)"
 }
 
+# 100 containers, each an ADD then a DEL, all at once, while the
+# namespaces of one in five are deleted at a random moment (before, during
+# or after their ADD: Garden destroying containers under load).  Every ADD
+# whose namespace stays succeeds; one whose namespace went either succeeds
+# or fails with a CNI error that says why, and never hangs; every DEL
+# succeeds; at the end nothing is left: no port, no veth, no container
+# record, no IPAM reservation.
+test_parallel_100_add_del_namespaces_vanishing() {
+    local i pids=() dir=$SB/par100 conf ignore=()
+    mkdir -p "$dir"
+    conf=$(sb_conf)
+    for i in $(seq 1 100); do
+        sb_netns "q$i" > /dev/null
+        ((i % 5)) || ignore+=("$(host_ifname "q-$i")")
+    done
+    # vswitchd notices a vanished device before DEL removes its port, or
+    # cannot open one whose namespace went during the ADD.
+    SB_LOG_IGNORE="(on|from|open) (network device )?($(IFS='|'; echo "${ignore[*]}"))"
+    for i in $(seq 1 100); do
+        ( ns=/var/run/netns/${PFX}q$i
+          cni ADD "q-$i" "$ns" "$conf"
+          echo "$RC" > "$dir/$i.rc"; echo "$OUT" > "$dir/$i.out"
+          echo "$ERR" > "$dir/$i.err"
+          cni DEL "q-$i" "$ns" "$conf"
+          echo "$RC $OUT" > "$dir/$i.del" ) &
+        pids+=($!)
+        if ! ((i % 5)); then
+            ( sleep "0.$((RANDOM % 400))"; ip netns del "${PFX}q$i" ) &
+            pids+=($!)
+        fi
+    done
+    local deadline=$((SECONDS + 120)) p
+    for p in "${pids[@]}"; do
+        while kill -0 "$p" 2>/dev/null && [ $SECONDS -lt $deadline ]; do
+            sleep 0.2
+        done
+        kill -0 "$p" 2>/dev/null && fail "an ADD or DEL still runs after 120 s"
+    done
+    wait "${pids[@]}"
+
+    local n_gone_ok=0 n_gone_err=0 rc
+    for i in $(seq 1 100); do
+        rc=$(cat "$dir/$i.rc")
+        if ((i % 5)); then
+            expect_eq "$rc" 0 \
+                "ADD q-$i ($(cat "$dir/$i.out") $(cat "$dir/$i.err"))"
+        elif [ "$rc" = 0 ]; then
+            n_gone_ok=$((n_gone_ok + 1))
+        else
+            n_gone_err=$((n_gone_err + 1))
+            jq -e '.code and (.msg | length > 0)' "$dir/$i.out" > /dev/null \
+                || fail "ADD q-$i failed without a CNI error: rc $rc," \
+                        "$(cat "$dir/$i.out") $(cat "$dir/$i.err")"
+        fi
+        expect_eq "$(cat "$dir/$i.del")" "0 " "DEL q-$i"
+    done
+    echo "namespaces deleted under 20 containers: $n_gone_ok ADDs" \
+         "succeeded, $n_gone_err refused"
+    expect_eq "$(vsctl list-ports br-cf | wc -l)" 0 "ports left on br-cf"
+    expect_eq "$(vsctl --bare --columns=external_ids list interface \
+                 | grep -c cf-handle)" 0 "container records left"
+    expect_eq "$(sb_cell ip -j link show type veth | jq length)" 0 \
+        "veths left in the cell"
+    expect_eq "$(find "$SB/ipam" -type f -name '10.*' | wc -l)" 0 \
+        "IPAM reservations left"
+}
+
 # 50 ADDs in parallel: all succeed, distinct addresses and names; then 50
 # DELs in parallel leave nothing.
 test_parallel_50() {

@@ -114,6 +114,74 @@ $(cat "$log")"
     echo "ok: the cell received only the router's datagram"
 }
 
+# IPv6 from a container goes nowhere, even when it turns IPv6 back on
+# (cni-ovs disables it; a root process in the container may enable it):
+# unicast to another container of the cell (a static neighbour, so the
+# frames are sent without neighbour discovery) and to all nodes (ff02::1)
+# reach neither that container nor the cell; the bridge drops them in
+# 'spoof_guard', whose drop counter shows they arrived (so the check could
+# fail).
+test_ipv6_from_a_container_goes_nowhere() {
+    sim_up
+    sim push open --netout "$ALLOW_ALL" >/dev/null
+    sim push peer --netout "$ALLOW_ALL" >/dev/null
+    local c
+    for c in open peer; do
+        on "$c" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 \
+            || fail "$c: could not enable IPv6"
+    done
+    on open ip -6 addr add fd00:cf::1/64 dev eth0 nodad
+    on peer ip -6 addr add fd00:cf::2/64 dev eth0 nodad
+    local peer_mac
+    peer_mac=$(on peer cat /sys/class/net/eth0/address)
+    on open ip -6 neigh replace fd00:cf::2 lladdr "$peer_mac" dev eth0 \
+        nud permanent
+
+    cat > "$FC_TMP/recv6.py" <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::", int(sys.argv[1])))
+while True:
+    data, peer = s.recvfrom(2048)
+    print("got %s from %s" % (data.decode(errors="replace"), peer[0]),
+          flush=True)
+EOF
+    cat > "$FC_TMP/send6.py" <<'EOF'
+import socket, sys
+ifindex = socket.if_nametoindex("eth0")
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for dst in ("fd00:cf::2", "ff02::1"):
+    for _ in range(3):
+        s.sendto(b"to-" + dst.encode(), (dst, int(sys.argv[1]), 0, ifindex))
+print("sent")
+EOF
+    local pid log before after
+    pid=$(sim bg peer "$FC_PY" "$FC_TMP/recv6.py" "$HI_PORT" | tail -1)
+    log=$FC_STATE/logs/bg.$pid.log
+    before=$(spoof_guard_drops)
+    on open "$FC_PY" "$FC_TMP/send6.py" "$HI_PORT" | grep -q sent \
+        || fail "open: could not send IPv6"
+    sleep 1
+    after=$(spoof_guard_drops)
+    echo "spoof_guard drops: $before before, $after after"
+    [ "$((after - before))" -ge 6 ] \
+        || fail "the 6 IPv6 datagrams did not reach the bridge's" \
+                "spoof_guard drop ($before -> $after)"
+    if grep -q "got to-" "$log"; then
+        fail "peer received IPv6 from a container: $(cat "$log")"
+    fi
+    if sim cell ip -6 neigh show 2>/dev/null | grep -q "fd00:cf::1"; then
+        fail "the cell learned the container's IPv6 address"
+    fi
+    echo "ok: IPv6 dropped at the bridge, nothing received"
+}
+
+# spoof_guard_drops: packets 'spoof_guard''s default flow dropped so far.
+spoof_guard_drops() {
+    ofctl dump-flows br-cf table=1 | grep -E "priority=0 actions=drop" \
+        | sed -nE 's/.*n_packets=([0-9]+).*/\1/p' | head -1
+}
+
 # DNS and the configured host services stay open to a container with an
 # allow-all ASG; the rest of the cell's address is refused at once.  NetIn
 # (DNAT to 169.254.0.1, through FORWARD; the container's replies come back

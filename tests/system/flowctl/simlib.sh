@@ -250,6 +250,14 @@ vswitchd_start() {
     record_daemon ovs-vswitchd
 }
 
+# ovsdb-server of cell 1, started again on its database (hs_ovsdb_run).
+ovsdb_server_start() {
+    local ns
+    ns=$(sim env | sed -n 's/^export CELL_SIM_CELL_NS=//p')
+    hs_ovsdb_run "$ns" "$FC_CELL"
+    record_daemon ovsdb-server
+}
+
 # kill_daemon NAME SIGNAL: signals cell 1's daemon NAME and waits until it
 # is gone.
 kill_daemon() {

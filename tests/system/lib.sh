@@ -177,12 +177,18 @@ EOF2
 cni() {
     local cmd=$1 handle=$2 netns=$3 conf=$4
     # Under SANITIZE=1 a sanitizer report fails the test, whatever the
-    # exit code the test expected.
+    # exit code the test expected.  CNI_CAPS (comma-separated names) cuts
+    # cni-ovs's capabilities to those (its bounding set: root keeps no
+    # other).
+    local bound=()
+    if [ -n "${CNI_CAPS:-}" ]; then
+        bound=(setpriv --inh-caps=-all --bounding-set="-all,+${CNI_CAPS//,/,+}" --)
+    fi
     hs_capture "cni-ovs $cmd $handle" \
         sb_cell env -i PATH="$PATH" \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
         CNI_COMMAND="$cmd" CNI_CONTAINERID="$handle" CNI_NETNS="$netns" \
-        CNI_IFNAME=eth0 CNI_PATH="$SB/cni-bin" "$CNI_OVS" \
+        CNI_IFNAME=eth0 CNI_PATH="$SB/cni-bin" "${bound[@]}" "$CNI_OVS" \
         < <(printf '%s' "$conf")
 }
 

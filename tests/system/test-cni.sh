@@ -498,6 +498,32 @@ test_add_twice_refused() {
         "IPAM commands with a config (record only)"
 }
 
+# cni-ovs needs no capability but NET_ADMIN (links, addresses, routes,
+# the container's sysctls) and SYS_ADMIN (setns() into the container's
+# namespace): with its bounding set cut to those two, ADD plumbs the
+# container and DEL removes everything; without SYS_ADMIN, ADD fails with
+# a CNI error and leaves nothing (so the check can fail).
+test_cni_needs_only_net_admin_and_sys_admin() {
+    local ns handle=caps-1
+    ns=$(sb_netns caps)
+    CNI_CAPS=net_admin,sys_admin cni ADD "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "ADD with NET_ADMIN and SYS_ADMIN (stderr: $ERR)"
+    check "the container's eth0 has its address" \
+        test -n "$(ip -n "${ns##*/}" -j addr show eth0 \
+                   | jq -r '.[0].addr_info[] | select(.family == "inet")
+                            | .local')"
+    CNI_CAPS=net_admin,sys_admin cni DEL "$handle" "$ns" "$(sb_conf)"
+    expect_eq "$RC" 0 "DEL with NET_ADMIN and SYS_ADMIN (out: $OUT)"
+    expect_nothing_left "$handle"
+
+    CNI_CAPS=net_admin cni ADD caps-2 "$ns" "$(sb_conf)"
+    [ "$RC" != 0 ] || fail "ADD without SYS_ADMIN succeeded"
+    jq -e '.msg | length > 0' <<<"$OUT" > /dev/null \
+        || fail "ADD without SYS_ADMIN: no CNI error: $OUT $ERR"
+    echo "without SYS_ADMIN: $(jq -c . <<<"$OUT")"
+    expect_nothing_left caps-2
+}
+
 # 100 containers, each an ADD then a DEL, all at once, while the
 # namespaces of one in five are deleted at a random moment (before, during
 # or after their ADD: Garden destroying containers under load).  Every ADD

@@ -93,3 +93,35 @@ test_sockets_and_files_closed_to_other_users() {
         echo "ok: nobody refused: $(head -1 "$FC_TMP/nobody.out")"
     fi
 }
+
+# flowctl needs no capability but NET_ADMIN and NET_RAW (the two its bpm
+# config grants): started with its bounding set cut to them
+# (CELL_SIM_FLOWCTL_CAPS, as bpm would), it holds only those (CapEff
+# 0x3000) and does all of its work: the bridge and its flows, the host's
+# routes, sysctls and iptables rules (NetIn's DNAT), NetOut by ASG, a
+# restart that keeps the flows.
+test_flowctl_needs_only_net_admin_and_net_raw() {
+    export CELL_SIM_FLOWCTL_CAPS=net_admin,net_raw
+    sim_up
+    serve ext 80
+    sim push web --netout "[$(tcp_rule 10.0.0.100 10.0.0.100 80)]" \
+        --port 8080 --host-port 61000 > /dev/null
+    serve web 8080
+    local pid caps
+    pid=$(cat "$FC_CELL/flowctl.pid")
+    caps=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$pid/status")
+    echo "flowctl $pid CapEff $caps"
+    expect_equal "$caps" 0000000000003000 "flowctl's effective capabilities"
+    wait_until 10 "host side applied" \
+        grep -q 'host setup done' "$FC_CELL/flowctl.log"
+    expect web connected tcp 10.0.0.100 80
+    expect web refused tcp 10.0.0.100 81
+    expect router connected tcp 10.0.0.11 61000
+    sim flowctl restart > /dev/null
+    expect_equal "$(sed -n 's/^CapEff:[[:space:]]*//p' \
+                    "/proc/$(cat "$FC_CELL/flowctl.pid")/status")" \
+        0000000000003000 "capabilities after a restart"
+    wait_until 10 "flowctl in sync" flowctl_synced
+    expect web connected tcp 10.0.0.100 80
+    expect router connected tcp 10.0.0.11 61000
+}

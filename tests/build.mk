@@ -3,9 +3,14 @@
 # (tests/acceptance/test-*.sh), both run by tests/run-all.
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
+# Fixtures that unit tests and fuzz targets share (tests/fixtures/).
+TEST_FIXTURE_SRCS := tests/fixtures/logcell.c
+TEST_FIXTURE_OBJS := $(TEST_FIXTURE_SRCS:%.c=$(OBJ)/%.o)
+$(OBJ)/tests/%.o: ALL_CFLAGS += -I$(TOP)/tests/fixtures
 
-$(OUT)/tests/test-%: $(OBJ)/tests/unit/test-%.o $(CNI_CORE_OBJS) \
-                     $(FLOWCTL_CORE_OBJS) $(LIBCFNET) $(OVS_LIB)
+$(OUT)/tests/test-%: $(OBJ)/tests/unit/test-%.o $(TEST_FIXTURE_OBJS) \
+                     $(CNI_CORE_OBJS) $(FLOWCTL_CORE_OBJS) $(LIBCFNET) \
+                     $(OVS_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(filter %.o %.a,$^) $(LIBS) -lcmocka
 

@@ -13,14 +13,17 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_WARN := $(filter-out -Wshadow=local,$(WARN))
 FUZZ_CFLAGS = -std=gnu11 -O1 -g $(FUZZ_WARN) $(FUZZ_SAN) \
               -fsanitize=fuzzer-no-link \
-              -I$(TOP)/lib -I$(TOP)/cni-ovs -I$(TOP)/flowctl -I$(TOP)/tests/fuzz \
+              -I$(TOP)/lib -I$(TOP)/cni-ovs -I$(TOP)/flowctl \
+              -I$(TOP)/tests/fuzz -I$(TOP)/tests/fixtures \
               $(OVS_INC) -include $(OVS_BLD)/config.h \
               -include $(TOP)/lib/ovs-json-rename.h
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_OUT)/%)
 # What the targets test, instrumented: lib/, cni-ovs's and flowctl's pure
-# modules.  An archive, so each target links only what it uses.
-FUZZ_CORE_SRCS := $(LIB_SRCS) $(CNI_CORE_SRCS) $(FLOWCTL_CORE_SRCS)
+# modules (and the tests' fixtures).  An archive, so each target links
+# only what it uses.
+FUZZ_CORE_SRCS := $(LIB_SRCS) $(CNI_CORE_SRCS) $(FLOWCTL_CORE_SRCS) \
+                  $(TEST_FIXTURE_SRCS)
 FUZZ_CORE_OBJS := $(FUZZ_CORE_SRCS:%.c=$(FUZZ_OBJ)/%.o)
 FUZZ_CORE := $(FUZZ_OBJ)/libfuzzcore.a
 

@@ -4,10 +4,10 @@
  *
  *   - the traffic log (logctl.c): logsnap_decode() (flowctl/logsnap.h)
  *     turns a log copy, its kind (the controller action's userdata byte),
- *     its registers and its packet, into an event against a snapshot of a
- *     cell (two containers of two apps, Garden's rules and a synced
- *     security group, a policy between them), and logline_format() writes
- *     the line;
+ *     its registers and its packet, into an event against a snapshot of
+ *     tests/fixtures/logcell.h's cell (two containers of two apps,
+ *     Garden's rules and a synced security group, a policy between them),
+ *     and logline_format() writes the line;
  *   - the rejects (pinctrl.c): reject_tcp_reset() and
  *     reject_icmp_unreachable() (flowctl/reject.h) answer the packet.
  *
@@ -35,6 +35,7 @@
 #include "dp-packet.h"
 #include "flow.h"
 #include "fuzz.h"
+#include "logcell.h"
 #include "ipv4.h"
 #include "logline.h"
 #include "logsnap.h"
@@ -44,84 +45,19 @@
 #include "packets.h"
 #include "pipeline.h"
 #include "reject.h"
-#include "sset.h"
 /* jansson after every OVS header: see ovs-json-rename.h. */
-#include "cf-policy.h"
 #include "cfjson.h"
 
 #define HEADER_LEN 21                   /* Kind and five registers. */
 
-static const char *RULES =
-    "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.100\","
-    "\"end\":\"10.0.0.100\"}],\"ports\":[{\"start\":80,\"end\":80}],"
-    "\"log\":false},"
-    "{\"protocol\":3,\"networks\":[{\"start\":\"10.0.0.100\","
-    "\"end\":\"10.0.0.100\"}],\"icmps\":{\"type\":8,\"code\":0},"
-    "\"log\":true}]";
-
-static const char *ASGS =
-    "{\"next\":0,\"security_groups\":[{\"guid\":\"g-web\",\"name\":\"web\","
-    "\"rules\":\"[{\\\"protocol\\\":\\\"tcp\\\",\\\"destination\\\":"
-    "\\\"10.0.0.100\\\",\\\"ports\\\":\\\"443\\\",\\\"log\\\":true}]\","
-    "\"staging_default\":false,\"running_default\":false,"
-    "\"staging_space_guids\":[],\"running_space_guids\":[\"S2\"]}]}";
-
-static const char *POLICIES =
-    "{\"total_policies\":1,\"policies\":[{\"source\":{\"id\":\"A\","
-    "\"tag\":\"0001\"},\"destination\":{\"id\":\"B\",\"tag\":\"0002\","
-    "\"protocol\":\"tcp\",\"ports\":{\"start\":8080,\"end\":8081}}}]}";
-
 static struct model model;
 static struct logsnap *snap;
 
-static void
-add_container(uint32_t ofport, const char *app, const char *space)
-{
-    char handle[32];
-    char *error;
-
-    snprintf(handle, sizeof handle, "h-%"PRIu32, ofport);
-    struct model_container *c = model_add_container(&model, handle, ofport);
-    c->ip = 0x0aff0700 + ofport;
-    c->garden_netout = model_intern_rules(&model, RULES, &error);
-    FUZZ_CHECK(error == NULL);
-    c->policy_group_id = xstrdup(app);
-    c->app_id = xstrdup(app);
-    c->space_id = xstrdup(space);
-    c->org_id = xasprintf("org-%s", app);
-}
-
-/* The cell of tests/unit/test-logsnap.c: containers A (ofport 5, space S1,
- * Garden's rules) and B (ofport 6, space S2, the synced group "web"), the
- * policy A -> B tcp 8080-8081. */
+/* A snapshot of tests/fixtures/logcell.h's cell, as logctl.c gets one. */
 static void
 make_snapshot(void)
 {
-    model_init(&model);
-    model.cell.instance_address = 0x0a000a0a;
-    model_set_policy_config(&model, true, true);
-    add_container(5, "A", "S1");
-    add_container(6, "B", "S2");
-
-    struct cf_policy_list l = { NULL, 0 };
-    FUZZ_CHECK(!cf_policies_parse(POLICIES, strlen(POLICIES), &l, NULL));
-    struct sset groups = SSET_INITIALIZER(&groups);
-    sset_add(&groups, "A");
-    sset_add(&groups, "B");
-    model_set_policies(&model, &l, &groups);
-    free(l.policies);
-    sset_destroy(&groups);
-
-    struct cf_asg_page page;
-    memset(&page, 0, sizeof page);
-    FUZZ_CHECK(!cf_asg_page_parse(ASGS, strlen(ASGS), &page, NULL));
-    struct sset spaces = SSET_INITIALIZER(&spaces);
-    sset_add(&spaces, "S2");
-    model_set_asgs(&model, page.asgs, page.n, &spaces);
-    free(page.asgs);
-    sset_destroy(&spaces);
-    model_resolve(&model);
-
+    logcell_make(&model);
     struct pipeline_ruleset *rs;
     size_t n = pipeline_get_rulesets(&model, &rs);
     snap = logsnap_create(&model, rs, n, "guid-1", "cell-1");

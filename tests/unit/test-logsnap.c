@@ -18,6 +18,7 @@
 #include "cf-policy.h"
 #include "dp-packet.h"
 #include "flow.h"
+#include "logcell.h"
 #include "logline.h"
 #include "logsnap.h"
 #include "model.h"
@@ -27,79 +28,16 @@
 #include "sset.h"
 #include "util.h"
 
-#define CELL_IP 0x0a000a0a              /* 10.0.10.10 */
+#define CELL_IP LOGCELL_CELL_IP          /* 10.0.10.10 */
 #define A_IP 0x0aff0705                 /* 10.255.7.5, ofport 5, app A */
 #define B_IP 0x0aff0706                 /* 10.255.7.6, ofport 6, app B */
 #define EXT_IP 0x0a000064               /* 10.0.0.100 */
 
-static const char *RULES =
-    "[{\"protocol\":1,\"networks\":[{\"start\":\"10.0.0.100\","
-    "\"end\":\"10.0.0.100\"}],\"ports\":[{\"start\":80,\"end\":80}],"
-    "\"log\":false},"
-    "{\"protocol\":3,\"networks\":[{\"start\":\"10.0.0.100\","
-    "\"end\":\"10.0.0.100\"}],\"icmps\":{\"type\":8,\"code\":0},"
-    "\"log\":true}]";
-
-static const char *ASGS =
-    "{\"next\":0,\"security_groups\":[{\"guid\":\"g-web\",\"name\":\"web\","
-    "\"rules\":\"[{\\\"protocol\\\":\\\"icmp\\\",\\\"destination\\\":"
-    "\\\"10.9.9.9\\\",\\\"type\\\":0,\\\"code\\\":0},"
-    "{\\\"protocol\\\":\\\"tcp\\\",\\\"destination\\\":\\\"10.0.0.100\\\","
-    "\\\"ports\\\":\\\"443\\\",\\\"log\\\":true}]\","
-    "\"staging_default\":false,\"running_default\":false,"
-    "\"staging_space_guids\":[],\"running_space_guids\":[\"S2\"]}]}";
-
-static struct model_container *
-add(struct model *m, uint32_t ofport, const char *app, const char *space)
-{
-    char handle[32];
-    char *error;
-
-    snprintf(handle, sizeof handle, "h-%"PRIu32, ofport);
-    struct model_container *c = model_add_container(m, handle, ofport);
-    c->ip = 0x0aff0700 + ofport;
-    c->garden_netout = model_intern_rules(m, RULES, &error);
-    assert_null(error);
-    c->policy_group_id = xstrdup(app);
-    c->app_id = xstrdup(app);
-    c->space_id = xstrdup(space);
-    c->org_id = xasprintf("org-%s", app);
-    return c;
-}
-
-/* Containers A (ofport 5, space S1: Garden's rules) and B (ofport 6, space
- * S2: the synced group "web"); the policy A -> B tcp 8080-8081. */
+/* The cell: tests/fixtures/logcell.h. */
 static void
 make_model(struct model *m)
 {
-    model_init(m);
-    m->cell.instance_address = CELL_IP;
-    model_set_policy_config(m, true, true);
-    add(m, 5, "A", "S1");
-    add(m, 6, "B", "S2");
-
-    struct cf_policy_list l = { NULL, 0 };
-    const char *body =
-        "{\"total_policies\":1,\"policies\":[{\"source\":{\"id\":\"A\","
-        "\"tag\":\"0001\"},\"destination\":{\"id\":\"B\",\"tag\":\"0002\","
-        "\"protocol\":\"tcp\",\"ports\":{\"start\":8080,\"end\":8081}}}]}";
-    assert_null(cf_policies_parse(body, strlen(body), &l, NULL));
-    struct sset groups = SSET_INITIALIZER(&groups);
-    sset_add(&groups, "A");
-    sset_add(&groups, "B");
-    model_set_policies(m, &l, &groups);
-    free(l.policies);           /* Emptied: the model took the policies. */
-    sset_destroy(&groups);
-
-    struct cf_asg_page page;
-    memset(&page, 0, sizeof page);
-    assert_null(cf_asg_page_parse(ASGS, strlen(ASGS), &page, NULL));
-    struct sset spaces = SSET_INITIALIZER(&spaces);
-    sset_add(&spaces, "S2");
-    model_set_asgs(m, page.asgs, page.n, &spaces);
-    free(page.asgs);            /* The model took the groups. */
-    sset_destroy(&spaces);
-    model_resolve(m);
+    logcell_make(m);
 }
 
 /* The payload size of the packets decode() makes. */

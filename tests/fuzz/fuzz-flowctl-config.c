@@ -38,7 +38,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         FUZZ_CHECK(!cfg.mtu || (cfg.mtu >= FLOWCTL_MIN_CONTAINER_MTU
                                 && cfg.mtu <= 65535));
-        FUZZ_CHECK(cfg.netin_port_min <= cfg.netin_port_max);
+        FUZZ_CHECK(cfg.netin_port_min >= 1
+                   && cfg.netin_port_min <= cfg.netin_port_max);
         FUZZ_CHECK(cfg.reject_rate > 0);
         FUZZ_CHECK(cfg.accepted_udp_logs_per_sec > 0);
         FUZZ_CHECK(cfg.denied_logs_per_sec > 0);

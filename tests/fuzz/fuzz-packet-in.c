@@ -136,6 +136,12 @@ check_answer(const void *frame, size_t size, struct dp_packet *answer,
          * the offender's IP header being at most 60 bytes. */
         FUZZ_CHECK(dp_packet_size(answer) <= ETH_HEADER_LEN + IP_HEADER_LEN
                    + ICMP_HEADER_LEN + 60 + 8);
+        const struct ip_header *offender = dp_packet_l3(&in);
+        size_t hlen = IP_IHL(offender->ip_ihl_ver) * 4;
+        const uint8_t *quoted = (const uint8_t *) dp_packet_l4(answer)
+                                + ICMP_HEADER_LEN;
+        FUZZ_CHECK(dp_packet_l4_size(answer) >= ICMP_HEADER_LEN + hlen);
+        FUZZ_CHECK(!memcmp(quoted, offender, hlen));
     }
 }
 

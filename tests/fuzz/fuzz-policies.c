@@ -19,6 +19,7 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "cf-policy.h"
@@ -74,14 +75,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         size_t n_digits = 0;
         uint64_t value = 0;
+        bool wrapped = false;
         for (size_t i = 0; i < size; i++) {
             FUZZ_CHECK(isdigit(data[i]) || isspace(data[i]));
             if (isdigit(data[i])) {
                 n_digits++;
-                value = value * 10 + (data[i] - '0');
+                wrapped |= __builtin_mul_overflow(value, 10, &value);
+                wrapped |= __builtin_add_overflow(value, data[i] - '0',
+                                                  &value);
             }
         }
         FUZZ_CHECK(n_digits > 0);
+        FUZZ_CHECK(!wrapped);           /* Beyond 64 bits: refused. */
         FUZZ_CHECK(value == ns);
     }
     return 0;

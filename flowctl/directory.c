@@ -64,6 +64,7 @@ struct dir_row {
     char *underlay_ip;
     char *subnet;
     int64_t lease_expires;          /* 0 where not replicated or read. */
+    int64_t renewed;                /* Read to claim only, else 0. */
 };
 
 struct directory {
@@ -117,6 +118,7 @@ struct directory {
     size_t n_read_rows;
     bool have_read;
     unsigned long long int n_rows_read;
+    struct lease_watch watch;       /* Which of them have expired. */
 
     /* The lease. */
     bool have_lease;
@@ -139,6 +141,7 @@ struct directory {
     unsigned int failed_claims;     /* Claims that failed in a row. */
     bool blocked;                   /* No free subnet / ours is held. */
     long long int next_blocked_log;
+    long long int next_watching_log;    /* The same, while watching. */
 
     /* Counters, for directory_format(). */
     unsigned long long int n_claims;
@@ -227,6 +230,7 @@ row_update(struct dir_row *row, const struct shash *values)
     const char *ip = string_value(shash_find_data(values, "underlay_ip"));
     const char *subnet = string_value(shash_find_data(values, "subnet"));
     const struct json *expires = shash_find_data(values, "lease_expires");
+    const struct json *renewed = shash_find_data(values, "renewed");
 
     if (ip) {
         free(row->underlay_ip);
@@ -238,6 +242,9 @@ row_update(struct dir_row *row, const struct shash *values)
     }
     if (expires) {
         row->lease_expires = integer_value(expires, 0);
+    }
+    if (renewed) {
+        row->renewed = integer_value(renewed, 0);
     }
 }
 
@@ -425,6 +432,7 @@ directory_create(const char *remotes, uint32_t underlay_ip,
     d->underlay_ip = underlay_ip;
     ipv4_format(underlay_ip, d->ip_text);
     hmap_init(&d->view_rows);
+    lease_watch_init(&d->watch);
 
     /* The view: what every cell needs of the others, which changes only
      * when a cell claims a lease or its row goes.  Any member that is part
@@ -475,6 +483,7 @@ directory_destroy(struct directory *d)
         view_clear(d);
         hmap_destroy(&d->view_rows);
         free_read_rows(d);
+        lease_watch_destroy(&d->watch);
         free(d->remotes_text);
         free(d->overlays);
         free(d->remotes);
@@ -590,7 +599,19 @@ copy_view(struct directory *d)
         }
         d->have_overlay = true;
         d->subnet_plen = d->view_plen;
+        int64_t old_lifetime_s = d->lifetime_s;
         d->lifetime_s = d->view_lifetime_s;
+        const int64_t max_s = LEASE_LIFETIME_MAX_MS / 1000;
+        if (d->lifetime_s > max_s || d->lifetime_s < 1) {
+            VLOG_WARN_RL(&rl, "Overlay row: lease_lifetime_s %"PRId64" is "
+                         "outside 1..%"PRId64"; using %"PRId64,
+                         d->lifetime_s, max_s,
+                         d->lifetime_s < 1 ? 1 : max_s);
+            d->lifetime_s = d->lifetime_s < 1 ? 1 : max_s;
+        }
+        if (d->lifetime_s != old_lifetime_s && d->have_lease) {
+            d->next_renew = 0;      /* On the new lifetime's schedule. */
+        }
     }
 
     struct lease_row *rows;
@@ -619,14 +640,13 @@ copy_view(struct directory *d)
 }
 
 /* The rows a claim decides from, as lease.c takes them: those read from
- * the leader (ours, and those that had expired then, with their lease
- * times), then every other row of the view, which were live (so
- * 'lease_expires' is INT64_MAX: never taken over).  '*readp' gets, for
- * each, its index in 'read_rows' or SIZE_MAX for the view's.  Both are
- * malloc'd. */
+ * the leader (ours, and those worth watching, with their lease times),
+ * judged by the watch (into '*summary'), then every other row of the view,
+ * which were live (never taken over).  '*readp' gets, for each, its index
+ * in 'read_rows' or SIZE_MAX for the view's.  Both are malloc'd. */
 static size_t
-collect_claim_rows(const struct directory *d, struct lease_row **rowsp,
-                   size_t **readp)
+collect_claim_rows(struct directory *d, struct lease_row **rowsp,
+                   size_t **readp, struct lease_watch_summary *summary)
 {
     size_t max = d->n_read_rows + hmap_count(&d->view_rows) + 1;
     struct lease_row *rows = xmalloc(max * sizeof *rows);
@@ -641,9 +661,13 @@ collect_claim_rows(const struct directory *d, struct lease_row **rowsp,
             .underlay_ip = r->underlay_ip,
             .subnet = r->subnet,
             .lease_expires = r->lease_expires,
+            .renewed = r->renewed,
         };
         read[n++] = i;
     }
+    lease_watch_judge(&d->watch, rows, n, time_msec(),
+                      d->lifetime_s * 1000LL, summary);
+
     const struct dir_row *row;
     HMAP_FOR_EACH (row, node, &d->view_rows) {
         if (row->underlay_ip && row->subnet
@@ -651,7 +675,7 @@ collect_claim_rows(const struct directory *d, struct lease_row **rowsp,
             rows[n] = (struct lease_row) {
                 .underlay_ip = row->underlay_ip,
                 .subnet = row->subnet,
-                .lease_expires = INT64_MAX,
+                .expired = false,
             };
             read[n++] = SIZE_MAX;
         }
@@ -698,6 +722,31 @@ note_blocked(struct directory *d, char *msg)
 }
 
 
+/* No subnet (or ours held) unless a lease that looks over, and has not been
+ * watched for a lifetime yet, turns out to be: says so (at most every
+ * BLOCKED_LOG_MS, not as an error: waiting is the rule working) and looks
+ * again when the first of them could have expired, or sooner. */
+static void
+note_watching(struct directory *d, const char *what,
+              const struct lease_watch_summary *w)
+{
+    long long int now = time_msec();
+    long long int wait = w->next == LLONG_MAX ? 0 : MAX(0, w->next - now);
+    char *msg = xasprintf("%s, unless one of the %"PRIuSIZE" leases that "
+                          "look over by this cell's clock is: a lease is "
+                          "taken only once it has gone a lifetime (%"PRId64
+                          " s) unrenewed, the first in %.1f s", what,
+                          w->n_unknown, d->lifetime_s, wait / 1000.0);
+    if (now >= d->next_watching_log) {
+        VLOG_INFO("%s", msg);
+        d->next_watching_log = now + BLOCKED_LOG_MS;
+    }
+    free(d->last_failure);
+    d->last_failure = msg;
+    d->blocked = true;
+    d->next_attempt = now + MIN(BLOCKED_RETRY_MS, MAX(wait, 100));
+}
+
 static void
 start_txn(struct directory *d, enum txn_kind kind,
           const struct ipv4_cidr *subnet, long long int now)
@@ -735,17 +784,24 @@ comment_op(const char *format, ...)
     return op;
 }
 
-/* Reads, from the leader, our row and every row whose lease has expired by
- * now: with the view's rows (every live lease) that is what a claim
- * decides from, and the expired rows are those it may take over.  A
- * renewal moves a live lease away from any such read, so the other cells'
- * renewals never reach this cell. */
+/* Reads, from the leader, our row and the rows worth watching (lease.h,
+ * "Expiry"): those whose lease has ended by this cell's wall clock, and
+ * those renewed more than a lifetime ahead of it (a cell whose clock is
+ * ahead, or this cell's behind).  With the view's rows (every other lease,
+ * live) that is what a claim decides from, and the watched rows that
+ * expire are those it may take over.  With clocks that agree, renewals
+ * keep a live lease out of both reads, so the other cells' renewals do not
+ * reach this cell; a holder whose clock is ahead by more than a lifetime,
+ * or behind by more than a lifetime less its renewal interval, is read at
+ * each claim (and seen renewed). */
 static void
 read_for_claim(struct directory *d)
 {
     static const char *const columns[] = {
-        "_uuid", "underlay_ip", "subnet", "lease_expires",
+        "_uuid", "underlay_ip", "subnet", "lease_expires", "renewed",
     };
+    long long int now = time_wall_msec();
+
     struct json *ours = new_op("select", "Cell");
     json_object_put(ours, "where", json_array_create_1(
                         clause("underlay_ip", "==",
@@ -753,14 +809,22 @@ read_for_claim(struct directory *d)
     json_object_put(ours, "columns",
                     json_strings(columns, ARRAY_SIZE(columns)));
 
-    struct json *expired = new_op("select", "Cell");
-    json_object_put(expired, "where", json_array_create_1(
+    struct json *ended = new_op("select", "Cell");
+    json_object_put(ended, "where", json_array_create_1(
                         clause("lease_expires", "<",
-                               json_integer_create(time_wall_msec()))));
-    json_object_put(expired, "columns",
+                               json_integer_create(now))));
+    json_object_put(ended, "columns",
                     json_strings(columns, ARRAY_SIZE(columns)));
 
-    send_txn(d, TXN_READ, json_array_create_2(ours, expired));
+    struct json *ahead = new_op("select", "Cell");
+    json_object_put(ahead, "where", json_array_create_1(
+                        clause("renewed", ">",
+                               json_integer_create(
+                                   now + d->lifetime_s * 1000))));
+    json_object_put(ahead, "columns",
+                    json_strings(columns, ARRAY_SIZE(columns)));
+
+    send_txn(d, TXN_READ, json_array_create_3(ours, ended, ahead));
 }
 
 /* Takes the rows of a TXN_READ's 'result'. */
@@ -790,7 +854,7 @@ take_read_rows(struct directory *d, const struct json *result)
                 continue;
             }
             if (uuidset_find(&seen, &uuid)) {
-                continue;           /* Ours, and expired. */
+                continue;           /* In two of the selects. */
             }
             uuidset_insert(&seen, &uuid);
             if (d->n_read_rows >= allocated) {
@@ -825,6 +889,11 @@ renew(struct directory *d, const struct uuid *uuid, enum txn_kind kind,
       const struct ipv4_cidr *subnet)
 {
     long long int now = time_wall_msec();
+    if (now == d->renewed) {
+        now++;                      /* A renewal always changes the row (a
+                                     * clock that stood still, or stepped
+                                     * back exactly). */
+    }
     char subnet_s[IPV4_CIDR_LEN];
 
     ipv4_cidr_format(subnet, subnet_s);
@@ -864,7 +933,8 @@ claim(struct directory *d)
 
     struct lease_row *rows;
     size_t *read;
-    size_t n = collect_claim_rows(d, &rows, &read);
+    struct lease_watch_summary watched;
+    size_t n = collect_claim_rows(d, &rows, &read, &watched);
     long long int now = time_wall_msec();
     struct lease_decision dec;
     if (!d->have_lease && d->have_hint
@@ -872,15 +942,17 @@ claim(struct directory *d)
         /* The subnet this cell had before (its containers may still have
          * addresses in it): take it again if it is free. */
         lease_decide(&lo, rows, n, d->underlay_ip, &d->hint,
-                     d->failed_claims, now, &dec);
-        if (dec.action != LEASE_KEEP && dec.action != LEASE_CLAIM) {
+                     d->failed_claims, &dec);
+        bool wait = (dec.action == LEASE_HELD && read[dec.row] != SIZE_MAX
+                     && watched.n_unknown);
+        if (dec.action != LEASE_KEEP && dec.action != LEASE_CLAIM && !wait) {
             lease_decision_destroy(&dec);
             lease_decide(&lo, rows, n, d->underlay_ip, NULL,
-                         d->failed_claims, now, &dec);
+                         d->failed_claims, &dec);
         }
     } else {
         lease_decide(&lo, rows, n, d->underlay_ip,
-                     d->have_lease ? &d->lease : NULL, d->failed_claims, now,
+                     d->have_lease ? &d->lease : NULL, d->failed_claims,
                      &dec);
     }
 
@@ -917,16 +989,23 @@ claim(struct directory *d)
                 struct json *expect = json_object_create();
                 json_object_put(expect, "lease_expires",
                                 json_integer_create(row->lease_expires));
+                json_object_put(expect, "renewed",
+                                json_integer_create(row->renewed));
                 json_object_put(wait, "where", json_clone(where));
-                json_object_put(wait, "columns", json_array_create_1(
-                                    json_string_create("lease_expires")));
+                json_object_put(wait, "columns", json_array_create_2(
+                                    json_string_create("lease_expires"),
+                                    json_string_create("renewed")));
                 json_object_put_string(wait, "until", "==");
                 json_object_put(wait, "rows", json_array_create_1(expect));
                 json_object_put(wait, "timeout", json_integer_create(0));
                 json_array_add(ops, wait);
-                VLOG_INFO("reclaiming %s from cell %s (expired %.1f s ago)",
-                          row->subnet, row->underlay_ip,
-                          (now - row->lease_expires) / 1000.0);
+                long long int ago = now - row->lease_expires;
+                VLOG_INFO("reclaiming %s from cell %s (not renewed for a "
+                          "lease lifetime, %"PRId64" s, by this cell's "
+                          "clock; by its wall clock the lease %s %.1f s%s)",
+                          row->subnet, row->underlay_ip, d->lifetime_s,
+                          ago >= 0 ? "ended" : "ends in",
+                          llabs(ago) / 1000.0, ago >= 0 ? " ago" : "");
             } else {
                 VLOG_INFO("replacing our row (subnet %s): %s", row->subnet,
                           d->have_lease ? "not our lease"
@@ -951,23 +1030,40 @@ claim(struct directory *d)
         break;
     }
 
-    case LEASE_NONE_FREE: {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        lease_overlay_format(&lo, &s);
-        note_blocked(d, xasprintf("no free subnet in %s (%"PRIuSIZE" cells "
-                                  "hold leases)", ds_cstr(&s), dec.n_live));
-        ds_destroy(&s);
+    case LEASE_NONE_FREE:
+        if (watched.n_unknown) {
+            /* Perhaps some are dead cells' leases: not knowable before
+             * they have gone unrenewed for a lifetime. */
+            note_watching(d, "no free subnet", &watched);
+        } else {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            lease_overlay_format(&lo, &s);
+            note_blocked(d, xasprintf("no free subnet in %s (%"PRIuSIZE
+                                      " cells hold leases)", ds_cstr(&s),
+                                      dec.n_live));
+            ds_destroy(&s);
+        }
         break;
-    }
 
     case LEASE_HELD: {
-        /* A live lease: only the view has it, without its expiry. */
         const struct lease_row *holder = &rows[dec.row];
-        note_blocked(d, xasprintf("our lease %s is held by cell %s (its row "
-                                  "has subnet %s, live): keeping our lease, "
-                                  "its containers have addresses in it",
-                                  d->lease_text, holder->underlay_ip,
-                                  holder->subnet));
+        if (read[dec.row] != SIZE_MAX && watched.n_unknown) {
+            /* Its lease looks over by our clock: watched.  (Ours is our
+             * lease, or the subnet this cell had before.) */
+            char ours[IPV4_CIDR_LEN];
+            ipv4_cidr_format(d->have_lease ? &d->lease : &d->hint, ours);
+            char *what = xasprintf("our lease %s is held by cell %s",
+                                   ours, holder->underlay_ip);
+            note_watching(d, what, &watched);
+            free(what);
+        } else {
+            /* A live lease (in the view, or read and seen renewed). */
+            note_blocked(d, xasprintf("our lease %s is held by cell %s (its "
+                                      "row has subnet %s, live): keeping "
+                                      "our lease, its containers have "
+                                      "addresses in it", d->lease_text,
+                                      holder->underlay_ip, holder->subnet));
+        }
         break;
     }
     }
@@ -1058,6 +1154,7 @@ txn_succeeded(struct directory *d)
     d->next_attempt = 0;
     d->next_renew = time_msec() + renew_interval_ms(d);
     d->next_blocked_log = 0;
+    d->next_watching_log = 0;
 }
 
 /* Looks at the transaction in flight, if any. */

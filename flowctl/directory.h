@@ -38,9 +38,10 @@
  *     directory.c), monitors nothing.  A renewal updates our row where its
  *     uuid, address and subnet are still ours (if it changes nothing, our
  *     row went: claim again).  To claim, it reads our row and the rows
- *     whose lease has expired, and decides from those (which it may take
- *     over, if their lease_expires has not changed meanwhile) and the
- *     view's other rows (live leases, never taken).
+ *     worth watching (lease.h, "Expiry"), and decides from those (which it
+ *     may take over once they have gone a lifetime unrenewed by this
+ *     cell's clock, and if their lease_expires has not changed meanwhile)
+ *     and the view's other rows (live leases, never taken).
  *
  * So a cell receives, per second, the replies to its own renewals, a check
  * of each member every 10 s, and the fleet's new and removed leases;
@@ -51,7 +52,9 @@
  * everything, work beside newer ones.
  *
  * Lease times are wall-clock milliseconds since the epoch (time_wall_msec()
- * here, `date +%s%3N` in a shell).
+ * here, `date +%s%3N` in a shell), written by each cell's own clock: they
+ * choose the rows worth watching; expiry is judged by this cell's
+ * monotonic clock (lease.h).
  *
  * Not thread-safe. */
 

@@ -6,6 +6,7 @@
 
 #include "lease.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -284,7 +285,7 @@ void
 lease_decide(const struct lease_overlay *ov,
              const struct lease_row *rows, size_t n_rows,
              uint32_t underlay_ip, const struct ipv4_cidr *preferred,
-             unsigned int attempt, int64_t now, struct lease_decision *d)
+             unsigned int attempt, struct lease_decision *d)
 {
     memset(d, 0, sizeof *d);
 
@@ -305,7 +306,7 @@ lease_decide(const struct lease_overlay *ov,
                 own_subnet = subnet;
                 own_parses = parses;
             }
-        } else if (row->lease_expires >= now) {
+        } else if (!row->expired) {
             d->n_live++;
             if (parses) {
                 live_set_add(&live, &allocated, &subnet, i);
@@ -354,7 +355,7 @@ lease_decide(const struct lease_overlay *ov,
         const struct lease_row *row = &rows[i];
         struct ipv4_cidr other;
         if (row_is_own(row, underlay_ip)
-            || (row->lease_expires < now
+            || (row->expired
                 && ipv4_parse_cidr(row->subnet, &other)
                 && ipv4_cidr_overlaps(&other, &subnet))) {
             d->deletes[d->n_deletes++] = i;
@@ -363,6 +364,133 @@ lease_decide(const struct lease_overlay *ov,
 
 out:
     live_set_destroy(&live);
+}
+
+/* A row being watched. */
+struct lease_sighting {
+    struct hmap_node node;          /* In struct lease_watch's 'rows'. */
+    char *underlay_ip;              /* With 'subnet', the row's identity. */
+    char *subnet;
+    int64_t lease_expires;          /* The marks as last seen, */
+    int64_t renewed;
+    long long int since;            /* unchanged since this monotonic ms. */
+    bool seen_renewed;              /* The marks changed while watched. */
+    bool judged;                    /* Among the rows of this judgement. */
+};
+
+void
+lease_watch_init(struct lease_watch *w)
+{
+    hmap_init(&w->rows);
+}
+
+void
+lease_watch_destroy(struct lease_watch *w)
+{
+    if (w) {
+        struct lease_sighting *s;
+        HMAP_FOR_EACH_POP (s, node, &w->rows) {
+            free(s->underlay_ip);
+            free(s->subnet);
+            free(s);
+        }
+        hmap_destroy(&w->rows);
+    }
+}
+
+static uint32_t
+sighting_hash(const char *underlay_ip, const char *subnet)
+{
+    return hash_string(subnet, hash_string(underlay_ip, 0));
+}
+
+static struct lease_sighting *
+sighting_find(const struct lease_watch *w, const char *underlay_ip,
+              const char *subnet, uint32_t hash)
+{
+    struct lease_sighting *s;
+    HMAP_FOR_EACH_WITH_HASH (s, node, hash, &w->rows) {
+        if (!strcmp(s->underlay_ip, underlay_ip)
+            && !strcmp(s->subnet, subnet)) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
+/* How long 'row' must go unrenewed to be expired: a lifetime, the longer
+ * of ours and the one its cell wrote (lease_expires - renewed: after an
+ * operator shortens the lifetime, a holder renews on its old schedule
+ * until its next renewal), and never less than LEASE_WATCH_MIN_MS. */
+static long long int
+watch_ms(const struct lease_row *row, long long int lifetime_ms)
+{
+    long long int watch = MIN(MAX(lifetime_ms, LEASE_WATCH_MIN_MS),
+                              LEASE_LIFETIME_MAX_MS);
+    if (row->renewed < row->lease_expires
+        && row->lease_expires - row->renewed <= LEASE_LIFETIME_MAX_MS) {
+        watch = MAX(watch, row->lease_expires - row->renewed);
+    }
+    return watch;
+}
+
+void
+lease_watch_judge(struct lease_watch *w, struct lease_row *rows, size_t n,
+                  long long int now, long long int lifetime_ms,
+                  struct lease_watch_summary *summary)
+{
+    struct lease_watch_summary sum = { .next = LLONG_MAX };
+    struct lease_sighting *s;
+
+    HMAP_FOR_EACH (s, node, &w->rows) {
+        s->judged = false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct lease_row *row = &rows[i];
+        uint32_t hash = sighting_hash(row->underlay_ip, row->subnet);
+
+        s = sighting_find(w, row->underlay_ip, row->subnet, hash);
+        if (!s) {
+            s = xzalloc(sizeof *s);
+            s->underlay_ip = xstrdup(row->underlay_ip);
+            s->subnet = xstrdup(row->subnet);
+            s->lease_expires = row->lease_expires;
+            s->renewed = row->renewed;
+            s->since = now;
+            hmap_insert(&w->rows, &s->node, hash);
+        } else if (s->lease_expires != row->lease_expires
+                   || s->renewed != row->renewed) {
+            s->lease_expires = row->lease_expires;
+            s->renewed = row->renewed;
+            s->since = now;
+            s->seen_renewed = true;
+        } else if (now < s->since) {
+            s->since = now;         /* Not monotonic after all: restart. */
+        }
+        s->judged = true;
+
+        /* 'since' and 'now' are a monotonic clock's, so the difference
+         * cannot overflow, nor 'since' plus a watch of at most a year. */
+        long long int watch = watch_ms(row, lifetime_ms);
+        row->expired = now - s->since >= watch;
+        if (row->expired) {
+            sum.n_expired++;
+        } else if (!s->seen_renewed) {
+            sum.n_unknown++;
+            sum.next = MIN(sum.next, s->since + watch);
+        }
+    }
+    HMAP_FOR_EACH_SAFE (s, node, &w->rows) {
+        if (!s->judged) {
+            hmap_remove(&w->rows, &s->node);
+            free(s->underlay_ip);
+            free(s->subnet);
+            free(s);
+        }
+    }
+    if (summary) {
+        *summary = sum;
+    }
 }
 
 void

@@ -1,15 +1,15 @@
 /*
  * lease: which subnet lease a cell takes from the cluster directory
  * (cfnet-db), decided from the directory's rows.  Pure: directory.c reads
- * the rows out of the IDL, asks lease_decide() and carries the decision
+ * the rows from the cluster, asks lease_decide() and carries the decision
  * out in one OVSDB transaction, whose indexes (Cell [underlay_ip] and
  * [subnet]) make a concurrent claimant of the same subnet fail and retry.
  *
  * The rules:
  *
- *   - A row whose lease_expires is before 'now' is expired: its subnet may
- *     be reclaimed, by deleting the row in the claiming transaction.  A row
- *     whose lease has not expired is live and is never taken.
+ *   - A row judged expired (see "Expiry" below) may have its subnet
+ *     reclaimed, by deleting the row in the claiming transaction.  Any
+ *     other row is live and is never taken.
  *   - A cell's own row (the one with its underlay address) whose subnet is
  *     usable (inside one of the networks, of the overlay's prefix length)
  *     is kept, expired or not: a restarted cell gets its lease back.  Any
@@ -26,7 +26,26 @@
  *     overlay still contains it.
  *
  * Rows whose subnet (or underlay address) does not parse are ignored,
- * except that an own row is recognized by its address alone. */
+ * except that an own row is recognized by its address alone.
+ *
+ * Expiry.  A row's lease_expires is written by its cell's wall clock, and
+ * cells' wall clocks disagree and jump (an NTP step, a VM resumed after a
+ * pause, an operator's `date`): by another cell's clock a live lease may
+ * look expired an hour early, and a dead one live for an hour more.  So a
+ * cell never judges a lease by comparing wall clocks.  A row is expired
+ * when this cell has watched it for a whole lease lifetime (at least 3 s),
+ * by its own monotonic clock, without seeing it renewed (its lease_expires
+ * and renewed unchanged): its holder renews every third of a lifetime (at
+ * most every half, when configured), so a holder that is alive and
+ * connected has changed it at least once by then, twice by default.  Only
+ * the rates of the two cells' clocks matter, never their readings.  Wall
+ * clocks only choose which rows are worth watching: those
+ * whose lease has ended by this cell's clock, and those renewed more than
+ * a lifetime in its future (directory.c).  The price is that an expired
+ * lease is taken a lifetime after a claimant first sees it, not at once:
+ * with clocks that agree, about two lifetimes after its holder's last
+ * renewal (the row is worth watching once its lease has ended).  A subnet
+ * that no row holds is taken at once. */
 
 #ifndef FLOWCTL_LEASE_H
 #define FLOWCTL_LEASE_H 1
@@ -35,6 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "openvswitch/hmap.h"
 #include "model.h"
 
 struct ds;
@@ -72,8 +92,49 @@ void lease_overlay_format(const struct lease_overlay *, struct ds *);
 struct lease_row {
     const char *underlay_ip;
     const char *subnet;
-    int64_t lease_expires;          /* Wall clock, ms since the epoch. */
+    bool expired;                   /* As lease_watch_judge() judged it. */
+    int64_t lease_expires;          /* As its cell last wrote them, by its */
+    int64_t renewed;                /* own wall clock: a renewal's marks. */
 };
+
+/* The longest lease lifetime (directory.c refuses longer ones): keeps
+ * every sum of times in range. */
+#define LEASE_LIFETIME_MAX_MS (366LL * 86400 * 1000)
+
+/* The shortest watch: renewals are at least a second apart (directory.c),
+ * so a lifetime shorter than this would not guarantee one renewal seen. */
+#define LEASE_WATCH_MIN_MS 3000
+
+/* What a cell has seen of the rows it watches (see "Expiry" above). */
+struct lease_watch {
+    struct hmap rows;               /* struct lease_sighting. */
+};
+
+void lease_watch_init(struct lease_watch *);
+void lease_watch_destroy(struct lease_watch *);
+
+/* What lease_watch_judge() found besides each row's verdict. */
+struct lease_watch_summary {
+    size_t n_expired;               /* Rows judged expired. */
+    size_t n_unknown;               /* Rows not expired and never seen
+                                     * renewed: each may be a dead cell's
+                                     * lease, being watched. */
+    long long int next;             /* Monotonic ms when the first of those
+                                     * would be expired, if unchanged;
+                                     * LLONG_MAX if none. */
+};
+
+/* Judges the 'n' rows read at monotonic time 'now' (ms) for leases of
+ * 'lifetime_ms': sets each row's 'expired' (unrenewed for the longest of
+ * 'lifetime_ms', the lifetime its cell wrote, lease_expires - renewed, and
+ * LEASE_WATCH_MIN_MS), and forgets every row watched before and not among
+ * 'rows' (one that left the rows worth watching was renewed, or its
+ * cell's clock moved; if it comes back, it is watched from then on).  A
+ * row is known by its underlay address and subnet, which the database's
+ * indexes keep unique.  Fills in '*summary' if nonnull. */
+void lease_watch_judge(struct lease_watch *, struct lease_row *rows,
+                       size_t n, long long int now, long long int lifetime_ms,
+                       struct lease_watch_summary *summary);
 
 enum lease_action {
     LEASE_KEEP,                     /* rows[row] is ours: renew it. */
@@ -97,8 +158,8 @@ struct lease_decision {
 };
 
 /* Decides what the cell with underlay address 'underlay_ip' (host byte
- * order) does, given the directory's 'rows' at wall-clock time 'now' (ms
- * since the epoch).  'preferred' is NULL, or the subnet this process
+ * order) does, given the directory's 'rows', judged (their 'expired').
+ * 'preferred' is NULL, or the subnet this process
  * already holds.  'attempt' is 0, or the number of claims that failed in a
  * row: each attempt starts the search elsewhere, so that cells that keep
  * colliding on the same subnet stop doing so.  Free the result with
@@ -106,8 +167,7 @@ struct lease_decision {
 void lease_decide(const struct lease_overlay *,
                   const struct lease_row *rows, size_t n_rows,
                   uint32_t underlay_ip, const struct ipv4_cidr *preferred,
-                  unsigned int attempt, int64_t now,
-                  struct lease_decision *);
+                  unsigned int attempt, struct lease_decision *);
 void lease_decision_destroy(struct lease_decision *);
 
 /* Stores in '*remotesp' (malloc'd, NULL if none) the other cells: every

@@ -3,8 +3,9 @@
  * directories made from the input: an overlay (1 to 3 networks, a lease
  * prefix length that may be out of range), this cell's underlay address,
  * perhaps a preferred subnet and a failed-attempt count, and up to 32 Cell
- * rows (underlay address, subnet, lease expiry around 'now'), some of
- * whose fields do not parse.
+ * rows (underlay address, subnet, expired or not, a lease_expires mark),
+ * some of whose fields do not parse.  Then the same rows through a
+ * lease_watch.
  *
  * Promises checked (lease.h's rules):
  *   - KEEP: the row is ours, its subnet parses and is the preferred one,
@@ -17,11 +18,16 @@
  *   - NONE_FREE: there is no preferred subnet, and (checked when the
  *     overlay has at most 4,096 leases) every usable lease overlaps
  *     another cell's live one;
- *   - the same input decides the same (no hidden state).
+ *   - the same input decides the same (no hidden state);
+ *   - lease_watch_judge(): rows judged a first time are not expired; judged
+ *     again a lifetime later with the same marks, every row whose address
+ *     and subnet no other row shares is; a row judged with other marks
+ *     is not.
  */
 
 #include <config.h>
 
+#include <limits.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -31,7 +37,7 @@
 #include "util.h"
 
 #define MAX_ROWS 32
-#define NOW 1796400000000LL             /* ms since the epoch. */
+#define LIFETIME_MS 30000
 
 struct input {
     const uint8_t *p;
@@ -87,7 +93,7 @@ is_own(const struct lease_row *row, uint32_t own_ip)
 static bool
 is_live_other(const struct lease_row *row, uint32_t own_ip)
 {
-    return !is_own(row, own_ip) && row->lease_expires >= NOW;
+    return !is_own(row, own_ip) && !row->expired;
 }
 
 /* Does a live lease of another cell overlap 'c'? */
@@ -155,8 +161,7 @@ check(const struct lease_overlay *ov, const struct lease_row *rows,
         for (size_t i = 0, k = 0; i < n; i++) {
             bool deleted = k < d->n_deletes && d->deletes[k] == i;
             if (deleted) {
-                FUZZ_CHECK(is_own(&rows[i], own_ip)
-                           || rows[i].lease_expires < NOW);
+                FUZZ_CHECK(is_own(&rows[i], own_ip) || rows[i].expired);
                 k++;
             } else if (ipv4_parse_cidr(rows[i].subnet, &s)) {
                 FUZZ_CHECK(!ipv4_cidr_overlaps(&s, &d->subnet));
@@ -182,6 +187,48 @@ check(const struct lease_overlay *ov, const struct lease_row *rows,
     default:
         FUZZ_CHECK(false);
     }
+}
+
+/* Does another of the 'n' rows share row 'i''s address and subnet? */
+static bool
+shared(const struct lease_row *rows, size_t n, size_t i)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (j != i && !strcmp(rows[j].underlay_ip, rows[i].underlay_ip)
+            && !strcmp(rows[j].subnet, rows[i].subnet)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+check_watch(struct lease_row *rows, size_t n, unsigned int k)
+{
+    struct lease_watch w;
+    struct lease_watch_summary sum;
+    long long int t0 = 1000 * (long long int) k;
+
+    lease_watch_init(&w);
+    lease_watch_judge(&w, rows, n, t0, LIFETIME_MS, &sum);
+    for (size_t i = 0; i < n; i++) {
+        FUZZ_CHECK(!rows[i].expired);
+    }
+    FUZZ_CHECK(sum.n_expired == 0 && sum.n_unknown <= n);
+    FUZZ_CHECK(n ? sum.next >= t0 + LIFETIME_MS : sum.next == LLONG_MAX);
+
+    /* A lifetime later, the same rows, but one ('k'th) renewed. */
+    size_t renewed = n ? k % n : 0;
+    if (n) {
+        rows[renewed].renewed++;
+    }
+    lease_watch_judge(&w, rows, n, t0 + LIFETIME_MS, LIFETIME_MS, &sum);
+    for (size_t i = 0; i < n; i++) {
+        if (!shared(rows, n, i)) {
+            FUZZ_CHECK(rows[i].expired == (i != renewed));
+        }
+    }
+    lease_watch_destroy(&w);
 }
 
 int
@@ -217,8 +264,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned int attempt = (flags >> 1) & 7;
 
     /* The rows: an underlay address (sometimes ours, sometimes one that
-     * does not parse), a subnet, an expiry from 128 s before now to 127 s
-     * after. */
+     * does not parse), a subnet, a byte that is both the mark and, by its
+     * sign, whether the row is expired. */
     struct lease_row rows[MAX_ROWS];
     char *texts[2 * MAX_ROWS];
     size_t n = 0;
@@ -231,24 +278,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         ? xstrdup("not-an-address")
                         : xstrdup(ipv4_format(ip, buf)));
         texts[2 * n + 1] = take_cidr(&in, rf & 3, &c);
+        int8_t mark = take8(&in);
         rows[n] = (struct lease_row) {
             .underlay_ip = texts[2 * n],
             .subnet = texts[2 * n + 1],
-            .lease_expires = NOW + (int8_t) take8(&in) * 1000LL,
+            .expired = mark < 0,
+            .lease_expires = mark,
+            .renewed = mark,
         };
         n++;
     }
 
     struct lease_decision d, again;
-    lease_decide(&ov, rows, n, own_ip, preferred, attempt, NOW, &d);
+    lease_decide(&ov, rows, n, own_ip, preferred, attempt, &d);
     check(&ov, rows, n, own_ip, preferred, &d);
-    lease_decide(&ov, rows, n, own_ip, preferred, attempt, NOW, &again);
+    lease_decide(&ov, rows, n, own_ip, preferred, attempt, &again);
     FUZZ_CHECK(d.action == again.action && d.row == again.row
                && d.subnet.addr == again.subnet.addr
                && d.subnet.plen == again.subnet.plen
                && d.n_deletes == again.n_deletes);
     lease_decision_destroy(&again);
     lease_decision_destroy(&d);
+
+    check_watch(rows, n, attempt);
 
     for (size_t i = 0; i < 2 * n; i++) {
         free(texts[i]);

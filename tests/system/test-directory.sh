@@ -17,6 +17,7 @@
 . "$SB_TOP/tests/system/cfnet-cluster.sh"
 
 DT_DRIVER=${CFNET_OUT:-$SB_TOP/build}/tests/directory-driver
+DT_DRIVER_ENV=()        # NAME=VALUE... for the next driver (dt_clocked_driver)
 CL_POLL_DS=1            # cl_wait tries every 0.1 s (CL_TIMEOUT: 30 s)
 
 # ---------------------------------------------------------------------------
@@ -194,10 +195,39 @@ dt_driver() {
     shift 2
     ip netns exec "$DT_CLIENT_NS" env \
         ASAN_OPTIONS="${ASAN_OPTIONS:-}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+        "${DT_DRIVER_ENV[@]}" \
         "$DT_DRIVER" -vdirectory:console:dbg --unixctl="$CL_TMP/$name.ctl" "$@" "$(dt_remotes)" \
         "$ip" > "$CL_TMP/$name.out" 2> "$CL_TMP/$name.log" &
     echo "$name $!" >> "$CL_TMP/drivers.list"
 }
+
+# dt_clocked_driver NAME UNDERLAY_IP [OPTION...]: as dt_driver, with a wall
+# clock of its own that dt_clock moves (libfaketime, which reads NAME.clock
+# at every clock read; the monotonic clock is left alone, as a real clock
+# step leaves it).
+dt_clocked_driver() {
+    local lib
+    lib=$(dt_faketime_lib) || fail "no libfaketime: run scripts/install-deps system"
+    echo +0 > "$CL_TMP/$1.clock"
+    local DT_DRIVER_ENV=(
+        LD_PRELOAD="$lib" FAKETIME_TIMESTAMP_FILE="$CL_TMP/$1.clock"
+        FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    )
+    dt_driver "$@"
+}
+
+dt_faketime_lib() {
+    local f
+    for f in /usr/lib/*/faketime/libfaketime.so.1; do
+        [ -e "$f" ] && { echo "$f"; return 0; }
+    done
+    return 1
+}
+
+# dt_clock NAME OFFSET: driver NAME's wall clock is OFFSET from the real
+# one from now on (faketime's format: +0, -1h, +3600).
+dt_clock() { echo "$2" > "$CL_TMP/$1.clock"; }
 
 dt_driver_pid() {
     awk -v n="$1" '$1 == n { p = $2 } END { print p }' "$CL_TMP/drivers.list"
@@ -245,6 +275,29 @@ dt_renewed_after() {
     local r
     r=$(dt_cell "$1" | awk '{ print $4 }')
     [ -n "$r" ] && [ "$r" -gt "$2" ]
+}
+
+# dt_renewed_before_after IP BEFORE AFTER: IP's row was renewed, by its
+# cell's clock, at a time between AFTER and BEFORE (ms).
+dt_renewed_before_after() {
+    local r
+    r=$(dt_cell "$1" | awk '{ print $4 }')
+    [ -n "$r" ] && [ "$r" -lt "$2" ] && [ "$r" -gt "$3" ]
+}
+
+# dt_renewed_within IP MS NAME: IP's row, driver NAME's, was renewed within
+# the last MS by NAME's clock (+0, -1h or +1h from the real one).
+dt_renewed_within() {
+    local r offset now
+    r=$(dt_cell "$1" | awk '{ print $4 }')
+    offset=$(cat "$CL_TMP/$3.clock")
+    case $offset in
+        +0) now=$(dt_now) ;;
+        -1h) now=$(($(dt_now) - 3600000)) ;;
+        +1h) now=$(($(dt_now) + 3600000)) ;;
+        *) fail "dt_renewed_within: offset $offset" ;;
+    esac
+    [ -n "$r" ] && [ $((now - r)) -lt "$2" ]
 }
 
 dt_no_row() { [ -z "$(dt_cell "$1")" ]; }
@@ -391,20 +444,27 @@ test_many_cells_distinct() {
         30 "distinct subnets after 30 claims"
 }
 
-# An expired lease is reclaimed when it is the only subnet left; a live
-# one never is, until it expires.
+# An expired lease is reclaimed when it is the only subnet left, once the
+# claimant has seen it unrenewed for a lifetime; a live one never is, until
+# it expires.
 test_expired_reclaimed() {
     cl_cluster_up
-    dt_overlay 10.99.0.0/24 25 60       # Two subnets.
+    dt_overlay 10.99.0.0/24 25 3        # Two subnets, leases of 3 s.
     local now
     now=$(dt_now)
     dt_transact "$(cl_cell_op 192.0.2.201 10.99.0.0/25 \
                    $((now + 600000)) "$now"),
                  $(cl_cell_op 192.0.2.202 10.99.0.128/25 \
-                   $((now - 1000)) $((now - 61000)))"
+                   $((now - 1000)) $((now - 4000)))"
+    local started
+    started=$(dt_now)
     dt_driver a 192.0.2.101
     dt_wait_lease a
     expect_eq "$(dt_lease a)" 10.99.0.128/25 "the reclaimed lease"
+    [ $(($(dt_now) - started)) -ge 3000 ] \
+        || fail "reclaimed $(($(dt_now) - started)) ms after starting, within a lifetime"
+    grep -q 'no free subnet, unless one of the 1 leases that look over' \
+        "$CL_TMP/a.log" || fail "no 'unless one of the 1 leases' in a's log"
     cl_wait "the expired row to go" dt_no_row 192.0.2.202
     expect_eq "$(dt_select_cells | awk '{ print $1, $2 }')" \
         "192.0.2.101 10.99.0.128/25
@@ -431,6 +491,75 @@ test_expired_reclaimed() {
     expect_eq "$(dt_lease b)" 10.99.0.0/25 "b's lease"
     cl_wait "the row of 201 to go" dt_no_row 192.0.2.201
     expect_eq "$(dt_lease a)" 10.99.0.128/25 "a's lease"
+}
+
+# The cells' clocks disagree and jump (each driver's wall clock is its own,
+# moved by dt_clock; monotonic clocks are untouched).  A live lease is
+# never taken, whichever way the clocks are an hour apart (the holder's
+# behind, the claimant's ahead, the holder's ahead); a dead cell's is taken
+# once it has gone a lifetime unrenewed, even though by its own clock it
+# was an hour from ending.
+test_clocks_jump() {
+    cl_cluster_up
+    dt_overlay 10.99.0.0/25 25 3        # One subnet, leases of 3 s.
+    DT_LOG_IGNORE='directory\|ERR\|no free subnet in 10\.99\.0\.0/25 '
+    dt_clocked_driver a 192.0.2.101
+    dt_wait_lease a
+    local lease
+    lease=$(dt_lease a)
+    dt_clocked_driver b 192.0.2.102
+    cl_wait "b to find no free subnet" \
+        grep -q 'no free subnet in 10.99.0.0/25 (1 cells hold leases)' \
+        "$CL_TMP/b.log"
+
+    # a's clock steps back an hour: by b's clock its renewals end an hour
+    # ago.  Then b's steps an hour ahead, which looks the same to b.  Then
+    # a's steps an hour ahead: by b's clock its renewals come from the
+    # future.  Each time, b watches a's row and sees it renewed.
+    local step who offset t
+    for step in "a -1h" "b +1h" "a +1h"; do
+        who=${step% *} offset=${step#* }
+        dt_clock a +0
+        dt_clock b +0
+        dt_clock "$who" "$offset"
+        t=$(dt_now)
+        if [ "$who" = a ]; then
+            t=$((t + ${offset%h} * 3600000))
+            cl_wait "a to renew with its clock at $offset" \
+                dt_renewed_before_after 192.0.2.101 $((t + 100000)) \
+                $((t - 100000))
+        fi
+        sleep 8                         # more than two lifetimes
+        expect_eq "$(dt_cell 192.0.2.101 | awk '{ print $2 }')" "$lease" \
+            "a's row after 8 s with the clock step ($step)"
+        dt_renewed_within 192.0.2.101 2500 a \
+            || fail "a stopped renewing with the clock step ($step): $(dt_cell 192.0.2.101)"
+        ! dt_has_lease b || fail "b took $(dt_lease b) with the clock step ($step)"
+        expect_eq "$(dt_leases_reported a)" "$lease" "a's leases"
+        expect_eq "$(dt_select_cells | wc -l)" 1 "the number of rows"
+    done
+    grep -q 'no free subnet, unless one of the 1 leases that look over' \
+        "$CL_TMP/b.log" || fail "b never said it was watching a's lease"
+
+    # a's clock steps an hour ahead, and a stops: its lease ends an hour
+    # from now by b's clock, but it is b's a lifetime after its last
+    # renewal.
+    dt_clock b +0
+    dt_clock a +1h
+    t=$(dt_now)
+    cl_wait "a to renew an hour ahead" \
+        dt_renewed_before_after 192.0.2.101 $((t + 3700000)) \
+        $((t + 3500000))
+    dt_stop a
+    local stopped_at
+    stopped_at=$(dt_now)
+    dt_wait_lease b
+    expect_eq "$(dt_lease b)" "$lease" "b's lease after a died"
+    [ $(($(dt_now) - stopped_at)) -ge 1500 ] \
+        || fail "b took a's lease $(($(dt_now) - stopped_at)) ms after a stopped"
+    grep -q "reclaiming ${lease//./\\.} from cell 192\.0\.2\.101 (not renewed for a lease lifetime, 3 s, by this cell's clock; by its wall clock the lease ends in 3[56][0-9][0-9]\.[0-9] s)" \
+        "$CL_TMP/b.log" || fail "no 'reclaiming' in b's log: $(grep reclaiming "$CL_TMP/b.log")"
+    cl_wait "b's row" dt_row_is 192.0.2.102 " ${lease//./\\.} "
 }
 
 # Renewals move lease_expires forward (lifetime 3 s: every second).

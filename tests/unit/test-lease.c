@@ -2,6 +2,7 @@
 
 #include <config.h>
 
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,9 +16,10 @@
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
-#define NOW 1764000000000LL
-#define LIVE (NOW + 60000)
-#define EXPIRED (NOW - 1)
+/* A row's 'expired', as lease_watch_judge() sets it. */
+#define LIVE false
+#define EXPIRED true
+#define ROW(IP, SUBNET, IS_EXPIRED) { IP, SUBNET, IS_EXPIRED, 0, 0 }
 
 /* 192.0.2.N, host byte order. */
 #define IP(N) (0xc0000200u + (N))
@@ -91,7 +93,7 @@ test_empty_overlay_claims(void **state OVS_UNUSED)
     struct lease_decision d;
 
     overlay(&ov, "10.255.0.0/16", 24);
-    lease_decide(&ov, NULL, 0, IP(11), NULL, 0, NOW, &d);
+    lease_decide(&ov, NULL, 0, IP(11), NULL, 0, &d);
     assert_int_equal(d.action, LEASE_CLAIM);
     assert_int_equal(d.n_deletes, 0);
     assert_int_equal(d.n_live, 0);
@@ -109,11 +111,11 @@ test_own_row_kept(void **state OVS_UNUSED)
     overlay(&ov, "10.255.0.0/16", 24);
     /* Ours, even expired, is kept; the others do not matter. */
     struct lease_row rows[] = {
-        { "192.0.2.12", "10.255.1.0/24", LIVE },
-        { "192.0.2.11", "10.255.9.0/24", EXPIRED },
-        { "192.0.2.13", "garbage", LIVE },
+        ROW("192.0.2.12", "10.255.1.0/24", LIVE),
+        ROW("192.0.2.11", "10.255.9.0/24", EXPIRED),
+        ROW("192.0.2.13", "garbage", LIVE),
     };
-    lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(11), NULL, 0, NOW, &d);
+    lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(11), NULL, 0, &d);
     assert_int_equal(d.action, LEASE_KEEP);
     assert_int_equal(d.row, 1);
     assert_string_equal(cidr_str(&d.subnet), "10.255.9.0/24");
@@ -122,7 +124,7 @@ test_own_row_kept(void **state OVS_UNUSED)
 
     /* The same with our old lease preferred. */
     struct ipv4_cidr pref = { 0x0aff0900, 24 };
-    lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(11), &pref, 0, NOW, &d);
+    lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(11), &pref, 0, &d);
     assert_int_equal(d.action, LEASE_KEEP);
     assert_int_equal(d.row, 1);
     lease_decision_destroy(&d);
@@ -144,10 +146,10 @@ test_own_row_invalid_replaced(void **state OVS_UNUSED)
     overlay(&ov, "10.255.0.0/16", 24);
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         struct lease_row rows[] = {
-            { "192.0.2.12", "10.255.1.0/24", LIVE },
-            { "192.0.2.11", bad[i], LIVE },
+            ROW("192.0.2.12", "10.255.1.0/24", LIVE),
+            ROW("192.0.2.11", bad[i], LIVE),
         };
-        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(11), NULL, 0, NOW,
+        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(11), NULL, 0,
                      &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_true(lease_overlay_contains(&ov, &d.subnet));
@@ -170,10 +172,10 @@ test_expired_reclaimed(void **state OVS_UNUSED)
     overlay(&ov, "10.99.0.0/24", 25);
     for (uint32_t ip = 1; ip < 50; ip++) {
         struct lease_row rows[] = {
-            { "192.0.2.200", "10.99.0.128/25", EXPIRED },
-            { "192.0.2.201", "10.99.0.0/25", LIVE },
+            ROW("192.0.2.200", "10.99.0.128/25", EXPIRED),
+            ROW("192.0.2.201", "10.99.0.0/25", LIVE),
         };
-        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0, NOW,
+        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0,
                      &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_string_equal(cidr_str(&d.subnet), "10.99.0.128/25");
@@ -183,15 +185,6 @@ test_expired_reclaimed(void **state OVS_UNUSED)
         lease_decision_destroy(&d);
     }
 
-    /* Expiry is strict: a lease that ends exactly now is still live. */
-    struct lease_row rows[] = {
-        { "192.0.2.200", "10.99.0.128/25", NOW },
-        { "192.0.2.201", "10.99.0.0/25", LIVE },
-    };
-    lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(1), NULL, 0, NOW, &d);
-    assert_int_equal(d.action, LEASE_NONE_FREE);
-    assert_int_equal(d.n_live, 2);
-    lease_decision_destroy(&d);
     lease_overlay_destroy(&ov);
 }
 
@@ -209,13 +202,13 @@ test_live_never_taken(void **state OVS_UNUSED)
     for (int i = 0; i < 8; i++) {
         struct ipv4_cidr c = { 0x0a630000 + i * 32, 27 };
         ipv4_cidr_format(&c, subnets[i]);
-        rows[i] = (struct lease_row) { "192.0.2.200", subnets[i],
-                                       i == 5 ? EXPIRED : LIVE };
+        rows[i] = (struct lease_row) ROW("192.0.2.200", subnets[i],
+                                         i == 5 ? EXPIRED : LIVE);
     }
     /* Distinct underlay addresses (the index) except that does not matter
      * here: none is ours. */
     for (uint32_t ip = 1; ip < 100; ip++) {
-        lease_decide(&ov, rows, 8, IP(ip), NULL, 0, NOW, &d);
+        lease_decide(&ov, rows, 8, IP(ip), NULL, 0, &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_string_equal(cidr_str(&d.subnet), "10.99.0.160/27");
         assert_int_equal(d.n_deletes, 1);
@@ -224,9 +217,9 @@ test_live_never_taken(void **state OVS_UNUSED)
     }
 
     /* Two expired rows: only the one in the way is deleted. */
-    rows[2].lease_expires = EXPIRED;
+    rows[2].expired = EXPIRED;
     for (uint32_t ip = 1; ip < 100; ip++) {
-        lease_decide(&ov, rows, 8, IP(ip), NULL, 0, NOW, &d);
+        lease_decide(&ov, rows, 8, IP(ip), NULL, 0, &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_int_equal(d.n_deletes, 1);
         assert_true(d.deletes[0] == 2 || d.deletes[0] == 5);
@@ -246,12 +239,12 @@ test_overlapping_leases(void **state OVS_UNUSED)
 
     overlay(&ov, "10.99.0.0/24", 26);   /* 4 subnets. */
     struct lease_row rows[] = {
-        { "192.0.2.200", "10.99.0.0/25", LIVE },       /* Blocks 2. */
-        { "192.0.2.201", "10.99.0.192/26", LIVE },
-        { "192.0.2.202", "10.99.0.128/25", EXPIRED },  /* Overlaps 2. */
+        ROW("192.0.2.200", "10.99.0.0/25", LIVE),       /* Blocks 2. */
+        ROW("192.0.2.201", "10.99.0.192/26", LIVE),
+        ROW("192.0.2.202", "10.99.0.128/25", EXPIRED),  /* Overlaps 2. */
     };
     for (uint32_t ip = 1; ip < 50; ip++) {
-        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0, NOW,
+        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0,
                      &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_string_equal(cidr_str(&d.subnet), "10.99.0.128/26");
@@ -261,8 +254,8 @@ test_overlapping_leases(void **state OVS_UNUSED)
     }
 
     /* A live /16 covering the whole network: nothing free. */
-    struct lease_row big[] = { { "192.0.2.200", "10.99.0.0/16", LIVE } };
-    lease_decide(&ov, big, 1, IP(1), NULL, 0, NOW, &d);
+    struct lease_row big[] = { ROW("192.0.2.200", "10.99.0.0/16", LIVE) };
+    lease_decide(&ov, big, 1, IP(1), NULL, 0, &d);
     assert_int_equal(d.action, LEASE_NONE_FREE);
     lease_decision_destroy(&d);
     lease_overlay_destroy(&ov);
@@ -278,12 +271,12 @@ test_several_networks(void **state OVS_UNUSED)
     overlay(&ov, "10.1.0.0/23,10.2.0.0/23", 24);
     assert_int_equal(lease_overlay_n_subnets(&ov), 4);
     struct lease_row rows[] = {
-        { "192.0.2.200", "10.1.0.0/24", LIVE },
-        { "192.0.2.201", "10.1.1.0/24", LIVE },
+        ROW("192.0.2.200", "10.1.0.0/24", LIVE),
+        ROW("192.0.2.201", "10.1.1.0/24", LIVE),
     };
     bool seen[2] = { false, false };
     for (uint32_t ip = 1; ip < 100; ip++) {
-        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0, NOW,
+        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0,
                      &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         const char *s = cidr_str(&d.subnet);
@@ -296,12 +289,12 @@ test_several_networks(void **state OVS_UNUSED)
 
     /* Every subnet of every network is reachable. */
     struct lease_row all[3] = {
-        { "192.0.2.200", "10.1.0.0/24", LIVE },
-        { "192.0.2.201", "10.2.0.0/24", LIVE },
-        { "192.0.2.202", "10.2.1.0/24", LIVE },
+        ROW("192.0.2.200", "10.1.0.0/24", LIVE),
+        ROW("192.0.2.201", "10.2.0.0/24", LIVE),
+        ROW("192.0.2.202", "10.2.1.0/24", LIVE),
     };
     for (uint32_t ip = 1; ip < 20; ip++) {
-        lease_decide(&ov, all, 3, IP(ip), NULL, 0, NOW, &d);
+        lease_decide(&ov, all, 3, IP(ip), NULL, 0, &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_string_equal(cidr_str(&d.subnet), "10.1.1.0/24");
         lease_decision_destroy(&d);
@@ -317,11 +310,11 @@ test_full_overlay(void **state OVS_UNUSED)
 
     overlay(&ov, "10.99.0.0/24", 25);
     struct lease_row rows[] = {
-        { "192.0.2.200", "10.99.0.128/25", LIVE },
-        { "192.0.2.201", "10.99.0.0/25", LIVE },
-        { "192.0.2.202", "10.98.0.0/25", EXPIRED },  /* Not in the way. */
+        ROW("192.0.2.200", "10.99.0.128/25", LIVE),
+        ROW("192.0.2.201", "10.99.0.0/25", LIVE),
+        ROW("192.0.2.202", "10.98.0.0/25", EXPIRED),  /* Not in the way. */
     };
-    lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(1), NULL, 0, NOW, &d);
+    lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(1), NULL, 0, &d);
     assert_int_equal(d.action, LEASE_NONE_FREE);
     assert_int_equal(d.n_live, 2);
     assert_int_equal(d.n_deletes, 0);
@@ -330,7 +323,7 @@ test_full_overlay(void **state OVS_UNUSED)
     /* An overlay with no usable network. */
     lease_overlay_destroy(&ov);
     overlay(&ov, "10.99.0.0/24", 16);
-    lease_decide(&ov, NULL, 0, IP(1), NULL, 0, NOW, &d);
+    lease_decide(&ov, NULL, 0, IP(1), NULL, 0, &d);
     assert_int_equal(d.action, LEASE_NONE_FREE);
     lease_decision_destroy(&d);
     lease_overlay_destroy(&ov);
@@ -344,10 +337,10 @@ test_deterministic(void **state OVS_UNUSED)
 
     overlay(&ov, "10.255.0.0/16", 24);
     struct lease_row rows[] = {
-        { "192.0.2.200", "10.255.0.0/24", LIVE },
+        ROW("192.0.2.200", "10.255.0.0/24", LIVE),
     };
-    lease_decide(&ov, rows, 1, IP(11), NULL, 0, NOW, &a);
-    lease_decide(&ov, rows, 1, IP(11), NULL, 0, NOW + 5, &b);
+    lease_decide(&ov, rows, 1, IP(11), NULL, 0, &a);
+    lease_decide(&ov, rows, 1, IP(11), NULL, 0, &b);
     assert_int_equal(a.action, LEASE_CLAIM);
     assert_int_equal(b.action, LEASE_CLAIM);
     assert_int_equal(a.subnet.addr, b.subnet.addr);
@@ -356,18 +349,18 @@ test_deterministic(void **state OVS_UNUSED)
     lease_decision_destroy(&b);
 
     /* Different addresses start in different places. */
-    lease_decide(&ov, NULL, 0, IP(11), NULL, 0, NOW, &a);
-    lease_decide(&ov, NULL, 0, IP(12), NULL, 0, NOW, &b);
+    lease_decide(&ov, NULL, 0, IP(11), NULL, 0, &a);
+    lease_decide(&ov, NULL, 0, IP(12), NULL, 0, &b);
     assert_int_not_equal(a.subnet.addr, b.subnet.addr);
     lease_decision_destroy(&b);
 
     /* Each failed attempt starts elsewhere, deterministically. */
     uint32_t by_attempt[4];
     for (unsigned int attempt = 0; attempt < 4; attempt++) {
-        lease_decide(&ov, NULL, 0, IP(11), NULL, attempt, NOW, &b);
+        lease_decide(&ov, NULL, 0, IP(11), NULL, attempt, &b);
         by_attempt[attempt] = b.subnet.addr;
         lease_decision_destroy(&b);
-        lease_decide(&ov, NULL, 0, IP(11), NULL, attempt, NOW + 9, &b);
+        lease_decide(&ov, NULL, 0, IP(11), NULL, attempt, &b);
         assert_int_equal(b.subnet.addr, by_attempt[attempt]);
         lease_decision_destroy(&b);
         for (unsigned int i = 0; i < attempt; i++) {
@@ -381,7 +374,7 @@ test_deterministic(void **state OVS_UNUSED)
     uint32_t starts[20];
     size_t distinct = 0;
     for (int i = 0; i < 20; i++) {
-        lease_decide(&ov, NULL, 0, IP(100 + i), NULL, 0, NOW, &a);
+        lease_decide(&ov, NULL, 0, IP(100 + i), NULL, 0, &a);
         bool dup = false;
         for (int j = 0; j < i; j++) {
             dup |= starts[j] == a.subnet.addr;
@@ -412,7 +405,7 @@ test_slash16_256_subnets(void **state OVS_UNUSED)
                  i % 200 + 1);
         uint32_t ip;
         assert_true(ipv4_parse(ips[i], &ip));
-        lease_decide(&ov, rows, i, ip, NULL, 0, NOW, &d);
+        lease_decide(&ov, rows, i, ip, NULL, 0, &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_int_equal(d.n_live, i);
         assert_true(lease_overlay_contains(&ov, &d.subnet));
@@ -420,10 +413,10 @@ test_slash16_256_subnets(void **state OVS_UNUSED)
         assert_false(used[third]);
         used[third] = true;
         ipv4_cidr_format(&d.subnet, subnets[i]);
-        rows[i] = (struct lease_row) { ips[i], subnets[i], LIVE };
+        rows[i] = (struct lease_row) ROW(ips[i], subnets[i], LIVE);
         lease_decision_destroy(&d);
     }
-    lease_decide(&ov, rows, 256, IP(250), NULL, 0, NOW, &d);
+    lease_decide(&ov, rows, 256, IP(250), NULL, 0, &d);
     assert_int_equal(d.action, LEASE_NONE_FREE);
     assert_int_equal(d.n_live, 256);
     lease_decision_destroy(&d);
@@ -439,13 +432,13 @@ test_bad_rows_ignored(void **state OVS_UNUSED)
 
     overlay(&ov, "10.99.0.0/24", 25);
     struct lease_row rows[] = {
-        { "192.0.2.200", "10.99.0.0/25 ", LIVE },
-        { "192.0.2.201", "10.99.0.1/25", LIVE },
-        { "192.0.2.202", "10.99.0.0", LIVE },
-        { "bogus", "10.99.0.128/25", LIVE },
+        ROW("192.0.2.200", "10.99.0.0/25 ", LIVE),
+        ROW("192.0.2.201", "10.99.0.1/25", LIVE),
+        ROW("192.0.2.202", "10.99.0.0", LIVE),
+        ROW("bogus", "10.99.0.128/25", LIVE),
     };
     for (uint32_t ip = 1; ip < 30; ip++) {
-        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0, NOW,
+        lease_decide(&ov, rows, ARRAY_SIZE(rows), IP(ip), NULL, 0,
                      &d);
         assert_int_equal(d.action, LEASE_CLAIM);
         assert_string_equal(cidr_str(&d.subnet), "10.99.0.0/25");
@@ -475,9 +468,9 @@ test_preferred(void **state OVS_UNUSED)
 
     /* Our row is gone and the subnet is free: claimed again. */
     struct lease_row rows[] = {
-        { "192.0.2.12", "10.255.6.0/24", LIVE },
+        ROW("192.0.2.12", "10.255.6.0/24", LIVE),
     };
-    lease_decide(&ov, rows, 1, IP(11), &pref, 0, NOW, &d);
+    lease_decide(&ov, rows, 1, IP(11), &pref, 0, &d);
     assert_int_equal(d.action, LEASE_CLAIM);
     assert_string_equal(cidr_str(&d.subnet), "10.255.5.0/24");
     assert_int_equal(d.n_deletes, 0);
@@ -485,9 +478,9 @@ test_preferred(void **state OVS_UNUSED)
 
     /* Held by another cell's expired row: reclaimed. */
     struct lease_row expired[] = {
-        { "192.0.2.12", "10.255.5.0/24", EXPIRED },
+        ROW("192.0.2.12", "10.255.5.0/24", EXPIRED),
     };
-    lease_decide(&ov, expired, 1, IP(11), &pref, 0, NOW, &d);
+    lease_decide(&ov, expired, 1, IP(11), &pref, 0, &d);
     assert_int_equal(d.action, LEASE_CLAIM);
     assert_string_equal(cidr_str(&d.subnet), "10.255.5.0/24");
     assert_int_equal(d.n_deletes, 1);
@@ -495,19 +488,19 @@ test_preferred(void **state OVS_UNUSED)
 
     /* Held by a live lease: reported, not replaced. */
     struct lease_row held[] = {
-        { "192.0.2.13", "10.255.1.0/24", LIVE },
-        { "192.0.2.12", "10.255.5.0/24", LIVE },
+        ROW("192.0.2.13", "10.255.1.0/24", LIVE),
+        ROW("192.0.2.12", "10.255.5.0/24", LIVE),
     };
-    lease_decide(&ov, held, 2, IP(11), &pref, 0, NOW, &d);
+    lease_decide(&ov, held, 2, IP(11), &pref, 0, &d);
     assert_int_equal(d.action, LEASE_HELD);
     assert_int_equal(d.row, 1);
     lease_decision_destroy(&d);
 
     /* Our row has another subnet: replaced by the preferred one. */
     struct lease_row other[] = {
-        { "192.0.2.11", "10.255.9.0/24", LIVE },
+        ROW("192.0.2.11", "10.255.9.0/24", LIVE),
     };
-    lease_decide(&ov, other, 1, IP(11), &pref, 0, NOW, &d);
+    lease_decide(&ov, other, 1, IP(11), &pref, 0, &d);
     assert_int_equal(d.action, LEASE_CLAIM);
     assert_string_equal(cidr_str(&d.subnet), "10.255.5.0/24");
     assert_int_equal(d.n_deletes, 1);
@@ -517,7 +510,7 @@ test_preferred(void **state OVS_UNUSED)
     /* Even if the overlay no longer contains it. */
     lease_overlay_destroy(&ov);
     overlay(&ov, "10.254.0.0/16", 24);
-    lease_decide(&ov, NULL, 0, IP(11), &pref, 0, NOW, &d);
+    lease_decide(&ov, NULL, 0, IP(11), &pref, 0, &d);
     assert_int_equal(d.action, LEASE_CLAIM);
     assert_string_equal(cidr_str(&d.subnet), "10.255.5.0/24");
     lease_decision_destroy(&d);
@@ -528,12 +521,12 @@ static void
 test_remotes(void **state OVS_UNUSED)
 {
     struct lease_row rows[] = {
-        { "192.0.2.13", "10.255.3.0/24", EXPIRED },
-        { "192.0.2.11", "10.255.1.0/24", LIVE },      /* Ours. */
-        { "192.0.2.12", "10.255.2.0/24", LIVE },
-        { "192.0.2.14", "10.255.1.0/25", LIVE },      /* Overlaps ours. */
-        { "192.0.2.15", "bad", LIVE },
-        { "192.0.2.x", "10.255.6.0/24", LIVE },
+        ROW("192.0.2.13", "10.255.3.0/24", EXPIRED),
+        ROW("192.0.2.11", "10.255.1.0/24", LIVE),      /* Ours. */
+        ROW("192.0.2.12", "10.255.2.0/24", LIVE),
+        ROW("192.0.2.14", "10.255.1.0/25", LIVE),      /* Overlaps ours. */
+        ROW("192.0.2.15", "bad", LIVE),
+        ROW("192.0.2.x", "10.255.6.0/24", LIVE),
     };
     struct model_remote *r;
     struct ipv4_cidr own = { 0x0aff0100, 24 };
@@ -551,6 +544,194 @@ test_remotes(void **state OVS_UNUSED)
     assert_int_equal(n, 3);
     assert_int_equal(r[2].underlay_ip, IP(14));
     free(r);
+}
+
+/* lease_watch: a row is expired once seen unrenewed for a lifetime on the
+ * watcher's monotonic clock, whatever its wall-clock marks say. */
+static void
+test_watch_expiry(void **state OVS_UNUSED)
+{
+    struct lease_watch w;
+    struct lease_watch_summary sum;
+    const long long int L = 3000;
+
+    lease_watch_init(&w);
+
+    /* First seen at 1000: unknown until 4000, expired from then on. */
+    struct lease_row a = { "192.0.2.20", "10.255.1.0/24", true, 10, 5 };
+    lease_watch_judge(&w, &a, 1, 1000, L, &sum);
+    assert_false(a.expired);
+    assert_int_equal(sum.n_unknown, 1);
+    assert_int_equal(sum.n_expired, 0);
+    assert_int_equal(sum.next, 4000);
+    lease_watch_judge(&w, &a, 1, 3999, L, &sum);
+    assert_false(a.expired);
+    lease_watch_judge(&w, &a, 1, 4000, L, &sum);
+    assert_true(a.expired);
+    assert_int_equal(sum.n_expired, 1);
+    assert_int_equal(sum.n_unknown, 0);
+    assert_int_equal(sum.next, LLONG_MAX);
+
+    /* A renewal (either mark) starts the lifetime again, and the row is
+     * known to be renewed: not unknown any more. */
+    a.renewed = 6;
+    lease_watch_judge(&w, &a, 1, 5000, L, &sum);
+    assert_false(a.expired);
+    assert_int_equal(sum.n_unknown, 0);
+    assert_int_equal(sum.next, LLONG_MAX);
+    lease_watch_judge(&w, &a, 1, 7999, L, NULL);
+    assert_false(a.expired);
+    a.lease_expires = 11;
+    lease_watch_judge(&w, &a, 1, 8000, L, NULL);
+    assert_false(a.expired);
+    lease_watch_judge(&w, &a, 1, 11000, L, NULL);
+    assert_true(a.expired);
+
+    lease_watch_destroy(&w);
+}
+
+/* The watch lasts the longest of our lifetime, the lifetime the row's cell
+ * wrote (lease_expires - renewed) and LEASE_WATCH_MIN_MS; rows are told
+ * apart by address too. */
+static void
+test_watch_length(void **state OVS_UNUSED)
+{
+    struct lease_watch w;
+    struct lease_watch_summary sum;
+
+    lease_watch_init(&w);
+    struct lease_row rows[] = {
+        { "192.0.2.20", "10.255.1.0/24", false, 50000, 40000 },  /* 10 s */
+        { "192.0.2.21", "10.255.1.0/24", false, 50000, 49000 },  /* 1 s */
+        { "192.0.2.22", "10.255.1.0/24", false, 40000, 50000 },  /* < 0 */
+    };
+    lease_watch_judge(&w, rows, 3, 0, 1000, &sum);
+    assert_int_equal(sum.n_unknown, 3);
+    assert_int_equal(sum.next, LEASE_WATCH_MIN_MS);
+    lease_watch_judge(&w, rows, 3, LEASE_WATCH_MIN_MS - 1, 1000, NULL);
+    assert_false(rows[1].expired);
+    lease_watch_judge(&w, rows, 3, LEASE_WATCH_MIN_MS, 1000, &sum);
+    assert_false(rows[0].expired);
+    assert_true(rows[1].expired);
+    assert_true(rows[2].expired);
+    assert_int_equal(sum.next, 10000);
+    lease_watch_judge(&w, rows, 3, 9999, 1000, NULL);
+    assert_false(rows[0].expired);
+    lease_watch_judge(&w, rows, 3, 10000, 1000, NULL);
+    assert_true(rows[0].expired);
+
+    /* Our lifetime, when it is the longest. */
+    lease_watch_judge(&w, rows, 3, 10000, 20000, NULL);
+    assert_false(rows[0].expired);
+    lease_watch_judge(&w, rows, 3, 20000, 20000, NULL);
+    assert_true(rows[0].expired);
+    lease_watch_destroy(&w);
+}
+
+/* The wall-clock marks only tell renewals apart: a lease written an hour in
+ * the past by its cell's clock is never expired while it is renewed, and
+ * one written an hour in the future expires a lifetime after its last
+ * renewal. */
+static void
+test_watch_clocks_disagree(void **state OVS_UNUSED)
+{
+    struct lease_watch w;
+    const long long int L = 3000;
+    const int64_t wall = 1764000000000LL;
+
+    lease_watch_init(&w);
+    struct lease_row rows[] = {
+        /* A cell whose clock is an hour behind, renewing every second. */
+        { "192.0.2.21", "10.255.1.0/24", true, wall - 3600000, 0 },
+        /* A dead cell whose clock was an hour ahead. */
+        { "192.0.2.22", "10.255.2.0/24", false, wall + 3600000,
+          wall + 3600000 - L },
+    };
+    for (long long int t = 0; t <= 100 * L; t += 1000) {
+        rows[0].lease_expires += 1000;
+        rows[0].renewed = rows[0].lease_expires - L;
+        lease_watch_judge(&w, rows, 2, t, L, NULL);
+        assert_false(rows[0].expired);
+        assert_int_equal(rows[1].expired, t >= L);
+    }
+    lease_watch_destroy(&w);
+}
+
+/* A row that leaves the rows judged is forgotten: when it comes back it
+ * is watched from then on.  Rows are told apart by address and subnet. */
+static void
+test_watch_forgets(void **state OVS_UNUSED)
+{
+    struct lease_watch w;
+    struct lease_watch_summary sum;
+    const long long int L = 3000;
+
+    lease_watch_init(&w);
+    struct lease_row rows[] = {
+        { "192.0.2.20", "10.255.1.0/24", false, 7, 7 },
+        { "192.0.2.20", "10.255.2.0/24", false, 7, 7 },
+    };
+    lease_watch_judge(&w, rows, 2, 0, L, &sum);
+    assert_int_equal(sum.n_unknown, 2);
+    lease_watch_judge(&w, rows, 1, 2000, L, &sum);   /* The second left. */
+    assert_int_equal(sum.n_unknown, 1);
+    lease_watch_judge(&w, rows, 2, 3000, L, &sum);
+    assert_true(rows[0].expired);
+    assert_false(rows[1].expired);                  /* Back: new. */
+    assert_int_equal(sum.next, 6000);
+    lease_watch_judge(&w, rows, 2, 6000, L, &sum);
+    assert_true(rows[1].expired);
+    assert_int_equal(sum.n_expired, 2);
+
+    /* A clock that goes back (it should not) to before a row was first
+     * seen restarts that row's watch (the second's, first seen at 3000). */
+    lease_watch_judge(&w, rows, 2, 1000, L, &sum);
+    assert_false(rows[0].expired);
+    assert_false(rows[1].expired);
+    assert_int_equal(sum.next, 3000);
+    lease_watch_judge(&w, rows, 2, 3000, L, &sum);
+    assert_true(rows[0].expired);
+    assert_false(rows[1].expired);
+    assert_int_equal(sum.next, 4000);
+
+    /* Nothing judged: everything is forgotten. */
+    lease_watch_judge(&w, NULL, 0, 9000, L, &sum);
+    assert_int_equal(sum.n_unknown + sum.n_expired, 0);
+    lease_watch_judge(&w, rows, 1, 9000, L, NULL);
+    assert_false(rows[0].expired);
+    lease_watch_destroy(&w);
+}
+
+/* Judged rows in a decision: the only subnet, held by a row that looks
+ * over, is taken a lifetime after it was first seen, not before. */
+static void
+test_watch_then_decide(void **state OVS_UNUSED)
+{
+    struct lease_overlay ov;
+    struct lease_watch w;
+    struct lease_decision d;
+    const long long int L = 60000;
+
+    overlay(&ov, "10.99.0.0/25", 25);
+    lease_watch_init(&w);
+    struct lease_row rows[] = {
+        { "192.0.2.200", "10.99.0.0/25", false, 1, 1 },
+    };
+    for (long long int t = 5000; t < 5000 + L; t += 1000) {
+        lease_watch_judge(&w, rows, 1, t, L, NULL);
+        lease_decide(&ov, rows, 1, IP(1), NULL, 0, &d);
+        assert_int_equal(d.action, LEASE_NONE_FREE);
+        assert_int_equal(d.n_live, 1);
+        lease_decision_destroy(&d);
+    }
+    lease_watch_judge(&w, rows, 1, 5000 + L, L, NULL);
+    lease_decide(&ov, rows, 1, IP(1), NULL, 0, &d);
+    assert_int_equal(d.action, LEASE_CLAIM);
+    assert_string_equal(cidr_str(&d.subnet), "10.99.0.0/25");
+    assert_int_equal(d.n_deletes, 1);
+    lease_decision_destroy(&d);
+    lease_watch_destroy(&w);
+    lease_overlay_destroy(&ov);
 }
 
 int
@@ -571,6 +752,11 @@ main(void)
         cmocka_unit_test(test_bad_rows_ignored),
         cmocka_unit_test(test_preferred),
         cmocka_unit_test(test_remotes),
+        cmocka_unit_test(test_watch_expiry),
+        cmocka_unit_test(test_watch_length),
+        cmocka_unit_test(test_watch_clocks_disagree),
+        cmocka_unit_test(test_watch_forgets),
+        cmocka_unit_test(test_watch_then_decide),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@ FLOWCTL_CORE_SRCS := flowctl/flow-table.c flowctl/model.c flowctl/ranges.c \
                      flowctl/flowctl-config.c \
                      flowctl/reject.c flowctl/explain.c flowctl/lease.c \
                      flowctl/hostrules.c flowctl/pollsched.c \
-                     flowctl/logline.c flowctl/logsnap.c flowctl/metrics.c
+                     flowctl/logline.c flowctl/logsnap.c flowctl/metrics.c \
+                     flowctl/ctflush.c
 FLOWCTL_IO_SRCS := flowctl/ofctrl.c flowctl/localdb.c flowctl/hostnet.c \
                    flowctl/pinctrl.c flowctl/flowstats.c flowctl/runner.c \
                    flowctl/directory.c flowctl/trace.c flowctl/https.c \

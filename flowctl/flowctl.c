@@ -27,6 +27,7 @@
 #include "cfnet.h"
 #include "command-line.h"
 #include "daemon.h"
+#include "ctflush.h"
 #include "directory.h"
 #include "dirs.h"
 #include "fatal-signal.h"
@@ -78,6 +79,7 @@ struct flowctl {
     struct policysync *policysync;      /* NULL: no policy server. */
     struct promhttp *metrics;           /* NULL: no metrics_address. */
     struct pipeline *pipeline;          /* The desired flows. */
+    struct ctflush ctflush;             /* Whose conntrack entries go. */
     bool recompute;             /* Model changed: run the pipeline. */
     bool put_pending;           /* Desired flows not yet put. */
     bool hostnet_done;                  /* Its spec is given. */
@@ -515,6 +517,14 @@ compute_flows(struct flowctl *fc)
     long long int start = time_msec();
     pipeline_run(fc->pipeline, &fc->model);
     localdb_note_desired(fc->localdb, &fc->model);
+    if (fc->ofctrl) {
+        /* With the next put (until there is an ofctrl, the model the next
+         * computation sees is compared with the last one's instead). */
+        uint32_t *addrs;
+        size_t n = ctflush_update(&fc->ctflush, &fc->model, &addrs);
+        ofctrl_flush_conntrack(fc->ofctrl, PIPELINE_CT_ZONE, addrs, n);
+        free(addrs);
+    }
     fc->last_recompute_ms = time_msec() - start;
     fc->recompute = false;
     fc->put_pending = true;
@@ -781,6 +791,7 @@ main(int argc, char *argv[])
     }
     directory_register_unixctl(fc.directory, &fc.model);
     fc.pipeline = pipeline_create();
+    ctflush_init(&fc.ctflush);
     fc.runner = runner_create();
     fc.hostnet = hostnet_create(fc.runner);
     fc.trace = trace_create(&fc.model, fc.runner, fc.cfg.bridge);
@@ -875,6 +886,7 @@ main(int argc, char *argv[])
     pinctrl_destroy(fc.pinctrl);
     ofctrl_destroy(fc.ofctrl);
     pipeline_destroy(fc.pipeline);
+    ctflush_destroy(&fc.ctflush);
     localdb_destroy(fc.localdb);
     if (fc.directory) {
         directory_destroy(fc.directory);

@@ -432,6 +432,8 @@ fill_container(struct model *model, struct model_container *c,
         c->app_id = nullable_xstrdup(smap_get(ids, CFNET_KEY_APP_ID));
         c->org_id = nullable_xstrdup(smap_get(ids, CFNET_KEY_ORG_ID));
         c->garden_netout = model_intern_rules(model, rules, &error);
+        c->marked_installed = smap_get_bool(ids, CFNET_KEY_INSTALLED,
+                                            false);
     }
     if (!error) {
         error = model_parse_port_mappings(c, mappings);

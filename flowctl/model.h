@@ -145,6 +145,9 @@ struct model_container {
     char *app_id;                       /* cf-app-id, or NULL (traffic */
     char *org_id;                       /* log lines only). */
     const struct model_rules *garden_netout;  /* cf-netout-rules. */
+    bool marked_installed;              /* cf-installed=true on its row
+                                         * (ctflush.h; no flow depends on
+                                         * it). */
 
     /* Derived by model_resolve() from the policy state (both owned by the
      * model): */

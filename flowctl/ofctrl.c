@@ -43,6 +43,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/geneve.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-match.h"
@@ -57,6 +58,7 @@
 #include "openvswitch/rconn.h"
 #include "openvswitch/tun-metadata.h"
 #include "openvswitch/vlog.h"
+#include "packets.h"
 #include "socket-util.h"
 #include "timeval.h"
 #include "util.h"
@@ -191,6 +193,15 @@ struct ofctrl {
     long long int retry_at;
     int retry_backoff;
 
+    /* Conntrack flushes (ofctrl_flush_conntrack()): the addresses queued,
+     * each once, and the xids of the last flushes sent (for their
+     * errors). */
+    uint32_t *ct_flush;
+    size_t n_ct_flush, allocated_ct_flush;
+    uint16_t ct_zone;
+    bool ct_flush_unsupported;  /* The switch refused NXT_CT_FLUSH. */
+    uint32_t ct_first_xid, ct_last_xid;
+
     uint64_t put_seqno;         /* Of the last put that sent a bundle. */
     uint64_t acked_seqno;       /* Of the last bundle committed. */
     struct ofctrl_stats stats;
@@ -204,6 +215,7 @@ static struct vlog_rate_limit tlv_rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
 static void ofctrl_reset(struct ofctrl *);
 static void send_meters(struct ofctrl *);
+static void send_ct_flushes(struct ofctrl *);
 static void tlv_check(struct ofctrl *);
 
 /* Creates an ofctrl that connects to the OpenFlow switch at 'target'
@@ -238,6 +250,7 @@ ofctrl_destroy(struct ofctrl *of)
         free(of->meters);
         free(of->tlv_detail);
         free(of->refused_detail);
+        free(of->ct_flush);
         free(of);
     }
 }
@@ -716,6 +729,92 @@ handle_bundle_error(struct ofctrl *of, uint32_t xid, enum ofperr error)
     return true;
 }
 
+/* Conntrack flushes. */
+
+void
+ofctrl_flush_conntrack(struct ofctrl *of, uint16_t zone,
+                       const uint32_t *addrs, size_t n)
+{
+    of->ct_zone = zone;
+    if (of->ct_flush_unsupported) {
+        of->stats.n_ct_unflushed += n;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool queued = false;
+        for (size_t j = 0; j < of->n_ct_flush && !queued; j++) {
+            queued = of->ct_flush[j] == addrs[i];
+        }
+        if (!queued) {
+            if (of->n_ct_flush >= of->allocated_ct_flush) {
+                of->ct_flush = x2nrealloc(of->ct_flush,
+                                          &of->allocated_ct_flush,
+                                          sizeof *of->ct_flush);
+            }
+            of->ct_flush[of->n_ct_flush++] = addrs[i];
+        }
+    }
+}
+
+/* Sends an NXT_CT_FLUSH of the entries in the zone whose 'tuple' (the
+ * original or the reply direction's) has source address 'ip'.  Returns its
+ * xid. */
+static uint32_t
+send_ct_flush(struct ofctrl *of, uint32_t ip, bool reply)
+{
+    struct ofp_ct_match match;
+    memset(&match, 0, sizeof match);
+    struct ofp_ct_tuple *tuple = reply ? &match.tuple_reply
+                                       : &match.tuple_orig;
+    tuple->src = in6_addr_mapped_ipv4(htonl(ip));
+    uint16_t zone = of->ct_zone;
+    return ofctrl_send(of, ofp_ct_match_encode(&match, &zone,
+                                               OFCTRL_VERSION));
+}
+
+/* Sends the queued flushes, if connected: for each address, the entries
+ * of connections it made (original source) and of those made to it
+ * (reply source, which is the container also where NetIn's DNAT changed
+ * the original destination). */
+static void
+send_ct_flushes(struct ofctrl *of)
+{
+    if (!of->n_ct_flush || !rconn_is_connected(of->rconn)) {
+        return;
+    }
+    for (size_t i = 0; i < of->n_ct_flush; i++) {
+        uint32_t xid = send_ct_flush(of, of->ct_flush[i], false);
+        if (!i) {
+            of->ct_first_xid = xid;
+        }
+        of->ct_last_xid = send_ct_flush(of, of->ct_flush[i], true);
+    }
+    of->stats.n_ct_flushed += of->n_ct_flush;
+    VLOG_DBG("%s: flushing the conntrack entries of %"PRIuSIZE" addresses",
+             rconn_get_name(of->rconn), of->n_ct_flush);
+    of->n_ct_flush = 0;
+}
+
+/* If 'xid' is that of a conntrack flush: a switch older than Open vSwitch
+ * 3.1 does not know NXT_CT_FLUSH.  Says so once and stops flushing. */
+static bool
+handle_ct_flush_error(struct ofctrl *of, uint32_t xid, enum ofperr error)
+{
+    if (!of->stats.n_ct_flushed
+        || xid - of->ct_first_xid > of->ct_last_xid - of->ct_first_xid) {
+        return false;
+    }
+    of->stats.n_errors++;
+    if (!of->ct_flush_unsupported) {
+        of->ct_flush_unsupported = true;
+        VLOG_WARN("%s: the switch refuses to flush conntrack entries by "
+                  "address (%s; NXT_CT_FLUSH needs Open vSwitch 3.1): the "
+                  "connections of deleted containers stay until they idle "
+                  "out", rconn_get_name(of->rconn), ofperr_to_string(error));
+    }
+    return true;
+}
+
 static void
 handle_error(struct ofctrl *of, const struct ofp_header *oh)
 {
@@ -730,7 +829,8 @@ handle_error(struct ofctrl *of, const struct ofp_header *oh)
                      rconn_get_name(of->rconn));
     } else if (!handle_meter_error(of, xid, error)
                && !handle_tlv_error(of, xid, error)
-               && !handle_bundle_error(of, xid, error)) {
+               && !handle_bundle_error(of, xid, error)
+               && !handle_ct_flush_error(of, xid, error)) {
         of->stats.n_errors++;
         COVERAGE_INC(ofctrl_error);
         if (!VLOG_DROP_WARN(&rl)) {
@@ -814,6 +914,7 @@ handle_barrier_reply(struct ofctrl *of, const struct ofp_header *oh)
             bundle_finish(of, false);
         } else {
             send_bundle_ctrl(of, OFPBCT_COMMIT_REQUEST, &b->commit_xid);
+            send_ct_flushes(of);
             b->barrier_xid = ofctrl_send(
                 of, ofputil_encode_barrier_request(OFCTRL_VERSION));
             b->phase = PHASE_COMMIT;
@@ -1080,6 +1181,7 @@ ofctrl_put(struct ofctrl *of, const struct flow_table *desired)
     if (!replace && ovs_list_is_empty(&changes)) {
         of->stats.n_unchanged++;
         COVERAGE_INC(ofctrl_put_unchanged);
+        send_ct_flushes(of);        /* No commit to follow. */
         return of->put_seqno;
     }
 
@@ -1183,6 +1285,13 @@ ofctrl_format(const struct ofctrl *of, struct ds *s)
     ds_put_format(s, "meter_mods sent: %"PRIu64"\n", st->n_meter_mods);
     if (of->tlv_wanted || st->n_tlv_mods) {
         ds_put_format(s, "tlv_mods sent: %"PRIu64"\n", st->n_tlv_mods);
+    }
+    if (st->n_ct_flushed || of->n_ct_flush || of->ct_flush_unsupported) {
+        ds_put_format(s, "conntrack flushes: %"PRIu64" addresses flushed, "
+                      "%"PRIuSIZE" queued%s\n", st->n_ct_flushed,
+                      of->n_ct_flush,
+                      of->ct_flush_unsupported
+                      ? " (not supported by the switch)" : "");
     }
     ds_put_format(s, "errors: %"PRIu64"\n", st->n_errors);
 }

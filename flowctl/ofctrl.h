@@ -51,6 +51,12 @@
  *     ofctrl_format(), and treated as not desired (an add is left out, a
  *     modify deletes the flow it would replace).  The pipeline never makes
  *     one (pipeline.c, "ASG conjunctions"): this is the last guard;
+ *   - conntrack flushes queued with ofctrl_flush_conntrack() (the
+ *     addresses of containers that went or came, ctflush.h) are sent right
+ *     after a bundle's commit and before its barrier: the flows that
+ *     admitted the old connections are gone by then, and the put is not
+ *     acknowledged (so no new container is marked installed) before the
+ *     flushes are done;
  *   - an error from the switch for a bundle (a bad flow) is logged
  *     (rate-limited) and the installed table is marked unknown, so that the
  *     next put replaces everything again.
@@ -129,6 +135,17 @@ bool ofctrl_needs_put(const struct ofctrl *);
  * ofctrl_can_put(). */
 uint64_t ofctrl_put(struct ofctrl *, const struct flow_table *desired);
 
+/* Queues the addresses 'addrs' (host byte order), whose conntrack entries
+ * in 'zone' are to go (ctflush.h says which): for each, those of
+ * connections from it (original source) and to it (reply source).  They
+ * are sent right after the commit of the next bundle, before its barrier,
+ * so that its acknowledgment follows them, or at once by the next put that
+ * has nothing to change; while disconnected they wait.  On a switch that
+ * refuses NXT_CT_FLUSH (older than Open vSwitch 3.1) a warning is logged
+ * once and nothing is flushed again (counted in n_ct_unflushed). */
+void ofctrl_flush_conntrack(struct ofctrl *, uint16_t zone,
+                            const uint32_t *addrs, size_t n);
+
 /* The highest sequence number whose bundle OVS has committed. */
 uint64_t ofctrl_acked_seqno(const struct ofctrl *);
 
@@ -158,6 +175,9 @@ struct ofctrl_stats {
     uint64_t n_errors;          /* OFPT_ERROR messages received (except a
                                  * meter add's "meter exists" and a TLV
                                  * mod's lost race). */
+    uint64_t n_ct_flushed;      /* Addresses whose conntrack entries were
+                                 * flushed (ofctrl_flush_conntrack()). */
+    uint64_t n_ct_unflushed;    /* ... not flushed: unsupported. */
 };
 
 void ofctrl_get_stats(const struct ofctrl *, struct ofctrl_stats *);

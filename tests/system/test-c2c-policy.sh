@@ -20,12 +20,12 @@
 # shellcheck source=flowctl/simlib.sh
 . "$SB_TOP/tests/system/flowctl/simlib.sh"
 
-# stream_from APP DST PORT: a long connection from APP (a line every 100
-# ms, echoed), in the background; prints its log file.
+# stream_from APP DST PORT [--udp]: a long connection (or UDP flow) from APP
+# (a line every 100 ms, echoed), in the background; prints its log file.
 stream_from() {
     local pid
     pid=$(sim bg "$1" "$FC_PY" "$FC_PROBE" stream "$2" "$3" \
-          --interval 0.1 --duration 60 | tail -1)
+          --interval 0.1 --duration 60 "${@:4}" | tail -1)
     echo "$FC_STATE/logs/bg.$pid.log"
 }
 
@@ -204,6 +204,54 @@ test_policy_replaced_keeps_connections() {
     [ "$(echoes "$log_b")" -gt "$n_b" ] || fail "b's connection stopped"
     [ "$(echoes "$log_c")" -gt "$n_c" ] || fail "c's connection stopped"
     ! grep '^error ' "$log_b" "$log_c" || fail "a stream failed"
+}
+
+# conntrack_has IP: the cell's zone has an entry with IP as an address.
+conntrack_has() {
+    sim cell ovs-appctl dpctl/dump-conntrack zone=1 \
+        | grep -qE "(src|dst)=${1//./\\.}[,)]"
+}
+
+# A deleted container's connections go with it: flowctl flushes its
+# conntrack entries, so a container of another app that is given its
+# address inherits none of them.  A UDP flow that a policy admitted to the
+# old container, and that goes on sending (a peer that has not noticed),
+# is judged again and does not reach the new one, although the policy's
+# flows stay (another instance of the old app is on the cell).
+test_deleted_container_connections_flushed() {
+    sim_up --cells 1
+    sim push s >/dev/null
+    sim push d1 --app d >/dev/null
+    sim push d2 --app d >/dev/null
+    local s_ip d1 log srv
+    s_ip=$(sim ip s) d1=$(sim ip d1)
+    serve d1 9000 --udp >/dev/null
+    sim policy add s d --protocol udp --port 9000
+    wait_until 5 "s to reach d1" probe_is s reply udp "$d1" 9000
+    log=$(stream_from s "$d1" 9000 --udp)
+    wait_until 5 "10 echoes from d1" eval "[ \$(echoes '$log') -ge 10 ]"
+    conntrack_has "$d1" || fail "no conntrack entry with d1's address $d1"
+
+    sim delete d1
+    wait_until 5 "d1's conntrack entries to go" eval "! conntrack_has $d1"
+    fcctl_on 1 flowctl/show | grep -q "^conntrack flushes: [1-9][0-9]* addresses flushed, 0 queued$" \
+        || fail "flowctl/show: $(fcctl_on 1 flowctl/show | grep -A30 "^state:")"
+
+    # host-local hands out the address after the last one it reserved.
+    local ipam
+    ipam=$(echo "$FC_STATE"/cell1/cni/ipam/*/last_reserved_ip.0)
+    [ -f "$ipam" ] || fail "no host-local state: $ipam"
+    echo "${d1%.*}.$((${d1##*.} - 1))" > "$ipam"
+    sim push e1 --app e >/dev/null
+    expect_equal "$(sim ip e1)" "$d1" "e1's address (d1's)"
+    srv=$(serve e1 9000 --udp)
+    sleep 3
+    local got
+    got=$(grep -c "^datagram $s_ip " "$FC_STATE/logs/bg.$srv.log" || true)
+    expect_equal "$got" 0 "datagrams from s's old flow that reached e1"
+    [ "$(echoes "$log")" -ge 10 ] || fail "the stream's log: $(tail -3 "$log")"
+    # A fresh flow of s to e1 is refused too.
+    expect s refused udp "$d1" 9000
 }
 
 # A container whose app has a policy is marked installed only once its

@@ -40,11 +40,14 @@ Commands:
       smoke test asks its proxy app) and prints the server's line: the
       outcome of the connection from there.  If the server itself cannot
       be reached: "error:proxy-OUTCOME".
-  stream HOST PORT [--interval S] [--duration S] [--timeout S]
+  stream HOST PORT [--udp] [--interval S] [--duration S] [--timeout S]
       A long TCP connection to `server`: sends a numbered line every
       interval and prints "echo N TIME" for every echo (TIME is the wall
       clock, time.time()), "error NAME TIME" and exits on the first error,
       "eof TIME" when the server closes, "done TIME" after --duration.
+      With --udp, one UDP flow (one source port) instead, which goes on
+      sending after an error ("error NAME TIME" for each), as a peer that
+      has not noticed that its destination went.
   arp IFACE TARGET --spa IP [--timeout S]
       Sends an ARP request for TARGET out of IFACE (raw socket) with the
       interface's MAC and sender address --spa, and waits for the reply
@@ -308,7 +311,38 @@ def cmd_server(args):
         t.join()
 
 
+def stream_udp(args):
+    # One flow (one source port) that goes on sending whatever happens,
+    # as a peer that has not noticed: errors are printed, not fatal.
+    start = time.monotonic()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((args.host, args.port))
+    print("connected %.3f port %d" % (time.time(), s.getsockname()[1]),
+          flush=True)
+    n = 0
+    next_send = time.monotonic()
+    while time.monotonic() - start < args.duration:
+        try:
+            if time.monotonic() >= next_send:
+                n += 1
+                s.send(b"%d\n" % n)
+                next_send += args.interval
+            s.settimeout(max(0.001, next_send - time.monotonic()))
+            data = s.recv(4096)
+        except (socket.timeout, TimeoutError):
+            continue
+        except OSError as e:
+            print("error %s %.3f" % (outcome_of(e), time.time()), flush=True)
+            continue
+        # The server answers "peer IP PORT <what it got>".
+        line = data.decode(errors="replace").split()[-1]
+        print("echo %s %.3f" % (line, time.time()), flush=True)
+    print("done %.3f" % time.time(), flush=True)
+
+
 def cmd_stream(args):
+    if args.udp:
+        return stream_udp(args)
     start = time.monotonic()
     try:
         s = socket.create_connection((args.host, args.port),
@@ -521,6 +555,7 @@ def main():
     c = sub.add_parser("stream")
     c.add_argument("host")
     c.add_argument("port", type=int)
+    c.add_argument("--udp", action="store_true")
     c.add_argument("--interval", type=float, default=0.1)
     c.add_argument("--duration", type=float, default=30.0)
     c.add_argument("--timeout", type=float, default=2.0)

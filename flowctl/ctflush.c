@@ -1,0 +1,137 @@
+/*
+ * ctflush: see ctflush.h.
+ */
+
+#include <config.h>
+
+#include "ctflush.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "hash.h"
+#include "model.h"
+#include "util.h"
+#include "uuid.h"
+
+/* The container that holds an address in a model. */
+struct ctflush_holder {
+    struct hmap_node node;          /* In struct ctflush's 'holders'. */
+    uint32_t ip;
+    struct uuid iface;
+    uint32_t ofport;
+    bool marked_installed;
+};
+
+void
+ctflush_init(struct ctflush *cf)
+{
+    hmap_init(&cf->holders);
+    cf->primed = false;
+}
+
+static void
+holders_clear(struct hmap *holders)
+{
+    struct ctflush_holder *h;
+    HMAP_FOR_EACH_POP (h, node, holders) {
+        free(h);
+    }
+}
+
+void
+ctflush_destroy(struct ctflush *cf)
+{
+    if (cf) {
+        holders_clear(&cf->holders);
+        hmap_destroy(&cf->holders);
+    }
+}
+
+static struct ctflush_holder *
+holder_find(const struct hmap *holders, uint32_t ip)
+{
+    struct ctflush_holder *h;
+    HMAP_FOR_EACH_WITH_HASH (h, node, hash_int(ip, 0), holders) {
+        if (h->ip == ip) {
+            return h;
+        }
+    }
+    return NULL;
+}
+
+static int
+compare_u32(const void *a_, const void *b_)
+{
+    uint32_t a = *(const uint32_t *) a_;
+    uint32_t b = *(const uint32_t *) b_;
+    return a < b ? -1 : a > b;
+}
+
+/* The holders of the addresses of 'model''s containers.  Two containers
+ * with one address (a broken record) are one holder, the one with the
+ * lower OpenFlow port, as in the pipeline. */
+static void
+model_holders(const struct model *model, struct hmap *holders)
+{
+    const struct model_container *c;
+    HMAP_FOR_EACH (c, node, &model->containers) {
+        struct ctflush_holder *h = holder_find(holders, c->ip);
+        if (!h) {
+            h = xmalloc(sizeof *h);
+            h->ip = c->ip;
+            hmap_insert(holders, &h->node, hash_int(c->ip, 0));
+        } else if (h->ofport < c->ofport) {
+            continue;
+        }
+        h->iface = c->iface;
+        h->ofport = c->ofport;
+        h->marked_installed = c->marked_installed;
+    }
+}
+
+size_t
+ctflush_update(struct ctflush *cf, const struct model *model,
+               uint32_t **addrsp)
+{
+    struct hmap now = HMAP_INITIALIZER(&now);
+    model_holders(model, &now);
+
+    size_t max = hmap_count(&cf->holders) + hmap_count(&now);
+    uint32_t *addrs = xmalloc(MAX(max, 1) * sizeof *addrs);
+    size_t n = 0;
+
+    /* Addresses held by another container than in the last model; the
+     * first time, those of containers not marked installed. */
+    const struct ctflush_holder *h;
+    HMAP_FOR_EACH (h, node, &now) {
+        const struct ctflush_holder *before = holder_find(&cf->holders,
+                                                          h->ip);
+        if (before ? !uuid_equals(&before->iface, &h->iface)
+            : !cf->primed && !h->marked_installed) {
+            addrs[n++] = h->ip;
+        }
+    }
+
+    /* Addresses that no container holds any more. */
+    HMAP_FOR_EACH (h, node, &cf->holders) {
+        if (!holder_find(&now, h->ip)) {
+            addrs[n++] = h->ip;
+        }
+    }
+
+    holders_clear(&cf->holders);
+    hmap_swap(&cf->holders, &now);
+    hmap_destroy(&now);
+    cf->primed = true;
+
+    /* Ascending (each address is once in each set, and in at most one of
+     * the two loops). */
+    qsort(addrs, n, sizeof *addrs, compare_u32);
+    if (!n) {
+        free(addrs);
+        addrs = NULL;
+    }
+    *addrsp = addrs;
+    return n;
+}

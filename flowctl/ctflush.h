@@ -1,0 +1,75 @@
+/*
+ * ctflush: whose conntrack entries flowctl flushes, and why.  Pure: the
+ * model in, addresses out; flowctl.c hands them to ofctrl
+ * (ofctrl_flush_conntrack()), which sends the flushes.
+ *
+ * A connection's conntrack entry outlives the flows that admitted it: the
+ * 'ct_state' flows pass established traffic by the entry's mark and label
+ * (pipeline.c), not by who is at its address now.  So when a container
+ * goes, its connections would stay in the cell's zone until they idle out
+ * (five days for an established TCP connection in the kernel), and if its
+ * address is given to a new container, of another app, the old peers'
+ * packets would reach the new one under the old one's verdict.  ctflush
+ * names the addresses whose entries must go:
+ *
+ *   - the address of a container that left the model (deleted), unless
+ *     another container holds it now (then the next rule applies);
+ *   - the address of a container that holds it in this model while
+ *     another (another Interface row: a new container, or the same handle
+ *     made again) held it in the last one;
+ *   - in the first model after ctflush_init(), which has no predecessor,
+ *     the address of every container not marked installed
+ *     (cf-installed=true): one made while flowctl was away may have an
+ *     address whose earlier holder went meanwhile, unseen.  Those marked
+ *     installed were there all along, so a restarted flowctl cuts none of
+ *     their connections.
+ *
+ * After the first model, a new container's address needs no flush: its
+ * earlier holder's entries went when that one left.  Each flush costs the
+ * switch a walk of its conntrack table, so a new container costs none.
+ * Two containers with one address (a broken record) are one holder, the
+ * one with the lower OpenFlow port, as in the pipeline.
+ *
+ * Not covered: a container deleted while flowctl was away, whose address
+ * a new container gets only after flowctl is back.  Its entries were
+ * never flushed (flowctl never saw it go) and this new container's
+ * address is not flushed either; a peer that kept sending on one of its
+ * connections throughout would reach the new container.  A reconciling
+ * walk of the zone at start would close that.
+ *
+ * ofctrl sends each address's flushes right after the commit of the next
+ * bundle, before its barrier: after the flows that admitted the old
+ * connections are gone, and before flowctl marks a new container installed
+ * (cni-ovs ADD waits for that mark), so no connection of the new
+ * container is ever cut.
+ *
+ * Not thread-safe. */
+
+#ifndef FLOWCTL_CTFLUSH_H
+#define FLOWCTL_CTFLUSH_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "openvswitch/hmap.h"
+
+struct model;
+
+struct ctflush {
+    struct hmap holders;            /* "struct ctflush_holder"s, by
+                                     * address: the last model's. */
+    bool primed;                    /* There was a last model. */
+};
+
+void ctflush_init(struct ctflush *);
+void ctflush_destroy(struct ctflush *);
+
+/* Compares 'model''s containers with those of the last call (none, the
+ * first time) and stores in '*addrsp' (malloc'd, NULL if none) the
+ * addresses (host byte order, ascending, each once) to flush by the rules
+ * above.  Returns their number. */
+size_t ctflush_update(struct ctflush *, const struct model *,
+                      uint32_t **addrsp);
+
+#endif /* ctflush.h */

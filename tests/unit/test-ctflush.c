@@ -1,0 +1,158 @@
+/* Unit tests for flowctl/ctflush.c: whose conntrack entries go. */
+
+#include <config.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "compiler.h"
+#include "ctflush.h"
+#include "model.h"
+#include "util.h"
+#include "uuid.h"
+
+/* 10.255.1.N, host byte order. */
+#define IP(N) (0x0aff0100u + (N))
+
+/* Adds container HANDLE on 'ofport' with address IP(n), Interface row
+ * number 'row' (its uuid), marked installed or not. */
+static struct model_container *
+add(struct model *m, const char *handle, uint32_t ofport, uint32_t n,
+    unsigned int row, bool installed)
+{
+    struct model_container *c = model_add_container(m, handle, ofport);
+    c->ip = IP(n);
+    uuid_zero(&c->iface);
+    c->iface.parts[0] = row;
+    c->marked_installed = installed;
+    return c;
+}
+
+/* The addresses ctflush_update() names, as "N N N" (of 10.255.1.N). */
+static const char *
+update(struct ctflush *cf, const struct model *m)
+{
+    static char buf[256];
+    uint32_t *addrs;
+    size_t n = ctflush_update(cf, m, &addrs);
+    size_t len = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        len += snprintf(buf + len, sizeof buf - len, "%s%u", i ? " " : "",
+                        (unsigned int) (addrs[i] - IP(0)));
+        assert_true(i == 0 || addrs[i - 1] < addrs[i]);
+    }
+    assert_true((n == 0) == (addrs == NULL));
+    free(addrs);
+    return buf;
+}
+
+/* The first model: only containers not marked installed; then nothing
+ * while nothing changes. */
+static void
+test_first_model(void **state OVS_UNUSED)
+{
+    struct ctflush cf;
+    struct model m;
+
+    ctflush_init(&cf);
+    model_init(&m);
+    add(&m, "a", 1, 2, 1, true);
+    add(&m, "b", 2, 3, 2, false);
+    add(&m, "c", 3, 4, 3, true);
+    add(&m, "d", 4, 9, 4, false);
+    assert_string_equal(update(&cf, &m), "3 9");
+    assert_string_equal(update(&cf, &m), "");
+
+    /* Marks change nothing by themselves. */
+    struct model_container *c;
+    HMAP_FOR_EACH (c, node, &m.containers) {
+        c->marked_installed = !c->marked_installed;
+    }
+    assert_string_equal(update(&cf, &m), "");
+    model_destroy(&m);
+    ctflush_destroy(&cf);
+}
+
+/* After the first model: a deleted container's address goes; a new one's
+ * does not (whatever its mark), unless another held it last time. */
+static void
+test_gone_and_moved(void **state OVS_UNUSED)
+{
+    struct ctflush cf;
+    struct model m;
+
+    ctflush_init(&cf);
+    model_init(&m);
+    struct model_container *a = add(&m, "a", 1, 2, 1, true);
+    add(&m, "b", 2, 3, 2, true);
+    assert_string_equal(update(&cf, &m), "");
+
+    add(&m, "n", 3, 5, 5, false);               /* New: no flush. */
+    assert_string_equal(update(&cf, &m), "");
+
+    model_remove_container(&m, a);              /* Deleted. */
+    assert_string_equal(update(&cf, &m), "2");
+    assert_string_equal(update(&cf, &m), "");
+
+    /* Deleted and its address given to a new container in one go; the
+     * same handle made again (a new Interface row) is another holder. */
+    add(&m, "a2", 4, 2, 6, false);
+    struct model_container *b = NULL;
+    struct model_container *c;
+    HMAP_FOR_EACH (c, node, &m.containers) {
+        if (c->ip == IP(3)) {
+            b = c;
+        }
+    }
+    b->iface.parts[0] = 7;
+    assert_string_equal(update(&cf, &m), "3");
+
+    /* Everything gone. */
+    model_destroy(&m);
+    model_init(&m);
+    assert_string_equal(update(&cf, &m), "2 3 5");
+    assert_string_equal(update(&cf, &m), "");
+    model_destroy(&m);
+    ctflush_destroy(&cf);
+}
+
+/* Two containers with one address are one holder, the lower OpenFlow
+ * port: a higher one that comes and goes moves nothing. */
+static void
+test_shared_address(void **state OVS_UNUSED)
+{
+    struct ctflush cf;
+    struct model m;
+
+    ctflush_init(&cf);
+    model_init(&m);
+    add(&m, "a", 5, 2, 1, true);
+    assert_string_equal(update(&cf, &m), "");
+    struct model_container *dup = add(&m, "dup", 9, 2, 2, false);
+    assert_string_equal(update(&cf, &m), "");
+    model_remove_container(&m, dup);
+    assert_string_equal(update(&cf, &m), "");
+
+    /* A lower port takes the address over: that is a move. */
+    add(&m, "low", 3, 2, 3, false);
+    assert_string_equal(update(&cf, &m), "2");
+    model_destroy(&m);
+    ctflush_destroy(&cf);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_model),
+        cmocka_unit_test(test_gone_and_moved),
+        cmocka_unit_test(test_shared_address),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -200,7 +200,12 @@ test_flowctl_job_runs_under_its_bpm_config() {
                                         "internal_listen_port": 9}' \
         "$SB_TOP/tests/bosh/fixtures/flowctl/single-cell.json")"
     local job=$R/jobs/flowctl
+    local key=$job/config/certs/policy-client.key
+    [ -s "$key" ] || fail "no rendered key $key"
+    chmod 0644 "$key"                   # as an agent might render it
     in_vm "$job/bin/pre-start"
+    [ "$(stat -c %a:%U:%G "$key")" = 600:root:root ] \
+        || fail "the key after pre-start: $(stat -c %a:%U:%G "$key")"
     bpm_start "$R" flowctl flowctl
 
     # post-start: the deploy's health check, ready within its timeout.

@@ -24,24 +24,6 @@
 #include "svec.h"
 
 static void
-check_rule(const struct cf_netout_rule *r)
-{
-    FUZZ_CHECK(r->n_networks > 0);
-    for (size_t j = 0; j < r->n_networks; j++) {
-        FUZZ_CHECK(r->networks[j].start <= r->networks[j].end);
-    }
-    FUZZ_CHECK(!r->n_ports || r->protocol == CF_PROTO_TCP
-               || r->protocol == CF_PROTO_UDP);
-    FUZZ_CHECK(r->n_ports || (r->protocol != CF_PROTO_TCP
-                              && r->protocol != CF_PROTO_UDP));
-    for (size_t j = 0; j < r->n_ports; j++) {
-        FUZZ_CHECK(r->ports[j].start >= 1);
-        FUZZ_CHECK(r->ports[j].start <= r->ports[j].end);
-    }
-    FUZZ_CHECK(!r->has_icmp || r->protocol == CF_PROTO_ICMP);
-}
-
-static void
 check_clone(const struct cf_asg *asg)
 {
     struct cf_asg copy;
@@ -80,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct cf_asg *asg = &page.asgs[i];
         FUZZ_CHECK(asg->guid != NULL);
         for (size_t j = 0; j < asg->n_rules; j++) {
-            check_rule(&asg->rules[j]);
+            fuzz_check_netout_rule(&asg->rules[j]);
             FUZZ_CHECK(!j || asg->rule_index[j] > asg->rule_index[j - 1]);
         }
         /* Defaults apply to every space, bindings to theirs. */

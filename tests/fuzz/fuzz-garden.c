@@ -31,17 +31,7 @@ check_rules(const struct cf_runtime *rt)
     }
     FUZZ_CHECK(rt->n_netout_rules <= CF_NETOUT_RULES_MAX);
     for (size_t i = 0; i < rt->n_netout_rules; i++) {
-        const struct cf_netout_rule *r = &rt->netout_rules[i];
-        FUZZ_CHECK(r->n_networks > 0);
-        for (size_t j = 0; j < r->n_networks; j++) {
-            FUZZ_CHECK(r->networks[j].start <= r->networks[j].end);
-        }
-        FUZZ_CHECK(!r->n_ports || r->protocol == CF_PROTO_TCP
-                   || r->protocol == CF_PROTO_UDP);
-        for (size_t j = 0; j < r->n_ports; j++) {
-            FUZZ_CHECK(r->ports[j].start <= r->ports[j].end);
-        }
-        FUZZ_CHECK(!r->has_icmp || r->protocol == CF_PROTO_ICMP);
+        fuzz_check_netout_rule(&rt->netout_rules[i]);
     }
 }
 

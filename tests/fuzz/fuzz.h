@@ -19,10 +19,13 @@
 #ifndef CFNET_FUZZ_H
 #define CFNET_FUZZ_H 1
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "cf-types.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +38,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                    \
         }                                                               \
     } while (0)
+
+/* What both parsers of a NetOut rule promise (Garden's netOutRules,
+ * cf-record.c, and an ASG's rules, cf-policy.c: one cf_netout_rule):
+ * networks, each a range in order; ports exactly for TCP and UDP, each
+ * from 1, in order; an ICMP type and code only for ICMP. */
+static inline void
+fuzz_check_netout_rule(const struct cf_netout_rule *r)
+{
+    FUZZ_CHECK(r->n_networks > 0);
+    for (size_t j = 0; j < r->n_networks; j++) {
+        FUZZ_CHECK(r->networks[j].start <= r->networks[j].end);
+    }
+    bool ports = r->protocol == CF_PROTO_TCP || r->protocol == CF_PROTO_UDP;
+    FUZZ_CHECK(ports == (r->n_ports > 0));
+    for (size_t j = 0; j < r->n_ports; j++) {
+        FUZZ_CHECK(r->ports[j].start >= 1);
+        FUZZ_CHECK(r->ports[j].start <= r->ports[j].end);
+    }
+    FUZZ_CHECK(!r->has_icmp || r->protocol == CF_PROTO_ICMP);
+}
 
 /* Returns a malloc'd copy of the input with a null terminator, for the
  * parsers that take a string. */

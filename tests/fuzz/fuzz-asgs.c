@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct cf_asg *asg = &page.asgs[i];
         FUZZ_CHECK(asg->guid != NULL);
         for (size_t j = 0; j < asg->n_rules; j++) {
-            fuzz_check_netout_rule(&asg->rules[j]);
+            fuzz_check_netout_rule(&asg->rules[j], 1);
             FUZZ_CHECK(!j || asg->rule_index[j] > asg->rule_index[j - 1]);
         }
         /* Defaults apply to every space, bindings to theirs. */

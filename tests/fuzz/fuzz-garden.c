@@ -31,7 +31,7 @@ check_rules(const struct cf_runtime *rt)
     }
     FUZZ_CHECK(rt->n_netout_rules <= CF_NETOUT_RULES_MAX);
     for (size_t i = 0; i < rt->n_netout_rules; i++) {
-        fuzz_check_netout_rule(&rt->netout_rules[i]);
+        fuzz_check_netout_rule(&rt->netout_rules[i], 0);
     }
 }
 

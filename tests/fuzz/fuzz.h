@@ -42,9 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* What both parsers of a NetOut rule promise (Garden's netOutRules,
  * cf-record.c, and an ASG's rules, cf-policy.c: one cf_netout_rule):
  * networks, each a range in order; ports exactly for TCP and UDP, each
- * from 1, in order; an ICMP type and code only for ICMP. */
+ * from 'min_port' (Garden's may start at 0, an ASG's at 1), in order; an
+ * ICMP type and code only for ICMP. */
 static inline void
-fuzz_check_netout_rule(const struct cf_netout_rule *r)
+fuzz_check_netout_rule(const struct cf_netout_rule *r, unsigned int min_port)
 {
     FUZZ_CHECK(r->n_networks > 0);
     for (size_t j = 0; j < r->n_networks; j++) {
@@ -53,7 +54,7 @@ fuzz_check_netout_rule(const struct cf_netout_rule *r)
     bool ports = r->protocol == CF_PROTO_TCP || r->protocol == CF_PROTO_UDP;
     FUZZ_CHECK(ports == (r->n_ports > 0));
     for (size_t j = 0; j < r->n_ports; j++) {
-        FUZZ_CHECK(r->ports[j].start >= 1);
+        FUZZ_CHECK(r->ports[j].start >= min_port);
         FUZZ_CHECK(r->ports[j].start <= r->ports[j].end);
     }
     FUZZ_CHECK(!r->has_icmp || r->protocol == CF_PROTO_ICMP);

@@ -11,7 +11,7 @@ FLOWCTL_IO_SRCS := flowctl/ofctrl.c flowctl/localdb.c flowctl/hostnet.c \
                    flowctl/pinctrl.c flowctl/flowstats.c flowctl/runner.c \
                    flowctl/directory.c flowctl/trace.c flowctl/https.c \
                    flowctl/policysync.c flowctl/sighup.c flowctl/logctl.c \
-                   flowctl/promhttp.c
+                   flowctl/promhttp.c flowctl/ctwalk.c
 FLOWCTL_CORE_OBJS := $(FLOWCTL_CORE_SRCS:%.c=$(OBJ)/%.o)
 FLOWCTL_IO_OBJS := $(FLOWCTL_IO_SRCS:%.c=$(OBJ)/%.o)
 

@@ -8,8 +8,10 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hash.h"
+#include "ipv4.h"
 #include "model.h"
 #include "util.h"
 #include "uuid.h"
@@ -28,6 +30,8 @@ ctflush_init(struct ctflush *cf)
 {
     hmap_init(&cf->holders);
     cf->primed = false;
+    cf->walked = NULL;
+    cf->n_walked = 0;
 }
 
 static void
@@ -45,6 +49,7 @@ ctflush_destroy(struct ctflush *cf)
     if (cf) {
         holders_clear(&cf->holders);
         hmap_destroy(&cf->holders);
+        free(cf->walked);
     }
 }
 
@@ -97,7 +102,8 @@ ctflush_update(struct ctflush *cf, const struct model *model,
     struct hmap now = HMAP_INITIALIZER(&now);
     model_holders(model, &now);
 
-    size_t max = hmap_count(&cf->holders) + hmap_count(&now);
+    size_t max = hmap_count(&cf->holders) + hmap_count(&now)
+                 + cf->n_walked;
     uint32_t *addrs = xmalloc(MAX(max, 1) * sizeof *addrs);
     size_t n = 0;
 
@@ -120,13 +126,25 @@ ctflush_update(struct ctflush *cf, const struct model *model,
         }
     }
 
+    /* Sources of the walk's entries that no container holds (and none
+     * held in the last model: the loop above named those). */
+    for (size_t i = 0; i < cf->n_walked; i++) {
+        uint32_t ip = cf->walked[i];
+        if (ipv4_cidr_contains(&model->cell.subnet, ip)
+            && !holder_find(&now, ip) && !holder_find(&cf->holders, ip)) {
+            addrs[n++] = ip;
+        }
+    }
+    free(cf->walked);
+    cf->walked = NULL;
+    cf->n_walked = 0;
+
     holders_clear(&cf->holders);
     hmap_swap(&cf->holders, &now);
     hmap_destroy(&now);
     cf->primed = true;
 
-    /* Ascending (each address is once in each set, and in at most one of
-     * the two loops). */
+    /* Ascending (each address is in at most one of the three loops, once). */
     qsort(addrs, n, sizeof *addrs, compare_u32);
     if (!n) {
         free(addrs);
@@ -134,4 +152,65 @@ ctflush_update(struct ctflush *cf, const struct model *model,
     }
     *addrsp = addrs;
     return n;
+}
+
+/* Parses the IPv4 address that follows 'key' (e.g. "orig=(src=") in 'line'
+ * (up to the end of the line at 'end') into '*ip'. */
+static bool
+parse_source(const char *line, const char *end, const char *key,
+             uint32_t *ip)
+{
+    const char *p = memmem(line, end - line, key, strlen(key));
+    if (!p) {
+        return false;
+    }
+    p += strlen(key);
+    size_t len = strcspn(p, ",)\n");
+    char buf[IPV4_ADDR_LEN];
+    if (len >= sizeof buf || p + len > end) {
+        return false;
+    }
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return ipv4_parse(buf, ip);
+}
+
+size_t
+ctflush_note_walk(struct ctflush *cf, const char *dump)
+{
+    size_t allocated = cf->n_walked;
+    size_t n_entries = 0;
+
+    for (const char *line = dump; *line; ) {
+        const char *end = strchr(line, '\n');
+        if (!end) {
+            end = line + strlen(line);
+        }
+
+        uint32_t orig, reply;
+        if (parse_source(line, end, "orig=(src=", &orig)
+            && parse_source(line, end, "reply=(src=", &reply)) {
+            while (cf->n_walked + 2 > allocated) {
+                cf->walked = x2nrealloc(cf->walked, &allocated,
+                                        sizeof *cf->walked);
+            }
+            cf->walked[cf->n_walked++] = orig;
+            cf->walked[cf->n_walked++] = reply;
+            n_entries++;
+        }
+        line = *end ? end + 1 : end;
+    }
+
+    /* Ascending, each once. */
+    if (cf->n_walked) {
+        qsort(cf->walked, cf->n_walked, sizeof *cf->walked, compare_u32);
+        size_t n = 1;
+        for (size_t i = 1; i < cf->n_walked; i++) {
+            if (cf->walked[i] != cf->walked[n - 1]) {
+                cf->walked[n++] = cf->walked[i];
+            }
+        }
+        cf->n_walked = n;
+    }
+    return n_entries;
 }

@@ -30,12 +30,13 @@
  * Two containers with one address (a broken record) are one holder, the
  * one with the lower OpenFlow port, as in the pipeline.
  *
- * Not covered: a container deleted while flowctl was away, whose address
- * a new container gets only after flowctl is back.  Its entries were
- * never flushed (flowctl never saw it go) and this new container's
- * address is not flushed either; a peer that kept sending on one of its
- * connections throughout would reach the new container.  A reconciling
- * walk of the zone at start would close that.
+ *   - at the next model after ctflush_note_walk(), every address in the
+ *     cell's subnet that is the source of an entry of the zone's walk (in
+ *     the original or the reply direction) and that no container holds:
+ *     flowctl walks the zone once at start (ctwalk.h), before its first
+ *     computation, so a container deleted while flowctl was away leaves
+ *     no entry behind for the next holder of its address, even one that
+ *     comes long after flowctl is back.
  *
  * ofctrl sends each address's flushes right after the commit of the next
  * bundle, before its barrier: after the flows that admitted the old
@@ -60,6 +61,8 @@ struct ctflush {
     struct hmap holders;            /* "struct ctflush_holder"s, by
                                      * address: the last model's. */
     bool primed;                    /* There was a last model. */
+    uint32_t *walked;               /* From ctflush_note_walk(): sources */
+    size_t n_walked;                /* of the zone's entries, ascending. */
 };
 
 void ctflush_init(struct ctflush *);
@@ -71,5 +74,13 @@ void ctflush_destroy(struct ctflush *);
  * above.  Returns their number. */
 size_t ctflush_update(struct ctflush *, const struct model *,
                       uint32_t **addrsp);
+
+/* Notes 'dump', the text of `ovs-appctl dpctl/dump-conntrack zone=Z` for
+ * the cell's zone Z: the next ctflush_update() also names each address of
+ * the model's cell subnet that is the source of one of its entries (in the
+ * original or the reply direction) and that no container holds in that
+ * model.  Lines that are not IPv4 entries are skipped.  Returns the number
+ * of entries read. */
+size_t ctflush_note_walk(struct ctflush *, const char *dump);
 
 #endif /* ctflush.h */

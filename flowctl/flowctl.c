@@ -28,6 +28,7 @@
 #include "command-line.h"
 #include "daemon.h"
 #include "ctflush.h"
+#include "ctwalk.h"
 #include "directory.h"
 #include "dirs.h"
 #include "fatal-signal.h"
@@ -80,6 +81,7 @@ struct flowctl {
     struct promhttp *metrics;           /* NULL: no metrics_address. */
     struct pipeline *pipeline;          /* The desired flows. */
     struct ctflush ctflush;             /* Whose conntrack entries go. */
+    struct ctwalk *ctwalk;              /* The zone's walk at start. */
     bool recompute;             /* Model changed: run the pipeline. */
     bool put_pending;           /* Desired flows not yet put. */
     bool hostnet_done;                  /* Its spec is given. */
@@ -501,12 +503,20 @@ run_hostnet(struct flowctl *fc)
     hostnet_run(fc->hostnet);
 }
 
+/* Is the walk of the conntrack zone at start (ctwalk.h) under way?  No
+ * flows are computed or put until it is over. */
+static bool
+walking(const struct flowctl *fc)
+{
+    return fc->ctwalk && !ctwalk_is_done(fc->ctwalk);
+}
+
 /* Can flows be computed: is the bridge's gateway port known, and the
- * cell's subnet? */
+ * cell's subnet, and is the walk at start over? */
 static bool
 can_compute(const struct flowctl *fc)
 {
-    return fc->model.cell.gateway_ofport && fc->have_subnet;
+    return fc->model.cell.gateway_ofport && fc->have_subnet && !walking(fc);
 }
 
 /* Brings the desired flows up to date with the model (incrementally:
@@ -563,7 +573,7 @@ run_flows(struct flowctl *fc)
         && !fc->put_pending) {
         fc->put_pending = true;
     }
-    if (fc->put_pending && ofctrl_can_put(fc->ofctrl)) {
+    if (fc->put_pending && ofctrl_can_put(fc->ofctrl) && !walking(fc)) {
         bool replace = ofctrl_needs_put(fc->ofctrl);
         uint64_t seqno = ofctrl_put(fc->ofctrl, pipeline_flows(fc->pipeline));
         localdb_note_put(fc->localdb, seqno);
@@ -598,6 +608,10 @@ start_openflow(struct flowctl *fc)
     };
 
     fc->ofctrl = ofctrl_create(target);
+    /* The conntrack entries of containers deleted while flowctl was away:
+     * known before the first computation, which flushes them. */
+    fc->ctwalk = ctwalk_start(fc->runner, PIPELINE_CT_ZONE, &fc->ctflush);
+    fc->recompute = true;
     ofctrl_set_meters(fc->ofctrl, meters,
                       cfg->log_file ? ARRAY_SIZE(meters) : 1);
     fc->pinctrl = pinctrl_create(target);
@@ -876,6 +890,7 @@ main(int argc, char *argv[])
     /* Commands still waiting get their (error) replies before the server
      * goes. */
     runner_destroy(fc.runner);
+    ctwalk_destroy(fc.ctwalk);
     promhttp_destroy(fc.metrics);
     policysync_destroy(fc.policysync);
     trace_destroy(fc.trace);

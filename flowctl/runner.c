@@ -46,6 +46,7 @@ struct runner_job {
     long long int deadline;
     int timeout_ms;
     struct ds output;
+    size_t max_output;          /* Kept of it; the rest is dropped. */
     bool truncated;
     runner_cb *cb;
     void *aux;
@@ -78,8 +79,8 @@ job_finish(struct runner_job *job, int status, const char *error)
         close(job->in_fd);
     }
     if (job->truncated) {
-        ds_put_format(&job->output, "\n(output truncated at %d bytes)\n",
-                      RUNNER_MAX_OUTPUT);
+        ds_put_format(&job->output, "\n(output truncated at %"PRIuSIZE
+                      " bytes)\n", job->max_output);
     }
     job->cb(job->aux, status, ds_cstr(&job->output), error);
     ds_destroy(&job->output);
@@ -131,6 +132,14 @@ int
 runner_start(struct runner *r, char *const argv[], const char *input,
              int timeout_ms, runner_cb *cb, void *aux)
 {
+    return runner_start_max(r, argv, input, timeout_ms, RUNNER_MAX_OUTPUT,
+                            cb, aux);
+}
+
+int
+runner_start_max(struct runner *r, char *const argv[], const char *input,
+                 int timeout_ms, size_t max_output, runner_cb *cb, void *aux)
+{
     const struct subprocess_opts opts = { .stdin_pipe = input != NULL };
     struct subprocess child;
 
@@ -149,6 +158,7 @@ runner_start(struct runner *r, char *const argv[], const char *input,
     job->timeout_ms = timeout_ms;
     job->deadline = time_msec() + timeout_ms;
     ds_init(&job->output);
+    job->max_output = max_output;
     job->cb = cb;
     job->aux = aux;
     ovs_list_push_back(&r->jobs, &job->node);
@@ -165,8 +175,8 @@ job_read(struct runner_job *job)
         char buf[4096];
         ssize_t n = read(job->fd, buf, sizeof buf);
         if (n > 0) {
-            size_t room = RUNNER_MAX_OUTPUT - MIN(job->output.length,
-                                                  RUNNER_MAX_OUTPUT);
+            size_t room = job->max_output - MIN(job->output.length,
+                                                job->max_output);
             ds_put_buffer(&job->output, buf, MIN(room, (size_t) n));
             job->truncated |= room < (size_t) n;
         } else if (n < 0 && errno == EINTR) {

@@ -8,8 +8,9 @@
  *     child reads; one pipe is its stdout and stderr; it has the
  *     environment of flowctl (OVS_RUNDIR and PATH included), no other file
  *     descriptor, default signal actions; it is looked up in PATH;
- *   - its output is kept up to RUNNER_MAX_OUTPUT bytes (the rest is read
- *     and dropped);
+ *   - its output is kept up to RUNNER_MAX_OUTPUT bytes, or the maximum
+ *     given to runner_start_max() (the rest is read and dropped, and the
+ *     output ends with "(output truncated at N bytes)");
  *   - a child that has not exited 'timeout_ms' after it started is killed
  *     (SIGKILL), and its callback told so.
  *
@@ -17,6 +18,8 @@
 
 #ifndef FLOWCTL_RUNNER_H
 #define FLOWCTL_RUNNER_H 1
+
+#include <stddef.h>
 
 #define RUNNER_MAX_OUTPUT (1024 * 1024)
 
@@ -39,6 +42,12 @@ void runner_destroy(struct runner *);
  * PATH (then 'cb' is never called). */
 int runner_start(struct runner *, char *const argv[], const char *input,
                  int timeout_ms, runner_cb *cb, void *aux);
+
+/* runner_start(), keeping up to 'max_output' bytes of the output instead
+ * of RUNNER_MAX_OUTPUT. */
+int runner_start_max(struct runner *, char *const argv[], const char *input,
+                     int timeout_ms, size_t max_output, runner_cb *,
+                     void *aux);
 
 void runner_run(struct runner *);
 void runner_wait(struct runner *);

@@ -254,6 +254,46 @@ test_deleted_container_connections_flushed() {
     expect s refused udp "$d1" 9000
 }
 
+# A container deleted while flowctl is away leaves no conntrack entry
+# either: flowctl walks the zone at start and flushes the addresses that
+# no container holds, so the container that gets the address later (long
+# after flowctl is back) gets none of the old flow.
+test_container_deleted_while_flowctl_away_flushed() {
+    sim_up --cells 1
+    sim push s >/dev/null
+    sim push d1 --app d >/dev/null
+    local s_ip d1 log srv
+    s_ip=$(sim ip s) d1=$(sim ip d1)
+    serve d1 9000 --udp >/dev/null
+    sim policy add s d --protocol udp --port 9000
+    wait_until 5 "s to reach d1" probe_is s reply udp "$d1" 9000
+    log=$(stream_from s "$d1" 9000 --udp)
+    wait_until 5 "10 echoes from d1" eval "[ \$(echoes '$log') -ge 10 ]"
+
+    sim flowctl stop
+    sim delete d1
+    conntrack_has "$d1" || fail "no conntrack entry with d1's address $d1"
+    sim flowctl start >/dev/null
+    wait_until 5 "d1's conntrack entries to go" eval "! conntrack_has $d1"
+    grep -q "walked conntrack zone 1 in [0-9]* ms: [1-9][0-9]* entries" \
+        "$FC_CELL/flowctl.log" \
+        || fail "flowctl did not log its walk"
+
+    # host-local hands out the address after the last one it reserved.
+    local ipam
+    ipam=$(echo "$FC_STATE"/cell1/cni/ipam/*/last_reserved_ip.0)
+    [ -f "$ipam" ] || fail "no host-local state: $ipam"
+    echo "${d1%.*}.$((${d1##*.} - 1))" > "$ipam"
+    sim push e1 --app e >/dev/null
+    expect_equal "$(sim ip e1)" "$d1" "e1's address (d1's)"
+    srv=$(serve e1 9000 --udp)
+    sleep 3
+    local got
+    got=$(grep -c "^datagram $s_ip " "$FC_STATE/logs/bg.$srv.log" || true)
+    expect_equal "$got" 0 "datagrams from s's old flow that reached e1"
+    expect s refused udp "$d1" 9000
+}
+
 # A container whose app has a policy is marked installed only once its
 # app's policies are in its cell's flows: while the server fails the
 # policies request, the new container waits (flowctl/show says so, no

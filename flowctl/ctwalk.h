@@ -1,0 +1,48 @@
+/*
+ * ctwalk: the walk of the cell's conntrack zone at flowctl's start, which
+ * lets ctflush (ctflush.h) flush the entries of containers deleted while
+ * flowctl was away.
+ *
+ * ctwalk_start() runs `ovs-appctl dpctl/dump-conntrack zone=Z` through the
+ * runner (in the background: flowctl's loop never waits for it) and hands
+ * its output to ctflush_note_walk().  flowctl computes no flows until the
+ * walk is over (ctwalk_is_done()), so the first model's flushes include
+ * the walk's and precede any new container's installed mark.  Until then
+ * the bridge keeps the earlier run's flows, so traffic goes on; only new
+ * containers wait.
+ *
+ * A walk that fails (ovs-appctl missing or failing, no answer within
+ * CTWALK_TIMEOUT_MS) or whose output is cut at CTWALK_MAX_OUTPUT bytes is
+ * over all the same, with a warning: the entries it could not read stay
+ * until they idle out, as they would without a walk.
+ *
+ * Not thread-safe; one per flowctl.  Destroy the runner first (it ends a
+ * walk in flight).
+ */
+
+#ifndef FLOWCTL_CTWALK_H
+#define FLOWCTL_CTWALK_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ovs-appctl's own timeout, and ours for it.  A cell's zone at the
+ * kernel's default nf_conntrack_max (262144 entries of about 250 bytes of
+ * text) is about 64 MB. */
+#define CTWALK_APPCTL_TIMEOUT_S 50
+#define CTWALK_TIMEOUT_MS 60000
+#define CTWALK_MAX_OUTPUT (128 * 1024 * 1024)
+
+struct ctflush;
+struct runner;
+
+/* Starts walking 'zone' through 'runner', for 'ctflush'.  Both must
+ * outlive the walk. */
+struct ctwalk *ctwalk_start(struct runner *, uint16_t zone,
+                            struct ctflush *);
+void ctwalk_destroy(struct ctwalk *);
+
+/* Is the walk over (its output noted in the ctflush, or failed)? */
+bool ctwalk_is_done(const struct ctwalk *);
+
+#endif /* ctwalk.h */

@@ -64,7 +64,8 @@ ctwalk_done(void *walk_, int status, const char *output, const char *error)
 }
 
 struct ctwalk *
-ctwalk_start(struct runner *runner, uint16_t zone, struct ctflush *ctflush)
+ctwalk_start(struct runner *runner, const char *datapath, uint16_t zone,
+             struct ctflush *ctflush)
 {
     struct ctwalk *walk = xzalloc(sizeof *walk);
     walk->ctflush = ctflush;
@@ -73,8 +74,10 @@ ctwalk_start(struct runner *runner, uint16_t zone, struct ctflush *ctflush)
 
     char *timeout = xasprintf("--timeout=%d", CTWALK_APPCTL_TIMEOUT_S);
     char *zone_arg = xasprintf("zone=%"PRIu16, zone);
+    char *target = runner_vswitchd_target(runner);
     char *args[] = {
-        "ovs-appctl", timeout, "dpctl/dump-conntrack", zone_arg, NULL,
+        "ovs-appctl", "-t", target, timeout, "dpctl/dump-conntrack",
+        CONST_CAST(char *, datapath), zone_arg, NULL,
     };
     int error = runner_start_max(runner, args, NULL, CTWALK_TIMEOUT_MS,
                                  CTWALK_MAX_OUTPUT, ctwalk_done, walk);
@@ -85,6 +88,7 @@ ctwalk_start(struct runner *runner, uint16_t zone, struct ctflush *ctflush)
         ctwalk_warn(walk, why);
         free(why);
     }
+    free(target);
     free(zone_arg);
     free(timeout);
     return walk;

@@ -3,8 +3,8 @@
  * lets ctflush (ctflush.h) flush the entries of containers deleted while
  * flowctl was away.
  *
- * ctwalk_start() runs `ovs-appctl dpctl/dump-conntrack zone=Z` through the
- * runner (in the background: flowctl's loop never waits for it) and hands
+ * ctwalk_start() runs `ovs-appctl dpctl/dump-conntrack DP zone=Z` through
+ * the runner (in the background: flowctl's loop never waits for it) and hands
  * its output to ctflush_note_walk().  flowctl computes no flows until the
  * walk is over (ctwalk_is_done()), so the first model's flushes include
  * the walk's and precede any new container's installed mark.  Until then
@@ -36,10 +36,11 @@
 struct ctflush;
 struct runner;
 
-/* Starts walking 'zone' through 'runner', for 'ctflush'.  Both must
+/* Starts walking 'zone' of 'datapath' ("system@ovs-system",
+ * "netdev@ovs-netdev") through 'runner', for 'ctflush'.  Both must
  * outlive the walk. */
-struct ctwalk *ctwalk_start(struct runner *, uint16_t zone,
-                            struct ctflush *);
+struct ctwalk *ctwalk_start(struct runner *, const char *datapath,
+                            uint16_t zone, struct ctflush *);
 void ctwalk_destroy(struct ctwalk *);
 
 /* Is the walk over (its output noted in the ctflush, or failed)? */

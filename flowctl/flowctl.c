@@ -610,7 +610,10 @@ start_openflow(struct flowctl *fc)
     fc->ofctrl = ofctrl_create(target);
     /* The conntrack entries of containers deleted while flowctl was away:
      * known before the first computation, which flushes them. */
-    fc->ctwalk = ctwalk_start(fc->runner, PIPELINE_CT_ZONE, &fc->ctflush);
+    fc->ctwalk = ctwalk_start(fc->runner, (fc->cfg.netdev
+                                           ? "netdev@ovs-netdev"
+                                           : "system@ovs-system"),
+                              PIPELINE_CT_ZONE, &fc->ctflush);
     fc->recompute = true;
     ofctrl_set_meters(fc->ofctrl, meters,
                       cfg->log_file ? ARRAY_SIZE(meters) : 1);
@@ -806,7 +809,14 @@ main(int argc, char *argv[])
     directory_register_unixctl(fc.directory, &fc.model);
     fc.pipeline = pipeline_create();
     ctflush_init(&fc.ctflush);
-    fc.runner = runner_create();
+    /* Its children's ovs-appctl talks to the ovs-vswitchd whose OpenFlow
+     * socket flowctl uses: on a BOSH cell, in another job's run directory
+     * than flowctl's own. */
+    char *vswitchd_rundir = (fc.cfg.openflow
+                             && !strncmp(fc.cfg.openflow, "unix:", 5)
+                             ? dir_name(fc.cfg.openflow + 5) : NULL);
+    fc.runner = runner_create(vswitchd_rundir);
+    free(vswitchd_rundir);
     fc.hostnet = hostnet_create(fc.runner);
     fc.trace = trace_create(&fc.model, fc.runner, fc.cfg.bridge);
     fc.flowstats = flowstats_create(&fc.model);

@@ -18,10 +18,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dirs.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
@@ -54,15 +56,33 @@ struct runner_job {
 
 struct runner {
     struct ovs_list jobs;
+    char **env;                 /* The children's; NULL: flowctl's. */
+    char *ovs_rundir;           /* Their OVS_RUNDIR. */
 };
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 struct runner *
-runner_create(void)
+runner_create(const char *rundir)
 {
     struct runner *r = xzalloc(sizeof *r);
     ovs_list_init(&r->jobs);
+    r->ovs_rundir = xstrdup(rundir ? rundir : ovs_rundir());
+    if (rundir) {
+        /* flowctl's environment, with OVS_RUNDIR replaced. */
+        size_t n = 0;
+        while (environ[n]) {
+            n++;
+        }
+        r->env = xcalloc(n + 2, sizeof *r->env);
+        size_t j = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (strncmp(environ[i], "OVS_RUNDIR=", 11)) {
+                r->env[j++] = xstrdup(environ[i]);
+            }
+        }
+        r->env[j] = xasprintf("OVS_RUNDIR=%s", rundir);
+    }
     return r;
 }
 
@@ -110,6 +130,11 @@ runner_destroy(struct runner *r)
         LIST_FOR_EACH_SAFE (job, node, &r->jobs) {
             job_kill(job, "flowctl is exiting");
         }
+        for (char **e = r->env; e && *e; e++) {
+            free(*e);
+        }
+        free(r->env);
+        free(r->ovs_rundir);
         free(r);
     }
 }
@@ -140,7 +165,10 @@ int
 runner_start_max(struct runner *r, char *const argv[], const char *input,
                  int timeout_ms, size_t max_output, runner_cb *cb, void *aux)
 {
-    const struct subprocess_opts opts = { .stdin_pipe = input != NULL };
+    const struct subprocess_opts opts = {
+        .env = r->env,
+        .stdin_pipe = input != NULL,
+    };
     struct subprocess child;
 
     int error = subprocess_start(argv, &opts, &child);
@@ -193,6 +221,18 @@ job_read(struct runner_job *job)
             return;
         }
     }
+}
+
+char *
+runner_vswitchd_target(const struct runner *r)
+{
+    char *ctl = xasprintf("%s/ovs-vswitchd.ctl", r->ovs_rundir);
+    struct stat st;
+    if (stat(ctl, &st) || !S_ISSOCK(st.st_mode)) {
+        free(ctl);
+        ctl = xstrdup("ovs-vswitchd");
+    }
+    return ctl;
 }
 
 void

@@ -6,8 +6,10 @@
  *   - the child is started by lib/subprocess.h: its stdin is /dev/null or,
  *     if the caller gives an input, a pipe the runner writes it to as the
  *     child reads; one pipe is its stdout and stderr; it has the
- *     environment of flowctl (OVS_RUNDIR and PATH included), no other file
- *     descriptor, default signal actions; it is looked up in PATH;
+ *     environment of flowctl (PATH included), except that OVS_RUNDIR is the
+ *     run directory given to runner_create(), so that ovs-appctl finds
+ *     the ovs-vswitchd flowctl works with; no other file descriptor,
+ *     default signal actions; it is looked up in PATH;
  *   - its output is kept up to RUNNER_MAX_OUTPUT bytes, or the maximum
  *     given to runner_start_max() (the rest is read and dropped, and the
  *     output ends with "(output truncated at N bytes)");
@@ -30,7 +32,9 @@
 typedef void runner_cb(void *aux, int status, const char *output,
                        const char *error);
 
-struct runner *runner_create(void);
+/* A runner whose children have OVS_RUNDIR set to 'ovs_rundir' (copied;
+ * NULL: flowctl's own OVS_RUNDIR, as it was). */
+struct runner *runner_create(const char *ovs_rundir);
 
 /* Kills every child still running and ends it with an error. */
 void runner_destroy(struct runner *);
@@ -48,6 +52,13 @@ int runner_start(struct runner *, char *const argv[], const char *input,
 int runner_start_max(struct runner *, char *const argv[], const char *input,
                      int timeout_ms, size_t max_output, runner_cb *,
                      void *aux);
+
+/* The target (`ovs-appctl -t TARGET`) that reaches the ovs-vswitchd whose
+ * run directory is the runner's: "RUNDIR/ovs-vswitchd.ctl" if that socket
+ * exists (BOSH's openvswitch job names it so), otherwise "ovs-vswitchd"
+ * (ovs-appctl finds RUNDIR/ovs-vswitchd.PID.ctl by its pidfile).
+ * Malloc'd. */
+char *runner_vswitchd_target(const struct runner *);
 
 void runner_run(struct runner *);
 void runner_wait(struct runner *);

@@ -176,9 +176,10 @@ trace_unixctl(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 
     char *timeout = xasprintf("--timeout=%d", TRACE_APPCTL_TIMEOUT_S);
+    char *target = runner_vswitchd_target(trace->runner);
     char *args[] = {
-        "ovs-appctl", timeout, "ofproto/trace", trace->bridge, flow,
-        "--ct-next", "trk,new", NULL,
+        "ovs-appctl", "-t", target, timeout, "ofproto/trace", trace->bridge,
+        flow, "--ct-next", "trk,new", NULL,
     };
     struct trace_req *req = xzalloc(sizeof *req);
     req->trace = trace;
@@ -195,6 +196,7 @@ trace_unixctl(struct unixctl_conn *conn, int argc OVS_UNUSED,
         free(req->command);
         free(req);
     }
+    free(target);
     free(timeout);
     free(flow);
 }

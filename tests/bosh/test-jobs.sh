@@ -217,6 +217,13 @@ $(tail -5 "$BT/flowctl.stderr")"
     in_vm ovs-ofctl -O OpenFlow15 dump-flows \
         "unix:$R/sys/run/openvswitch/br-cf.mgmt" \
         | grep -q cookie= || fail "no flows on br-cf after post-start"
+    # flowctl's ovs-appctl (its conntrack walk at start, flowctl/trace)
+    # finds ovs-vswitchd in the openvswitch job's run directory, not in
+    # flowctl's own.
+    grep -q 'walked conntrack zone 1 in [0-9]* ms' \
+        "$R/sys/log/flowctl/flowctl.log" \
+        || fail "flowctl did not walk conntrack: $(grep ctwalk \
+                 "$R/sys/log/flowctl/flowctl.log")"
 
     # The metrics, where prom_scraper_config.yml says the agent finds them.
     local port metrics

@@ -64,6 +64,13 @@ Commands:
       first start to the last connection's end.  udp: N
       datagrams from one socket, nothing awaited; prints "burst SECONDS
       sent=N rate=F".  The test decides what was expected.
+  scan tcp|udp HOST [--ports A-B] [--batch N]
+      Knocks once at every port from A to B (1-65535 unless given): tcp,
+      a non-blocking connect (one SYN) and a close; udp, one datagram to
+      each port from one socket; N ports every 50 ms (4,000 a second by
+      default: at 10,000, the userspace datapath lost 3% of them).  Waits
+      for nothing; prints "scan SECONDS sent=N".  The test counts what
+      arrived, where it arrived.
   appctl SOCKET COMMAND [--hold S]
       Sends COMMAND to an OVS daemon's unixctl SOCKET (JSON-RPC, as
       ovs-appctl does), prints "reply SECONDS RESULT", then keeps the
@@ -519,6 +526,31 @@ def burst_udp(args):
            % (args.count, args.count / (time.monotonic() - start)))
 
 
+def cmd_scan(args):
+    start = time.monotonic()
+    first, last = (int(p) for p in args.ports.split("-"))
+    sent = 0
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for base in range(first, last + 1, args.batch):
+        for port in range(base, min(base + args.batch, last + 1)):
+            if args.proto == "udp":
+                try:
+                    u.sendto(b"scan", (args.host, port))
+                    sent += 1
+                except OSError:
+                    pass        # An earlier port's refusal, reported here.
+                continue
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.setblocking(False)
+            if c.connect_ex((args.host, port)) in (0, errno.EINPROGRESS,
+                                                   errno.ECONNREFUSED):
+                sent += 1
+            c.close()
+        time.sleep(0.05)
+    u.close()
+    report("scan", start, "sent=%d" % sent)
+
+
 def cmd_burst(args):
     (burst_tcp if args.proto == "tcp" else burst_udp)(args)
 
@@ -572,6 +604,11 @@ def main():
     c.add_argument("--rate", type=float, required=True)
     c.add_argument("--timeout", type=float, default=3.0)
     c.add_argument("--max-pending", type=int, default=1000000)
+    c = sub.add_parser("scan")
+    c.add_argument("proto", choices=("tcp", "udp"))
+    c.add_argument("host")
+    c.add_argument("--ports", default="1-65535")
+    c.add_argument("--batch", type=int, default=200)
     c = sub.add_parser("appctl")
     c.add_argument("socket")
     c.add_argument("command")
@@ -580,7 +617,7 @@ def main():
     args = p.parse_args()
     {"tcp": cmd_tcp, "udp": cmd_udp, "dns": cmd_dns, "server": cmd_server,
      "stream": cmd_stream, "proxy": cmd_proxy, "arp": cmd_arp,
-     "burst": cmd_burst, "appctl": cmd_appctl}[args.cmd](args)
+     "burst": cmd_burst, "scan": cmd_scan, "appctl": cmd_appctl}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -220,38 +220,17 @@ conntrack_has() {
 # flows stay (another instance of the old app is on the cell).
 test_deleted_container_connections_flushed() {
     sim_up --cells 1
-    sim push s >/dev/null
-    sim push d1 --app d >/dev/null
+    udp_flow_s_to_d1
     sim push d2 --app d >/dev/null
-    local s_ip d1 log srv
-    s_ip=$(sim ip s) d1=$(sim ip d1)
-    serve d1 9000 --udp >/dev/null
-    sim policy add s d --protocol udp --port 9000
-    wait_until 5 "s to reach d1" probe_is s reply udp "$d1" 9000
-    log=$(stream_from s "$d1" 9000 --udp)
-    wait_until 5 "10 echoes from d1" eval "[ \$(echoes '$log') -ge 10 ]"
-    conntrack_has "$d1" || fail "no conntrack entry with d1's address $d1"
+    conntrack_has "$D1" || fail "no conntrack entry with d1's address $D1"
 
     sim delete d1
-    wait_until 5 "d1's conntrack entries to go" eval "! conntrack_has $d1"
+    wait_until 5 "d1's conntrack entries to go" eval "! conntrack_has $D1"
     fcctl_on 1 flowctl/show | grep -q "^conntrack flushes: [1-9][0-9]* addresses flushed, 0 queued$" \
         || fail "flowctl/show: $(fcctl_on 1 flowctl/show | grep -A30 "^state:")"
-
-    # host-local hands out the address after the last one it reserved.
-    local ipam
-    ipam=$(echo "$FC_STATE"/cell1/cni/ipam/*/last_reserved_ip.0)
-    [ -f "$ipam" ] || fail "no host-local state: $ipam"
-    echo "${d1%.*}.$((${d1##*.} - 1))" > "$ipam"
-    sim push e1 --app e >/dev/null
-    expect_equal "$(sim ip e1)" "$d1" "e1's address (d1's)"
-    srv=$(serve e1 9000 --udp)
-    sleep 3
-    local got
-    got=$(grep -c "^datagram $s_ip " "$FC_STATE/logs/bg.$srv.log" || true)
-    expect_equal "$got" 0 "datagrams from s's old flow that reached e1"
-    [ "$(echoes "$log")" -ge 10 ] || fail "the stream's log: $(tail -3 "$log")"
-    # A fresh flow of s to e1 is refused too.
-    expect s refused udp "$d1" 9000
+    expect_new_holder_gets_nothing
+    [ "$(echoes "$FLOW_LOG")" -ge 10 ] \
+        || fail "the stream's log: $(tail -3 "$FLOW_LOG")"
 }
 
 # A container deleted while flowctl is away leaves no conntrack entry
@@ -260,38 +239,51 @@ test_deleted_container_connections_flushed() {
 # after flowctl is back) gets none of the old flow.
 test_container_deleted_while_flowctl_away_flushed() {
     sim_up --cells 1
-    sim push s >/dev/null
-    sim push d1 --app d >/dev/null
-    local s_ip d1 log srv
-    s_ip=$(sim ip s) d1=$(sim ip d1)
-    serve d1 9000 --udp >/dev/null
-    sim policy add s d --protocol udp --port 9000
-    wait_until 5 "s to reach d1" probe_is s reply udp "$d1" 9000
-    log=$(stream_from s "$d1" 9000 --udp)
-    wait_until 5 "10 echoes from d1" eval "[ \$(echoes '$log') -ge 10 ]"
+    udp_flow_s_to_d1
 
     sim flowctl stop
     sim delete d1
-    conntrack_has "$d1" || fail "no conntrack entry with d1's address $d1"
+    conntrack_has "$D1" || fail "no conntrack entry with d1's address $D1"
     sim flowctl start >/dev/null
-    wait_until 5 "d1's conntrack entries to go" eval "! conntrack_has $d1"
+    wait_until 5 "d1's conntrack entries to go" eval "! conntrack_has $D1"
     grep -q "walked conntrack zone 1 in [0-9]* ms: [1-9][0-9]* entries" \
         "$FC_CELL/flowctl.log" \
         || fail "flowctl did not log its walk"
+    expect_new_holder_gets_nothing
+}
 
+# udp_flow_s_to_d1: containers s and d1 (of app d, which s may reach at
+# UDP 9000 by a policy) on cell 1, and a UDP flow from s to d1 that goes
+# on sending; sets S_IP, D1 (d1's address) and FLOW_LOG (the flow's log).
+udp_flow_s_to_d1() {
+    sim push s >/dev/null
+    sim push d1 --app d >/dev/null
+    S_IP=$(sim ip s) D1=$(sim ip d1)
+    serve d1 9000 --udp >/dev/null
+    sim policy add s d --protocol udp --port 9000
+    wait_until 5 "s to reach d1" probe_is s reply udp "$D1" 9000
+    FLOW_LOG=$(stream_from s "$D1" 9000 --udp)
+    wait_until 5 "10 echoes from d1" \
+        eval "[ \$(echoes '$FLOW_LOG') -ge 10 ]"
+}
+
+# expect_new_holder_gets_nothing: once d1 is gone, a container of another
+# app, e1, is given its address D1 and serves UDP 9000: nothing of s's
+# old flow (FLOW_LOG's, still sending) reaches it in 3 s, and a fresh
+# flow of s to it is refused.
+expect_new_holder_gets_nothing() {
     # host-local hands out the address after the last one it reserved.
-    local ipam
+    local ipam srv got
     ipam=$(echo "$FC_STATE"/cell1/cni/ipam/*/last_reserved_ip.0)
     [ -f "$ipam" ] || fail "no host-local state: $ipam"
-    echo "${d1%.*}.$((${d1##*.} - 1))" > "$ipam"
+    echo "${D1%.*}.$((${D1##*.} - 1))" > "$ipam"
     sim push e1 --app e >/dev/null
-    expect_equal "$(sim ip e1)" "$d1" "e1's address (d1's)"
+    expect_equal "$(sim ip e1)" "$D1" "e1's address (d1's)"
     srv=$(serve e1 9000 --udp)
     sleep 3
-    local got
-    got=$(grep -c "^datagram $s_ip " "$FC_STATE/logs/bg.$srv.log" || true)
+    got=$(grep -c "^datagram $S_IP " "$FC_STATE/logs/bg.$srv.log" || true)
     expect_equal "$got" 0 "datagrams from s's old flow that reached e1"
-    expect s refused udp "$d1" 9000
+    expect s refused udp "$D1" 9000
 }
 
 # A container whose app has a policy is marked installed only once its

@@ -130,7 +130,11 @@ ctflush_update(struct ctflush *cf, const struct model *model,
      * held in the last model: the loop above named those). */
     for (size_t i = 0; i < cf->n_walked; i++) {
         uint32_t ip = cf->walked[i];
-        if (ipv4_cidr_contains(&model->cell.subnet, ip)
+        const struct ipv4_cidr *subnet = &model->cell.subnet;
+        if (ipv4_cidr_contains(subnet, ip)
+            && ip != ipv4_cidr_network(subnet)
+            && ip != ipv4_cidr_broadcast(subnet)
+            && ip != model->cell.gateway_host_ip
             && !holder_find(&now, ip) && !holder_find(&cf->holders, ip)) {
             addrs[n++] = ip;
         }
@@ -167,8 +171,9 @@ parse_source(const char *line, const char *end, const char *key,
     p += strlen(key);
     size_t len = strcspn(p, ",)\n");
     char buf[IPV4_ADDR_LEN];
-    if (len >= sizeof buf || p + len > end) {
-        return false;
+    if (len >= sizeof buf || p + len >= end
+        || (p[len] != ',' && p[len] != ')')) {
+        return false;           /* Too long, or cut short. */
     }
     memcpy(buf, p, len);
     buf[len] = '\0';

@@ -22,21 +22,22 @@
  *     (cf-installed=true): one made while flowctl was away may have an
  *     address whose earlier holder went meanwhile, unseen.  Those marked
  *     installed were there all along, so a restarted flowctl cuts none of
- *     their connections.
+ *     their connections;
+ *   - at the next model after ctflush_note_walk(), every address in the
+ *     cell's subnet that is the source of an entry of the zone's walk (in
+ *     the original or the reply direction) and that no container holds,
+ *     but for the subnet's network and broadcast addresses and the host's
+ *     own (the gateway, 'gateway_host_ip': a host service there is not a
+ *     container's): flowctl walks the zone once at start (ctwalk.h),
+ *     before its first computation, so a container deleted while flowctl
+ *     was away leaves no entry behind for the next holder of its address,
+ *     even one that comes long after flowctl is back.
  *
  * After the first model, a new container's address needs no flush: its
  * earlier holder's entries went when that one left.  Each flush costs the
  * switch a walk of its conntrack table, so a new container costs none.
  * Two containers with one address (a broken record) are one holder, the
  * one with the lower OpenFlow port, as in the pipeline.
- *
- *   - at the next model after ctflush_note_walk(), every address in the
- *     cell's subnet that is the source of an entry of the zone's walk (in
- *     the original or the reply direction) and that no container holds:
- *     flowctl walks the zone once at start (ctwalk.h), before its first
- *     computation, so a container deleted while flowctl was away leaves
- *     no entry behind for the next holder of its address, even one that
- *     comes long after flowctl is back.
  *
  * ofctrl sends each address's flushes right after the commit of the next
  * bundle, before its barrier: after the flows that admitted the old
@@ -79,8 +80,9 @@ size_t ctflush_update(struct ctflush *, const struct model *,
  * the cell's zone Z: the next ctflush_update() also names each address of
  * the model's cell subnet that is the source of one of its entries (in the
  * original or the reply direction) and that no container holds in that
- * model.  Lines that are not IPv4 entries are skipped.  Returns the number
- * of entries read. */
+ * model, as the rules above say.  Lines that are not complete IPv4 entries
+ * (IPv6, a line cut short) are skipped.  Returns the number of entries
+ * read. */
 size_t ctflush_note_walk(struct ctflush *, const char *dump);
 
 #endif /* ctflush.h */

@@ -23,6 +23,7 @@ struct ctwalk {
     uint16_t zone;
     long long int started;      /* time_msec() at start. */
     bool done;
+    bool cancelled;             /* flowctl is exiting. */
 };
 
 static void
@@ -40,6 +41,9 @@ ctwalk_done(void *walk_, int status, const char *output, const char *error)
 
     walk->done = true;
     poll_immediate_wake();      /* flowctl computes its flows at once. */
+    if (walk->cancelled) {
+        return;
+    }
     if (error || !WIFEXITED(status) || WEXITSTATUS(status)) {
         char *why = (error ? xstrdup(error)
                      : WIFEXITED(status)
@@ -98,6 +102,14 @@ void
 ctwalk_destroy(struct ctwalk *walk)
 {
     free(walk);
+}
+
+void
+ctwalk_cancel(struct ctwalk *walk)
+{
+    if (walk) {
+        walk->cancelled = true;
+    }
 }
 
 bool

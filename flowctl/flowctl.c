@@ -503,20 +503,22 @@ run_hostnet(struct flowctl *fc)
     hostnet_run(fc->hostnet);
 }
 
-/* Is the walk of the conntrack zone at start (ctwalk.h) under way?  No
- * flows are computed or put until it is over. */
+/* Is the walk of the conntrack zone at start (ctwalk.h) to come (it starts
+ * once the switch is connected) or under way?  Until it is over, no flows
+ * are put and ctflush sees no model, so that the first model it sees, and
+ * the first put's flushes, include the walk's addresses. */
 static bool
 walking(const struct flowctl *fc)
 {
-    return fc->ctwalk && !ctwalk_is_done(fc->ctwalk);
+    return !fc->ctwalk || !ctwalk_is_done(fc->ctwalk);
 }
 
 /* Can flows be computed: is the bridge's gateway port known, and the
- * cell's subnet, and is the walk at start over? */
+ * cell's subnet? */
 static bool
 can_compute(const struct flowctl *fc)
 {
-    return fc->model.cell.gateway_ofport && fc->have_subnet && !walking(fc);
+    return fc->model.cell.gateway_ofport && fc->have_subnet;
 }
 
 /* Brings the desired flows up to date with the model (incrementally:
@@ -527,9 +529,9 @@ compute_flows(struct flowctl *fc)
     long long int start = time_msec();
     pipeline_run(fc->pipeline, &fc->model);
     localdb_note_desired(fc->localdb, &fc->model);
-    if (fc->ofctrl) {
-        /* With the next put (until there is an ofctrl, the model the next
-         * computation sees is compared with the last one's instead). */
+    if (fc->ofctrl && !walking(fc)) {
+        /* With the next put (until then, the model the next computation
+         * sees is compared with the last one's instead). */
         uint32_t *addrs;
         size_t n = ctflush_update(&fc->ctflush, &fc->model, &addrs);
         ofctrl_flush_conntrack(fc->ofctrl, PIPELINE_CT_ZONE, addrs, n);
@@ -566,7 +568,16 @@ compute_flows(struct flowctl *fc)
 static void
 run_flows(struct flowctl *fc)
 {
-    if (fc->recompute && can_compute(fc)) {
+    if (!fc->ctwalk && ofctrl_is_connected(fc->ofctrl)) {
+        /* The conntrack entries of containers deleted while flowctl was
+         * away: known before the first put, which flushes them. */
+        fc->ctwalk = ctwalk_start(fc->runner, (fc->cfg.netdev
+                                               ? "netdev@ovs-netdev"
+                                               : "system@ovs-system"),
+                                  PIPELINE_CT_ZONE, &fc->ctflush);
+    }
+    if ((fc->recompute || (!fc->ctflush.primed && !walking(fc)))
+        && can_compute(fc)) {
         compute_flows(fc);
     }
     if (ofctrl_needs_put(fc->ofctrl) && fc->model.cell.gateway_ofport
@@ -608,13 +619,6 @@ start_openflow(struct flowctl *fc)
     };
 
     fc->ofctrl = ofctrl_create(target);
-    /* The conntrack entries of containers deleted while flowctl was away:
-     * known before the first computation, which flushes them. */
-    fc->ctwalk = ctwalk_start(fc->runner, (fc->cfg.netdev
-                                           ? "netdev@ovs-netdev"
-                                           : "system@ovs-system"),
-                              PIPELINE_CT_ZONE, &fc->ctflush);
-    fc->recompute = true;
     ofctrl_set_meters(fc->ofctrl, meters,
                       cfg->log_file ? ARRAY_SIZE(meters) : 1);
     fc->pinctrl = pinctrl_create(target);
@@ -812,9 +816,13 @@ main(int argc, char *argv[])
     /* Its children's ovs-appctl talks to the ovs-vswitchd whose OpenFlow
      * socket flowctl uses: on a BOSH cell, in another job's run directory
      * than flowctl's own. */
-    char *vswitchd_rundir = (fc.cfg.openflow
-                             && !strncmp(fc.cfg.openflow, "unix:", 5)
-                             ? dir_name(fc.cfg.openflow + 5) : NULL);
+    char *vswitchd_rundir = NULL;
+    if (fc.cfg.openflow && !strncmp(fc.cfg.openflow, "unix:", 5)) {
+        /* A relative path is in OVS_RUNDIR, as for the OpenFlow stream. */
+        char *path = abs_file_name(ovs_rundir(), fc.cfg.openflow + 5);
+        vswitchd_rundir = dir_name(path);
+        free(path);
+    }
     fc.runner = runner_create(vswitchd_rundir);
     free(vswitchd_rundir);
     fc.hostnet = hostnet_create(fc.runner);
@@ -899,6 +907,7 @@ main(int argc, char *argv[])
 
     /* Commands still waiting get their (error) replies before the server
      * goes. */
+    ctwalk_cancel(fc.ctwalk);
     runner_destroy(fc.runner);
     ctwalk_destroy(fc.ctwalk);
     promhttp_destroy(fc.metrics);

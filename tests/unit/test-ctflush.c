@@ -150,7 +150,9 @@ test_shared_address(void **state OVS_UNUSED)
 /* A walk at start, in the text of `ovs-appctl dpctl/dump-conntrack
  * zone=1`: the sources of its entries, in either direction, that are in
  * the cell's subnet and that no container holds are flushed with the next
- * model, once; held addresses, other cells' and the world's are not. */
+ * model, once; held addresses, other cells' and the world's, the host's
+ * own and the subnet's network and broadcast addresses are not, nor what
+ * a line cut short seems to name. */
 static void
 test_walk(void **state OVS_UNUSED)
 {
@@ -173,6 +175,15 @@ test_walk(void **state OVS_UNUSED)
         "reply=(src=fd00::1,dst=fd00::7,sport=2,dport=1),zone=1\n"
         "tcp,orig=(src=10.255.1.9\n"
         "\n"
+        /* The host's own address (a host service on the gateway), the
+         * subnet's network and broadcast addresses: never flushed. */
+        "tcp,orig=(src=10.255.1.0,dst=10.255.1.255,sport=1,dport=2),"
+        "reply=(src=10.255.1.1,dst=10.255.1.0,sport=2,dport=1),zone=1\n"
+        "tcp,orig=(src=10.255.1.255,dst=10.255.1.1,sport=1,dport=2),"
+        "reply=(src=10.255.1.1,dst=10.255.1.255,sport=2,dport=1),zone=1\n"
+        /* A line cut in the reply's source (10.255.1.17): skipped. */
+        "tcp,orig=(src=10.0.0.1,dst=10.255.1.17,sport=1,dport=2),"
+        "reply=(src=10.255.1.1\n"
         /* 3 (held, not installed: flushed as such). */
         "tcp,orig=(src=10.255.1.3,dst=10.255.1.2,sport=1,dport=2),"
         "reply=(src=10.255.1.2,dst=10.255.1.3,sport=2,dport=1),zone=1";
@@ -182,16 +193,17 @@ test_walk(void **state OVS_UNUSED)
     ctflush_init(&cf);
     model_init(&m);
     ipv4_parse_cidr("10.255.1.0/24", &m.cell.subnet);
+    m.cell.gateway_host_ip = IP(1);
     add(&m, "a", 1, 2, 1, true);
     add(&m, "b", 2, 3, 2, false);
-    assert_int_equal(ctflush_note_walk(&cf, dump), 5);
+    assert_int_equal(ctflush_note_walk(&cf, dump), 7);
     assert_string_equal(update(&cf, &m), "3 7 8");
     assert_string_equal(update(&cf, &m), "");
 
     /* A later walk counts at the next model only; an address held then
      * is kept. */
     add(&m, "c", 3, 7, 3, false);
-    assert_int_equal(ctflush_note_walk(&cf, dump), 5);
+    assert_int_equal(ctflush_note_walk(&cf, dump), 7);
     assert_string_equal(update(&cf, &m), "8");
     assert_string_equal(update(&cf, &m), "");
 

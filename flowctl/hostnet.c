@@ -276,7 +276,9 @@ apply_kernel(const struct hostnet_spec *spec)
         return error;
     }
 
-    err = procsys_write("net/ipv4/ip_forward", "1");
+    /* Under bpm without privileged, /proc/sys is read-only: the job's
+     * pre-start sets it, and flowctl checks. */
+    err = procsys_ensure("net/ipv4/ip_forward", "1");
     return (err
             ? xasprintf(PROCSYS_DIR"/net/ipv4/ip_forward: %s",
                         ovs_strerror(err))

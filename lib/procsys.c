@@ -5,6 +5,7 @@
 #include "procsys.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -38,5 +39,49 @@ procsys_write(const char *name, const char *value)
                  : (size_t) written != len ? EIO
                  : 0);
     close(fd);
+    return error;
+}
+
+/* Is the value of PROCSYS_DIR/'name' 'value' (trailing newlines aside)? */
+static bool
+procsys_has(const char *name, const char *value)
+{
+    char file[4096];
+    int n = snprintf(file, sizeof file, PROCSYS_DIR "/%s", name);
+    if (n < 0 || (size_t) n >= sizeof file) {
+        return false;
+    }
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return false;
+    }
+    char buf[256];
+    ssize_t got;
+    do {
+        got = read(fd, buf, sizeof buf - 1);
+    } while (got < 0 && errno == EINTR);
+    close(fd);
+    if (got < 0) {
+        return false;
+    }
+    size_t len = got;
+    while (len && buf[len - 1] == '\n') {
+        len--;
+    }
+    size_t vlen = strlen(value);
+    while (vlen && value[vlen - 1] == '\n') {
+        vlen--;
+    }
+    return len == vlen && !memcmp(buf, value, len);
+}
+
+int
+procsys_ensure(const char *name, const char *value)
+{
+    int error = procsys_write(name, value);
+    if ((error == EROFS || error == EACCES || error == EPERM)
+        && procsys_has(name, value)) {
+        error = 0;
+    }
     return error;
 }

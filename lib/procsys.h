@@ -21,4 +21,11 @@
 
 int procsys_write(const char *name, const char *value);
 
+/* procsys_write(), except that a setting that cannot be written (EROFS,
+ * EACCES, EPERM: /proc/sys read-only, as in a runc container such as
+ * bpm's without privileged) but already has 'value' (trailing newlines
+ * aside) is a success: someone with the right to (the job's pre-start) set
+ * it before. */
+int procsys_ensure(const char *name, const char *value);
+
 #endif /* procsys.h */

@@ -154,17 +154,31 @@ test_openvswitch_starts_restarts_with_flow_restore_wait() {
 
 # bpm_start ROOT JOB PROCESS: starts PROCESS as bpm would from ROOT's
 # rendered config/bpm.yml (its executable, args and env), in the VM's
-# namespace, in the background; records its pid.
+# namespace, in the background; records its pid.  As bpm's runc container
+# would, unless the process is privileged: with the capabilities it lists
+# as its bounding set (root keeps no other), and /proc/sys read-only (in
+# a mount namespace of its own).  bpm's seccomp profile is not applied.
 bpm_start() {
     local argv
     mapfile -d '' argv < <(ruby -ryaml -e '
         bpm = YAML.safe_load(File.read(ARGV[0]))
         p = bpm["processes"].find { |x| x["name"] == ARGV[1] } or abort "no process #{ARGV[1]}"
         env = (p["env"] || {}).map { |k, v| "#{k}=#{v}" }
-        print((["env"] + env + [p["executable"]] + (p["args"] || [])).join("\0"), "\0")' \
+        jail = []
+        unless (p["unsafe"] || {})["privileged"]
+            caps = (p["capabilities"] || []).map { |c| "+" + c.downcase }
+            jail = ["unshare", "--mount", "--propagation", "private", "--",
+                    "sh", "-c", "mount --bind /proc/sys /proc/sys && " \
+                    "mount -o remount,bind,ro /proc/sys && exec \"$@\"",
+                    "bpm-jail",
+                    "setpriv", "--inh-caps=-all",
+                    "--bounding-set=" + (["-all"] + caps).join(","), "--"]
+        end
+        print((jail + ["env"] + env + [p["executable"]] + (p["args"] || [])).join("\0"), "\0")' \
         "$1/jobs/$2/config/bpm.yml" "$3")
     [ ${#argv[@]} -gt 1 ] || fail "no process $3 in $2's bpm.yml"
-    # (ip netns exec and env exec: $! is the process itself.)
+    # (ip netns exec, unshare, sh's exec, setpriv and env exec: $! is the
+    # process itself.)
     ip netns exec "$NS" "${argv[@]}" \
         < /dev/null > "$BT/$3.stdout" 2> "$BT/$3.stderr" &
     hs_record_pid "$BT/pids.list" $! "$3"
@@ -203,10 +217,26 @@ test_flowctl_job_runs_under_its_bpm_config() {
     local key=$job/config/certs/policy-client.key
     [ -s "$key" ] || fail "no rendered key $key"
     chmod 0644 "$key"                   # as an agent might render it
+    in_vm sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward'
     in_vm "$job/bin/pre-start"
     [ "$(stat -c %a:%U:%G "$key")" = 600:root:root ] \
         || fail "the key after pre-start: $(stat -c %a:%U:%G "$key")"
+    [ "$(in_vm cat /proc/sys/net/ipv4/ip_forward)" = 1 ] \
+        || fail "pre-start did not turn on forwarding"
     bpm_start "$R" flowctl flowctl
+    # Unprivileged, as bpm runs it: NET_ADMIN and NET_RAW alone, /proc/sys
+    # read-only.
+    local caps i
+    for i in $(seq 50); do
+        [[ $(readlink "/proc/$BPM_PID/exe") != */flowctl ]] || break
+        sleep 0.1
+    done
+    caps=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$BPM_PID/status")
+    [ "$caps" = 0000000000003000 ] \
+        || fail "flowctl's effective capabilities: $caps"
+    grep -q ' /proc/sys proc ro,' "/proc/$BPM_PID/mounts" \
+        || fail "/proc/sys is not read-only for flowctl: $(grep /proc/sys \
+                 "/proc/$BPM_PID/mounts")"
 
     # post-start: the deploy's health check, ready within its timeout.
     local out

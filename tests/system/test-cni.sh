@@ -539,9 +539,13 @@ test_parallel_100_add_del_namespaces_vanishing() {
         sb_netns "q$i" > /dev/null
         ((i % 5)) || ignore+=("$(host_ifname "q-$i")")
     done
-    # vswitchd notices a vanished device before DEL removes its port, or
-    # cannot open one whose namespace went during the ADD.
-    SB_LOG_IGNORE="(on|from|open) (network device )?($(IFS='|'; echo "${ignore[*]}"))"
+    # vswitchd notices a vanished device before DEL removes its port,
+    # cannot open one whose namespace went during the ADD, or finds it gone
+    # while it sets its qdisc ("query DEV qdisc failed", "DEV: removing
+    # policing failed", "DEV: Failed to delete existing qdisc").
+    local gone
+    gone="($(IFS='|'; echo "${ignore[*]}"))"
+    SB_LOG_IGNORE="((on|from|open) (network device )?|query )$gone|$gone: "
     for i in $(seq 1 100); do
         ( ns=/var/run/netns/${PFX}q$i
           cni ADD "q-$i" "$ns" "$conf"

@@ -10,8 +10,8 @@
  * (ctwalk_is_done()), so the first put's flushes include the walk's and
  * precede any new container's installed mark.  Meanwhile new containers
  * wait, and a bridge that has no flows (ovs-vswitchd restarted too, with
- * flow-restore-wait) forwards nothing; a walk takes milliseconds for a
- * few thousand entries, about a second for a full kernel table.
+ * flow-restore-wait) forwards nothing.  flowctl logs how long the walk
+ * took and how many entries it read.
  *
  * A walk that fails (ovs-appctl failing, no answer within
  * CTWALK_TIMEOUT_MS) or whose output is cut at CTWALK_MAX_OUTPUT bytes is

@@ -5,29 +5,37 @@
 #include "procsys.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Writes 'value' to PROCSYS_DIR/'name' in one write(2) (the kernel reads a
- * setting from a single write), retrying if a signal interrupts it.
- * Returns 0, or a positive errno value: that of open(2) or write(2),
- * ENAMETOOLONG if the file name does not fit PATH_MAX, EIO if the kernel
- * took only part of 'value'. */
-int
-procsys_write(const char *name, const char *value)
+/* Opens PROCSYS_DIR/'name' with 'flags'.  Returns a file descriptor, or a
+ * negative errno value: that of open(2), or ENAMETOOLONG if the file name
+ * does not fit PATH_MAX. */
+static int
+procsys_open(const char *name, int flags)
 {
     char file[4096];
     int n = snprintf(file, sizeof file, PROCSYS_DIR "/%s", name);
     if (n < 0 || (size_t) n >= sizeof file) {
-        return ENAMETOOLONG;
+        return -ENAMETOOLONG;
     }
+    int fd = open(file, flags | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
 
-    int fd = open(file, O_WRONLY | O_CLOEXEC);
+/* Writes 'value' to PROCSYS_DIR/'name' in one write(2) (the kernel reads a
+ * setting from a single write), retrying if a signal interrupts it.
+ * Returns 0, or a positive errno value: that of procsys_open() or
+ * write(2), EIO if the kernel took only part of 'value'. */
+int
+procsys_write(const char *name, const char *value)
+{
+    int fd = procsys_open(name, O_WRONLY);
     if (fd < 0) {
-        return errno;
+        return -fd;
     }
 
     size_t len = strlen(value);
@@ -46,12 +54,7 @@ procsys_write(const char *name, const char *value)
 static bool
 procsys_has(const char *name, const char *value)
 {
-    char file[4096];
-    int n = snprintf(file, sizeof file, PROCSYS_DIR "/%s", name);
-    if (n < 0 || (size_t) n >= sizeof file) {
-        return false;
-    }
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = procsys_open(name, O_RDONLY);
     if (fd < 0) {
         return false;
     }
